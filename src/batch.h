@@ -1,0 +1,41 @@
+/* batch.h - output without a terminal: periodic plain-text tables and event lines. */
+#ifndef TCPDWELL_BATCH_H
+#define TCPDWELL_BATCH_H
+
+#include <stdio.h>
+#include "loop.h"
+
+struct filter;
+struct procmap;
+
+enum ev_format { FMT_TEXT, FMT_JSON, FMT_CSV };
+int ev_format_parse(const char *s); /* -1 if unknown */
+
+struct batch_opts {
+	FILE *out;
+	int64_t delay_ns;	     /* between tables */
+	long count;		     /* tables to print, 0 = forever */
+	bool utf8;		     /* "≥" or ">=" */
+	const struct filter *filter; /* shown sockets */
+	struct procmap *pm;	     /* owners, or NULL */
+	bool replay;		     /* a table per recorded poll, as fast as read */
+};
+/* The periodic table printer (-b). */
+void batch_open(struct loop *l, const struct batch_opts *o);
+
+struct events_opts {
+	FILE *out;
+	enum ev_format format;
+	const struct filter *filter;
+	struct procmap *pm;
+	long count; /* events to print, 0 = forever */
+};
+/* The event stream printer (-e). */
+void events_open(struct loop *l, const struct events_opts *o);
+/* One event as one line in a format (shared with scenario output). */
+void events_print(FILE *out, enum ev_format fmt, const struct track_event *ev,
+		  const struct procmap *pm);
+/* The CSV header line. */
+void events_print_header(FILE *out, enum ev_format fmt);
+
+#endif

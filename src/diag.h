@@ -1,0 +1,46 @@
+/* diag.h - sock_diag over netlink (libmnl): dump TCP sockets, parse replies, destroy notices. */
+#ifndef TCPDWELL_DIAG_H
+#define TCPDWELL_DIAG_H
+
+#include "sock.h"
+
+struct diag;
+struct filter;
+
+/* Open a NETLINK_SOCK_DIAG socket in the current network namespace; NULL and errno on failure. */
+struct diag *diag_open(void);
+void diag_close(struct diag *d);
+
+/*
+ * Dump TCP sockets of both families whose state is in states (ST_MASK bits),
+ * asking for tcp_info. f, when not NULL, is compiled to kernel bytecode
+ * where it can be (and is always applied again in user space by the caller).
+ * Appends to sn (cleared first) and sets sn->mono, wall, states, complete.
+ * Returns 0, or -errno when the dump failed (sn->complete stays false).
+ */
+int diag_dump(struct diag *d, uint32_t states, const struct filter *f, struct snapshot *sn);
+
+/*
+ * Parse one buffer of netlink messages received for a dump with sequence
+ * seq and port id portid. Rows go to sn (duplicates by cookie dropped).
+ * Returns 1 when the dump is done (NLMSG_DONE), 0 when more is to come,
+ * -errno on an error the kernel reported or a malformed buffer.
+ */
+int diag_parse_buffer(const void *buf, size_t len, uint32_t seq, uint32_t portid,
+		      struct snapshot *sn);
+/* Parse one SOCK_DIAG_BY_FAMILY message payload into s; -1 if unusable. */
+int diag_parse_msg(const void *payload, size_t len, struct sock *s);
+
+/* A socket that receives destroy notices for TCP over IPv4 and IPv6. */
+struct diag_events;
+struct diag_events *diag_events_open(void);
+int diag_events_fd(const struct diag_events *e);
+/*
+ * Read what is pending, without blocking; each destroyed socket is passed to fn.
+ * Returns 0, or -ENOBUFS when notices were lost (the caller resyncs).
+ */
+int diag_events_read(struct diag_events *e, void (*fn)(void *arg, const struct sock *s),
+		     void *arg);
+void diag_events_close(struct diag_events *e);
+
+#endif

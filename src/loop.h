@@ -1,0 +1,97 @@
+/* loop.h - the pipeline: sources feed observations to the tracker, sinks read the model. */
+#ifndef TCPDWELL_LOOP_H
+#define TCPDWELL_LOOP_H
+
+#include "sock.h"
+#include "track.h"
+
+/* One observation, as a source produces it and a recorder stores it. */
+enum obs_kind {
+	OBS_SNAPSHOT, /* a dump: snap */
+	OBS_DESTROY,  /* the kernel freed a full socket: sock */
+	OBS_CHANGE,   /* an exact state change from the tracepoint: key, from, to */
+	OBS_NOTE,     /* a line of text for the status line and the recording: note */
+};
+struct obs {
+	enum obs_kind kind;
+	int64_t mono, wall;
+	const struct snapshot *snap;
+	struct sock sock;
+	struct sock_key key;
+	uint8_t from, to;
+	const char *note;
+};
+
+struct loop;
+
+/* Controls a sink may send to the sources (replay honours them; live sources ignore most). */
+enum source_ctl {
+	CTL_PAUSE,  /* arg 1 pause, 0 resume */
+	CTL_STEP,   /* arg +1 forward one poll, -1 back */
+	CTL_SPEED,  /* arg: factor */
+	CTL_SEEK,   /* arg: seconds from the start */
+	CTL_INTERVAL, /* arg: new poll interval in seconds */
+};
+
+struct source_ops {
+	const char *name; /* "poll", "fast", "destroy", "exact", "replay" */
+	/* Monotonic ns when run() is next due; INT64_MAX when only fd-driven. */
+	int64_t (*next_due)(void *ctx);
+	/* A descriptor to wait on, or -1. */
+	int (*fd)(void *ctx);
+	/*
+	 * Produce what is due or readable, handing each observation to
+	 * loop_observe(). Returns 0, 1 at the end of the source (a recording
+	 * ran out), or -errno on a failure the loop reports.
+	 */
+	int (*run)(void *ctx, struct loop *l, int64_t now);
+	/* Optional: a control; returns 0, or -ENOTSUP. */
+	int (*control)(void *ctx, struct loop *l, enum source_ctl c, double arg);
+	/* Optional: a short description for the header ("poll 1s", "REPLAY x2 12:03:04"). */
+	void (*describe)(void *ctx, char *buf, size_t len);
+	void (*close)(void *ctx);
+};
+
+struct sink_ops {
+	const char *name;
+	/* Optional: an observation, after the tracker applied it. */
+	void (*observe)(void *ctx, struct loop *l, const struct obs *o);
+	/* Optional: a transition (the loop registers this with the tracker). */
+	void (*event)(void *ctx, const struct track_event *ev);
+	/* Optional: the tracker was reset (a replay seek): drop derived state. */
+	void (*reset)(void *ctx);
+	/* Optional: descriptor to wait on (the terminal), or -1. */
+	int (*fd)(void *ctx);
+	/* Optional: the descriptor is readable. */
+	void (*input)(void *ctx, struct loop *l);
+	/* Optional: when tick() is next due; INT64_MAX for never. */
+	int64_t (*next_due)(void *ctx);
+	/* Optional: called when due, and after every batch of observations. */
+	void (*tick)(void *ctx, struct loop *l, int64_t now);
+	void (*close)(void *ctx);
+};
+
+struct loop *loop_new(struct track *t);
+void loop_free(struct loop *l); /* closes every source and sink */
+void loop_add_source(struct loop *l, const struct source_ops *ops, void *ctx);
+void loop_add_sink(struct loop *l, const struct sink_ops *ops, void *ctx);
+struct track *loop_track(struct loop *l);
+
+/* Hand one observation to the tracker, then to every sink's observe(). */
+void loop_observe(struct loop *l, const struct obs *o);
+/* Send a control to every source that takes it; returns 0 if one did. */
+int loop_control(struct loop *l, enum source_ctl c, double arg);
+/* The first source's description. */
+void loop_describe(struct loop *l, char *buf, size_t len);
+/* Reset the tracker and every sink (a replay seek). */
+void loop_reset(struct loop *l);
+
+/* Run until loop_quit() or a terminating signal; returns the exit status to use. */
+int loop_run(struct loop *l);
+void loop_quit(struct loop *l, int status);
+bool loop_quitting(const struct loop *l);
+/* A message for the status line (write errors, lost notices); sinks show the latest. */
+void loop_status(struct loop *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+const char *loop_last_status(const struct loop *l, int64_t *when);
+
+#endif

@@ -1,0 +1,32 @@
+/* procmap.h - socket inode -> owning process (pid, command) from /proc, cached, incremental. */
+#ifndef TCPDWELL_PROCMAP_H
+#define TCPDWELL_PROCMAP_H
+
+#include <stdint.h>
+#include <stddef.h>
+#include <stdbool.h>
+
+struct procmap;
+
+struct owner {
+	int pid;
+	char comm[64]; /* sanitised, ready to print */
+};
+
+struct procmap *procmap_new(const char *proc_root); /* "/proc" normally; tests pass another */
+void procmap_free(struct procmap *pm);
+/* Ask for an inode; resolved on the next procmap_scan(). Inode 0 is never asked. */
+void procmap_want(struct procmap *pm, uint32_t inode);
+/*
+ * Rescan /proc for wanted inodes not yet known, for at most budget_ns (0:
+ * no bound); rescans are rate-limited. Returns how many inodes got an owner.
+ */
+size_t procmap_scan(struct procmap *pm, int64_t now, int64_t budget_ns);
+/* Owner of an inode, or NULL when unknown. */
+const struct owner *procmap_lookup(const struct procmap *pm, uint32_t inode);
+/* Sockets we could not attribute because /proc/PID/fd was unreadable. */
+size_t procmap_unreadable(const struct procmap *pm);
+/* Forget inodes not wanted since the last call (sockets that went away). */
+void procmap_gc(struct procmap *pm);
+
+#endif

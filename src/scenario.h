@@ -1,0 +1,45 @@
+/* scenario.h - scripted demo server and clients on loopback, checked against the tracker. */
+#ifndef TCPDWELL_SCENARIO_H
+#define TCPDWELL_SCENARIO_H
+
+#include <stdio.h>
+#include "loop.h"
+
+struct scenario;
+
+/* Print the bundled scenarios with their one-line descriptions. */
+int scenario_list(FILE *out);
+/* Parse a bundled scenario by name or a script file, whole, before anything is forked. */
+struct scenario *scenario_load(const char *name_or_path, char *err, size_t errlen);
+void scenario_free(struct scenario *sc);
+const char *scenario_name(const struct scenario *sc);
+
+struct scenario_opts {
+	bool batch;	/* print steps, transitions and verdicts to out */
+	bool step_mode; /* wait for scenario_advance() at every `step` */
+	FILE *out;
+};
+/*
+ * Before the poller opens: enter a private network namespace when root
+ * (loopback up), else pick a free loopback port. -1 with err set.
+ */
+int scenario_prepare(struct scenario *sc, char *err, size_t errlen);
+/* Fork the actors and add the runner to the loop. -1 with err set. */
+int scenario_start(struct scenario *sc, struct loop *l, const struct scenario_opts *o, char *err,
+		   size_t errlen);
+/* What the view shows: the current step's text and the last `say`. */
+const char *scenario_step_text(const struct scenario *sc);
+const char *scenario_narration(const struct scenario *sc);
+/* The actor owning a socket ("server", "client"), or NULL when not the scenario's. */
+const char *scenario_actor(const struct scenario *sc, const struct sock *s);
+/* Whether a socket belongs to the scenario (the view filters to these). */
+bool scenario_owns(const struct scenario *sc, const struct sock *s);
+/* In step mode: go on past the current `step`. */
+void scenario_advance(struct scenario *sc);
+bool scenario_waiting(const struct scenario *sc);
+/* Exit status: 0 all expectations met, 1 an expectation failed, 2 a runtime error. */
+int scenario_status(const struct scenario *sc);
+/* Kill and reap every actor (also on signals). */
+void scenario_stop(struct scenario *sc);
+
+#endif

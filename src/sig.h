@@ -1,0 +1,14 @@
+/* sig.h - signals: terminating ones to a descriptor the loop waits on; crash ones restore the terminal. */
+#ifndef TCPDWELL_SIG_H
+#define TCPDWELL_SIG_H
+
+/* Block SIGINT, SIGTERM, SIGHUP, SIGCHLD, SIGWINCH and return a signalfd; ignore SIGPIPE, SIGXFSZ. */
+int sig_setup(void);
+/* Read one pending signal number from the fd, 0 if none. */
+int sig_read(int fd);
+/* Install crash handlers that call restore() then re-raise. */
+void sig_on_crash(void (*restore)(void));
+/* Unblock and reset signals in a forked child. */
+void sig_child_reset(void);
+
+#endif

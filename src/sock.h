@@ -1,0 +1,107 @@
+/* sock.h - one observed TCP socket and one snapshot of them, as every source reports them. */
+#ifndef TCPDWELL_SOCK_H
+#define TCPDWELL_SOCK_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+
+/* TCP states, numbered as the kernel numbers them (include/net/tcp_states.h). */
+enum tcp_st {
+	ST_UNKNOWN = 0,
+	ST_ESTABLISHED = 1,
+	ST_SYN_SENT = 2,
+	ST_SYN_RECV = 3,
+	ST_FIN_WAIT1 = 4,
+	ST_FIN_WAIT2 = 5,
+	ST_TIME_WAIT = 6,
+	ST_CLOSE = 7,
+	ST_CLOSE_WAIT = 8,
+	ST_LAST_ACK = 9,
+	ST_LISTEN = 10,
+	ST_CLOSING = 11,
+	ST_NEW_SYN_RECV = 12,
+	ST_MAX = 13
+};
+#define ST_MASK(st) (1u << (st))
+#define ST_ALL_MASK ((1u << ST_MAX) - 2)
+/* The rare states: everything but ESTABLISHED, LISTEN, TIME_WAIT. */
+#define ST_RARE_MASK                                                                              \
+	(ST_MASK(ST_SYN_SENT) | ST_MASK(ST_SYN_RECV) | ST_MASK(ST_FIN_WAIT1) |                     \
+	 ST_MASK(ST_FIN_WAIT2) | ST_MASK(ST_CLOSE_WAIT) | ST_MASK(ST_LAST_ACK) |                   \
+	 ST_MASK(ST_CLOSING) | ST_MASK(ST_NEW_SYN_RECV))
+
+/* "FIN_WAIT_1", ...; "CLOSED" for ST_CLOSE; "UNKNOWN(n)" out of range (into a static ring). */
+const char *st_name(unsigned st);
+/* Accepts FIN_WAIT_1, fin-wait-1, fin_wait1, finwait1, ...; -1 if none. */
+int st_parse(const char *s);
+/* States in the order of the TCP state machine, for grouping. */
+extern const uint8_t st_order[];
+extern const size_t st_order_len;
+/* Position of st in st_order (ST_MAX for unknown). */
+unsigned st_rank(unsigned st);
+
+/* Kernel timer kinds (idiag_timer). */
+enum tcp_timer { TM_NONE = 0, TM_RETRANS = 1, TM_KEEPALIVE = 2, TM_TIMEWAIT = 3, TM_PROBE = 4 };
+const char *timer_name(unsigned t);
+
+/* The tcp_info figures we keep. */
+struct sock_info {
+	uint32_t rtt_us, rttvar_us;
+	uint32_t snd_cwnd, snd_mss, rcv_mss;
+	uint32_t unacked, lost, retrans, total_retrans;
+	uint8_t ca_state, backoff, probes;
+	uint64_t bytes_acked, bytes_received, bytes_sent, bytes_retrans;
+	uint32_t segs_out, segs_in;
+	uint32_t last_data_recv_ms, last_data_sent_ms;
+};
+
+/* One socket as one dump saw it. Fixed size, no pointers: copied freely. */
+struct sock {
+	uint64_t cookie;
+	uint8_t family; /* AF_INET or AF_INET6 */
+	uint8_t state;	/* enum tcp_st */
+	uint8_t timer;	/* enum tcp_timer */
+	uint8_t retrans;
+	uint8_t has_info;
+	uint16_t sport, dport; /* host byte order */
+	uint8_t src[16], dst[16];
+	uint32_t ifindex;
+	uint32_t expires_ms; /* time left on the timer */
+	uint32_t rqueue, wqueue;
+	uint32_t uid;
+	uint32_t inode;
+	uint32_t netns; /* index into the source's namespace labels, 0 = own */
+	struct sock_info info;
+};
+
+/* The 4-tuple key, for sockets without a cookie and for joining sources. */
+struct sock_key {
+	uint8_t family;
+	uint16_t sport, dport;
+	uint8_t src[16], dst[16];
+	uint32_t netns;
+};
+void sock_key(const struct sock *s, struct sock_key *k);
+uint64_t sock_key_hash(const struct sock_key *k);
+bool sock_key_eq(const struct sock_key *a, const struct sock_key *b);
+
+/*
+ * One dump. states: which states the dump asked the kernel for; a socket
+ * whose last state is outside it says nothing by its absence. complete is
+ * false when the dump failed midway: such a snapshot is never applied.
+ */
+struct snapshot {
+	int64_t mono;	/* CLOCK_MONOTONIC ns when the dump started */
+	int64_t wall;	/* CLOCK_REALTIME ns at the same moment */
+	uint32_t states; /* ST_MASK bits asked for */
+	bool complete;
+	size_t n, cap;
+	struct sock *v;
+};
+void snapshot_init(struct snapshot *sn);
+void snapshot_clear(struct snapshot *sn);
+struct sock *snapshot_push(struct snapshot *sn);
+void snapshot_free(struct snapshot *sn);
+
+#endif

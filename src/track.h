@@ -1,0 +1,106 @@
+/* track.h - the socket table: identity across polls, transitions, dwell, ghosts. No I/O. */
+#ifndef TCPDWELL_TRACK_H
+#define TCPDWELL_TRACK_H
+
+#include "sock.h"
+#include "util.h"
+
+/* One earlier state of a socket. */
+struct track_hist {
+	uint8_t state;
+	uint8_t kind;  /* enum time_kind of the entry time */
+	int64_t enter; /* monotonic ns */
+	int64_t dwell; /* ns spent in it */
+};
+
+enum {
+	TS_GHOST = 1 << 0,   /* gone, kept for the ghost time */
+	TS_JUMP = 1 << 1,    /* last transition skipped states of the state machine */
+	TS_MISSING = 1 << 2, /* absent from the last full dump, not yet confirmed gone */
+	TS_NEW = 1 << 3,     /* appeared after start-up */
+	TS_RESET = 1 << 4,   /* ended by RST as far as we can tell */
+};
+
+/* One tracked socket. Sinks read it; only the tracker writes it. */
+struct tsock {
+	struct sock s;	  /* the last observation */
+	int64_t since;	  /* monotonic ns when it entered s.state (best estimate) */
+	int64_t since_lo; /* earliest possible entry (TIME_BETWEEN): the poll before */
+	uint8_t since_kind; /* enum time_kind */
+	uint8_t flags;	    /* TS_* */
+	uint8_t missing;    /* consecutive full dumps without it */
+	uint8_t prev_state; /* state before the current one, ST_UNKNOWN if none */
+	int64_t first_seen;
+	int64_t last_seen;
+	int64_t changed; /* monotonic ns of its last transition (for "just changed") */
+	int64_t gone;	 /* monotonic ns when it went away; 0 while alive */
+	uint16_t nhist, hist_cap;
+	struct track_hist *hist; /* earlier states, oldest first, at most track_opts.max_hist */
+	void *priv;		 /* tracker-internal */
+};
+
+/* A transition. from or to is ST_CLOSE when a socket appears or goes away. */
+struct track_event {
+	int64_t mono;	 /* monotonic ns of the change (best estimate) */
+	int64_t wall;	 /* wall-clock ns of the same moment */
+	struct sock s;	 /* the socket as last seen */
+	uint8_t from, to;
+	uint8_t dwell_kind; /* enum time_kind */
+	bool jump;	    /* from -> to is not one step of the TCP state machine */
+	int64_t dwell;	    /* ns spent in from (0 when from is ST_CLOSE) */
+	const struct tsock *ts; /* the tracker's entry; valid during the callback only */
+};
+
+struct track_opts {
+	int64_t ghost_ns;       /* how long a gone socket stays visible; default 3 s */
+	int64_t fin_timeout_ns; /* net.ipv4.tcp_fin_timeout, for orphaned FIN_WAIT_2 entry times */
+	uint32_t universe;      /* states the full dump asks for; absence counts only there */
+	unsigned max_hist;      /* earlier states kept per socket; default 16 */
+};
+
+typedef void (*track_event_fn)(void *arg, const struct track_event *ev);
+
+struct track;
+
+struct track *track_new(const struct track_opts *o);
+void track_free(struct track *t);
+/* Forget every socket (replay seeks start from a clean table). */
+void track_reset(struct track *t);
+/* Listeners for transitions, called in the order added (at most 8). */
+void track_listen(struct track *t, track_event_fn fn, void *arg);
+
+/*
+ * Apply one complete dump. The first dump after start (or reset) is the
+ * baseline: its sockets get TIME_ATLEAST entry times (or TIME_EXACT where a
+ * kernel timer tells) and no events. A dump whose states do not cover the
+ * universe (a fast-lane dump) only adds and updates sockets.
+ */
+void track_apply(struct track *t, const struct snapshot *sn);
+/* The kernel reported a full socket destroyed (SKNLGRP_*_TCP_DESTROY). */
+void track_destroyed(struct track *t, const struct sock *s, int64_t mono, int64_t wall);
+/*
+ * An exact state change (tracepoint): no cookie, matched by 4-tuple.
+ * from/to as the kernel numbers them.
+ */
+void track_changed(struct track *t, const struct sock_key *k, uint8_t from, uint8_t to,
+		   int64_t mono, int64_t wall);
+/* Drop ghosts older than the ghost time. */
+void track_expire(struct track *t, int64_t now);
+
+/* Sockets alive in a state (ghosts not counted). */
+size_t track_count(const struct track *t, unsigned st);
+/* Alive sockets, and all entries including ghosts. */
+size_t track_alive(const struct track *t);
+size_t track_size(const struct track *t);
+/* Fill v (grown as needed) with pointers to every entry, ghosts included; returns the count. */
+size_t track_collect(const struct track *t, const struct tsock ***v, size_t *cap);
+const struct tsock *track_find(const struct track *t, uint64_t cookie);
+/* Monotonic ns of the last full dump applied, 0 before the first. */
+int64_t track_last_poll(const struct track *t);
+/* Wall-clock ns matching a monotonic ns, from the last dump's pair. */
+int64_t track_wall(const struct track *t, int64_t mono);
+
+/* Whether from -> to is one step of the TCP state machine (ST_CLOSE for none). */
+bool track_legal(unsigned from, unsigned to);
+
+#endif

@@ -1,0 +1,58 @@
+/* util.h - checked allocation, clocks, duration and address formatting, text sanitising. */
+#ifndef TCPDWELL_UTIL_H
+#define TCPDWELL_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+
+#define NS_PER_SEC 1000000000LL
+#define NS_PER_MS 1000000LL
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Allocation failures abort here, with a message; nothing else aborts. */
+void *xmalloc(size_t n);
+void *xcalloc(size_t nmemb, size_t size);
+void *xrealloc(void *p, size_t n);
+/* Grow an array of nmemb elements of size bytes, checking for overflow. */
+void *xreallocarray(void *p, size_t nmemb, size_t size);
+char *xstrdup(const char *s);
+
+/* CLOCK_MONOTONIC and CLOCK_REALTIME as nanoseconds. */
+int64_t mono_ns(void);
+int64_t wall_ns(void);
+
+/*
+ * How well a time is known: seen changing between two polls, derived exactly
+ * (kernel timer or tracepoint), or only a lower bound (state predates start-up).
+ */
+enum time_kind { TIME_BETWEEN = 0, TIME_EXACT = 1, TIME_ATLEAST = 2 };
+
+/*
+ * A duration at a fixed width of 6 columns that grows by unit: "6µs",
+ * "0.5ms", "0.42s", "12.3s", "4m07s", "3h12m", "2d04h". With TIME_ATLEAST a
+ * leading "≥" (or ">=" when utf8 is false). Returns buf.
+ */
+#define DUR_BUFSZ 24
+char *fmt_dur(char *buf, int64_t ns, enum time_kind kind, bool utf8);
+/* Same figure without padding, as seconds with 6 decimals, for machine output. */
+char *fmt_secs(char *buf, size_t len, int64_t ns);
+
+/* "1.2.3.4:80" or "[::1]:80"; addr is 4 or 16 bytes by family. */
+#define ADDR_BUFSZ 64
+char *fmt_addr(char *buf, size_t len, int family, const uint8_t *addr, uint16_t port);
+/* The address alone, without port or brackets. */
+char *fmt_ip(char *buf, size_t len, int family, const uint8_t *addr);
+
+/*
+ * Every piece of text from the system passes here before any output: control
+ * characters (C0, DEL, C1), ESC sequences and invalid UTF-8 become visible
+ * escapes (\e, \a, \x9b ...); the result is NUL-terminated and cut to fit dst.
+ * srclen may be (size_t)-1 for a NUL-terminated src. Returns dst.
+ */
+char *sanitize(char *dst, size_t dstlen, const char *src, size_t srclen);
+
+/* Parse a duration like "0.5", "2s", "100ms", "1m"; returns ns or -1. */
+int64_t parse_duration(const char *s);
+
+#endif

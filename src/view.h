@@ -1,0 +1,27 @@
+/* view.h - the full-screen ncurses view, a sink. Only view*.c include curses.h. */
+#ifndef TCPDWELL_VIEW_H
+#define TCPDWELL_VIEW_H
+
+#include "loop.h"
+
+struct filter;
+struct procmap;
+struct scenario;
+
+struct view_opts {
+	int64_t interval_ns;	     /* shown in the header; +/- change it */
+	int64_t leak_ns;	     /* CLOSE_WAIT / FIN_WAIT_2 dwell flagged as a leak */
+	bool no_color;		     /* --no-color (NO_COLOR is read by the view) */
+	bool diagram;		     /* start in the state diagram */
+	bool replay;		     /* the source is a recording: replay keys */
+	const char *filter_text;     /* initial filter, may be NULL */
+	struct procmap *pm;	     /* owners, or NULL */
+	struct scenario *scenario;   /* narration, actor labels, step mode; or NULL */
+};
+
+/* Set up the terminal and add the view to the loop; -1 with err set (no terminal). */
+int view_open(struct loop *l, const struct view_opts *o, char *err, size_t errlen);
+/* Restore the terminal from a crash handler (async-signal-safe as far as curses allows). */
+void view_emergency_restore(void);
+
+#endif
