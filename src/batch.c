@@ -1,2 +1,368 @@
 #include "config.h"
 #include "batch.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "filter.h"
+#include "procmap.h"
+#include "util.h"
+
+int ev_format_parse(const char *s)
+{
+	if (!strcmp(s, "text"))
+		return FMT_TEXT;
+	if (!strcmp(s, "json") || !strcmp(s, "jsonl"))
+		return FMT_JSON;
+	if (!strcmp(s, "csv"))
+		return FMT_CSV;
+	return -1;
+}
+
+/* Like ss: a port 0 (a listener's peer) prints as '*'. */
+static char *addr_str(char *buf, size_t len, int family, const uint8_t *addr, uint16_t port)
+{
+	fmt_addr(buf, len, family, addr, port);
+	if (port == 0) {
+		char *colon = strrchr(buf, ':');
+		if (colon && (size_t)(colon - buf) + 2 < len)
+			strcpy(colon + 1, "*");
+	}
+	return buf;
+}
+
+/* "2026-11-23T09:30:01.123456Z" */
+static char *iso_time(char *buf, size_t len, int64_t wall)
+{
+	time_t sec = (time_t)(wall / NS_PER_SEC);
+	struct tm tm;
+	size_t n;
+
+	gmtime_r(&sec, &tm);
+	n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf + n, len - n, ".%06dZ", (int)(wall % NS_PER_SEC / 1000));
+	return buf;
+}
+
+static char *owner_str(char *buf, size_t len, const struct procmap *pm, uint32_t inode)
+{
+	const struct owner *o = pm && inode ? procmap_lookup(pm, inode) : NULL;
+
+	if (o)
+		snprintf(buf, len, "%d/%s", o->pid, o->comm);
+	else
+		snprintf(buf, len, "-");
+	return buf;
+}
+
+/* ---- the periodic table (-b) ---- */
+
+struct batch {
+	struct batch_opts o;
+	long printed;
+	const struct tsock **v;
+	size_t cap;
+	bool failed;
+};
+
+static int by_group_then_dwell(const void *pa, const void *pb)
+{
+	const struct tsock *a = *(const struct tsock *const *)pa;
+	const struct tsock *b = *(const struct tsock *const *)pb;
+	unsigned ra = st_rank(a->s.state), rb = st_rank(b->s.state);
+
+	if (ra != rb)
+		return ra < rb ? -1 : 1;
+	/* Oldest first: the socket stuck longest is what the reader looks for. */
+	if (a->since != b->since)
+		return a->since < b->since ? -1 : 1;
+	return a->s.cookie < b->s.cookie ? -1 : a->s.cookie > b->s.cookie;
+}
+
+static char *timer_str(char *buf, size_t len, const struct sock *s, bool utf8)
+{
+	char d[DUR_BUFSZ];
+
+	if (s->timer == TM_NONE) {
+		snprintf(buf, len, "-");
+		return buf;
+	}
+	fmt_dur(d, (int64_t)s->expires_ms * NS_PER_MS, TIME_BETWEEN, utf8);
+	snprintf(buf, len, "%s:%s", timer_name(s->timer), d + strspn(d, " "));
+	return buf;
+}
+
+static void batch_table(struct batch *b, struct loop *l)
+{
+	struct track *t = loop_track(l);
+	FILE *out = b->o.out;
+	int64_t now = loop_now(l), wall = track_wall(t, track_last_poll(t));
+	size_t n = track_collect(t, &b->v, &b->cap), shown = 0;
+	char when[40], src[64], counts[512] = "";
+	size_t clen = 0;
+
+	/* Ghosts are gone; the filter decides the rest. */
+	for (size_t i = 0; i < n; i++)
+		if (!(b->v[i]->flags & TS_GHOST) &&
+		    (!b->o.filter || filter_match(b->o.filter, &b->v[i]->s)))
+			b->v[shown++] = b->v[i];
+	qsort(b->v, shown, sizeof(b->v[0]), by_group_then_dwell);
+
+	if (b->o.pm) {
+		for (size_t i = 0; i < shown; i++)
+			if (b->v[i]->s.inode)
+				procmap_want(b->o.pm, b->v[i]->s.inode);
+		procmap_scan(b->o.pm, mono_ns(), 0);
+	}
+
+	for (size_t i = 0; i < st_order_len; i++) {
+		size_t c = track_count(t, st_order[i]);
+		if (c && clen < sizeof(counts))
+			clen += (size_t)snprintf(counts + clen, sizeof(counts) - clen, "%s%s %zu",
+						 clen ? ", " : "", st_name(st_order[i]), c);
+	}
+	loop_describe(l, src, sizeof(src));
+	fprintf(out, "tcpdwell %s, %s, %zu sockets%s%s\n", iso_time(when, sizeof(when), wall),
+		src, track_alive(t), clen ? ": " : "", counts);
+	if (b->o.pm && procmap_unreadable(b->o.pm))
+		fprintf(out, "note: %zu sockets could not be attributed to a process (no privilege)\n",
+			procmap_unreadable(b->o.pm));
+	fprintf(out, "%-11s %7s  %-26s %-26s %7s %7s  %-16s %s\n", "STATE", "DWELL", "LOCAL",
+		"PEER", "RECV-Q", "SEND-Q", "TIMER", "OWNER");
+	for (size_t i = 0; i < shown; i++) {
+		const struct tsock *ts = b->v[i];
+		const struct sock *s = &ts->s;
+		char dur[DUR_BUFSZ], la[ADDR_BUFSZ], pa[ADDR_BUFSZ], tm[48], own[96];
+
+		if (i == 0 || ts->s.state != b->v[i - 1]->s.state) {
+			size_t c = 0;
+			for (size_t j = i; j < shown && b->v[j]->s.state == s->state; j++)
+				c++;
+			fprintf(out, "%s %zu\n", st_name(s->state), c);
+		}
+		fmt_dur(dur, now - ts->since, ts->since_kind, b->o.utf8);
+		fprintf(out, "%-11s %7s  %-26s %-26s %7u %7u  %-16s %s\n", st_name(s->state), dur,
+			addr_str(la, sizeof(la), s->family, s->src, s->sport),
+			addr_str(pa, sizeof(pa), s->family, s->dst, s->dport), s->rqueue, s->wqueue,
+			timer_str(tm, sizeof(tm), s, b->o.utf8),
+			owner_str(own, sizeof(own), b->o.pm, s->inode));
+	}
+	fputc('\n', out);
+	if (fflush(out) == EOF && !b->failed) {
+		/* The reader went away (`| head -1`): end quietly. */
+		b->failed = true;
+		loop_quit(l, errno == EPIPE ? 0 : 1);
+	}
+	if (b->o.pm)
+		procmap_gc(b->o.pm);
+}
+
+static void batch_observe(void *ctx, struct loop *l, const struct obs *o)
+{
+	struct batch *b = ctx;
+
+	/* One table per full dump; fast-lane dumps only refine the next one. */
+	if (o->kind != OBS_SNAPSHOT || !o->snap->complete || (o->snap->states & ST_ALL_MASK) !=
+								     ST_ALL_MASK)
+		return;
+	if (loop_quitting(l))
+		return;
+	batch_table(b, l);
+	if (b->o.count && ++b->printed >= b->o.count)
+		loop_quit(l, 0);
+}
+
+static void batch_close(void *ctx)
+{
+	struct batch *b = ctx;
+	free(b->v);
+	free(b);
+}
+
+static const struct sink_ops batch_ops = {
+	.name = "batch",
+	.observe = batch_observe,
+	.close = batch_close,
+};
+
+void batch_open(struct loop *l, const struct batch_opts *o)
+{
+	struct batch *b = xcalloc(1, sizeof(*b));
+	b->o = *o;
+	loop_add_sink(l, &batch_ops, b);
+}
+
+/* ---- the event stream (-e) ---- */
+
+/* A JSON string body: the text is sanitised already; escape what JSON needs. */
+static void json_str(FILE *out, const char *s)
+{
+	fputc('"', out);
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			fputc('\\', out);
+		fputc(*s, out);
+	}
+	fputc('"', out);
+}
+
+static void csv_str(FILE *out, const char *s)
+{
+	if (!strpbrk(s, ",\"")) {
+		fputs(s, out);
+		return;
+	}
+	fputc('"', out);
+	for (; *s; s++) {
+		if (*s == '"')
+			fputc('"', out);
+		fputc(*s, out);
+	}
+	fputc('"', out);
+}
+
+static const char *const kind_names[] = { "between", "exact", "at_least" };
+
+void events_print_header(FILE *out, enum ev_format fmt)
+{
+	if (fmt == FMT_CSV)
+		fputs("time,mono,cookie,family,local,peer,from,to,dwell,dwell_kind,jump,pid,comm\n",
+		      out);
+}
+
+void events_print(FILE *out, enum ev_format fmt, const struct track_event *ev,
+		  const struct procmap *pm)
+{
+	const struct sock *s = &ev->s;
+	const struct owner *own = pm && s->inode ? procmap_lookup(pm, s->inode) : NULL;
+	char when[40], la[ADDR_BUFSZ], pa[ADDR_BUFSZ], mono[32], dwell[32], dur[DUR_BUFSZ];
+	const char *kind = ev->dwell_kind < ARRAY_SIZE(kind_names) ? kind_names[ev->dwell_kind]
+								   : "between";
+
+	iso_time(when, sizeof(when), ev->wall);
+	addr_str(la, sizeof(la), s->family, s->src, s->sport);
+	addr_str(pa, sizeof(pa), s->family, s->dst, s->dport);
+	fmt_secs(mono, sizeof(mono), ev->mono);
+	fmt_secs(dwell, sizeof(dwell), ev->dwell);
+
+	switch (fmt) {
+	case FMT_TEXT:
+		fmt_dur(dur, ev->dwell, ev->dwell_kind, true);
+		fprintf(out, "%s %-26s %-26s %s -> %s", when, la, pa, st_name(ev->from),
+			st_name(ev->to));
+		if (ev->from != ST_CLOSE)
+			fprintf(out, " after %s", dur + strspn(dur, " "));
+		if (ev->jump)
+			fputs(" (jump)", out);
+		if (own)
+			fprintf(out, " %d/%s", own->pid, own->comm);
+		fputc('\n', out);
+		break;
+	case FMT_JSON:
+		fprintf(out,
+			"{\"time\":\"%s\",\"mono\":%s,\"cookie\":\"%llu\",\"family\":\"%s\","
+			"\"local\":\"%s\",\"peer\":\"%s\",\"from\":\"%s\",\"to\":\"%s\","
+			"\"dwell\":%s,\"dwell_kind\":\"%s\",\"jump\":%s,",
+			when, mono, (unsigned long long)s->cookie,
+			s->family == AF_INET6 ? "inet6" : "inet", la, pa, st_name(ev->from),
+			st_name(ev->to), dwell, kind, ev->jump ? "true" : "false");
+		if (own) {
+			fprintf(out, "\"pid\":%d,\"comm\":", own->pid);
+			json_str(out, own->comm);
+		} else {
+			fputs("\"pid\":null,\"comm\":null", out);
+		}
+		fputs("}\n", out);
+		break;
+	case FMT_CSV:
+		fprintf(out, "%s,%s,%llu,%s,%s,%s,%s,%s,%s,%s,%s,", when, mono,
+			(unsigned long long)s->cookie, s->family == AF_INET6 ? "inet6" : "inet", la,
+			pa, st_name(ev->from), st_name(ev->to), dwell, kind,
+			ev->jump ? "true" : "false");
+		if (own) {
+			fprintf(out, "%d,", own->pid);
+			csv_str(out, own->comm);
+		} else {
+			fputc(',', out);
+		}
+		fputc('\n', out);
+		break;
+	}
+}
+
+struct events {
+	struct events_opts o;
+	struct loop *l;
+	long printed;
+	bool failed;
+};
+
+static bool event_wanted(const struct events *e, const struct track_event *ev)
+{
+	struct sock s;
+
+	if (!e->o.filter)
+		return true;
+	/* A transition belongs to the filter when either of its ends does. */
+	s = ev->s;
+	s.state = ev->from;
+	if (filter_match(e->o.filter, &s))
+		return true;
+	s.state = ev->to;
+	return filter_match(e->o.filter, &s);
+}
+
+static void events_event(void *ctx, const struct track_event *ev)
+{
+	struct events *e = ctx;
+
+	if (e->failed || (e->o.count && e->printed >= e->o.count) || !event_wanted(e, ev))
+		return;
+	if (e->o.pm && ev->s.inode)
+		procmap_want(e->o.pm, ev->s.inode);
+	events_print(e->o.out, e->o.format, ev, e->o.pm);
+	e->printed++;
+}
+
+static void events_observe(void *ctx, struct loop *l, const struct obs *o)
+{
+	struct events *e = ctx;
+
+	(void)o;
+	if (fflush(e->o.out) == EOF && !e->failed) {
+		e->failed = true;
+		loop_quit(l, errno == EPIPE ? 0 : 1);
+	}
+	if (e->o.count && e->printed >= e->o.count)
+		loop_quit(l, 0);
+	if (e->o.pm)
+		procmap_scan(e->o.pm, mono_ns(), 20 * NS_PER_MS);
+}
+
+static void events_close(void *ctx)
+{
+	struct events *e = ctx;
+	fflush(e->o.out);
+	free(e);
+}
+
+static const struct sink_ops events_ops = {
+	.name = "events",
+	.observe = events_observe,
+	.event = events_event,
+	.close = events_close,
+};
+
+void events_open(struct loop *l, const struct events_opts *o)
+{
+	struct events *e = xcalloc(1, sizeof(*e));
+
+	e->o = *o;
+	e->l = l;
+	events_print_header(o->out, o->format);
+	loop_add_sink(l, &events_ops, e);
+}

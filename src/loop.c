@@ -1,2 +1,311 @@
 #include "config.h"
 #include "loop.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "sig.h"
+#include "util.h"
+
+#define LOOP_MAX 8
+
+struct loop_source {
+	const struct source_ops *ops;
+	void *ctx;
+};
+
+struct loop_sink {
+	const struct sink_ops *ops;
+	void *ctx;
+};
+
+struct loop {
+	struct track *t;
+	struct loop_source src[LOOP_MAX];
+	struct loop_sink snk[LOOP_MAX];
+	size_t nsrc, nsnk;
+	int sigfd;
+	bool quit;
+	int status;
+	char msg[256];
+	int64_t msg_when;
+	FILE *echo;
+};
+
+struct loop *loop_new(struct track *t)
+{
+	struct loop *l = xcalloc(1, sizeof(*l));
+
+	l->t = t;
+	l->sigfd = -1;
+	return l;
+}
+
+void loop_free(struct loop *l)
+{
+	if (!l)
+		return;
+	/* Sinks first: the recorder closes its file before the sources go. */
+	for (size_t i = 0; i < l->nsnk; i++)
+		if (l->snk[i].ops->close)
+			l->snk[i].ops->close(l->snk[i].ctx);
+	for (size_t i = 0; i < l->nsrc; i++)
+		if (l->src[i].ops->close)
+			l->src[i].ops->close(l->src[i].ctx);
+	free(l);
+}
+
+void loop_add_source(struct loop *l, const struct source_ops *ops, void *ctx)
+{
+	if (l->nsrc == LOOP_MAX)
+		abort();
+	l->src[l->nsrc++] = (struct loop_source){ ops, ctx };
+}
+
+static void sink_event(void *arg, const struct track_event *ev)
+{
+	struct loop_sink *s = arg;
+	s->ops->event(s->ctx, ev);
+}
+
+void loop_add_sink(struct loop *l, const struct sink_ops *ops, void *ctx)
+{
+	if (l->nsnk == LOOP_MAX)
+		abort();
+	l->snk[l->nsnk] = (struct loop_sink){ ops, ctx };
+	if (ops->event)
+		track_listen(l->t, sink_event, &l->snk[l->nsnk]);
+	l->nsnk++;
+}
+
+struct track *loop_track(struct loop *l)
+{
+	return l->t;
+}
+
+void loop_observe(struct loop *l, const struct obs *o)
+{
+	switch (o->kind) {
+	case OBS_SNAPSHOT:
+		/* A dump that failed midway would make every socket look gone. */
+		if (!o->snap || !o->snap->complete)
+			return;
+		track_apply(l->t, o->snap);
+		break;
+	case OBS_DESTROY:
+		track_destroyed(l->t, &o->sock, o->mono, o->wall);
+		break;
+	case OBS_CHANGE:
+		track_changed(l->t, &o->key, o->from, o->to, o->mono, o->wall);
+		break;
+	case OBS_NOTE:
+		if (o->note)
+			loop_status(l, "%s", o->note);
+		break;
+	}
+	track_expire(l->t, o->mono);
+	for (size_t i = 0; i < l->nsnk; i++)
+		if (l->snk[i].ops->observe)
+			l->snk[i].ops->observe(l->snk[i].ctx, l, o);
+}
+
+int loop_control(struct loop *l, enum source_ctl c, double arg)
+{
+	int ret = -ENOTSUP;
+
+	for (size_t i = 0; i < l->nsrc; i++)
+		if (l->src[i].ops->control && l->src[i].ops->control(l->src[i].ctx, l, c, arg) == 0)
+			ret = 0;
+	return ret;
+}
+
+int64_t loop_now(const struct loop *l)
+{
+	if (l->nsrc && l->src[0].ops->clock)
+		return l->src[0].ops->clock(l->src[0].ctx);
+	return mono_ns();
+}
+
+void loop_describe(struct loop *l, char *buf, size_t len)
+{
+	if (l->nsrc && l->src[0].ops->describe)
+		l->src[0].ops->describe(l->src[0].ctx, buf, len);
+	else
+		snprintf(buf, len, "%s", l->nsrc ? l->src[0].ops->name : "none");
+}
+
+void loop_reset(struct loop *l)
+{
+	track_reset(l->t);
+	for (size_t i = 0; i < l->nsnk; i++)
+		if (l->snk[i].ops->reset)
+			l->snk[i].ops->reset(l->snk[i].ctx);
+}
+
+void loop_quit(struct loop *l, int status)
+{
+	if (!l->quit)
+		l->status = status;
+	l->quit = true;
+}
+
+bool loop_quitting(const struct loop *l)
+{
+	return l->quit;
+}
+
+void loop_status(struct loop *l, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(l->msg, sizeof(l->msg), fmt, ap);
+	va_end(ap);
+	l->msg_when = mono_ns();
+	if (l->echo) {
+		fprintf(l->echo, "tcpdwell: %s\n", l->msg);
+		fflush(l->echo);
+	}
+}
+
+void loop_echo(struct loop *l, FILE *out)
+{
+	l->echo = out;
+}
+
+const char *loop_last_status(const struct loop *l, int64_t *when)
+{
+	if (when)
+		*when = l->msg_when;
+	return l->msg_when ? l->msg : NULL;
+}
+
+static void tick_sinks(struct loop *l, int64_t now)
+{
+	for (size_t i = 0; i < l->nsnk && !l->quit; i++)
+		if (l->snk[i].ops->tick)
+			l->snk[i].ops->tick(l->snk[i].ctx, l, now);
+}
+
+static void run_source(struct loop *l, struct loop_source *s, int64_t now)
+{
+	int r = s->ops->run(s->ctx, l, now);
+
+	if (r == 1) {
+		/* A recording ran out: let the sinks finish, then stop. */
+		tick_sinks(l, now);
+		loop_quit(l, 0);
+	} else if (r < 0) {
+		loop_status(l, "%s: %s", s->ops->name, strerror(-r));
+	}
+}
+
+static int64_t next_deadline(struct loop *l)
+{
+	int64_t next = INT64_MAX;
+
+	for (size_t i = 0; i < l->nsrc; i++)
+		if (l->src[i].ops->next_due) {
+			int64_t d = l->src[i].ops->next_due(l->src[i].ctx);
+			next = d < next ? d : next;
+		}
+	for (size_t i = 0; i < l->nsnk; i++)
+		if (l->snk[i].ops->next_due) {
+			int64_t d = l->snk[i].ops->next_due(l->snk[i].ctx);
+			next = d < next ? d : next;
+		}
+	return next;
+}
+
+static void on_signal(struct loop *l)
+{
+	int sig;
+
+	while ((sig = sig_read(l->sigfd)) > 0) {
+		if (sig == SIGCHLD)
+			tick_sinks(l, mono_ns()); /* the scenario runner reaps its actors */
+		else
+			loop_quit(l, 0);
+	}
+}
+
+int loop_run(struct loop *l)
+{
+	struct pollfd pfd[1 + 2 * LOOP_MAX];
+	/* What each pollfd belongs to: -1 signals, 0..LOOP_MAX-1 sources, LOOP_MAX.. sinks. */
+	int owner[1 + 2 * LOOP_MAX];
+
+	if (l->sigfd < 0)
+		l->sigfd = sig_setup();
+	while (!l->quit) {
+		int64_t now = mono_ns(), next, wait_ns;
+		nfds_t n = 0;
+		struct timespec ts;
+
+		for (size_t i = 0; i < l->nsrc && !l->quit; i++)
+			if (l->src[i].ops->next_due && l->src[i].ops->next_due(l->src[i].ctx) <= now) {
+				run_source(l, &l->src[i], now);
+				now = mono_ns();
+			}
+		for (size_t i = 0; i < l->nsnk && !l->quit; i++)
+			if (l->snk[i].ops->next_due && l->snk[i].ops->next_due(l->snk[i].ctx) <= now)
+				l->snk[i].ops->tick(l->snk[i].ctx, l, now);
+		if (l->quit)
+			break;
+
+		if (l->sigfd >= 0) {
+			pfd[n] = (struct pollfd){ .fd = l->sigfd, .events = POLLIN };
+			owner[n++] = -1;
+		}
+		for (size_t i = 0; i < l->nsrc; i++) {
+			int fd = l->src[i].ops->fd ? l->src[i].ops->fd(l->src[i].ctx) : -1;
+			if (fd >= 0) {
+				pfd[n] = (struct pollfd){ .fd = fd, .events = POLLIN };
+				owner[n++] = (int)i;
+			}
+		}
+		for (size_t i = 0; i < l->nsnk; i++) {
+			int fd = l->snk[i].ops->fd ? l->snk[i].ops->fd(l->snk[i].ctx) : -1;
+			if (fd >= 0) {
+				pfd[n] = (struct pollfd){ .fd = fd, .events = POLLIN };
+				owner[n++] = LOOP_MAX + (int)i;
+			}
+		}
+		next = next_deadline(l);
+		now = mono_ns();
+		wait_ns = next == INT64_MAX ? NS_PER_SEC : next - now;
+		if (wait_ns < 0)
+			wait_ns = 0;
+		ts.tv_sec = wait_ns / NS_PER_SEC;
+		ts.tv_nsec = wait_ns % NS_PER_SEC;
+		int r = ppoll(pfd, n, &ts, NULL);
+		if (r < 0) {
+			if (errno != EINTR) {
+				loop_status(l, "poll: %s", strerror(errno));
+				loop_quit(l, 1);
+			}
+			/* A resize (SIGWINCH is handled by curses) or another signal: let inputs look. */
+			for (size_t i = 0; i < l->nsnk; i++)
+				if (l->snk[i].ops->input)
+					l->snk[i].ops->input(l->snk[i].ctx, l);
+			continue;
+		}
+		for (nfds_t i = 0; i < n && !l->quit; i++) {
+			if (!(pfd[i].revents & (POLLIN | POLLHUP | POLLERR)))
+				continue;
+			if (owner[i] < 0)
+				on_signal(l);
+			else if (owner[i] < LOOP_MAX)
+				run_source(l, &l->src[owner[i]], mono_ns());
+			else if (l->snk[owner[i] - LOOP_MAX].ops->input)
+				l->snk[owner[i] - LOOP_MAX].ops->input(l->snk[owner[i] - LOOP_MAX].ctx, l);
+		}
+	}
+	return l->status;
+}

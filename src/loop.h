@@ -2,6 +2,8 @@
 #ifndef TCPDWELL_LOOP_H
 #define TCPDWELL_LOOP_H
 
+#include <stdio.h>
+
 #include "sock.h"
 #include "track.h"
 
@@ -49,6 +51,8 @@ struct source_ops {
 	int (*control)(void *ctx, struct loop *l, enum source_ctl c, double arg);
 	/* Optional: a short description for the header ("poll 1s", "REPLAY x2 12:03:04"). */
 	void (*describe)(void *ctx, char *buf, size_t len);
+	/* Optional: the source's own clock, monotonic ns (a replay's recorded time). */
+	int64_t (*clock)(void *ctx);
 	void (*close)(void *ctx);
 };
 
@@ -81,6 +85,11 @@ struct track *loop_track(struct loop *l);
 void loop_observe(struct loop *l, const struct obs *o);
 /* Send a control to every source that takes it; returns 0 if one did. */
 int loop_control(struct loop *l, enum source_ctl c, double arg);
+/*
+ * Now, for dwell times: the first source's clock() where it has one (replay),
+ * else CLOCK_MONOTONIC.
+ */
+int64_t loop_now(const struct loop *l);
 /* The first source's description. */
 void loop_describe(struct loop *l, char *buf, size_t len);
 /* Reset the tracker and every sink (a replay seek). */
@@ -93,5 +102,7 @@ bool loop_quitting(const struct loop *l);
 /* A message for the status line (write errors, lost notices); sinks show the latest. */
 void loop_status(struct loop *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 const char *loop_last_status(const struct loop *l, int64_t *when);
+/* Also print every status message to out, as "tcpdwell: MESSAGE" (batch and event modes). */
+void loop_echo(struct loop *l, FILE *out);
 
 #endif

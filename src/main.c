@@ -1,2 +1,482 @@
 #include "config.h"
-int main(void) { return 0; }
+
+#include <errno.h>
+#include <getopt.h>
+#include <locale.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "batch.h"
+#include "exact.h"
+#include "filter.h"
+#include "loop.h"
+#include "poll.h"
+#include "procmap.h"
+#include "record.h"
+#include "replay.h"
+#include "scenario.h"
+#include "sig.h"
+#include "track.h"
+#include "util.h"
+#include "view.h"
+
+/* Exit codes, as tcpdwell(1) documents them. */
+enum { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
+
+enum mode { MODE_VIEW, MODE_BATCH, MODE_EVENTS };
+enum source_kind { SRC_POLL, SRC_EXACT, SRC_AUTO };
+
+struct config {
+	enum mode mode;
+	enum source_kind source;
+	int64_t interval_ns;
+	bool interval_set;
+	long count;
+	int format;
+	const char *write_path;
+	const char *read_path;
+	const char *begin, *end;
+	double speed;
+	const char *scenario;
+	bool step;
+	bool diagram;
+	bool no_color;
+	int64_t ghost_ns;
+	int64_t leak_ns;
+	int64_t fast_ns;
+	double fast_budget;
+	bool destroy;
+	char *filter_text;
+};
+
+enum {
+	OPT_FORMAT = 256, OPT_BEGIN, OPT_END, OPT_SPEED, OPT_SCENARIO, OPT_STEP, OPT_LIST,
+	OPT_DIAGRAM, OPT_GHOST, OPT_LEAK, OPT_NO_COLOR, OPT_FAST, OPT_FAST_BUDGET,
+	OPT_NO_DESTROY, OPT_SOURCE,
+};
+
+static const struct option long_opts[] = {
+	{ "batch", no_argument, NULL, 'b' },
+	{ "events", no_argument, NULL, 'e' },
+	{ "delay", required_argument, NULL, 'd' },
+	{ "count", required_argument, NULL, 'c' },
+	{ "format", required_argument, NULL, OPT_FORMAT },
+	{ "write", required_argument, NULL, 'w' },
+	{ "read", required_argument, NULL, 'r' },
+	{ "begin", required_argument, NULL, OPT_BEGIN },
+	{ "end", required_argument, NULL, OPT_END },
+	{ "speed", required_argument, NULL, OPT_SPEED },
+	{ "scenario", required_argument, NULL, OPT_SCENARIO },
+	{ "step", no_argument, NULL, OPT_STEP },
+	{ "list-scenarios", no_argument, NULL, OPT_LIST },
+	{ "diagram", no_argument, NULL, OPT_DIAGRAM },
+	{ "ghost", required_argument, NULL, OPT_GHOST },
+	{ "leak", required_argument, NULL, OPT_LEAK },
+	{ "no-color", no_argument, NULL, OPT_NO_COLOR },
+	{ "fast", required_argument, NULL, OPT_FAST },
+	{ "fast-budget", required_argument, NULL, OPT_FAST_BUDGET },
+	{ "no-destroy", no_argument, NULL, OPT_NO_DESTROY },
+	{ "source", required_argument, NULL, OPT_SOURCE },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static void usage(FILE *out)
+{
+	fputs("Usage: tcpdwell [OPTION]... [FILTER]\n"
+	      "Watch TCP connection states live: every socket grouped by state, with how long\n"
+	      "it has dwelt there. Without -b or -e, a full-screen view (F1 or h: keys).\n"
+	      "\n"
+	      "Output:\n"
+	      "  -b, --batch            plain-text tables, one per poll, like top -b\n"
+	      "  -e, --events           one line per state transition as it happens\n"
+	      "      --format FMT       event format: text (default), json (JSON Lines), csv\n"
+	      "  -c, --count N          stop after N tables (-b) or N events (-e)\n"
+	      "Polling:\n"
+	      "  -d, --delay SECONDS    full poll interval, 0.01 or more (default 1)\n"
+	      "      --fast SECONDS     poll the rare states this often, 0 to disable (default 0.05)\n"
+	      "      --fast-budget PCT  most of one core the fast lane may use (default 5)\n"
+	      "      --no-destroy       do not listen for the kernel's socket-destroy notices\n"
+	      "      --source SRC       poll, exact (kernel tracepoint, needs root) or auto\n"
+	      "                         (default: poll)\n"
+	      "      --ghost SECONDS    keep closed sockets on screen this long (default 3)\n"
+	      "      --leak SECONDS     flag CLOSE_WAIT/FIN_WAIT_2 older than this (default 60)\n"
+	      "Recording:\n"
+	      "  -w, --write FILE       record what is observed to FILE\n"
+	      "  -r, --read FILE        replay a recording (view, -b or -e)\n"
+	      "      --begin TIME       replay from TIME (seconds from start, or HH:MM:SS)\n"
+	      "      --end TIME         replay up to TIME\n"
+	      "      --speed X          replay speed in the view (default 1)\n"
+	      "Scenarios:\n"
+	      "      --scenario NAME|FILE  run a demo server and client through a script\n"
+	      "      --step             wait for a key at every step of a scenario\n"
+	      "      --list-scenarios   list the bundled scenarios\n"
+	      "      --diagram          start in the state-machine diagram\n"
+	      "View:\n"
+	      "      --no-color         monochrome (also when NO_COLOR is set)\n"
+	      "  -h, --help             show this help and exit\n"
+	      "  -V, --version          show the version and exit\n"
+	      "\n"
+	      "FILTER is an expression as ss(8) takes one, e.g.\n"
+	      "  state close-wait           sport = :80 or dport = :443\n"
+	      "  state fin-wait-1 and dst 10.0.0.0/8     not (sport = :22)\n"
+	      "\n"
+	      "Exit status: 0 success, 1 runtime failure or failed scenario expectation,\n"
+	      "2 usage error or unreadable input. See tcpdwell(1).\n",
+	      out);
+}
+
+static void die_usage(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "tcpdwell: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\nTry 'tcpdwell --help' for more information.\n");
+	exit(EXIT_USAGE);
+}
+
+static int64_t duration_arg(const char *opt, const char *arg, int64_t min)
+{
+	int64_t ns = parse_duration(arg);
+	char msg[128];
+
+	if (ns < 0 || ns < min) {
+		snprintf(msg, sizeof(msg), "invalid %s '%%s': expected seconds%s", opt,
+			 min > 0 ? " (0.01 or more)" : "");
+		die_usage(msg, arg);
+	}
+	return ns;
+}
+
+static char *join_args(int argc, char **argv)
+{
+	size_t len = 1;
+	char *s;
+
+	for (int i = 0; i < argc; i++)
+		len += strlen(argv[i]) + 1;
+	s = xmalloc(len);
+	s[0] = '\0';
+	for (int i = 0; i < argc; i++) {
+		if (i)
+			strcat(s, " ");
+		strcat(s, argv[i]);
+	}
+	return s;
+}
+
+static void parse_args(int argc, char **argv, struct config *c)
+{
+	int opt;
+	char *end;
+
+	*c = (struct config){
+		.interval_ns = NS_PER_SEC,
+		.format = FMT_TEXT,
+		.speed = 1.0,
+		.ghost_ns = 3 * NS_PER_SEC,
+		.leak_ns = 60 * NS_PER_SEC,
+		.fast_ns = 50 * NS_PER_MS,
+		.fast_budget = 0.05,
+		.destroy = true,
+	};
+	while ((opt = getopt_long(argc, argv, "bed:c:n:w:r:hV", long_opts, NULL)) != -1) {
+		switch (opt) {
+		case 'b':
+			c->mode = MODE_BATCH;
+			break;
+		case 'e':
+			c->mode = MODE_EVENTS;
+			break;
+		case 'd':
+			c->interval_ns = duration_arg("interval", optarg, 10 * NS_PER_MS);
+			c->interval_set = true;
+			break;
+		case 'c':
+		case 'n':
+			errno = 0;
+			c->count = strtol(optarg, &end, 10);
+			if (errno || *end || c->count < 1)
+				die_usage("invalid count '%s': expected a whole number from 1", optarg);
+			break;
+		case OPT_FORMAT:
+			if ((c->format = ev_format_parse(optarg)) < 0)
+				die_usage("invalid format '%s': expected text, json or csv", optarg);
+			break;
+		case 'w':
+			c->write_path = optarg;
+			break;
+		case 'r':
+			c->read_path = optarg;
+			break;
+		case OPT_BEGIN:
+			c->begin = optarg;
+			break;
+		case OPT_END:
+			c->end = optarg;
+			break;
+		case OPT_SPEED:
+			c->speed = strtod(optarg, &end);
+			if (*end || !(c->speed >= 0.25 && c->speed <= 64))
+				die_usage("invalid speed '%s': expected 0.25 to 64", optarg);
+			break;
+		case OPT_SCENARIO:
+			c->scenario = optarg;
+			break;
+		case OPT_STEP:
+			c->step = true;
+			break;
+		case OPT_LIST:
+			exit(scenario_list(stdout) == 0 ? EXIT_OK : EXIT_RUNTIME);
+		case OPT_DIAGRAM:
+			c->diagram = true;
+			break;
+		case OPT_GHOST:
+			c->ghost_ns = duration_arg("ghost time", optarg, 0);
+			break;
+		case OPT_LEAK:
+			c->leak_ns = duration_arg("leak threshold", optarg, 0);
+			break;
+		case OPT_NO_COLOR:
+			c->no_color = true;
+			break;
+		case OPT_FAST:
+			c->fast_ns = duration_arg("fast-lane interval", optarg, 0);
+			if (c->fast_ns && c->fast_ns < 10 * NS_PER_MS)
+				die_usage("invalid fast-lane interval '%s': 0 (off) or 0.01 or more",
+					  optarg);
+			break;
+		case OPT_FAST_BUDGET:
+			c->fast_budget = strtod(optarg, &end) / 100;
+			if ((*end && strcmp(end, "%")) || !(c->fast_budget > 0 && c->fast_budget <= 1))
+				die_usage("invalid fast-lane budget '%s': expected a percentage, 1 to 100",
+					  optarg);
+			break;
+		case OPT_NO_DESTROY:
+			c->destroy = false;
+			break;
+		case OPT_SOURCE:
+			if (!strcmp(optarg, "poll"))
+				c->source = SRC_POLL;
+			else if (!strcmp(optarg, "exact"))
+				c->source = SRC_EXACT;
+			else if (!strcmp(optarg, "auto"))
+				c->source = SRC_AUTO;
+			else
+				die_usage("invalid source '%s': expected poll, exact or auto", optarg);
+			break;
+		case 'h':
+			usage(stdout);
+			exit(EXIT_OK);
+		case 'V':
+			printf("tcpdwell %s\n", PACKAGE_VERSION);
+			exit(EXIT_OK);
+		default:
+			fprintf(stderr, "Try 'tcpdwell --help' for more information.\n");
+			exit(EXIT_USAGE);
+		}
+	}
+	if (optind < argc)
+		c->filter_text = join_args(argc - optind, argv + optind);
+	if (c->read_path && c->write_path)
+		die_usage("%s", "-r and -w do not go together: replay reads, recording writes");
+	if (c->read_path && c->scenario)
+		die_usage("%s", "-r and --scenario do not go together");
+	if (c->read_path && c->source != SRC_POLL)
+		die_usage("%s", "--source does not apply to a replay");
+	/* A scenario's states come and go fast: watch it closely unless told otherwise. */
+	if (c->scenario && !c->interval_set)
+		c->interval_ns = 50 * NS_PER_MS;
+}
+
+/* net.ipv4.tcp_fin_timeout, for the entry time of orphaned FIN_WAIT_2 sockets. */
+static int64_t read_fin_timeout(void)
+{
+	FILE *f = fopen("/proc/sys/net/ipv4/tcp_fin_timeout", "r");
+	long v = 60;
+
+	if (f) {
+		if (fscanf(f, "%ld", &v) != 1 || v <= 0)
+			v = 60;
+		fclose(f);
+	}
+	return v * NS_PER_SEC;
+}
+
+static int open_sources(struct loop *l, const struct config *c, const struct filter *f)
+{
+	char err[512];
+
+	if (c->read_path) {
+		struct replay_opts ro = {
+			.realtime = c->mode == MODE_VIEW,
+			.speed = c->speed,
+			.begin = c->begin,
+			.end = c->end,
+		};
+		if (replay_open(l, c->read_path, &ro, err, sizeof(err)) < 0) {
+			fprintf(stderr, "tcpdwell: %s\n", err);
+			return EXIT_USAGE;
+		}
+		return EXIT_OK;
+	}
+	if (c->source != SRC_POLL && exact_open(l, err, sizeof(err)) < 0) {
+		if (c->source == SRC_EXACT) {
+			fprintf(stderr, "tcpdwell: %s\n", err);
+			return EXIT_RUNTIME;
+		}
+		loop_status(l, "exact source unavailable, polling: %s", err);
+		if (c->mode != MODE_VIEW)
+			fprintf(stderr, "tcpdwell: note: exact source unavailable, polling: %s\n", err);
+	}
+	struct poll_opts po = {
+		.interval_ns = c->interval_ns,
+		.fast_ns = c->fast_ns,
+		.fast_budget = c->fast_budget,
+		.destroy = c->destroy,
+		.filter = f,
+	};
+	if (poll_open(l, &po, err, sizeof(err)) < 0) {
+		fprintf(stderr, "tcpdwell: %s\n", err);
+		return EXIT_RUNTIME;
+	}
+	return EXIT_OK;
+}
+
+static int open_sinks(struct loop *l, const struct config *c, const struct filter *f,
+		      struct procmap *pm, struct scenario *sc)
+{
+	char err[512];
+	bool utf8 = strstr(setlocale(LC_CTYPE, NULL), "UTF-8") ||
+		    strstr(setlocale(LC_CTYPE, NULL), "utf8");
+
+	if (c->write_path) {
+		char src[96];
+		snprintf(src, sizeof(src), "%s%s", sc ? "scenario " : "poll",
+			 sc ? scenario_name(sc) : "");
+		struct record_meta m = { .interval_ns = c->interval_ns, .source = src };
+		if (record_open(l, c->write_path, &m, err, sizeof(err)) < 0) {
+			fprintf(stderr, "tcpdwell: %s\n", err);
+			return EXIT_USAGE;
+		}
+	}
+	switch (c->mode) {
+	case MODE_VIEW: {
+		struct view_opts vo = {
+			.interval_ns = c->interval_ns,
+			.leak_ns = c->leak_ns,
+			.no_color = c->no_color,
+			.diagram = c->diagram,
+			.replay = c->read_path != NULL,
+			.filter_text = c->filter_text,
+			.pm = pm,
+			.scenario = sc,
+		};
+		if (view_open(l, &vo, err, sizeof(err)) < 0) {
+			fprintf(stderr, "tcpdwell: %s\n", err);
+			return EXIT_USAGE;
+		}
+		break;
+	}
+	case MODE_BATCH:
+		/* A scenario in batch mode prints its own steps and verdicts. */
+		if (!sc) {
+			struct batch_opts bo = {
+				.out = stdout, .delay_ns = c->interval_ns, .count = c->count,
+				.utf8 = utf8,  .filter = f,		   .pm = pm,
+				.replay = c->read_path != NULL,
+			};
+			batch_open(l, &bo);
+		}
+		break;
+	case MODE_EVENTS: {
+		struct events_opts eo = {
+			.out = stdout, .format = c->format, .filter = f, .pm = pm, .count = c->count,
+		};
+		events_open(l, &eo);
+		break;
+	}
+	}
+	return EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+	struct config c;
+	struct filter *f = NULL;
+	struct scenario *sc = NULL;
+	struct procmap *pm = NULL;
+	struct track *t;
+	struct loop *l;
+	char err[512];
+	int status;
+
+	setlocale(LC_ALL, "");
+	parse_args(argc, argv, &c);
+
+	if (c.filter_text && !(f = filter_parse(c.filter_text, err, sizeof(err)))) {
+		fprintf(stderr, "tcpdwell: %s\n", err);
+		return EXIT_USAGE;
+	}
+	if (c.mode == MODE_VIEW && (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))) {
+		fprintf(stderr, "tcpdwell: the full-screen view needs a terminal; "
+				"use -b for tables or -e for events\n");
+		return EXIT_USAGE;
+	}
+	if (c.scenario) {
+		if (!(sc = scenario_load(c.scenario, err, sizeof(err)))) {
+			fprintf(stderr, "tcpdwell: %s\n", err);
+			return EXIT_USAGE;
+		}
+		/* Before the poller opens: the scenario may move us into its own namespace. */
+		if (scenario_prepare(sc, err, sizeof(err)) < 0) {
+			fprintf(stderr, "tcpdwell: %s\n", err);
+			scenario_free(sc);
+			return EXIT_RUNTIME;
+		}
+	}
+
+	struct track_opts to = {
+		.ghost_ns = c.ghost_ns,
+		.fin_timeout_ns = read_fin_timeout(),
+		.universe = ST_ALL_MASK,
+		.max_hist = 16,
+	};
+	t = track_new(&to);
+	l = loop_new(t);
+	/* Without a screen, status messages (write errors, lost notices) go to stderr. */
+	if (c.mode != MODE_VIEW)
+		loop_echo(l, stderr);
+	if (!c.read_path)
+		pm = procmap_new("/proc");
+
+	status = open_sources(l, &c, f);
+	if (status == EXIT_OK)
+		status = open_sinks(l, &c, f, pm, sc);
+	if (status == EXIT_OK && sc) {
+		struct scenario_opts so = {
+			.batch = c.mode != MODE_VIEW, .step_mode = c.step, .out = stdout,
+		};
+		if (scenario_start(sc, l, &so, err, sizeof(err)) < 0) {
+			fprintf(stderr, "tcpdwell: %s\n", err);
+			status = EXIT_RUNTIME;
+		}
+	}
+	if (status == EXIT_OK)
+		status = loop_run(l);
+	if (sc) {
+		scenario_stop(sc);
+		if (status == EXIT_OK)
+			status = scenario_status(sc);
+	}
+	/* Closing the loop closes the view (terminal restored) and the recording. */
+	loop_free(l);
+	track_free(t);
+	procmap_free(pm);
+	scenario_free(sc);
+	filter_free(f);
+	free(c.filter_text);
+	return status;
+}

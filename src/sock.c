@@ -1,2 +1,149 @@
 #include "config.h"
 #include "sock.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "util.h"
+
+static const char *const st_names[ST_MAX] = {
+	[ST_UNKNOWN] = "UNKNOWN",	  [ST_ESTABLISHED] = "ESTABLISHED",
+	[ST_SYN_SENT] = "SYN_SENT",	  [ST_SYN_RECV] = "SYN_RECV",
+	[ST_FIN_WAIT1] = "FIN_WAIT_1",	  [ST_FIN_WAIT2] = "FIN_WAIT_2",
+	[ST_TIME_WAIT] = "TIME_WAIT",	  [ST_CLOSE] = "CLOSED",
+	[ST_CLOSE_WAIT] = "CLOSE_WAIT",	  [ST_LAST_ACK] = "LAST_ACK",
+	[ST_LISTEN] = "LISTEN",		  [ST_CLOSING] = "CLOSING",
+	[ST_NEW_SYN_RECV] = "NEW_SYN_RECV",
+};
+
+const uint8_t st_order[] = {
+	ST_LISTEN,     ST_SYN_SENT,   ST_SYN_RECV, ST_NEW_SYN_RECV, ST_ESTABLISHED, ST_FIN_WAIT1,
+	ST_FIN_WAIT2,  ST_CLOSE_WAIT, ST_CLOSING,  ST_LAST_ACK,	    ST_TIME_WAIT,   ST_CLOSE,
+	ST_UNKNOWN,
+};
+const size_t st_order_len = sizeof(st_order);
+
+const char *st_name(unsigned st)
+{
+	/* Out-of-range numbers come from the kernel or a file: name them, never index past. */
+	static char ring[4][20];
+	static unsigned next;
+	char *b;
+
+	if (st > ST_UNKNOWN && st < ST_MAX)
+		return st_names[st];
+	b = ring[next++ % 4];
+	snprintf(b, sizeof(ring[0]), "UNKNOWN(%u)", st);
+	return b;
+}
+
+int st_parse(const char *s)
+{
+	char want[24], have[24];
+	size_t n = 0;
+
+	/* Compare without case, '-' and '_': fin-wait-1, FIN_WAIT_1, finwait1. */
+	for (const char *p = s; *p && n < sizeof(want) - 1; p++)
+		if (*p != '-' && *p != '_')
+			want[n++] = (char)toupper((unsigned char)*p);
+	want[n] = '\0';
+	if (!strcmp(want, "CLOSE"))
+		return ST_CLOSE;
+	if (!strcmp(want, "SYNRCVD"))
+		return ST_SYN_RECV;
+	for (unsigned st = 1; st < ST_MAX; st++) {
+		n = 0;
+		for (const char *p = st_names[st]; *p; p++)
+			if (*p != '_')
+				have[n++] = *p;
+		have[n] = '\0';
+		if (!strcmp(want, have))
+			return (int)st;
+	}
+	return -1;
+}
+
+unsigned st_rank(unsigned st)
+{
+	for (unsigned i = 0; i < st_order_len; i++)
+		if (st_order[i] == st)
+			return i;
+	return ST_MAX;
+}
+
+const char *timer_name(unsigned t)
+{
+	static const char *const names[] = { "-", "retrans", "keepalive", "timewait", "probe" };
+	return t < ARRAY_SIZE(names) ? names[t] : "?";
+}
+
+void sock_key(const struct sock *s, struct sock_key *k)
+{
+	memset(k, 0, sizeof(*k));
+	k->family = s->family;
+	k->sport = s->sport;
+	k->dport = s->dport;
+	memcpy(k->src, s->src, sizeof(k->src));
+	memcpy(k->dst, s->dst, sizeof(k->dst));
+	k->netns = s->netns;
+}
+
+uint64_t sock_key_hash(const struct sock_key *k)
+{
+	/* FNV-1a over the fields, then a final mix so low bits spread. */
+	uint64_t h = 0xcbf29ce484222325ULL;
+	const uint8_t *parts[] = { k->src, k->dst };
+	size_t alen = k->family == AF_INET6 ? 16 : 4;
+
+	for (size_t p = 0; p < 2; p++)
+		for (size_t i = 0; i < alen; i++)
+			h = (h ^ parts[p][i]) * 0x100000001b3ULL;
+	h = (h ^ k->sport) * 0x100000001b3ULL;
+	h = (h ^ k->dport) * 0x100000001b3ULL;
+	h = (h ^ k->family) * 0x100000001b3ULL;
+	h = (h ^ k->netns) * 0x100000001b3ULL;
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	return h;
+}
+
+bool sock_key_eq(const struct sock_key *a, const struct sock_key *b)
+{
+	size_t alen = a->family == AF_INET6 ? 16 : 4;
+
+	return a->family == b->family && a->sport == b->sport && a->dport == b->dport &&
+	       a->netns == b->netns && !memcmp(a->src, b->src, alen) &&
+	       !memcmp(a->dst, b->dst, alen);
+}
+
+void snapshot_init(struct snapshot *sn)
+{
+	memset(sn, 0, sizeof(*sn));
+}
+
+void snapshot_clear(struct snapshot *sn)
+{
+	sn->n = 0;
+	sn->complete = false;
+	sn->states = 0;
+}
+
+struct sock *snapshot_push(struct snapshot *sn)
+{
+	if (sn->n == sn->cap) {
+		sn->cap = sn->cap ? sn->cap * 2 : 256;
+		sn->v = xreallocarray(sn->v, sn->cap, sizeof(*sn->v));
+	}
+	memset(&sn->v[sn->n], 0, sizeof(sn->v[0]));
+	return &sn->v[sn->n++];
+}
+
+void snapshot_free(struct snapshot *sn)
+{
+	free(sn->v);
+	snapshot_init(sn);
+}

@@ -1,2 +1,263 @@
 #include "config.h"
 #include "util.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+static void oom(size_t n)
+{
+	/* fprintf may itself need memory; write() does not. */
+	static const char msg[] = "tcpdwell: out of memory\n";
+	(void)n;
+	if (write(STDERR_FILENO, msg, sizeof(msg) - 1) < 0) {
+		/* nothing left to report with */
+	}
+	abort();
+}
+
+void *xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+	if (!p)
+		oom(n);
+	return p;
+}
+
+void *xcalloc(size_t nmemb, size_t size)
+{
+	void *p = calloc(nmemb ? nmemb : 1, size ? size : 1);
+	if (!p)
+		oom(nmemb * size);
+	return p;
+}
+
+void *xrealloc(void *p, size_t n)
+{
+	void *q = realloc(p, n ? n : 1);
+	if (!q)
+		oom(n);
+	return q;
+}
+
+void *xreallocarray(void *p, size_t nmemb, size_t size)
+{
+	if (size && nmemb > SIZE_MAX / size)
+		oom(SIZE_MAX);
+	return xrealloc(p, nmemb * size);
+}
+
+char *xstrdup(const char *s)
+{
+	size_t n = strlen(s) + 1;
+	return memcpy(xmalloc(n), s, n);
+}
+
+static int64_t clock_ns(clockid_t id)
+{
+	struct timespec ts;
+	clock_gettime(id, &ts);
+	return (int64_t)ts.tv_sec * NS_PER_SEC + ts.tv_nsec;
+}
+
+int64_t mono_ns(void)
+{
+	return clock_ns(CLOCK_MONOTONIC);
+}
+
+int64_t wall_ns(void)
+{
+	return clock_ns(CLOCK_REALTIME);
+}
+
+/*
+ * The number part of a duration in at most 5 columns, growing by unit. Each
+ * step rounds first and falls through to the next unit when the rounded
+ * figure would not fit ("9.996s" is "10.0s", not "10.00s").
+ */
+static void dur_body(char *buf, size_t len, int64_t ns, bool utf8)
+{
+	int64_t s, t;
+
+	if (ns < 0)
+		ns = 0;
+	if ((t = (ns + 500) / 1000) < 1000) {
+		snprintf(buf, len, "%d%s", (int)t, utf8 ? "\u00b5s" : "us");
+		return;
+	}
+	if ((t = (ns + 50000) / 100000) < 100) {
+		snprintf(buf, len, "%d.%dms", (int)(t / 10), (int)(t % 10));
+		return;
+	}
+	if ((t = (ns + 5 * NS_PER_MS) / (10 * NS_PER_MS)) < 1000) {
+		snprintf(buf, len, "%d.%02ds", (int)(t / 100), (int)(t % 100));
+		return;
+	}
+	if ((t = (ns + 50 * NS_PER_MS) / (100 * NS_PER_MS)) < 600) {
+		snprintf(buf, len, "%d.%ds", (int)(t / 10), (int)(t % 10));
+		return;
+	}
+	s = ns / NS_PER_SEC;
+	if (s < 3600)
+		snprintf(buf, len, "%dm%02ds", (int)(s / 60), (int)(s % 60));
+	else if (s < 86400)
+		snprintf(buf, len, "%dh%02dm", (int)(s / 3600), (int)(s % 3600 / 60));
+	else if (s < 100 * 86400)
+		snprintf(buf, len, "%dd%02dh", (int)(s / 86400), (int)(s % 86400 / 3600));
+	else
+		snprintf(buf, len, "%dd", (int)(s / 86400));
+}
+
+/* Display columns of a string whose only multi-byte characters are µ and ≥. */
+static int dur_cols(const char *s)
+{
+	int cols = 0;
+	for (; *s; s++)
+		cols += ((unsigned char)*s & 0xc0) != 0x80;
+	return cols;
+}
+
+char *fmt_dur(char *buf, int64_t ns, enum time_kind kind, bool utf8)
+{
+	char body[16];
+	const char *mark = kind == TIME_ATLEAST ? (utf8 ? "\u2265" : ">=") : "";
+	int cols;
+
+	dur_body(body, sizeof(body), ns, utf8);
+	cols = dur_cols(body) + dur_cols(mark);
+	snprintf(buf, DUR_BUFSZ, "%*s%s%s", cols < 6 ? 6 - cols : 0, "", mark, body);
+	return buf;
+}
+
+char *fmt_secs(char *buf, size_t len, int64_t ns)
+{
+	const char *sign = ns < 0 ? "-" : "";
+	if (ns < 0)
+		ns = -ns;
+	snprintf(buf, len, "%s%lld.%06lld", sign, (long long)(ns / NS_PER_SEC),
+		 (long long)(ns % NS_PER_SEC / 1000));
+	return buf;
+}
+
+char *fmt_ip(char *buf, size_t len, int family, const uint8_t *addr)
+{
+	if (!inet_ntop(family == AF_INET6 ? AF_INET6 : AF_INET, addr, buf, (socklen_t)len))
+		snprintf(buf, len, "?");
+	return buf;
+}
+
+char *fmt_addr(char *buf, size_t len, int family, const uint8_t *addr, uint16_t port)
+{
+	char ip[INET6_ADDRSTRLEN];
+
+	fmt_ip(ip, sizeof(ip), family, addr);
+	if (family == AF_INET6)
+		snprintf(buf, len, "[%s]:%u", ip, port);
+	else
+		snprintf(buf, len, "%s:%u", ip, port);
+	return buf;
+}
+
+/* Length of a valid UTF-8 sequence at s (at most n bytes), 0 if invalid. */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+	size_t len;
+	uint32_t cp;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		len = 2, cp = s[0] & 0x1f;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		len = 3, cp = s[0] & 0x0f;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		len = 4, cp = s[0] & 0x07;
+	else
+		return 0;
+	if (len > n)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	/* Overlong forms, surrogates, beyond Unicode, and C1 controls encoded as UTF-8. */
+	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10ffff ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || (cp >= 0x80 && cp <= 0x9f))
+		return 0;
+	return len;
+}
+
+char *sanitize(char *dst, size_t dstlen, const char *src, size_t srclen)
+{
+	const unsigned char *s = (const unsigned char *)src;
+	size_t o = 0;
+
+	if (!dstlen)
+		return dst;
+	if (srclen == (size_t)-1)
+		srclen = strlen(src);
+	for (size_t i = 0; i < srclen && s[i];) {
+		char esc[8];
+		size_t n = utf8_len(s + i, srclen - i), elen;
+
+		if (n == 1 && s[i] >= 0x20 && s[i] != 0x7f && s[i] != '\\') {
+			esc[0] = (char)s[i], elen = 1;
+		} else if (n > 1) {
+			if (o + n >= dstlen)
+				break;
+			memcpy(dst + o, s + i, n);
+			o += n, i += n;
+			continue;
+		} else {
+			switch (s[i]) {
+			case '\\': elen = (size_t)snprintf(esc, sizeof(esc), "\\\\"); break;
+			case 0x1b: elen = (size_t)snprintf(esc, sizeof(esc), "\\e"); break;
+			case '\a': elen = (size_t)snprintf(esc, sizeof(esc), "\\a"); break;
+			case '\n': elen = (size_t)snprintf(esc, sizeof(esc), "\\n"); break;
+			case '\r': elen = (size_t)snprintf(esc, sizeof(esc), "\\r"); break;
+			case '\t': elen = (size_t)snprintf(esc, sizeof(esc), "\\t"); break;
+			default: elen = (size_t)snprintf(esc, sizeof(esc), "\\x%02x", s[i]); break;
+			}
+		}
+		if (o + elen >= dstlen)
+			break;
+		memcpy(dst + o, esc, elen);
+		o += elen, i++;
+	}
+	dst[o] = '\0';
+	return dst;
+}
+
+int64_t parse_duration(const char *s)
+{
+	char *end;
+	double v;
+
+	if (!s || !*s)
+		return -1;
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || v < 0 || v != v)
+		return -1;
+	if (!*end || !strcmp(end, "s"))
+		;
+	else if (!strcmp(end, "ms"))
+		v /= 1000;
+	else if (!strcmp(end, "us") || !strcmp(end, "µs"))
+		v /= 1e6;
+	else if (!strcmp(end, "m"))
+		v *= 60;
+	else if (!strcmp(end, "h"))
+		v *= 3600;
+	else
+		return -1;
+	if (v > 1e9)
+		return -1;
+	return (int64_t)(v * NS_PER_SEC + 0.5);
+}
