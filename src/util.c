@@ -102,7 +102,7 @@ static void dur_body(char *buf, size_t len, int64_t ns, bool utf8)
 		snprintf(buf, len, "%d.%ds", (int)(t / 10), (int)(t % 10));
 		return;
 	}
-	s = ns / NS_PER_SEC;
+	s = (ns + NS_PER_SEC / 2) / NS_PER_SEC;
 	if (s < 3600)
 		snprintf(buf, len, "%dm%02ds", (int)(s / 60), (int)(s % 60));
 	else if (s < 86400)

@@ -1,3 +1,194 @@
+/* unit_util.c - durations, addresses, sanitising, state names: the text every output shows. */
 #include "config.h"
+
+#include <arpa/inet.h>
+#include <sys/socket.h>
+
 #include "unit.h"
-int main(void) { return unit_done(); }
+#include "sock.h"
+#include "util.h"
+
+/* Durations grow by unit at a fixed width of 6 columns, as htop's time column. */
+static void test_fmt_dur_units(void)
+{
+	char b[DUR_BUFSZ];
+
+	CHECK_STR(fmt_dur(b, 6000, TIME_BETWEEN, true), "   6µs");
+	CHECK_STR(fmt_dur(b, 6000, TIME_BETWEEN, false), "   6us");
+	CHECK_STR(fmt_dur(b, 500 * 1000, TIME_BETWEEN, true), " 500µs");
+	CHECK_STR(fmt_dur(b, 999 * 1000, TIME_BETWEEN, true), " 999µs");
+	CHECK_STR(fmt_dur(b, 1500 * 1000, TIME_BETWEEN, true), " 1.5ms");
+	CHECK_STR(fmt_dur(b, 420 * NS_PER_MS, TIME_BETWEEN, true), " 0.42s");
+	CHECK_STR(fmt_dur(b, 12300 * NS_PER_MS, TIME_BETWEEN, true), " 12.3s");
+	CHECK_STR(fmt_dur(b, (4 * 60 + 7) * NS_PER_SEC, TIME_BETWEEN, true), " 4m07s");
+	CHECK_STR(fmt_dur(b, (3 * 3600 + 12 * 60 + 5) * NS_PER_SEC, TIME_BETWEEN, true), " 3h12m");
+	CHECK_STR(fmt_dur(b, (2 * 86400 + 4 * 3600) * NS_PER_SEC, TIME_BETWEEN, true), " 2d04h");
+	CHECK_STR(fmt_dur(b, -5, TIME_BETWEEN, true), "   0µs");
+}
+
+/* Rounding never widens a figure: it moves to the next unit instead. */
+static void test_fmt_dur_rounding(void)
+{
+	char b[DUR_BUFSZ];
+
+	CHECK_STR(fmt_dur(b, 9996 * NS_PER_MS, TIME_BETWEEN, true), " 10.0s");
+	CHECK_STR(fmt_dur(b, 59960 * NS_PER_MS, TIME_BETWEEN, true), " 1m00s");
+	CHECK_STR(fmt_dur(b, 999600, TIME_BETWEEN, true), " 1.0ms");
+	CHECK_STR(fmt_dur(b, 9960 * 1000, TIME_BETWEEN, true), " 0.01s");
+}
+
+/* A lower bound is marked, and keeps the width where it can. */
+static void test_fmt_dur_atleast(void)
+{
+	char b[DUR_BUFSZ];
+
+	CHECK_STR(fmt_dur(b, 12300 * NS_PER_MS, TIME_ATLEAST, true), "≥12.3s");
+	CHECK_STR(fmt_dur(b, 12300 * NS_PER_MS, TIME_ATLEAST, false), ">=12.3s");
+	CHECK_STR(fmt_dur(b, 420 * NS_PER_MS, TIME_ATLEAST, true), "≥0.42s");
+	CHECK_STR(fmt_dur(b, 12300 * NS_PER_MS, TIME_EXACT, true), " 12.3s");
+}
+
+static void test_fmt_secs(void)
+{
+	char b[32];
+
+	CHECK_STR(fmt_secs(b, sizeof(b), 1500 * NS_PER_MS), "1.500000");
+	CHECK_STR(fmt_secs(b, sizeof(b), 7), "0.000000");
+	CHECK_STR(fmt_secs(b, sizeof(b), -2 * NS_PER_SEC), "-2.000000");
+}
+
+static void test_fmt_addr(void)
+{
+	char b[ADDR_BUFSZ];
+	uint8_t a4[16] = { 127, 0, 0, 1 }, a6[16];
+
+	inet_pton(AF_INET6, "::1", a6);
+	CHECK_STR(fmt_addr(b, sizeof(b), AF_INET, a4, 80), "127.0.0.1:80");
+	CHECK_STR(fmt_addr(b, sizeof(b), AF_INET6, a6, 443), "[::1]:443");
+}
+
+/* Control characters, escape sequences and invalid UTF-8 become visible text. */
+static void test_sanitize(void)
+{
+	char b[64];
+
+	CHECK_STR(sanitize(b, sizeof(b), "nginx", (size_t)-1), "nginx");
+	CHECK_STR(sanitize(b, sizeof(b), "a\x1b[31mred", (size_t)-1), "a\\e[31mred");
+	CHECK_STR(sanitize(b, sizeof(b), "bell\a", (size_t)-1), "bell\\a");
+	CHECK_STR(sanitize(b, sizeof(b), "cr\rlf\n", (size_t)-1), "cr\\rlf\\n");
+	CHECK_STR(sanitize(b, sizeof(b), "osc\x1b]0;x\x07", (size_t)-1), "osc\\e]0;x\\a");
+	CHECK_STR(sanitize(b, sizeof(b), "c1\xc2\x9b", (size_t)-1), "c1\\xc2\\x9b");
+	CHECK_STR(sanitize(b, sizeof(b), "raw\x9b", (size_t)-1), "raw\\x9b");
+	CHECK_STR(sanitize(b, sizeof(b), "bad\xff\xfe", (size_t)-1), "bad\\xff\\xfe");
+	CHECK_STR(sanitize(b, sizeof(b), "trunc\xe2\x82", (size_t)-1), "trunc\\xe2\\x82");
+	CHECK_STR(sanitize(b, sizeof(b), "caf\xc3\xa9", (size_t)-1), "café");
+	CHECK_STR(sanitize(b, sizeof(b), "a\\b", (size_t)-1), "a\\\\b");
+	CHECK_STR(sanitize(b, sizeof(b), "del\x7f", (size_t)-1), "del\\x7f");
+	CHECK_STR(sanitize(b, sizeof(b), "(sd-pam))", (size_t)-1), "(sd-pam))");
+	/* srclen bounds the input; NUL ends it early. */
+	CHECK_STR(sanitize(b, sizeof(b), "abcdef", 3), "abc");
+	CHECK_STR(sanitize(b, sizeof(b), "ab\0cd", 5), "ab");
+}
+
+/* Output is cut to the buffer, never mid-escape, always terminated. */
+static void test_sanitize_bounds(void)
+{
+	char b[6];
+	char big[4096];
+
+	CHECK_STR(sanitize(b, sizeof(b), "abcdefgh", (size_t)-1), "abcde");
+	CHECK_STR(sanitize(b, sizeof(b), "abcd\x1b", (size_t)-1), "abcd");
+	CHECK_STR(sanitize(b, sizeof(b), "abc\xc3\xa9xyz", (size_t)-1), "abcé");
+	memset(big, 0x1b, sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	sanitize(b, sizeof(b), big, (size_t)-1);
+	CHECK_STR(b, "\\e\\e");
+	CHECK(sanitize(b, 0, "x", 1) == b);
+}
+
+static void test_parse_duration(void)
+{
+	CHECK(parse_duration("1") == NS_PER_SEC);
+	CHECK(parse_duration("0.01") == 10 * NS_PER_MS);
+	CHECK(parse_duration("250ms") == 250 * NS_PER_MS);
+	CHECK(parse_duration("2s") == 2 * NS_PER_SEC);
+	CHECK(parse_duration("1m") == 60 * NS_PER_SEC);
+	CHECK(parse_duration("") == -1);
+	CHECK(parse_duration("x") == -1);
+	CHECK(parse_duration("-1") == -1);
+	CHECK(parse_duration("1parsec") == -1);
+	CHECK(parse_duration("nan") == -1);
+}
+
+/* Every spelling users type maps to the kernel's number; unknown numbers never overrun. */
+static void test_state_names(void)
+{
+	CHECK(st_parse("fin-wait-1") == ST_FIN_WAIT1);
+	CHECK(st_parse("FIN_WAIT_1") == ST_FIN_WAIT1);
+	CHECK(st_parse("finwait2") == ST_FIN_WAIT2);
+	CHECK(st_parse("time-wait") == ST_TIME_WAIT);
+	CHECK(st_parse("syn-recv") == ST_SYN_RECV);
+	CHECK(st_parse("closed") == ST_CLOSE);
+	CHECK(st_parse("close") == ST_CLOSE);
+	CHECK(st_parse("close-wait") == ST_CLOSE_WAIT);
+	CHECK(st_parse("listen") == ST_LISTEN);
+	CHECK(st_parse("established") == ST_ESTABLISHED);
+	CHECK(st_parse("bogus") == -1);
+	CHECK_STR(st_name(ST_CLOSING), "CLOSING");
+	CHECK_STR(st_name(ST_CLOSE), "CLOSED");
+	CHECK_STR(st_name(0), "UNKNOWN(0)");
+	CHECK_STR(st_name(200), "UNKNOWN(200)");
+	CHECK(st_rank(ST_LISTEN) < st_rank(ST_ESTABLISHED));
+	CHECK(st_rank(ST_FIN_WAIT1) < st_rank(ST_TIME_WAIT));
+	CHECK(st_rank(99) == ST_MAX);
+	CHECK_STR(timer_name(TM_TIMEWAIT), "timewait");
+	CHECK_STR(timer_name(77), "?");
+}
+
+/* The 4-tuple key ignores bytes past an IPv4 address. */
+static void test_sock_key(void)
+{
+	struct sock a = { .family = AF_INET, .sport = 1, .dport = 2 }, b;
+	struct sock_key ka, kb;
+
+	a.src[0] = 127, a.src[3] = 1, a.dst[0] = 127, a.dst[3] = 1;
+	b = a;
+	b.src[10] = 0xaa;
+	sock_key(&a, &ka);
+	sock_key(&b, &kb);
+	CHECK(sock_key_eq(&ka, &kb));
+	CHECK(sock_key_hash(&ka) == sock_key_hash(&kb));
+	b.dport = 3;
+	sock_key(&b, &kb);
+	CHECK(!sock_key_eq(&ka, &kb));
+}
+
+static void test_snapshot(void)
+{
+	struct snapshot sn;
+
+	snapshot_init(&sn);
+	for (int i = 0; i < 1000; i++)
+		snapshot_push(&sn)->cookie = (uint64_t)i;
+	CHECK(sn.n == 1000);
+	CHECK(sn.v[999].cookie == 999);
+	snapshot_clear(&sn);
+	CHECK(sn.n == 0 && !sn.complete);
+	snapshot_free(&sn);
+}
+
+int main(void)
+{
+	RUN(test_fmt_dur_units);
+	RUN(test_fmt_dur_rounding);
+	RUN(test_fmt_dur_atleast);
+	RUN(test_fmt_secs);
+	RUN(test_fmt_addr);
+	RUN(test_sanitize);
+	RUN(test_sanitize_bounds);
+	RUN(test_parse_duration);
+	RUN(test_state_names);
+	RUN(test_sock_key);
+	RUN(test_snapshot);
+	return unit_done();
+}
