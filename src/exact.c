@@ -39,6 +39,8 @@
  * older sample from another CPU may still be on its way.
  */
 #define SETTLE_NS (2 * NS_PER_MS)
+/* How long a connect()'s SYN_SENT waits for its local port (see exact_release). */
+#define HOLD_NS (NS_PER_SEC)
 
 struct ring {
 	int fd;
@@ -48,18 +50,13 @@ struct ring {
 	uint64_t size;
 };
 
-struct pending {
-	struct obs o;
-	uint64_t seq; /* arrival order, to keep sorting stable */
-};
-
 struct exact {
 	struct exact_format fmt;
 	int epfd;
 	int nring;
 	struct ring *rings;
 	uint8_t *scratch;
-	struct pending *pend;
+	struct exact_pending *pend;
 	size_t npend, cap;
 	uint64_t seq;
 	uint64_t lost, bad;
@@ -263,6 +260,7 @@ struct drain {
 	struct exact *x;
 	struct loop *l;
 	uint64_t lost;
+	int64_t wall_offset;
 };
 
 static void on_record(void *ctx, const uint8_t *rec, size_t len)
@@ -286,9 +284,9 @@ static void on_record(void *ctx, const uint8_t *rec, size_t len)
 		x->cap = x->cap ? 2 * x->cap : 256;
 		x->pend = xreallocarray(x->pend, x->cap, sizeof(*x->pend));
 	}
-	struct pending *p = &x->pend[x->npend];
+	struct exact_pending *p = &x->pend[x->npend];
 	memset(p, 0, sizeof(*p));
-	int r = exact_decode_sample(&x->fmt, rec, len, &p->o);
+	int r = exact_decode_sample(&x->fmt, rec, len, &p->o, &p->sk);
 	if (r < 0)
 		x->bad++;
 	if (r != 1)
@@ -297,12 +295,13 @@ static void on_record(void *ctx, const uint8_t *rec, size_t len)
 	x->npend++;
 }
 
-static int pending_cmp(const void *a, const void *b)
+/* Hand one settled change to the loop, with its wall-clock time. */
+static void deliver(void *ctx, const struct obs *o)
 {
-	const struct pending *p = a, *q = b;
-	if (p->o.mono != q->o.mono)
-		return p->o.mono < q->o.mono ? -1 : 1;
-	return p->seq < q->seq ? -1 : p->seq > q->seq;
+	struct drain *d = ctx;
+	struct obs copy = *o;
+	copy.wall = copy.mono + d->wall_offset;
+	loop_observe(d->l, &copy);
 }
 
 static void drain_ring(struct exact *x, struct ring *r, struct drain *d)
@@ -336,25 +335,23 @@ static int exact_run(void *ctx, struct loop *l, int64_t now)
 			    (unsigned long long)d.lost);
 	}
 
-	qsort(x->pend, x->npend, sizeof(*x->pend), pending_cmp);
-	int64_t offset = wall_ns() - mono_ns();
-	size_t n = 0;
-	while (n < x->npend && x->pend[n].o.mono <= start - SETTLE_NS) {
-		x->pend[n].o.wall = x->pend[n].o.mono + offset;
-		loop_observe(l, &x->pend[n].o);
-		n++;
-	}
-	memmove(x->pend, x->pend + n, (x->npend - n) * sizeof(*x->pend));
-	x->npend -= n;
+	d.wall_offset = wall_ns() - mono_ns();
+	x->npend = exact_release(x->pend, x->npend, start - SETTLE_NS, start - HOLD_NS, deliver, &d);
+
+	/* Come back when the next kept change can go, or at the drain period. */
 	x->next_drain = now + DRAIN_NS;
+	for (size_t i = 0; i < x->npend; i++) {
+		const struct exact_pending *p = &x->pend[i];
+		int64_t due = p->o.mono + (p->o.mono <= start - SETTLE_NS ? HOLD_NS : SETTLE_NS);
+		if (due < x->next_drain)
+			x->next_drain = due;
+	}
 	return 0;
 }
 
 static int64_t exact_next_due(void *ctx)
 {
 	struct exact *x = ctx;
-	if (x->npend && x->pend[0].o.mono + SETTLE_NS < x->next_drain)
-		return x->pend[0].o.mono + SETTLE_NS;
 	return x->next_drain;
 }
 

@@ -27,6 +27,7 @@ struct exact_format {
 	uint32_t id; /* the tracepoint id (the "ID:" line), 0 if the text had none */
 	struct exact_field oldstate, newstate, sport, dport, family, protocol;
 	struct exact_field saddr, daddr, saddr_v6, daddr_v6;
+	struct exact_field skaddr; /* optional: the kernel's socket address */
 	size_t need; /* bytes a raw record must hold to contain every field used */
 };
 
@@ -38,18 +39,38 @@ int exact_parse_format(const char *text, struct exact_format *f, char *err, size
 
 /*
  * Decode one raw tracepoint record (the PERF_SAMPLE_RAW payload) into
- * o->key, o->from, o->to (kind OBS_CHANGE; times untouched). 1 for a TCP
- * state change, 0 for another protocol or family, -1 when the record is too
- * short or a value cannot be a state.
+ * o->key, o->from, o->to (kind OBS_CHANGE; times untouched) and, when sk is
+ * not NULL, the socket's kernel address (0 if the format has none). 1 for a
+ * TCP state change, 0 for another protocol or family, -1 when the record is
+ * too short or a value cannot be a state.
  */
-int exact_decode_raw(const struct exact_format *f, const uint8_t *raw, size_t len, struct obs *o);
+int exact_decode_raw(const struct exact_format *f, const uint8_t *raw, size_t len, struct obs *o,
+		     uint64_t *sk);
 
 /*
  * Decode one PERF_RECORD_SAMPLE (sample_type TIME | RAW, header included):
  * as exact_decode_raw, with o->mono set from the sample time.
  */
 int exact_decode_sample(const struct exact_format *f, const uint8_t *rec, size_t len,
-			struct obs *o);
+			struct obs *o, uint64_t *sk);
+
+/* A decoded change waiting to be handed on. */
+struct exact_pending {
+	struct obs o;
+	uint64_t sk;  /* kernel socket address, 0 if unknown */
+	uint64_t seq; /* arrival order, to keep the sort stable */
+};
+
+/*
+ * Hand on, in time order, the pending changes at or before settled; return
+ * how many are kept (moved to the front of v, still sorted). A connect()'s
+ * first change (to SYN_SENT with local port 0: the kernel picks the port
+ * just after) waits for the same socket's next change to learn its port, or
+ * is handed on portless once it is older than hold_until.
+ */
+typedef void (*exact_obs_fn)(void *ctx, const struct obs *o);
+size_t exact_release(struct exact_pending *v, size_t n, int64_t settled, int64_t hold_until,
+		     exact_obs_fn fn, void *ctx);
 
 /*
  * Walk the records between tail and head of a perf ring's data area (size a

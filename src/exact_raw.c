@@ -20,7 +20,7 @@
 /*
  * The fields we use, by their names in the format file, with the size each
  * must have (0: any integer size). protocol is optional: kernels before it
- * was added fired the tracepoint for TCP only.
+ * was added fired the tracepoint for TCP only; skaddr only helps.
  */
 static const struct {
 	const char *name;
@@ -38,6 +38,7 @@ static const struct {
 	{ "daddr", offsetof(struct exact_format, daddr), 4, false },
 	{ "saddr_v6", offsetof(struct exact_format, saddr_v6), 16, false },
 	{ "daddr_v6", offsetof(struct exact_format, daddr_v6), 16, false },
+	{ "skaddr", offsetof(struct exact_format, skaddr), 0, true },
 };
 
 static struct exact_field *field_at(struct exact_format *f, size_t i)
@@ -190,7 +191,26 @@ static int64_t read_int(const uint8_t *raw, const struct exact_field *fl)
 	}
 }
 
-int exact_decode_raw(const struct exact_format *f, const uint8_t *raw, size_t len, struct obs *o)
+/* A kernel address: as unsigned bytes of its own size (kernel pointers have the top bit set). */
+static uint64_t read_addr(const uint8_t *raw, const struct exact_field *fl)
+{
+	if (!fl->present)
+		return 0;
+	if (fl->size == 8) {
+		uint64_t v;
+		memcpy(&v, raw + fl->offset, 8);
+		return v;
+	}
+	if (fl->size == 4) {
+		uint32_t v;
+		memcpy(&v, raw + fl->offset, 4);
+		return v;
+	}
+	return (uint64_t)read_int(raw, fl);
+}
+
+int exact_decode_raw(const struct exact_format *f, const uint8_t *raw, size_t len, struct obs *o,
+		     uint64_t *sk)
 {
 	if (!raw || len < f->need)
 		return -1;
@@ -221,11 +241,13 @@ int exact_decode_raw(const struct exact_format *f, const uint8_t *raw, size_t le
 	}
 	o->from = (uint8_t)from;
 	o->to = (uint8_t)to;
+	if (sk)
+		*sk = read_addr(raw, &f->skaddr);
 	return 1;
 }
 
 int exact_decode_sample(const struct exact_format *f, const uint8_t *rec, size_t len,
-			struct obs *o)
+			struct obs *o, uint64_t *sk)
 {
 	struct perf_event_header h;
 	uint64_t time;
@@ -241,7 +263,7 @@ int exact_decode_sample(const struct exact_format *f, const uint8_t *rec, size_t
 	memcpy(&rawlen, rec + sizeof(h) + sizeof(time), sizeof(rawlen));
 	if (rawlen > h.size - fixed || time > INT64_MAX)
 		return -1;
-	int r = exact_decode_raw(f, rec + fixed, rawlen, o);
+	int r = exact_decode_raw(f, rec + fixed, rawlen, o, sk);
 	if (r == 1)
 		o->mono = (int64_t)time;
 	return r;
@@ -278,6 +300,50 @@ int exact_ring_walk(const uint8_t *data, uint64_t size, uint64_t tail, uint64_t 
 		n++;
 	}
 	return n;
+}
+
+static int pending_cmp(const void *a, const void *b)
+{
+	const struct exact_pending *p = a, *q = b;
+	if (p->o.mono != q->o.mono)
+		return p->o.mono < q->o.mono ? -1 : 1;
+	return p->seq < q->seq ? -1 : p->seq > q->seq;
+}
+
+static bool needs_port(const struct exact_pending *e)
+{
+	return e->sk && e->o.to == ST_SYN_SENT && e->o.key.sport == 0;
+}
+
+size_t exact_release(struct exact_pending *v, size_t n, int64_t settled, int64_t hold_until,
+		     exact_obs_fn fn, void *ctx)
+{
+	static const uint8_t zero[16];
+	size_t kept = 0;
+
+	qsort(v, n, sizeof(*v), pending_cmp);
+	for (size_t i = 0; i < n; i++) {
+		struct exact_pending e = v[i];
+		if (e.o.mono > settled) {
+			v[kept++] = e;
+			continue;
+		}
+		if (needs_port(&e)) {
+			size_t j = i + 1;
+			while (j < n && v[j].sk != e.sk)
+				j++;
+			if (j < n) {
+				e.o.key.sport = v[j].o.key.sport;
+				if (memcmp(e.o.key.src, zero, sizeof(zero)) == 0)
+					memcpy(e.o.key.src, v[j].o.key.src, sizeof(e.o.key.src));
+			} else if (e.o.mono > hold_until) {
+				v[kept++] = e;
+				continue;
+			}
+		}
+		fn(ctx, &e.o);
+	}
+	return kept;
 }
 
 int exact_parse_cpus(const char *s, int *cpus, int max)

@@ -104,6 +104,7 @@ static void test_parse_saved(void)
 	CHECK(f.daddr.offset == 36 && f.daddr.size == 4);
 	CHECK(f.saddr_v6.offset == 40 && f.saddr_v6.size == 16);
 	CHECK(f.daddr_v6.offset == 56 && f.daddr_v6.size == 16);
+	CHECK(f.skaddr.present && f.skaddr.offset == 8 && f.skaddr.size == 8);
 	CHECK(f.need == 72);
 	free(text);
 }
@@ -155,7 +156,7 @@ static void test_decode_good(void)
 	craft(&f, raw, AF_INET, IPPROTO_TCP, ST_ESTABLISHED, ST_FIN_WAIT1, "127.0.3.1", 40000,
 	      "127.0.3.2", 8080);
 	memset(&o, 0xff, sizeof(o));
-	CHECK(exact_decode_raw(&f, raw, f.need, &o) == 1);
+	CHECK(exact_decode_raw(&f, raw, f.need, &o, NULL) == 1);
 	CHECK(o.kind == OBS_CHANGE);
 	CHECK(o.from == ST_ESTABLISHED && o.to == ST_FIN_WAIT1);
 	CHECK(o.key.family == AF_INET && o.key.netns == 0);
@@ -166,15 +167,21 @@ static void test_decode_good(void)
 
 	craft(&f, raw, AF_INET6, IPPROTO_TCP, ST_SYN_SENT, ST_ESTABLISHED, "fd00::1", 50001,
 	      "::1", 443);
-	CHECK(exact_decode_raw(&f, raw, f.need, &o) == 1);
+	CHECK(exact_decode_raw(&f, raw, f.need, &o, NULL) == 1);
 	CHECK(o.key.family == AF_INET6 && o.from == ST_SYN_SENT && o.to == ST_ESTABLISHED);
 	CHECK_STR(fmt_addr(a, sizeof(a), AF_INET6, o.key.src, o.key.sport), "[fd00::1]:50001");
 	CHECK_STR(fmt_addr(b, sizeof(b), AF_INET6, o.key.dst, o.key.dport), "[::1]:443");
 
+	/* The socket's kernel address comes out whole, top bit and all. */
+	uint64_t sk = 0, want = 0xffff8881234567c0ull;
+	memcpy(raw + f.skaddr.offset, &want, 8);
+	CHECK(exact_decode_raw(&f, raw, f.need, &o, &sk) == 1);
+	CHECK(sk == want);
+
 	/* CLOSE and NEW_SYN_RECV, the ends of the numbering, pass through. */
 	craft(&f, raw, AF_INET, IPPROTO_TCP, ST_NEW_SYN_RECV, ST_CLOSE, "10.0.0.1", 1, "10.0.0.2",
 	      65535);
-	CHECK(exact_decode_raw(&f, raw, 200, &o) == 1);
+	CHECK(exact_decode_raw(&f, raw, 200, &o, NULL) == 1);
 	CHECK(o.from == ST_NEW_SYN_RECV && o.to == ST_CLOSE && o.key.dport == 65535);
 }
 
@@ -190,22 +197,22 @@ static void test_decode_rejects(void)
 	CHECK(exact_parse_format(text, &f, err, sizeof(err)) == 0);
 	free(text);
 	craft(&f, raw, AF_INET, 132 /* SCTP */, 1, 4, "1.2.3.4", 1, "5.6.7.8", 2);
-	CHECK(exact_decode_raw(&f, raw, f.need, &o) == 0);
+	CHECK(exact_decode_raw(&f, raw, f.need, &o, NULL) == 0);
 	craft(&f, raw, AF_INET, 262 /* MPTCP */, 1, 4, "1.2.3.4", 1, "5.6.7.8", 2);
-	CHECK(exact_decode_raw(&f, raw, f.need, &o) == 0);
+	CHECK(exact_decode_raw(&f, raw, f.need, &o, NULL) == 0);
 	craft(&f, raw, AF_INET, IPPROTO_TCP, 1, 4, "1.2.3.4", 1, "5.6.7.8", 2);
 	put(raw, &f.family, AF_UNIX);
-	CHECK(exact_decode_raw(&f, raw, f.need, &o) == 0);
+	CHECK(exact_decode_raw(&f, raw, f.need, &o, NULL) == 0);
 
 	craft(&f, raw, AF_INET, IPPROTO_TCP, 1, 4, "1.2.3.4", 1, "5.6.7.8", 2);
-	CHECK(exact_decode_raw(&f, raw, f.need - 1, &o) == -1);
-	CHECK(exact_decode_raw(&f, raw, 0, &o) == -1);
-	CHECK(exact_decode_raw(&f, NULL, 100, &o) == -1);
+	CHECK(exact_decode_raw(&f, raw, f.need - 1, &o, NULL) == -1);
+	CHECK(exact_decode_raw(&f, raw, 0, &o, NULL) == -1);
+	CHECK(exact_decode_raw(&f, NULL, 100, &o, NULL) == -1);
 	put(raw, &f.oldstate, -1);
-	CHECK(exact_decode_raw(&f, raw, f.need, &o) == -1);
+	CHECK(exact_decode_raw(&f, raw, f.need, &o, NULL) == -1);
 	put(raw, &f.oldstate, 1);
 	put(raw, &f.newstate, 300);
-	CHECK(exact_decode_raw(&f, raw, f.need, &o) == -1);
+	CHECK(exact_decode_raw(&f, raw, f.need, &o, NULL) == -1);
 }
 
 /* A layout nothing like the kernel's decodes the same: offsets come from the file alone. */
@@ -221,17 +228,17 @@ static void test_decode_odd_layout(void)
 	CHECK(f.id == 77 && !f.protocol.present && f.need == 55);
 	craft(&f, raw, AF_INET, 0, ST_FIN_WAIT1, ST_CLOSING, "192.168.1.9", 22, "192.168.1.10",
 	      60000);
-	CHECK(exact_decode_raw(&f, raw, f.need, &o) == 1);
+	CHECK(exact_decode_raw(&f, raw, f.need, &o, NULL) == 1);
 	CHECK(o.from == ST_FIN_WAIT1 && o.to == ST_CLOSING);
 	CHECK_STR(fmt_addr(a, sizeof(a), AF_INET, o.key.src, o.key.sport), "192.168.1.9:22");
 	CHECK(o.key.dport == 60000);
 	/* A signed 1-byte state below zero is no state. */
 	put(raw, &f.newstate, -3);
-	CHECK(exact_decode_raw(&f, raw, f.need, &o) == -1);
+	CHECK(exact_decode_raw(&f, raw, f.need, &o, NULL) == -1);
 	/* A 4-byte port above 65535 is no port. */
 	put(raw, &f.newstate, ST_CLOSING);
 	put(raw, &f.sport, 70000);
-	CHECK(exact_decode_raw(&f, raw, f.need, &o) == -1);
+	CHECK(exact_decode_raw(&f, raw, f.need, &o, NULL) == -1);
 }
 
 /* A PERF_RECORD_SAMPLE: header, time, raw size, raw bytes padded to 8. */
@@ -268,30 +275,30 @@ static void test_decode_sample(void)
 		size_t len = craft_sample(rec, 123456789012345ull + i, raw, sizes[i]);
 		CHECK(len % 8 == 0);
 		memset(&o, 0, sizeof(o));
-		CHECK(exact_decode_sample(&f, rec, len, &o) == 1);
+		CHECK(exact_decode_sample(&f, rec, len, &o, NULL) == 1);
 		CHECK(o.mono == (int64_t)(123456789012345ull + i));
 		CHECK(o.from == ST_FIN_WAIT1 && o.to == ST_FIN_WAIT2 && o.key.dport == 6);
 	}
 	/* Raw payload shorter than the fields need. */
 	size_t len = craft_sample(rec, 1, raw, 71);
-	CHECK(exact_decode_sample(&f, rec, len, &o) == -1);
+	CHECK(exact_decode_sample(&f, rec, len, &o, NULL) == -1);
 	/* The record cut short of its header's size. */
 	len = craft_sample(rec, 1, raw, 76);
-	CHECK(exact_decode_sample(&f, rec, len - 8, &o) == -1);
-	CHECK(exact_decode_sample(&f, rec, 19, &o) == -1);
-	CHECK(exact_decode_sample(&f, rec, 0, &o) == -1);
+	CHECK(exact_decode_sample(&f, rec, len - 8, &o, NULL) == -1);
+	CHECK(exact_decode_sample(&f, rec, 19, &o, NULL) == -1);
+	CHECK(exact_decode_sample(&f, rec, 0, &o, NULL) == -1);
 	/* A raw size past the record's end. */
 	uint32_t big = 200;
 	memcpy(rec + 16, &big, 4);
-	CHECK(exact_decode_sample(&f, rec, len, &o) == -1);
+	CHECK(exact_decode_sample(&f, rec, len, &o, NULL) == -1);
 	/* Not a sample at all. */
 	len = craft_sample(rec, 1, raw, 76);
 	((struct perf_event_header *)rec)->type = PERF_RECORD_LOST;
-	CHECK(exact_decode_sample(&f, rec, len, &o) == -1);
+	CHECK(exact_decode_sample(&f, rec, len, &o, NULL) == -1);
 	/* A header claiming less than its fixed part. */
 	len = craft_sample(rec, 1, raw, 76);
 	((struct perf_event_header *)rec)->size = 12;
-	CHECK(exact_decode_sample(&f, rec, len, &o) == -1);
+	CHECK(exact_decode_sample(&f, rec, len, &o, NULL) == -1);
 }
 
 struct walked {
@@ -309,7 +316,7 @@ static void on_rec(void *ctx, const uint8_t *rec, size_t len)
 		w->lens[w->n] = len;
 		w->first[w->n] = rec[8];
 		if (w->f)
-			exact_decode_sample(w->f, rec, len, &w->o[w->n]);
+			exact_decode_sample(w->f, rec, len, &w->o[w->n], NULL);
 	}
 	w->n++;
 }
@@ -381,6 +388,75 @@ static void test_ring_walk(void)
 	CHECK(w.n == 0);
 }
 
+struct released {
+	int n;
+	struct obs o[16];
+};
+
+static void on_obs(void *ctx, const struct obs *o)
+{
+	struct released *r = ctx;
+	if (r->n < 16)
+		r->o[r->n] = *o;
+	r->n++;
+}
+
+static void pend(struct exact_pending *p, uint64_t seq, int64_t mono, uint64_t sk, int from,
+		 int to, uint16_t sport)
+{
+	memset(p, 0, sizeof(*p));
+	p->seq = seq;
+	p->sk = sk;
+	p->o.kind = OBS_CHANGE;
+	p->o.mono = mono;
+	p->o.from = (uint8_t)from;
+	p->o.to = (uint8_t)to;
+	p->o.key.family = AF_INET;
+	p->o.key.sport = sport;
+	p->o.key.dport = 80;
+}
+
+/*
+ * Changes from several CPUs go out in time order, the unsettled wait, and a
+ * connect()'s portless SYN_SENT takes the port of its socket's next change.
+ */
+static void test_release(void)
+{
+	struct exact_pending v[8];
+	struct released r = { 0 };
+
+	/* CPU 1's ring was read first: later times come before earlier ones. */
+	pend(&v[0], 0, 300, 0xa0, ST_SYN_SENT, ST_ESTABLISHED, 5000);
+	pend(&v[1], 1, 900, 0xb0, ST_ESTABLISHED, ST_FIN_WAIT1, 6000); /* not settled */
+	pend(&v[2], 2, 100, 0xa0, ST_CLOSE, ST_SYN_SENT, 0);
+	pend(&v[3], 3, 200, 0xc0, ST_ESTABLISHED, ST_CLOSE_WAIT, 7000);
+	pend(&v[4], 4, 300, 0xc0, ST_CLOSE_WAIT, ST_LAST_ACK, 7000); /* same time: arrival order */
+	size_t kept = exact_release(v, 5, 500, 0, on_obs, &r);
+	CHECK(r.n == 4 && kept == 1);
+	CHECK(r.o[0].mono == 100 && r.o[0].to == ST_SYN_SENT && r.o[0].key.sport == 5000);
+	CHECK(r.o[1].mono == 200 && r.o[1].to == ST_CLOSE_WAIT);
+	CHECK(r.o[2].mono == 300 && r.o[2].to == ST_ESTABLISHED && r.o[2].key.sport == 5000);
+	CHECK(r.o[3].mono == 300 && r.o[3].to == ST_LAST_ACK);
+	CHECK(v[0].o.mono == 900 && v[0].sk == 0xb0);
+
+	/* A SYN_SENT whose next change has not come yet waits while it is young... */
+	memset(&r, 0, sizeof(r));
+	pend(&v[0], 5, 1000, 0xd0, ST_CLOSE, ST_SYN_SENT, 0);
+	pend(&v[1], 6, 1100, 0xe0, ST_ESTABLISHED, ST_FIN_WAIT1, 6100);
+	kept = exact_release(v, 2, 2000, 500, on_obs, &r);
+	CHECK(kept == 1 && r.n == 1 && r.o[0].key.sport == 6100);
+	CHECK(v[0].sk == 0xd0);
+	/* ...and goes without a port once it is older than the hold. */
+	kept = exact_release(v, kept, 2000, 1500, on_obs, &r);
+	CHECK(kept == 0 && r.n == 2 && r.o[1].to == ST_SYN_SENT && r.o[1].key.sport == 0);
+
+	/* Without a socket address (an older format) nothing is held. */
+	memset(&r, 0, sizeof(r));
+	pend(&v[0], 7, 1000, 0, ST_CLOSE, ST_SYN_SENT, 0);
+	kept = exact_release(v, 1, 2000, 500, on_obs, &r);
+	CHECK(kept == 0 && r.n == 1);
+}
+
 /* The online CPU list in the kernel's notation; anything else is refused. */
 static void test_parse_cpus(void)
 {
@@ -406,6 +482,7 @@ int main(void)
 	RUN(test_decode_odd_layout);
 	RUN(test_decode_sample);
 	RUN(test_ring_walk);
+	RUN(test_release);
 	RUN(test_parse_cpus);
 	return unit_done();
 }
