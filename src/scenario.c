@@ -1,2 +1,0 @@
-#include "config.h"
-#include "scenario.h"

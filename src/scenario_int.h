@@ -1,0 +1,130 @@
+/* scenario_int.h - what the scenario parser, actors and runner share; not for other modules. */
+#ifndef TCPDWELL_SCENARIO_INT_H
+#define TCPDWELL_SCENARIO_INT_H
+
+#include <stdint.h>
+#include <sys/types.h>
+#include "scenario.h"
+
+#define SC_MAX_ACTORS 8
+#define SC_MAX_STEPS 2000
+#define SC_MAX_BYTES (1 << 20)	/* a script larger than this is refused */
+#define SC_MAX_LINE 1000	/* characters on one line */
+#define SC_MAX_CONNS 32		/* connections remembered per actor */
+#define SC_NAME_LEN 16
+
+enum sc_kind { SK_ACTION, SK_SAY, SK_SLEEP, SK_WAIT, SK_EXPECT, SK_STEP };
+
+enum sc_act {
+	SA_LISTEN,
+	SA_CONNECT,
+	SA_ACCEPT,
+	SA_SEND,
+	SA_FILL,
+	SA_RECV,
+	SA_DRAIN,
+	SA_SHUTDOWN,
+	SA_CLOSE,
+	SA_LINGER,
+	SA_WRITE_AFTER_CLOSE,
+	SA_BIND_AGAIN,
+	SA_EXIT,
+};
+
+/* One line of the script, parsed. */
+struct sc_step {
+	uint8_t kind;	/* enum sc_kind */
+	uint8_t act;	/* enum sc_act */
+	int8_t actor;	/* index into actors, -1 for launcher steps without one */
+	int8_t target;	/* connect: the listening actor */
+	int line;
+	int backlog;	/* listen */
+	int defer;	/* listen: TCP_DEFER_ACCEPT seconds, 0 off */
+	bool reuseaddr; /* listen, bind-again */
+	bool listener;	/* close: the listening socket, not the connection */
+	bool negate;	/* expect ... not STATE */
+	int rcvbuf, sndbuf; /* 0: the kernel's default */
+	long n;		/* bytes (send, recv, write-after-close), seconds (linger), how (shutdown) */
+	int fail_errno; /* the action is expected to fail with this errno; 0: to succeed */
+	uint8_t state;	/* wait, expect */
+	int64_t ns;	/* sleep length; wait/expect time limit (0: the default) */
+	int64_t hold_ns; /* expect ... for SECS: in the state at least this long */
+	char *text;	/* say: the narration; otherwise the line as written */
+};
+
+/* A connection an actor reported, to map the tracker's sockets to it. */
+struct sc_conn {
+	uint16_t lport, rport;
+};
+
+struct sc_actor {
+	char name[SC_NAME_LEN];
+	bool listens;	/* the script has it listen (a port is reserved for it) */
+	uint16_t port;	/* its listening port, host order */
+	pid_t pid;	/* 0 before start and after reaping */
+	int cmd_fd;	/* commands to it, -1 when none */
+	bool exiting;	/* it was told to exit: its end is no crash */
+	uint32_t seen;	/* ST_MASK of every state observed for its sockets; CLOSED: one went */
+	size_t nconns;
+	struct sc_conn conns[SC_MAX_CONNS];
+};
+
+/* What an actor sends back after each action (one atomic pipe write). */
+struct sc_reply {
+	int32_t step;	/* index of the step, -1 for a start-up failure */
+	int32_t actor;
+	int32_t ret;	/* 0 success, -1 failure */
+	int32_t err;	/* errno of the failure */
+	uint16_t lport, rport; /* the connection after connect/accept, 0 if none */
+	char text[232];
+};
+
+struct scenario {
+	char *path;
+	char *name;
+	char *about;	/* the first `about` line: the one-line description */
+	char *desc;	/* every `about` line joined */
+	size_t nactors;
+	struct sc_actor actors[SC_MAX_ACTORS];
+	size_t nsteps, cap;
+	struct sc_step *steps;
+
+	/* Runtime, set by prepare and start. */
+	bool prepared, started, stopped;
+	bool netns;
+	char note[160]; /* how it runs (namespace or port), shown at start */
+	struct loop *l;
+	struct scenario_opts o;
+	int reply_fd;
+	int64_t t0;	/* monotonic ns at start */
+	size_t cur;	/* the step running */
+	bool cur_begun; /* its command sent / timer set */
+	int64_t deadline;
+	bool advance;	/* step mode: a key was pressed */
+	bool waiting;	/* step mode: paused at a `step` */
+	bool finished;
+	int status;
+	unsigned n_expect, n_failed;
+	int64_t last_tick;
+	char step_text[320];
+	char narration[512];
+};
+
+/* scenario_parse.c */
+/* Parse a script held in memory, as if read from file (the unit tests use it). */
+struct scenario *scenario_parse_text(const char *file, const char *text, size_t len, char *err,
+				     size_t errlen);
+const char *sc_errno_name(int err);
+int sc_errno_parse(const char *s);
+/* The state an observation counts as: NEW_SYN_RECV is shown as SYN_RECV. */
+unsigned sc_norm_state(unsigned st);
+
+/* scenario_actor.c */
+/* Fork every actor; -1 with err set (those already forked are stopped by scenario_stop). */
+int sc_actors_start(struct scenario *sc, char *err, size_t errlen);
+/* Send step i to its actor; -errno on failure. */
+int sc_actor_command(struct scenario *sc, size_t i);
+/* Reap actors that ended; returns the index of one that died unexpectedly, or -1. */
+int sc_actors_reap(struct scenario *sc, char *why, size_t len);
+
+#endif

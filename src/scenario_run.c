@@ -1,0 +1,647 @@
+#include "config.h"
+#include "scenario.h"
+
+#include <errno.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+
+#include "scenario_int.h"
+#include "sock.h"
+#include "track.h"
+#include "util.h"
+
+/* Time limits when the script gives none. */
+#define WAIT_DEFAULT (10 * NS_PER_SEC)
+#define EXPECT_DEFAULT (3 * NS_PER_SEC)
+#define EXPECT_NOT_DEFAULT (1 * NS_PER_SEC)
+/* An actor that has not answered by then is stuck (its own actions give up after 5 s). */
+#define ACTION_LIMIT (15 * NS_PER_SEC)
+/* How often the runner looks at the table and its actors while running. */
+#define TICK_NS (50 * NS_PER_MS)
+/* The scenario's ports inside its own namespace: easy to read on the screen. */
+#define NETNS_PORT 8000
+
+static void put(struct scenario *sc, int64_t mono, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void put(struct scenario *sc, int64_t mono, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!sc->o.batch || !sc->o.out)
+		return;
+	fprintf(sc->o.out, "[%7.3f] ", (double)(mono - sc->t0) / NS_PER_SEC);
+	va_start(ap, fmt);
+	vfprintf(sc->o.out, fmt, ap);
+	va_end(ap);
+	fputc('\n', sc->o.out);
+	fflush(sc->o.out);
+}
+
+/* Bring loopback up in a fresh namespace, where it starts down. */
+static int lo_up(void)
+{
+	struct ifreq ifr;
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), r = -1;
+
+	if (fd < 0)
+		return -1;
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
+	if (ioctl(fd, SIOCGIFFLAGS, &ifr) == 0) {
+		ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+		r = ioctl(fd, SIOCSIFFLAGS, &ifr);
+	}
+	close(fd);
+	return r;
+}
+
+/* A loopback port nobody uses now (the kernel's choice of an ephemeral one). */
+static int free_port(void)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	socklen_t len = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), port = -1;
+
+	if (fd < 0)
+		return -1;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
+	    getsockname(fd, (struct sockaddr *)&sa, &len) == 0)
+		port = ntohs(sa.sin_port);
+	close(fd);
+	return port;
+}
+
+int scenario_prepare(struct scenario *sc, char *err, size_t errlen)
+{
+	char ports[80] = "";
+	size_t k = 0;
+
+	if (geteuid() == 0) {
+		if (unshare(CLONE_NEWNET) == 0) {
+			if (lo_up() < 0) {
+				snprintf(err, errlen,
+					 "cannot bring loopback up in the scenario's namespace: %s",
+					 strerror(errno));
+				return -1;
+			}
+			sc->netns = true;
+		}
+		/* Else a container without CAP_SYS_ADMIN: share the host's loopback. */
+	}
+	for (size_t i = 0; i < sc->nactors; i++) {
+		struct sc_actor *a = &sc->actors[i];
+		int port = -1;
+
+		if (!a->listens)
+			continue;
+		for (int tries = 0; tries < 20 && port < 0; tries++) {
+			port = sc->netns ? NETNS_PORT + (int)k : free_port();
+			for (size_t j = 0; j < i && port > 0; j++)
+				if (sc->actors[j].port == port)
+					port = -1;
+		}
+		if (port <= 0) {
+			snprintf(err, errlen, "cannot find a free loopback port for %s: %s", a->name,
+				 strerror(errno));
+			return -1;
+		}
+		a->port = (uint16_t)port;
+		snprintf(ports + strlen(ports), sizeof(ports) - strlen(ports), "%s%s %d",
+			 k ? ", " : "", a->name, port);
+		k++;
+	}
+	snprintf(sc->note, sizeof(sc->note), "%s; listening ports: %s",
+		 sc->netns ? "in its own network namespace"
+			   : "on the host's loopback (not root: no namespace of its own)",
+		 k ? ports : "none");
+	sc->prepared = true;
+	return 0;
+}
+
+static int actor_of_ports(const struct scenario *sc, uint16_t sport, uint16_t dport)
+{
+	for (size_t i = 0; i < sc->nactors; i++)
+		for (size_t c = 0; c < sc->actors[i].nconns; c++)
+			if (sc->actors[i].conns[c].lport == sport &&
+			    sc->actors[i].conns[c].rport == dport)
+				return (int)i;
+	/* The listener, its request sockets and connections not accepted yet. */
+	for (size_t i = 0; i < sc->nactors; i++)
+		if (sc->actors[i].port && sc->actors[i].port == sport)
+			return (int)i;
+	return -1;
+}
+
+static bool loopback4(const struct sock *s)
+{
+	return s->family == AF_INET && s->src[0] == 127;
+}
+
+bool scenario_owns(const struct scenario *sc, const struct sock *s)
+{
+	if (!sc || !sc->prepared || !loopback4(s))
+		return false;
+	for (size_t i = 0; i < sc->nactors; i++)
+		if (sc->actors[i].port && (s->sport == sc->actors[i].port ||
+					   s->dport == sc->actors[i].port))
+			return true;
+	return actor_of_ports(sc, s->sport, s->dport) >= 0;
+}
+
+static int actor_index(const struct scenario *sc, const struct sock *s)
+{
+	if (!scenario_owns(sc, s))
+		return -1;
+	return actor_of_ports(sc, s->sport, s->dport);
+}
+
+const char *scenario_actor(const struct scenario *sc, const struct sock *s)
+{
+	int a;
+
+	if (!scenario_owns(sc, s))
+		return NULL;
+	a = actor_of_ports(sc, s->sport, s->dport);
+	/* A connect the actor has not reported yet: ours, but whose is not known. */
+	return a >= 0 ? sc->actors[a].name : "?";
+}
+
+static void remember_conn(struct sc_actor *a, uint16_t lport, uint16_t rport)
+{
+	for (size_t c = 0; c < a->nconns; c++)
+		if (a->conns[c].lport == lport && a->conns[c].rport == rport)
+			return;
+	/* The oldest goes when full: its socket is long gone by then. */
+	if (a->nconns == SC_MAX_CONNS)
+		memmove(a->conns, a->conns + 1, (SC_MAX_CONNS - 1) * sizeof(a->conns[0]));
+	else
+		a->nconns++;
+	a->conns[a->nconns - 1] = (struct sc_conn){ lport, rport };
+}
+
+static void states_text(char *buf, size_t len, uint32_t mask)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < st_order_len && used < len; i++)
+		if (mask & ST_MASK(st_order[i]) && st_order[i] != ST_CLOSE)
+			used += (size_t)snprintf(buf + used, len - used, "%s%s", used ? " " : "",
+						 st_name(st_order[i]));
+	if (mask & ST_MASK(ST_CLOSE) && used < len)
+		used += (size_t)snprintf(buf + used, len - used, "%sgone", used ? " " : "");
+	if (!used)
+		snprintf(buf, len, "nothing");
+}
+
+/*
+ * Whether an actor's sockets were seen in a state: now or earlier (hold 0), or
+ * now and for at least hold. Also folds what the table shows into seen.
+ */
+static bool observed(struct scenario *sc, int a, unsigned st, int64_t hold, int64_t now,
+		     char *now_text, size_t len)
+{
+	const struct tsock **v = NULL;
+	size_t cap = 0, n = track_collect(loop_track(sc->l), &v, &cap), used = 0;
+	struct sc_actor *ac = &sc->actors[a];
+	bool held = false;
+
+	if (now_text)
+		now_text[0] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		const struct tsock *ts = v[i];
+		char dur[DUR_BUFSZ];
+
+		if (actor_index(sc, &ts->s) != a)
+			continue;
+		for (size_t h = 0; h < ts->nhist; h++)
+			ac->seen |= ST_MASK(sc_norm_state(ts->hist[h].state));
+		ac->seen |= ST_MASK(sc_norm_state(ts->s.state));
+		if (ts->gone || (ts->flags & TS_GHOST)) {
+			ac->seen |= ST_MASK(ST_CLOSE);
+			continue;
+		}
+		if (sc_norm_state(ts->s.state) == st && now - ts->since >= hold)
+			held = true;
+		fmt_dur(dur, now - ts->since, ts->since_kind, false);
+		if (now_text && used < len)
+			used += (size_t)snprintf(now_text + used, len - used, "%s%s for %s",
+						 used ? ", " : "", st_name(ts->s.state),
+						 dur + strspn(dur, " "));
+	}
+	free(v);
+	return held || (!hold && (ac->seen & ST_MASK(st)));
+}
+
+static void set_step_text(struct scenario *sc, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void set_step_text(struct scenario *sc, const char *fmt, ...)
+{
+	char raw[sizeof(sc->step_text)];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
+	va_end(ap);
+	sanitize(sc->step_text, sizeof(sc->step_text), raw, (size_t)-1);
+}
+
+static void finish(struct scenario *sc, int64_t now)
+{
+	if (sc->finished)
+		return;
+	sc->finished = true;
+	sc->waiting = false;
+	if (sc->status == 2) {
+		put(sc, now, "scenario %s stopped: runtime error", sc->name);
+	} else {
+		put(sc, now, "scenario %s done: %u expectations, %u met, %u failed", sc->name,
+		    sc->n_expect, sc->n_expect - sc->n_failed, sc->n_failed);
+		set_step_text(sc, "done: %u of %u expectations met", sc->n_expect - sc->n_failed,
+			      sc->n_expect);
+	}
+	if (sc->o.batch)
+		loop_quit(sc->l, sc->status);
+}
+
+/* Something went wrong that the script did not ask for: report it and stop. */
+static void runtime_error(struct scenario *sc, int64_t now, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void runtime_error(struct scenario *sc, int64_t now, const char *fmt, ...)
+{
+	char msg[300], clean[300];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	sanitize(clean, sizeof(clean), msg, (size_t)-1);
+	sc->status = 2;
+	put(sc, now, "ERROR %s", clean);
+	set_step_text(sc, "stopped: %s", clean);
+	if (!sc->o.batch && sc->l)
+		loop_status(sc->l, "scenario: %s", clean);
+	finish(sc, now);
+}
+
+static void verdict(struct scenario *sc, int64_t now, const struct sc_step *st, bool ok,
+		    const char *detail)
+{
+	char line[SC_MAX_LINE + 1];
+
+	sanitize(line, sizeof(line), st->text, (size_t)-1);
+	sc->n_expect++;
+	if (!ok) {
+		sc->n_failed++;
+		if (sc->status < 1)
+			sc->status = 1;
+	}
+	put(sc, now, "%s line %d: %s: %s", ok ? "PASS" : "FAIL", st->line, line, detail);
+	set_step_text(sc, "[%zu/%zu] %s: %s %s", sc->cur + 1, sc->nsteps, line,
+		      ok ? "ok" : "FAILED", detail);
+}
+
+static int64_t check_limit(const struct sc_step *st)
+{
+	if (st->ns)
+		return st->ns + st->hold_ns;
+	if (st->kind == SK_WAIT)
+		return WAIT_DEFAULT;
+	return (st->negate ? EXPECT_NOT_DEFAULT : EXPECT_DEFAULT) + st->hold_ns;
+}
+
+/* wait and expect: 1 decided, 0 not yet. Sets *ok. */
+static int check(struct scenario *sc, const struct sc_step *st, int64_t now, bool *ok,
+		 char *detail, size_t len)
+{
+	struct sc_actor *a = &sc->actors[st->actor];
+	char cur[160], seen[160];
+	bool met = observed(sc, st->actor, st->state, st->hold_ns, now, cur, sizeof(cur));
+	bool late = now >= sc->deadline;
+	const char *want = st->state == ST_CLOSE ? "gone" : st_name(st->state);
+
+	if (!met && !late)
+		return 0;
+	if (st->negate && met) {
+		*ok = false;
+		snprintf(detail, len, "%s was seen in %s", a->name, want);
+		return 1;
+	}
+	if (st->negate && !late)
+		return 0;
+	*ok = st->negate || met;
+	if (*ok) {
+		snprintf(detail, len, "%s", st->negate ? "not seen" : "seen");
+		return 1;
+	}
+	states_text(seen, sizeof(seen), a->seen);
+	snprintf(detail, len, "%s not seen in %s%s within %.1f s (seen: %s; now: %s)", a->name,
+		 want, st->hold_ns ? " long enough" : "",
+		 (double)check_limit(st) / NS_PER_SEC,
+		 seen, cur[0] ? cur : "no socket");
+	return 1;
+}
+
+/* Start the step at cur: print it, send its command or set its timer. */
+static void begin_step(struct scenario *sc, int64_t now)
+{
+	struct sc_step *st = &sc->steps[sc->cur];
+	char line[SC_MAX_LINE + 1];
+	int r;
+
+	sc->cur_begun = true;
+	sanitize(line, sizeof(line), st->text ? st->text : "", (size_t)-1);
+	set_step_text(sc, "[%zu/%zu] %s", sc->cur + 1, sc->nsteps, line);
+	switch (st->kind) {
+	case SK_SAY:
+		sanitize(sc->narration, sizeof(sc->narration), st->text, (size_t)-1);
+		put(sc, now, "say: %s", sc->narration);
+		break;
+	case SK_SLEEP:
+		sc->deadline = now + st->ns;
+		put(sc, now, "line %d: %s", st->line, line);
+		break;
+	case SK_WAIT:
+	case SK_EXPECT:
+		sc->deadline = now + check_limit(st);
+		put(sc, now, "line %d: %s", st->line, line);
+		break;
+	case SK_STEP:
+		put(sc, now, "line %d: step%s", st->line,
+		    sc->o.step_mode ? ": waiting for a key" : " (not in step mode: going on)");
+		if (sc->o.step_mode)
+			set_step_text(sc, "[%zu/%zu] paused: press a key to go on", sc->cur + 1,
+				      sc->nsteps);
+		break;
+	case SK_ACTION:
+		put(sc, now, "line %d: %s", st->line, line);
+		sc->deadline = now + ACTION_LIMIT + (st->act == SA_CLOSE ? 60 * NS_PER_SEC : 0);
+		r = sc_actor_command(sc, sc->cur);
+		if (r < 0)
+			runtime_error(sc, now, "line %d: cannot reach %s: %s", st->line,
+				      sc->actors[st->actor].name, strerror(-r));
+		break;
+	}
+}
+
+static void next_step(struct scenario *sc)
+{
+	sc->cur++;
+	sc->cur_begun = false;
+}
+
+/* Run steps until one has to wait (a reply, a timer, the tracker, a key). */
+static void run(struct scenario *sc, int64_t now)
+{
+	while (!sc->finished) {
+		struct sc_step *st;
+		char detail[400];
+		bool ok;
+
+		if (sc->cur >= sc->nsteps) {
+			finish(sc, now);
+			return;
+		}
+		st = &sc->steps[sc->cur];
+		if (!sc->cur_begun) {
+			begin_step(sc, now);
+			if (sc->finished)
+				return;
+		}
+		switch (st->kind) {
+		case SK_ACTION:
+			if (now >= sc->deadline)
+				runtime_error(sc, now, "line %d: %s did not answer within %.0f s",
+					      st->line, sc->actors[st->actor].name,
+					      (double)ACTION_LIMIT / NS_PER_SEC);
+			return;
+		case SK_SAY:
+			break;
+		case SK_SLEEP:
+			if (now < sc->deadline)
+				return;
+			break;
+		case SK_WAIT:
+		case SK_EXPECT:
+			if (!check(sc, st, now, &ok, detail, sizeof(detail)))
+				return;
+			verdict(sc, now, st, ok, detail);
+			/* The steps after a wait count on it: stop. */
+			if (!ok && st->kind == SK_WAIT) {
+				finish(sc, now);
+				return;
+			}
+			break;
+		case SK_STEP:
+			if (sc->o.step_mode && !sc->advance) {
+				sc->waiting = true;
+				return;
+			}
+			sc->waiting = false;
+			sc->advance = false;
+			break;
+		}
+		next_step(sc);
+	}
+}
+
+static void on_reply(struct scenario *sc, const struct sc_reply *r, int64_t now)
+{
+	struct sc_step *st;
+	struct sc_actor *a;
+	char text[sizeof(r->text)], detail[300];
+
+	if (r->actor < 0 || (size_t)r->actor >= sc->nactors)
+		return;
+	a = &sc->actors[r->actor];
+	sanitize(text, sizeof(text), r->text, sizeof(r->text));
+	if (r->step < 0) {
+		runtime_error(sc, now, "%s: %s", a->name, text);
+		return;
+	}
+	if (r->lport && r->rport)
+		remember_conn(a, r->lport, r->rport);
+	put(sc, now, "  %s: %s", a->name, text);
+	if ((size_t)r->step != sc->cur || !sc->cur_begun || sc->finished)
+		return;
+	st = &sc->steps[sc->cur];
+	if (st->fail_errno) {
+		bool ok = r->ret < 0 && r->err == st->fail_errno;
+		snprintf(detail, sizeof(detail), "%s %s", ok ? "failed with" : "expected",
+			 sc_errno_name(st->fail_errno));
+		verdict(sc, now, st, ok, detail);
+	} else if (r->ret < 0) {
+		runtime_error(sc, now, "line %d: %s failed unexpectedly: %s", st->line, a->name,
+			      text);
+		return;
+	} else {
+		set_step_text(sc, "[%zu/%zu] %s: %s", sc->cur + 1, sc->nsteps, a->name, text);
+	}
+	next_step(sc);
+	run(sc, now);
+}
+
+static void runner_event(void *ctx, const struct track_event *ev)
+{
+	struct scenario *sc = ctx;
+	char la[ADDR_BUFSZ], pa[ADDR_BUFSZ], dur[DUR_BUFSZ];
+	int a;
+
+	if (!scenario_owns(sc, &ev->s))
+		return;
+	a = actor_index(sc, &ev->s);
+	if (a >= 0) {
+		if (ev->from != ST_CLOSE)
+			sc->actors[a].seen |= ST_MASK(sc_norm_state(ev->from));
+		sc->actors[a].seen |= ST_MASK(sc_norm_state(ev->to));
+	}
+	fmt_addr(la, sizeof(la), ev->s.family, ev->s.src, ev->s.sport);
+	fmt_addr(pa, sizeof(pa), ev->s.family, ev->s.dst, ev->s.dport);
+	fmt_dur(dur, ev->dwell, ev->dwell_kind, false);
+	put(sc, ev->mono < sc->t0 ? sc->t0 : ev->mono, "  %-8s %-21s %-21s %s -> %s%s%s%s",
+	    a >= 0 ? sc->actors[a].name : "?", la, pa, st_name(ev->from),
+	    ev->to == ST_CLOSE ? "gone" : st_name(ev->to), ev->from != ST_CLOSE ? " after " : "",
+	    ev->from != ST_CLOSE ? dur + strspn(dur, " ") : "", ev->jump ? " (jump)" : "");
+}
+
+static int runner_fd(void *ctx)
+{
+	struct scenario *sc = ctx;
+
+	return sc->reply_fd;
+}
+
+static void runner_input(void *ctx, struct loop *l)
+{
+	struct scenario *sc = ctx;
+	struct sc_reply r;
+	ssize_t n;
+
+	(void)l;
+	while (sc->reply_fd >= 0) {
+		n = read(sc->reply_fd, &r, sizeof(r));
+		if (n == (ssize_t)sizeof(r)) {
+			on_reply(sc, &r, mono_ns());
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n == 0) {
+			/* Every actor is gone: nothing more will come. */
+			close(sc->reply_fd);
+			sc->reply_fd = -1;
+		}
+		break;
+	}
+}
+
+static int64_t runner_next_due(void *ctx)
+{
+	struct scenario *sc = ctx;
+
+	if (sc->finished)
+		return INT64_MAX;
+	return sc->last_tick + TICK_NS;
+}
+
+static void runner_tick(void *ctx, struct loop *l, int64_t now)
+{
+	struct scenario *sc = ctx;
+	char why[160];
+	int died;
+
+	(void)l;
+	sc->last_tick = now;
+	died = sc_actors_reap(sc, why, sizeof(why));
+	if (died >= 0 && !sc->finished) {
+		/* What it managed to say before dying comes first. */
+		runner_input(sc, l);
+		runtime_error(sc, now, "%s died: %s", sc->actors[died].name, why);
+	}
+	/* The first dump is the baseline the tracker compares against: start after it. */
+	if (sc->finished || !track_last_poll(loop_track(sc->l)))
+		return;
+	run(sc, now);
+}
+
+static void runner_close(void *ctx)
+{
+	scenario_stop(ctx);
+}
+
+static const struct sink_ops runner_ops = {
+	.name = "scenario",
+	.event = runner_event,
+	.fd = runner_fd,
+	.input = runner_input,
+	.next_due = runner_next_due,
+	.tick = runner_tick,
+	.close = runner_close,
+};
+
+int scenario_start(struct scenario *sc, struct loop *l, const struct scenario_opts *o, char *err,
+		   size_t errlen)
+{
+	char desc[600];
+
+	if (!sc->prepared && scenario_prepare(sc, err, errlen) < 0)
+		return -1;
+	sc->l = l;
+	sc->o = *o;
+	if (!sc->o.out)
+		sc->o.out = stdout;
+	sc->t0 = mono_ns();
+	sc->last_tick = sc->t0;
+	sanitize(desc, sizeof(desc), sc->desc ? sc->desc : "", (size_t)-1);
+	put(sc, sc->t0, "scenario %s: %s", sc->name, desc);
+	put(sc, sc->t0, "running %s", sc->note);
+	sc->started = true;
+	if (sc_actors_start(sc, err, errlen) < 0)
+		return -1;
+	for (size_t i = 0; i < sc->nactors; i++)
+		put(sc, sc->t0, "actor %s: pid %d%s", sc->actors[i].name, (int)sc->actors[i].pid,
+		    geteuid() == 0 ? ", running as nobody" : "");
+	sanitize(sc->narration, sizeof(sc->narration), sc->about ? sc->about : "", (size_t)-1);
+	set_step_text(sc, "starting");
+	loop_add_sink(l, &runner_ops, sc);
+	return 0;
+}
+
+const char *scenario_step_text(const struct scenario *sc)
+{
+	return sc->step_text;
+}
+
+const char *scenario_narration(const struct scenario *sc)
+{
+	return sc->narration;
+}
+
+void scenario_advance(struct scenario *sc)
+{
+	if (sc->waiting)
+		sc->advance = true;
+}
+
+bool scenario_waiting(const struct scenario *sc)
+{
+	return sc->waiting;
+}
+
+int scenario_status(const struct scenario *sc)
+{
+	return sc->status;
+}

@@ -1,0 +1,277 @@
+/*
+ * unit_scenario.c - the scenario language: good scripts parse into the steps
+ * they say, bad ones are refused with file:line and the exact reason, and
+ * every bundled script parses.
+ */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "scenario.h"
+#include "scenario_int.h"
+#include "sock.h"
+#include "unit.h"
+#include "util.h"
+
+static char err[512];
+
+static struct scenario *parse(const char *text)
+{
+	err[0] = '\0';
+	return scenario_parse_text("t.tcps", text, strlen(text), err, sizeof(err));
+}
+
+/* The error a script gets; the script must be refused. */
+static const char *error_of(const char *text)
+{
+	struct scenario *sc = parse(text);
+
+	CHECK(sc == NULL);
+	scenario_free(sc);
+	return err;
+}
+
+#define HEAD "scenario t\nabout A test.\nactor server client\n"
+
+static void good_script(void)
+{
+	struct scenario *sc = parse("# a comment\n"
+				    "scenario demo-1\n"
+				    "about First line.\n"
+				    "about Second line.\n"
+				    "actor server client\n"
+				    "actor client2\n"
+				    "\n"
+				    "server listen backlog 0 defer 5 reuseaddr rcvbuf 4096\n"
+				    "client connect server sndbuf 4096   # trailing comment\n"
+				    "client2 connect\n"
+				    "server accept\n"
+				    "say The client   closes # first.\n"
+				    "client linger 0\n"
+				    "client close\n"
+				    "sleep 1.5\n"
+				    "wait client FIN_WAIT_2 5\n"
+				    "expect server close-wait for 2 within 4\n"
+				    "expect client not time_wait\n"
+				    "expect server gone\n"
+				    "server shutdown wr\n"
+				    "server send 100\n"
+				    "server recv 10 fails ECONNRESET\n"
+				    "server close listener\n"
+				    "server bind-again reuseaddr fails EADDRINUSE\n"
+				    "client write-after-close 50 fails EPIPE\n"
+				    "step\n"
+				    "client2 exit\r\n");
+	const struct sc_step *s;
+
+	CHECK(sc != NULL);
+	if (!sc) {
+		fprintf(stderr, "%s\n", err);
+		return;
+	}
+	CHECK_STR(scenario_name(sc), "demo-1");
+	CHECK_STR(sc->about, "First line.");
+	CHECK_STR(sc->desc, "First line. Second line.");
+	CHECK(sc->nactors == 3);
+	CHECK_STR(sc->actors[2].name, "client2");
+	CHECK(sc->actors[0].listens && !sc->actors[1].listens);
+	CHECK(sc->nsteps == 20);
+	s = &sc->steps[0];
+	CHECK(s->kind == SK_ACTION && s->act == SA_LISTEN && s->actor == 0 && s->backlog == 0 &&
+	      s->defer == 5 && s->reuseaddr && s->rcvbuf == 4096 && s->line == 8);
+	s = &sc->steps[1];
+	CHECK(s->act == SA_CONNECT && s->target == 0 && s->sndbuf == 4096);
+	CHECK_STR(s->text, "client connect server sndbuf 4096   # trailing comment");
+	/* Without a target, connect goes to the first actor that listens. */
+	CHECK(sc->steps[2].act == SA_CONNECT && sc->steps[2].target == 0);
+	s = &sc->steps[4];
+	CHECK(s->kind == SK_SAY);
+	CHECK_STR(s->text, "The client   closes # first.");
+	CHECK(sc->steps[5].act == SA_LINGER && sc->steps[5].n == 0);
+	CHECK(sc->steps[7].kind == SK_SLEEP && sc->steps[7].ns == 1500 * NS_PER_MS);
+	s = &sc->steps[8];
+	CHECK(s->kind == SK_WAIT && s->actor == 1 && s->state == ST_FIN_WAIT2 &&
+	      s->ns == 5 * NS_PER_SEC);
+	s = &sc->steps[9];
+	CHECK(s->kind == SK_EXPECT && s->state == ST_CLOSE_WAIT && s->hold_ns == 2 * NS_PER_SEC &&
+	      s->ns == 4 * NS_PER_SEC && !s->negate);
+	CHECK(sc->steps[10].negate && sc->steps[10].state == ST_TIME_WAIT);
+	CHECK(sc->steps[11].state == ST_CLOSE);
+	CHECK(sc->steps[12].act == SA_SHUTDOWN && sc->steps[12].n == 1);
+	CHECK(sc->steps[13].act == SA_SEND && sc->steps[13].n == 100);
+	CHECK(sc->steps[14].act == SA_RECV && sc->steps[14].fail_errno == ECONNRESET);
+	CHECK(sc->steps[15].act == SA_CLOSE && sc->steps[15].listener);
+	CHECK(sc->steps[16].act == SA_BIND_AGAIN && sc->steps[16].reuseaddr &&
+	      sc->steps[16].fail_errno == EADDRINUSE);
+	CHECK(sc->steps[17].act == SA_WRITE_AFTER_CLOSE && sc->steps[17].n == 50 &&
+	      sc->steps[17].fail_errno == EPIPE);
+	CHECK(sc->steps[18].kind == SK_STEP);
+	CHECK(sc->steps[19].act == SA_EXIT && sc->steps[19].actor == 2);
+	scenario_free(sc);
+}
+
+static void bad_scripts(void)
+{
+	CHECK_STR(error_of(HEAD "server listen\nclient jump\n"),
+		  "t.tcps:5: unknown action 'jump' for client (expected listen, connect, accept, "
+		  "send, fill, recv, drain, shutdown, close, linger, write-after-close, "
+		  "bind-again or exit)");
+	CHECK_STR(error_of(HEAD "dance wildly\n"),
+		  "t.tcps:4: unknown verb 'dance' (expected scenario, about, actor, say, sleep, "
+		  "wait, expect, step, or an actor's name)");
+	CHECK_STR(error_of(HEAD "frobnicate\n"),
+		  "t.tcps:4: unknown verb 'frobnicate' (expected scenario, about, actor, say, "
+		  "sleep, wait, expect, step, or an actor's name)");
+	CHECK_STR(error_of(HEAD "server listen\nclient send 12x\n"),
+		  "t.tcps:5: bad number '12x' for send (expected bytes, 1 to 67108864)");
+	CHECK_STR(error_of(HEAD "server listen\nclient send\n"),
+		  "t.tcps:5: bad number '' for send (expected bytes, 1 to 67108864)");
+	CHECK_STR(error_of(HEAD "server listen backlog -1\n"),
+		  "t.tcps:4: bad number '-1' for backlog (expected 0 to 65535)");
+	CHECK_STR(error_of(HEAD "sleep forever\n"),
+		  "t.tcps:4: bad number 'forever' for sleep (expected seconds, up to 600)");
+	CHECK_STR(error_of(HEAD "server linger 99999999999999999999\n"),
+		  "t.tcps:4: bad number '99999999999999999999' for linger (expected seconds, 0 "
+		  "to 60)");
+	CHECK_STR(error_of(HEAD "server listen\nclient2 connect\n"),
+		  "t.tcps:5: unknown actor 'client2' (declare it first: actor client2)");
+	CHECK_STR(error_of(HEAD "server listen\nwait client3 ESTABLISHED\n"),
+		  "t.tcps:5: unknown actor 'client3' (declare it first: actor client3)");
+	CHECK_STR(error_of(HEAD "server listen\nclient connect ghost\n"),
+		  "t.tcps:5: unknown actor 'ghost' (declare it first: actor ghost)");
+	CHECK_STR(error_of(HEAD "server listen\nexpect client FIN_WAIT_3\n"),
+		  "t.tcps:5: unknown state 'FIN_WAIT_3' (expected a TCP state like FIN_WAIT_2, or "
+		  "gone)");
+	CHECK_STR(error_of(HEAD "server listen\nexpect client\n"),
+		  "t.tcps:5: expect: expected a TCP state after the actor");
+	CHECK_STR(error_of(HEAD "server listen\nclient shutdown both\n"),
+		  "t.tcps:5: shutdown: expected rd, wr or rdwr, got 'both'");
+	CHECK_STR(error_of(HEAD "server listen\nclient close fails ENOPE\n"),
+		  "t.tcps:5: close: 'fails' wants an error name like EPIPE, got 'ENOPE'");
+	CHECK_STR(error_of(HEAD "server listen\nclient close now\n"),
+		  "t.tcps:5: close: unexpected 'now'");
+	CHECK_STR(error_of(HEAD "client connect\n"), "t.tcps:4: connect: no actor ever listens");
+	CHECK_STR(error_of(HEAD "server listen\nclient connect client\n"),
+		  "t.tcps:5: connect: client never listens");
+	CHECK_STR(error_of("about x\nactor a\na listen\n"), "t.tcps: no 'scenario NAME' line");
+	CHECK_STR(error_of("scenario x\n"), "t.tcps: no actors (declare them: actor server client)");
+	CHECK_STR(error_of("scenario x\nactor a\n"), "t.tcps: no steps");
+	CHECK_STR(error_of("scenario x\nscenario y\n"),
+		  "t.tcps:2: a second 'scenario' line (the first names it 'x')");
+	CHECK_STR(error_of("scenario X Y\n"),
+		  "t.tcps:1: scenario: expected one name of a-z, 0-9, '-' and '_'");
+	CHECK_STR(error_of("scenario x\nactor say\n"), "t.tcps:2: actor: 'say' is a verb of the language");
+	CHECK_STR(error_of("scenario x\nactor a a\n"), "t.tcps:2: actor 'a' declared twice");
+	CHECK_STR(error_of("scenario x\nactor a b c d e f g h i\n"),
+		  "t.tcps:2: too many actors (at most 8)");
+	CHECK_STR(error_of(HEAD "say \x1b[2Jhi\n"),
+		  "t.tcps:4: control character 0x1b in the script");
+}
+
+static void nul_bytes(void)
+{
+	static const char text[] = "scenario t\nactor a\nsay hi\0there\na listen\n";
+	struct scenario *sc = scenario_parse_text("n.tcps", text, sizeof(text) - 1, err,
+						  sizeof(err));
+
+	CHECK(sc == NULL);
+	CHECK_STR(err, "n.tcps:3: NUL byte in the script");
+}
+
+static void long_line(void)
+{
+	char *text = xmalloc(5000);
+
+	snprintf(text, 5000, HEAD "say ");
+	memset(text + strlen(text), 'x', 2000);
+	strcpy(text + strlen(HEAD) + 4 + 2000, "\n");
+	CHECK_STR(error_of(text), "t.tcps:4: line too long (more than 1000 characters)");
+	free(text);
+}
+
+/* Through scenario_load: files, a huge one, a missing one, a name not bundled. */
+static void files(void)
+{
+	char path[] = "/tmp/unit_scenario.XXXXXX";
+	int fd = mkstemp(path);
+	struct scenario *sc;
+	FILE *f;
+
+	CHECK(fd >= 0);
+	f = fdopen(fd, "w");
+	/* Over the limit by comment lines alone: refused before parsing. */
+	for (int i = 0; i < 40000; i++)
+		fputs("# padding padding padding padding\n", f);
+	fclose(f);
+	sc = scenario_load(path, err, sizeof(err));
+	CHECK(sc == NULL);
+	{
+		char want[200];
+		snprintf(want, sizeof(want), "%s: script too large (more than 1048576 bytes)", path);
+		CHECK_STR(err, want);
+	}
+	f = fopen(path, "w");
+	fputs("scenario from-file\nabout x\nactor a\na listen\n", f);
+	fclose(f);
+	sc = scenario_load(path, err, sizeof(err));
+	CHECK(sc && !strcmp(scenario_name(sc), "from-file"));
+	scenario_free(sc);
+	unlink(path);
+	sc = scenario_load("/nonexistent/x.tcps", err, sizeof(err));
+	CHECK(sc == NULL);
+	CHECK_STR(err, "cannot open scenario '/nonexistent/x.tcps': No such file or directory");
+	sc = scenario_load("no-such-scenario", err, sizeof(err));
+	CHECK(sc == NULL);
+	CHECK_STR(err, "unknown scenario 'no-such-scenario' (try --list-scenarios)");
+	sc = scenario_load("Bad Name", err, sizeof(err));
+	CHECK_STR(err, "bad scenario name 'Bad Name' (try --list-scenarios)");
+}
+
+/* Every bundled scenario parses, names itself after its file and describes itself. */
+static void bundled(void)
+{
+	const char *dir = getenv("TCPDWELL_SCENARIO_DIR");
+	struct dirent *de;
+	int n = 0;
+	DIR *d;
+
+	if (!dir || !(d = opendir(dir))) {
+		printf("(TCPDWELL_SCENARIO_DIR not set: bundled scripts not checked)\n");
+		return;
+	}
+	while ((de = readdir(d))) {
+		char name[256];
+		size_t len = strlen(de->d_name);
+		struct scenario *sc;
+
+		if (len <= 5 || strcmp(de->d_name + len - 5, ".tcps"))
+			continue;
+		snprintf(name, sizeof(name), "%.*s", (int)(len - 5), de->d_name);
+		sc = scenario_load(name, err, sizeof(err));
+		CHECK(sc != NULL);
+		if (!sc) {
+			fprintf(stderr, "%s\n", err);
+			continue;
+		}
+		CHECK_STR(scenario_name(sc), name);
+		CHECK(sc->about && strlen(sc->about) > 10);
+		scenario_free(sc);
+		n++;
+	}
+	closedir(d);
+	CHECK(n >= 14);
+}
+
+int main(void)
+{
+	RUN(good_script);
+	RUN(bad_scripts);
+	RUN(nul_bytes);
+	RUN(long_line);
+	RUN(files);
+	RUN(bundled);
+	return unit_done();
+}
