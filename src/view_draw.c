@@ -1,0 +1,626 @@
+/* view_draw.c - the main screen: header with counts and sparklines, the table, transitions. */
+#include "config.h"
+#include "view_int.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <wchar.h>
+
+#include "filter.h"
+#include "procmap.h"
+#include "scenario.h"
+
+/* Draw at most maxw columns of UTF-8 text; returns the columns drawn. */
+int view_put(int y, int x, int maxw, const char *s)
+{
+	mbstate_t ps;
+	size_t off = 0, len = strlen(s);
+	int cols = 0;
+
+	if (maxw > COLS - x)
+		maxw = COLS - x;
+	if (y < 0 || y >= LINES || x < 0 || maxw <= 0)
+		return 0;
+	memset(&ps, 0, sizeof(ps));
+	while (off < len) {
+		wchar_t wc;
+		size_t n = mbrtowc(&wc, s + off, len - off, &ps);
+		int w;
+
+		if (n == (size_t)-1 || n == (size_t)-2 || n == 0)
+			break; /* text reaching here is sanitised; stop rather than guess */
+		w = wcwidth(wc);
+		if (w < 0)
+			w = 1;
+		if (cols + w > maxw)
+			break;
+		cols += w;
+		off += n;
+	}
+	mvaddnstr(y, x, s, (int)off);
+	return cols;
+}
+
+void view_fill(int y, int x, int w, attr_t a)
+{
+	if (x + w > COLS)
+		w = COLS - x;
+	if (y < 0 || y >= LINES || x < 0 || w <= 0)
+		return;
+	attron(a);
+	mvhline(y, x, ' ', w);
+	attroff(a);
+}
+
+int view_puta(const struct view *v, int y, int x, int maxw, enum vel e, const char *s)
+{
+	attr_t a = view_attr(v, e);
+	int n;
+
+	attron(a);
+	n = view_put(y, x, maxw, s);
+	attroff(a);
+	return n;
+}
+
+int view_putf(const struct view *v, int y, int x, int maxw, enum vel e, const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	return view_puta(v, y, x, maxw, e, buf);
+}
+
+/* Short names (at most 8 columns) for narrow count cells, in the style of ss. */
+const char *view_st_short(unsigned st)
+{
+	static const char *const names[ST_MAX] = {
+		[ST_ESTABLISHED] = "ESTAB",	 [ST_SYN_SENT] = "SYN-SENT",
+		[ST_SYN_RECV] = "SYN-RECV",	 [ST_FIN_WAIT1] = "FIN-WT-1",
+		[ST_FIN_WAIT2] = "FIN-WT-2",	 [ST_TIME_WAIT] = "TIME-WT",
+		[ST_CLOSE] = "CLOSED",		 [ST_CLOSE_WAIT] = "CLOSE-WT",
+		[ST_LAST_ACK] = "LAST-ACK",	 [ST_LISTEN] = "LISTEN",
+		[ST_CLOSING] = "CLOSING",	 [ST_NEW_SYN_RECV] = "NSYN-RCV",
+	};
+	return st < ST_MAX && names[st] ? names[st] : "?";
+}
+
+const char *view_owner(const struct view *v, const struct tsock *ts, char *buf, size_t len)
+{
+	const struct owner *ow = NULL;
+	const char *actor = NULL;
+
+	if (v->o.pm && ts->s.inode)
+		ow = procmap_lookup(v->o.pm, ts->s.inode);
+	if (v->o.scenario)
+		actor = scenario_actor(v->o.scenario, &ts->s);
+	if (actor) {
+		char a[64];
+
+		sanitize(a, sizeof(a), actor, (size_t)-1);
+		if (ow)
+			snprintf(buf, len, "%s (%d)", a, ow->pid);
+		else
+			snprintf(buf, len, "%s", a);
+	} else if (ow) {
+		snprintf(buf, len, "%d/%s", ow->pid, ow->comm);
+	} else {
+		snprintf(buf, len, "-");
+	}
+	return buf;
+}
+
+/* The top line: host, time, interval, source, totals, and what mode the screen is in. */
+static void draw_title(struct view *v)
+{
+	char host[64] = "?", clock[32], desc[96], line[400], hs[64];
+	int64_t wall = v->frozen ? v->fz_wall : v->o.replay ? track_wall(v->t, view_now(v)) : wall_ns();
+	time_t secs = (time_t)(wall / NS_PER_SEC);
+	struct tm tm;
+	size_t alive = 0, total = v->frozen ? v->nfz : track_size(v->t);
+	int x;
+
+	gethostname(host, sizeof(host) - 1);
+	sanitize(hs, sizeof(hs), host, (size_t)-1);
+	localtime_r(&secs, &tm);
+	strftime(clock, sizeof(clock), "%H:%M:%S", &tm);
+	for (unsigned st = 1; st < ST_MAX; st++)
+		alive += view_count(v, st);
+	loop_describe(v->l, desc, sizeof(desc));
+	view_fill(0, 0, COLS, view_attr(v, EL_TITLE));
+	char gone[32] = "";
+	if (total > alive)
+		snprintf(gone, sizeof(gone), " (+%zu gone)", total - alive);
+	x = 0;
+	if (v->o.replay) {
+		x += view_puta(v, 0, x, COLS - x, EL_BADGE, strstr(desc, "REPLAY") ? "" : " REPLAY ");
+		x += view_putf(v, 0, x, COLS - x, EL_BADGE, " %s ", desc);
+		snprintf(line, sizeof(line), " %s  %s  %zu sockets%s", hs, clock, alive, gone);
+	} else {
+		char iv[DUR_BUFSZ];
+
+		fmt_dur(iv, v->o.interval_ns, TIME_EXACT, v->utf8);
+		snprintf(line, sizeof(line), " tcpdwell  %s  %s  %zu sockets%s  every %s  %s", hs,
+			 clock, alive, gone, iv + strspn(iv, " "), desc);
+	}
+	x += view_puta(v, 0, x, COLS - x, EL_TITLE, line);
+	if (v->flt_text) {
+		snprintf(line, sizeof(line), "  filter: %s", v->flt_text);
+		x += view_puta(v, 0, x, COLS - x, EL_TITLE, line);
+	}
+	if (v->frozen) {
+		x += view_puta(v, 0, x, COLS - x, EL_TITLE, " ");
+		view_puta(v, 0, x, COLS - x, EL_BADGE, " PAUSED ");
+	}
+}
+
+/* The states the header counts, in state-machine order. */
+static size_t count_cells(const struct view *v, uint8_t *cells)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < st_order_len; i++) {
+		unsigned st = st_order[i];
+
+		if (st == ST_UNKNOWN || st == ST_CLOSE || st >= ST_MAX)
+			continue;
+		if (st == ST_NEW_SYN_RECV && !view_count(v, st))
+			continue;
+		cells[n++] = (uint8_t)st;
+	}
+	return n;
+}
+
+/* How many lines the counts take at this size (0 on tiny screens). */
+static int count_lines(const struct view *v, int budget)
+{
+	uint8_t cells[ST_MAX];
+	size_t n = count_cells(v, cells);
+	int per = COLS / 19;
+
+	if (per < 1 || budget <= 0)
+		return 0;
+	int lines = (int)((n + (size_t)per - 1) / (size_t)per);
+	return lines < budget ? lines : budget;
+}
+
+static void draw_spark(struct view *v, int y, int x, int w, unsigned st)
+{
+	static const char *const utf[] = { " ", "\u2581", "\u2582", "\u2583", "\u2584",
+					   "\u2585", "\u2586", "\u2587", "\u2588" };
+	static const char *const asc[] = { " ", ".", "_", "-", "=", "+", "*", "#", "@" };
+	unsigned n = v->spark_n, max = 0;
+
+	if (w <= 0 || n == 0)
+		return;
+	for (unsigned i = 0; i < n; i++) {
+		uint32_t c = v->spark[(v->spark_pos + VIEW_SPARK - n + i) % VIEW_SPARK][st];
+		max = c > max ? c : max;
+	}
+	attron(view_attr(v, EL_SPARK));
+	for (int c = 0; c < w; c++) {
+		/* Columns share the samples; fewer samples than columns align right. */
+		unsigned lo, hi, peak = 0;
+
+		if (n >= (unsigned)w) {
+			lo = (unsigned)c * n / (unsigned)w;
+			hi = (unsigned)(c + 1) * n / (unsigned)w;
+		} else {
+			if (c < w - (int)n)
+				continue;
+			lo = (unsigned)(c - (w - (int)n));
+			hi = lo + 1;
+		}
+		for (unsigned i = lo; i < hi; i++) {
+			uint32_t s = v->spark[(v->spark_pos + VIEW_SPARK - n + i) % VIEW_SPARK][st];
+			peak = s > peak ? s : peak;
+		}
+		unsigned lvl = peak == 0 ? 0 : 1 + (unsigned)((uint64_t)(peak - 1) * 7 / max);
+		view_put(y, x + c, 1, v->utf8 ? utf[lvl] : asc[lvl]);
+	}
+	attroff(view_attr(v, EL_SPARK));
+}
+
+/* Counts of every state with a minute of history, in cells across the lines given. */
+static void draw_counts(struct view *v, int y0, int nlines)
+{
+	uint8_t cells[ST_MAX];
+	size_t n = count_cells(v, cells);
+
+	if (nlines <= 0)
+		return;
+	int per = (int)((n + (size_t)nlines - 1) / (size_t)nlines);
+	int cw = COLS / per, lw = cw >= 28 ? 11 : 8;
+
+	for (size_t i = 0; i < n; i++) {
+		int y = y0 + (int)i / per, x = ((int)i % per) * cw;
+		unsigned st = cells[i];
+		size_t c = view_count(v, st);
+		enum vel e = c == 0 ? EL_DIM : view_hot(st) ? EL_COUNT_HOT : EL_COUNT;
+		char num[24];
+
+		if (y >= y0 + nlines)
+			break;
+		view_puta(v, y, x, lw, c ? EL_LABEL : EL_DIM, lw > 8 ? st_name(st) : view_st_short(st));
+		snprintf(num, sizeof(num), "%5zu", c);
+		view_puta(v, y, x + lw, 6, e, num);
+		draw_spark(v, y, x + lw + 6, cw - lw - 7, st);
+	}
+}
+
+/* Column widths of the table at the current size. */
+struct cols {
+	int dwell, local, peer, rq, sq, timer, owner;
+};
+
+/*
+ * Column widths at the current size: addresses as wide as the widest one on
+ * screen needs (IPv6 is long, IPv4 short), the owner takes what is left.
+ */
+static void table_cols(struct cols *c, int want_addr)
+{
+	int rest;
+
+	memset(c, 0, sizeof(*c));
+	c->dwell = 7;
+	rest = COLS - 2 - 8;
+	if (COLS >= 56) {
+		c->rq = c->sq = 6;
+		rest -= 14;
+	}
+	if (COLS >= 72) {
+		c->timer = 9;
+		rest -= 10;
+	}
+	if (rest < 12) {
+		c->local = rest > 0 ? rest : 0;
+		return;
+	}
+	if (COLS < 40) {
+		c->local = rest / 2;
+		c->owner = rest - c->local - 1;
+		return;
+	}
+	int addr = (rest - 2) * 70 / 100 / 2;
+	if (want_addr < 15)
+		want_addr = 15;
+	if (addr > want_addr)
+		addr = want_addr;
+	c->local = c->peer = addr;
+	c->owner = rest - 2 - 2 * addr;
+}
+
+/* The widest address among the rows on screen. */
+static int visible_addr_width(const struct view *v, int h)
+{
+	char buf[ADDR_BUFSZ];
+	int w = 0;
+
+	for (size_t i = v->top; i < v->nrows && i < v->top + (size_t)h; i++) {
+		const struct tsock *ts = v->rows[i].ts;
+		int a, b;
+
+		if (!ts)
+			continue;
+		a = (int)strlen(fmt_addr(buf, sizeof(buf), ts->s.family, ts->s.src, ts->s.sport));
+		b = (int)strlen(fmt_addr(buf, sizeof(buf), ts->s.family, ts->s.dst, ts->s.dport));
+		w = a > w ? a : w;
+		w = b > w ? b : w;
+	}
+	return w;
+}
+
+/* An address cut from the left, so the port stays in sight. */
+static void put_addr(int y, int x, int w, const char *s, bool utf8)
+{
+	int len = (int)strlen(s);
+
+	if (w <= 0)
+		return;
+	if (len <= w) {
+		view_put(y, x, w, s);
+		return;
+	}
+	view_put(y, x, 1, utf8 ? "\u2026" : "<");
+	view_put(y, x + 1, w - 1, s + len - (w - 1));
+}
+
+static void draw_colhead(struct view *v, int y, const struct cols *cp)
+{
+	struct cols c = *cp;
+	int x = 2;
+
+	view_fill(y, 0, COLS, view_attr(v, EL_COLHEAD));
+	attron(view_attr(v, EL_COLHEAD));
+	view_put(y, x, c.dwell, "  DWELL");
+	x += c.dwell + 1;
+	view_put(y, x, c.local, "LOCAL");
+	x += c.local + 1;
+	if (c.peer) {
+		view_put(y, x, c.peer, "PEER");
+		x += c.peer + 1;
+	}
+	if (c.rq) {
+		view_put(y, x, c.rq, "RECV-Q");
+		view_put(y, x + c.rq + 1, c.sq, "SEND-Q");
+		x += c.rq + c.sq + 2;
+	}
+	if (c.timer) {
+		view_put(y, x, c.timer, "TIMER");
+		x += c.timer + 1;
+	}
+	if (c.owner)
+		view_put(y, x, c.owner, v->o.scenario ? "ACTOR/PID" : "PID/COMMAND");
+	attroff(view_attr(v, EL_COLHEAD));
+}
+
+static void draw_group(struct view *v, int y, unsigned g, bool sel)
+{
+	const struct vgroup *gr = &v->grp[g];
+	char line[256], d[DUR_BUFSZ];
+	size_t alive = gr->n - gr->ghosts;
+	enum vel e = sel ? EL_SELECTED : view_hot(g) && alive ? EL_GROUP_HOT : EL_GROUP;
+	int x;
+
+	view_fill(y, 0, COLS, view_attr(v, e));
+	x = view_puta(v, y, 0, COLS, e,
+		      gr->folded ? (v->utf8 ? "\u25b8 " : "+ ") : (v->utf8 ? "\u25be " : "- "));
+	snprintf(line, sizeof(line), "%s  %zu", g < ST_MAX ? st_name(g) : "UNKNOWN", alive);
+	x += view_puta(v, y, x, COLS - x, e, line);
+	if (alive) {
+		fmt_dur(d, gr->oldest, gr->oldest_kind, v->utf8);
+		snprintf(line, sizeof(line), "   oldest %s", d + strspn(d, " "));
+		x += view_puta(v, y, x, COLS - x, e, line);
+	}
+	if (gr->ghosts) {
+		snprintf(line, sizeof(line), "   %zu gone", gr->ghosts);
+		x += view_puta(v, y, x, COLS - x, e, line);
+	}
+	if (gr->leaks) {
+		snprintf(line, sizeof(line), "   %zu likely leak%s", gr->leaks, gr->leaks > 1 ? "s" : "");
+		x += view_puta(v, y, x, COLS - x, sel ? e : EL_LEAK, line);
+	}
+	if (gr->folded)
+		view_puta(v, y, x, COLS - x, e, "   (folded: F5 opens)");
+}
+
+static void timer_text(const struct tsock *ts, bool utf8, char *buf, size_t len)
+{
+	static const char *const kind[] = { "", "rtx", "ka", "tw", "prb" };
+	char d[DUR_BUFSZ];
+
+	if (ts->flags & TS_GHOST) {
+		snprintf(buf, len, "gone");
+		return;
+	}
+	if (ts->s.timer == TM_NONE || ts->s.timer >= ARRAY_SIZE(kind)) {
+		buf[0] = 0;
+		return;
+	}
+	fmt_dur(d, (int64_t)ts->s.expires_ms * NS_PER_MS, TIME_EXACT, utf8);
+	snprintf(buf, len, "%-3s %s", kind[ts->s.timer], d + strspn(d, " "));
+}
+
+static void draw_sock(struct view *v, int y, const struct tsock *ts, bool sel,
+		      const struct cols *cp)
+{
+	struct cols c = *cp;
+	char buf[ADDR_BUFSZ + 64], d[DUR_BUFSZ];
+	bool ghost = ts->flags & TS_GHOST, leak = view_leak(v, ts);
+	bool changed = !ghost && ts->changed && view_now(v) - ts->changed < VIEW_CHANGED_NS;
+	enum vel e = sel ? EL_SELECTED : ghost ? EL_GHOST : view_hot(ts->s.state) ? EL_ROW_HOT :
+								   EL_NORMAL;
+	int x = 2;
+
+	view_fill(y, 0, COLS, view_attr(v, e));
+	if (leak)
+		view_puta(v, y, 0, 1, sel ? e : EL_LEAK, "!");
+	else if (changed)
+		view_puta(v, y, 0, 1, sel ? e : EL_CHANGED, v->utf8 ? "\u25cf" : "*");
+	attron(view_attr(v, e));
+	fmt_dur(d, view_dwell(v, ts), ts->since_kind, v->utf8);
+	if (leak && !sel) {
+		attroff(view_attr(v, e));
+		view_puta(v, y, x, c.dwell, EL_LEAK, d);
+		attron(view_attr(v, e));
+	} else {
+		view_put(y, x, c.dwell, d);
+	}
+	x += c.dwell + 1;
+	fmt_addr(buf, sizeof(buf), ts->s.family, ts->s.src, ts->s.sport);
+	put_addr(y, x, c.local, buf, v->utf8);
+	x += c.local + 1;
+	if (c.peer) {
+		fmt_addr(buf, sizeof(buf), ts->s.family, ts->s.dst, ts->s.dport);
+		if (ts->s.state == ST_LISTEN && !ts->s.dport)
+			strcpy(strrchr(buf, ':'), ":*");
+		put_addr(y, x, c.peer, buf, v->utf8);
+		x += c.peer + 1;
+	}
+	if (c.rq) {
+		snprintf(buf, sizeof(buf), "%6u %6u", ts->s.rqueue, ts->s.wqueue);
+		view_put(y, x, c.rq + c.sq + 1, buf);
+		x += c.rq + c.sq + 2;
+	}
+	if (c.timer) {
+		timer_text(ts, v->utf8, buf, sizeof(buf));
+		view_put(y, x, c.timer, buf);
+		x += c.timer + 1;
+	}
+	if (c.owner) {
+		if (v->o.pm && ts->s.inode)
+			procmap_want(v->o.pm, ts->s.inode);
+		view_put(y, x, c.owner, view_owner(v, ts, buf, sizeof(buf)));
+	}
+	attroff(view_attr(v, e));
+}
+
+/* Keep the selection in sight; the first visible row is v->top. */
+static void scroll_to_selection(struct view *v, int h)
+{
+	v->table_h = h;
+	if (h <= 0)
+		return;
+	if (v->sel >= v->nrows)
+		v->sel = v->nrows ? v->nrows - 1 : 0;
+	if (v->sel < v->top)
+		v->top = v->sel;
+	if (v->sel >= v->top + (size_t)h)
+		v->top = v->sel - (size_t)h + 1;
+	if (v->top + (size_t)h > v->nrows)
+		v->top = v->nrows > (size_t)h ? v->nrows - (size_t)h : 0;
+}
+
+/* Only the visible rows are drawn: the table may hold 100,000 sockets. */
+static void draw_table(struct view *v, int y0, int h, const struct cols *c)
+{
+	if (h <= 0)
+		return;
+	if (!v->nrows) {
+		const char *why = v->flt || v->o.scenario ? "No socket matches the filter." :
+			track_last_poll(v->t) ? "No TCP sockets." : "Waiting for the first poll...";
+		view_puta(v, y0 + h / 2, 2, COLS - 2, EL_DIM, why);
+		return;
+	}
+	for (int i = 0; i < h && v->top + (size_t)i < v->nrows; i++) {
+		const struct vrow *r = &v->rows[v->top + (size_t)i];
+		bool sel = v->top + (size_t)i == v->sel;
+
+		if (r->ts)
+			draw_sock(v, y0 + i, r->ts, sel, c);
+		else
+			draw_group(v, y0 + i, r->st, sel);
+	}
+}
+
+static bool event_shown(const struct view *v, const struct vevent *e)
+{
+	if (v->o.scenario && !scenario_owns(v->o.scenario, &e->s))
+		return false;
+	return !v->flt || filter_match(v->flt, &e->s);
+}
+
+/* Recent transitions, newest first. */
+static void draw_events(struct view *v, int y0, int h)
+{
+	const char *arrow = v->utf8 ? " \u2192 " : " -> ";
+	int64_t upto = v->frozen ? v->fz_now : INT64_MAX;
+	size_t shown = 0;
+
+	if (h <= 0)
+		return;
+	view_fill(y0, 0, COLS, view_attr(v, EL_PANE));
+	view_puta(v, y0, 1, COLS - 1, EL_PANE, "Recent transitions");
+	for (size_t i = 0; i < v->ev_n && (int)shown < h - 1; i++) {
+		const struct vevent *e = &v->ev[(v->ev_head + VIEW_EVENTS - 1 - i) % VIEW_EVENTS];
+		char t[32], a[ADDR_BUFSZ], b[ADDR_BUFSZ], d[DUR_BUFSZ], line[300];
+		time_t secs = (time_t)(e->wall / NS_PER_SEC);
+		struct tm tm;
+		int y = y0 + 1 + (int)shown, x;
+		enum vel se = view_hot(e->to) ? EL_ROW_HOT : EL_NORMAL;
+
+		if (e->mono > upto || !event_shown(v, e))
+			continue;
+		shown++;
+		localtime_r(&secs, &tm);
+		strftime(t, sizeof(t), "%H:%M:%S", &tm);
+		x = view_putf(v, y, 1, COLS - 1, EL_DIM, "%s.%03lld ", t,
+			      (long long)(e->wall % NS_PER_SEC / NS_PER_MS));
+		x += 1;
+		snprintf(line, sizeof(line), "%s%s%s", e->from == ST_CLOSE ? "(new)" : st_name(e->from),
+			 arrow, e->to == ST_CLOSE ? "(gone)" : st_name(e->to));
+		x += view_putf(v, y, x, COLS - x, se, "%-26s", line);
+		if (e->from != ST_CLOSE) {
+			fmt_dur(d, e->dwell, e->dwell_kind, v->utf8);
+			x += view_putf(v, y, x, COLS - x, EL_NORMAL, " after %s ", d);
+		} else {
+			x += view_put(y, x, COLS - x, "              ");
+		}
+		if (e->jump)
+			x += view_puta(v, y, x, COLS - x, EL_JUMP, "JUMP ");
+		fmt_addr(a, sizeof(a), e->s.family, e->s.src, e->s.sport);
+		fmt_addr(b, sizeof(b), e->s.family, e->s.dst, e->s.dport);
+		view_putf(v, y, x, COLS - x, EL_NORMAL, " %s > %s", a, b);
+	}
+	if (!shown)
+		view_puta(v, y0 + 1, 2, COLS - 2, EL_DIM, "(none yet)");
+}
+
+/* The scenario's current step and narration. */
+static void draw_narration(struct view *v, int y, int h)
+{
+	char a[512], b[512];
+	const char *step, *say;
+
+	if (h <= 0 || !v->o.scenario)
+		return;
+	step = scenario_step_text(v->o.scenario);
+	say = scenario_narration(v->o.scenario);
+	sanitize(a, sizeof(a), step ? step : "", (size_t)-1);
+	sanitize(b, sizeof(b), say ? say : "", (size_t)-1);
+	int x = view_putf(v, y, 0, COLS, EL_HEADING, "%s: ", scenario_name(v->o.scenario));
+	x += view_puta(v, y, x, COLS - x, EL_NORMAL, a);
+	if (scenario_waiting(v->o.scenario))
+		view_puta(v, y, x + 2, COLS - x - 2, EL_BADGE, " n: next step ");
+	if (h > 1)
+		view_puta(v, y + 1, 2, COLS - 2, EL_NARRATION, b);
+}
+
+/* The whole screen for the table and diagram modes; detail and help take the middle. */
+void view_draw_main(struct view *v)
+{
+	int y = 0, bottom = LINES - 1, narr = 0, pane = 0, counts;
+
+	if (LINES <= 0 || COLS <= 0)
+		return;
+	if (LINES >= 3)
+		draw_title(v), y = 1;
+	if (LINES < 2)
+		bottom = LINES; /* no key bar on a one-line screen */
+	if (v->mode == VM_HELP) {
+		view_draw_help(v, y, bottom - y);
+		goto keybar;
+	}
+	if (v->mode == VM_DETAIL) {
+		view_draw_detail(v, y, bottom - y);
+		goto keybar;
+	}
+	if (v->o.scenario && LINES >= 14)
+		narr = LINES >= 20 ? 2 : 1;
+	counts = v->mode == VM_TABLE ? count_lines(v, LINES >= 20 ? 4 : LINES >= 12 ? 2 : 0) : 0;
+	draw_counts(v, y, counts);
+	y += counts;
+	if (v->mode == VM_DIAGRAM) {
+		int dh = bottom - y - narr;
+
+		if (dh >= 24)
+			pane = dh - 19 < 8 ? dh - 19 : 8;
+		view_draw_diagram(v, y, dh - pane);
+		draw_events(v, bottom - narr - pane, pane);
+	} else {
+		if (LINES >= 20) {
+			pane = (LINES - 10) / 4;
+			pane = (pane < 3 ? 3 : pane > 9 ? 9 : pane) + 1;
+		}
+		struct cols c;
+		bool head = bottom - y - narr - pane >= 2;
+		int th = bottom - y - narr - pane - head;
+
+		scroll_to_selection(v, th);
+		table_cols(&c, visible_addr_width(v, th));
+		if (head)
+			draw_colhead(v, y++, &c);
+		draw_table(v, y, th, &c);
+		draw_events(v, bottom - narr - pane, pane);
+	}
+	draw_narration(v, bottom - narr, narr);
+keybar:
+	if (bottom < LINES)
+		view_draw_keybar(v, bottom);
+}

@@ -1,0 +1,195 @@
+/* view_int.h - what the view's files share: the view's state and its internal calls. */
+#ifndef TCPDWELL_VIEW_INT_H
+#define TCPDWELL_VIEW_INT_H
+
+#include <curses.h>
+
+#include "view.h"
+
+/* Screen elements, coloured by meaning (view_color.c has one table per scheme). */
+enum vel {
+	EL_NORMAL,
+	EL_TITLE,      /* the top line */
+	EL_BADGE,      /* PAUSED, REPLAY */
+	EL_LABEL,      /* state names in the counts */
+	EL_COUNT,      /* a non-zero count */
+	EL_COUNT_HOT,  /* a non-zero FIN_WAIT_1 / CLOSING count */
+	EL_SPARK,      /* count history */
+	EL_COLHEAD,    /* column titles */
+	EL_GROUP,      /* a group header */
+	EL_GROUP_HOT,  /* FIN_WAIT_1 / CLOSING group header */
+	EL_ROW_HOT,    /* FIN_WAIT_1 / CLOSING socket */
+	EL_GHOST,      /* a socket that went away */
+	EL_LEAK,       /* CLOSE_WAIT / FIN_WAIT_2 past the leak threshold */
+	EL_CHANGED,    /* the mark of a socket that just changed */
+	EL_SELECTED,   /* the selection bar */
+	EL_PANE,       /* a pane's title */
+	EL_DIM,        /* secondary text */
+	EL_JUMP,       /* a transition that skipped states */
+	EL_STATUS,     /* the key bar: labels */
+	EL_STATUS_KEY, /* the key bar: keys */
+	EL_ERROR,      /* errors and warnings */
+	EL_NARRATION,  /* scenario narration */
+	EL_BOX,	       /* diagram: empty state */
+	EL_BOX_LIVE,   /* diagram: state with sockets */
+	EL_BOX_HOT,    /* diagram: state just entered, or a hot state with sockets */
+	EL_ARROW,      /* diagram: transition */
+	EL_ARROW_LIT,  /* diagram: transition that just happened */
+	EL_HEADING,    /* detail and help headings */
+	EL_MAX
+};
+
+enum vmode { VM_TABLE, VM_DETAIL, VM_DIAGRAM, VM_HELP };
+enum vprompt { PR_NONE, PR_FILTER, PR_SEARCH, PR_GOTO };
+enum vsort { SORT_DWELL, SORT_LOCAL, SORT_PEER, SORT_QUEUE, SORT_OWNER, SORT_MAX };
+
+#define VIEW_EVENTS 256	   /* transitions kept for the pane */
+#define VIEW_SPARK 60	   /* seconds of count history */
+#define VIEW_CHANGED_NS (2 * NS_PER_SEC) /* how long "just changed" shows */
+#define VIEW_LIT_NS (1500 * NS_PER_MS)	 /* how long a diagram arrow stays lit */
+
+/* One line of the table: a group header (ts NULL) or a socket. */
+struct vrow {
+	const struct tsock *ts;
+	uint8_t st;
+};
+
+/* One state's group, as the filter leaves it. */
+struct vgroup {
+	size_t n, ghosts, leaks;
+	int64_t oldest;
+	uint8_t oldest_kind;
+	bool folded, user_set; /* user_set: F5 decided, the automatic rule no longer does */
+};
+
+/* A transition as the pane keeps it (the tracker's pointer is not kept). */
+struct vevent {
+	int64_t mono, wall, dwell;
+	struct sock s;
+	uint8_t from, to, dwell_kind;
+	bool jump;
+};
+
+struct view {
+	struct loop *l;
+	struct track *t;
+	struct view_opts o;
+	SCREEN *scr;
+	bool utf8, color;
+	enum vmode mode, back; /* back: where Esc returns from help and detail */
+
+	/* The data: pointers from track_collect(), valid until the next observation. */
+	const struct tsock **ents;
+	size_t nents, entcap;
+	bool stale;
+	size_t seen_size;
+	/* Space: the screen freezes on copies (the tracker keeps running). */
+	bool frozen;
+	struct tsock *fz;
+	const struct tsock **fzp;
+	size_t nfz;
+	int64_t fz_now, fz_wall;
+	size_t fz_count[ST_MAX];
+
+	/* The table. */
+	const struct tsock **sorted;
+	size_t nsorted, sortcap;
+	struct vrow *rows;
+	size_t nrows, rowcap;
+	struct vgroup grp[ST_MAX + 1]; /* [ST_MAX]: states out of range */
+	bool rebuild;
+	size_t sel, top;
+	uint64_t sel_cookie;
+	const struct tsock *sel_ts; /* identity when the cookie is 0 */
+	int sel_group;		    /* the group of the selection, or -1 */
+	enum vsort sort;
+	bool sort_rev;
+	int table_h; /* rows of table on the last draw, for the fold rule and paging */
+
+	/* Filter, search and prompts. */
+	struct filter *flt;
+	char *flt_text;
+	char flt_before[256];
+	struct filter *flt_saved;
+	char search[256];
+	enum vprompt prompt;
+	char pbuf[256];
+	size_t plen;
+	char perr[160];
+
+	/* Transitions. */
+	struct vevent ev[VIEW_EVENTS];
+	size_t ev_head, ev_n;
+	int64_t lit[ST_MAX][ST_MAX]; /* last time each edge was taken (diagram) */
+	int64_t entered[ST_MAX];
+
+	/* Count history, one sample per second of observed time. */
+	uint32_t spark[VIEW_SPARK][ST_MAX];
+	unsigned spark_pos, spark_n;
+	int64_t spark_sec;
+
+	/* Redraw pacing and procmap upkeep. */
+	int64_t last_draw, last_want;
+	unsigned want_rounds;
+	bool dirty;
+
+	uint64_t detail_cookie;
+	const struct tsock *detail_ts;
+	int help_top;
+
+	/* Live interval and replay controls. */
+	int iv_idx;
+	double speed;
+	bool rp_paused;
+
+	char msg[160];
+	int64_t msg_until;
+};
+
+/* view.c */
+int64_t view_now(const struct view *v);
+void view_refresh(struct view *v);
+void view_redraw(struct view *v);
+void view_msg(struct view *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void view_freeze(struct view *v, bool on);
+void view_quit(struct view *v);
+
+/* view_rows.c */
+void view_rebuild(struct view *v);
+int64_t view_dwell(const struct view *v, const struct tsock *ts);
+bool view_leak(const struct view *v, const struct tsock *ts);
+bool view_hot(unsigned st);
+void view_select(struct view *v, long row);
+const struct tsock *view_selected(const struct view *v);
+bool view_row_matches(const struct view *v, const struct tsock *ts, const char *needle);
+void view_search_next(struct view *v, bool from_current);
+const char *view_sort_name(enum vsort s);
+const struct tsock *view_find(const struct view *v, uint64_t cookie, const struct tsock *hint);
+size_t view_count(const struct view *v, unsigned st);
+
+/* view_color.c */
+void view_color_init(struct view *v);
+attr_t view_attr(const struct view *v, enum vel e);
+
+/* view_draw.c: text helpers and the main screen. */
+int view_put(int y, int x, int maxw, const char *s);
+void view_fill(int y, int x, int w, attr_t a);
+int view_puta(const struct view *v, int y, int x, int maxw, enum vel e, const char *s);
+int view_putf(const struct view *v, int y, int x, int maxw, enum vel e, const char *fmt, ...)
+	__attribute__((format(printf, 6, 7)));
+void view_draw_main(struct view *v);
+const char *view_owner(const struct view *v, const struct tsock *ts, char *buf, size_t len);
+const char *view_st_short(unsigned st);
+
+/* view_keys.c */
+void view_key(struct view *v, wint_t key, bool is_key);
+void view_draw_help(struct view *v, int y0, int h);
+void view_draw_keybar(struct view *v, int y);
+
+/* view_detail.c */
+void view_draw_detail(struct view *v, int y0, int h);
+
+/* view_diagram.c */
+void view_draw_diagram(struct view *v, int y0, int h);
+
+#endif

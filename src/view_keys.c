@@ -1,0 +1,563 @@
+/* view_keys.c - the key table; the help screen and the key bar are generated from it. */
+#include "config.h"
+#include "view_int.h"
+
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <wchar.h>
+
+#include "filter.h"
+#include "scenario.h"
+
+/* Where a binding applies: screen modes, and live or replay sources. */
+enum {
+	W_TABLE = 1 << VM_TABLE,
+	W_DETAIL = 1 << VM_DETAIL,
+	W_DIAGRAM = 1 << VM_DIAGRAM,
+	W_HELP = 1 << VM_HELP,
+	W_ALL = W_TABLE | W_DETAIL | W_DIAGRAM | W_HELP,
+	W_LIVE = 1 << 8,   /* only when the source is live */
+	W_REPLAY = 1 << 9, /* only when replaying */
+	W_SCEN = 1 << 10,  /* only with a scenario */
+};
+
+typedef void (*key_fn)(struct view *v, int key);
+
+struct vbind {
+	int keys[4];	  /* 0 ends the list */
+	const char *name; /* the keys as the help shows them */
+	const char *bar;  /* label on the key bar, or NULL */
+	const char *help;
+	unsigned where;
+	key_fn fn;
+};
+
+#define CTRL(c) ((c) & 0x1f)
+#define KEY_ESC 27
+
+static const double intervals[] = { 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 30, 60 };
+static const double speeds[] = { 0.25, 0.5, 1, 2, 4, 8, 16, 32, 64 };
+
+static void k_quit(struct view *v, int key)
+{
+	(void)key;
+	view_quit(v);
+}
+
+static void k_help(struct view *v, int key)
+{
+	(void)key;
+	if (v->mode == VM_HELP) {
+		v->mode = v->back;
+		return;
+	}
+	v->back = v->mode;
+	v->mode = VM_HELP;
+	v->help_top = 0;
+}
+
+static void k_back(struct view *v, int key)
+{
+	(void)key;
+	if (v->mode == VM_HELP)
+		v->mode = v->back == VM_HELP ? VM_TABLE : v->back;
+	else if (v->mode == VM_DETAIL)
+		v->mode = v->back == VM_DIAGRAM ? VM_DIAGRAM : VM_TABLE;
+	else if (v->mode == VM_DIAGRAM)
+		v->mode = VM_TABLE;
+	else if (v->search[0])
+		v->search[0] = 0;
+	v->detail_cookie = 0;
+	v->detail_ts = NULL;
+}
+
+static void k_move(struct view *v, int key)
+{
+	long page = v->table_h > 1 ? v->table_h - 1 : 1, to = (long)v->sel;
+
+	if (v->mode == VM_HELP) {
+		v->help_top += key == KEY_UP || key == 'k' ? -1 : key == KEY_NPAGE ? (int)page :
+			       key == KEY_PPAGE ? -(int)page : 1;
+		if (v->help_top < 0)
+			v->help_top = 0;
+		return;
+	}
+	switch (key) {
+	case KEY_UP: case 'k': to--; break;
+	case KEY_DOWN: case 'j': to++; break;
+	case KEY_PPAGE: to -= page; break;
+	case KEY_NPAGE: to += page; break;
+	case KEY_HOME: to = 0; break;
+	case KEY_END: to = (long)v->nrows - 1; break;
+	}
+	view_select(v, to);
+}
+
+static void k_enter(struct view *v, int key)
+{
+	const struct tsock *ts = view_selected(v);
+
+	(void)key;
+	if (!ts) {
+		/* Enter on a group header folds it, as F5 does. */
+		if (v->sel < v->nrows) {
+			struct vgroup *g = &v->grp[v->rows[v->sel].st];
+			g->folded = !g->folded;
+			g->user_set = true;
+			v->rebuild = true;
+		}
+		return;
+	}
+	v->back = v->mode;
+	v->mode = VM_DETAIL;
+	v->detail_cookie = ts->s.cookie;
+	v->detail_ts = ts;
+}
+
+static void k_fold(struct view *v, int key)
+{
+	(void)key;
+	if (v->sel >= v->nrows)
+		return;
+	struct vgroup *g = &v->grp[v->rows[v->sel].st];
+	g->folded = !g->folded;
+	g->user_set = true;
+	v->sel_ts = NULL;
+	v->sel_cookie = 0; /* the selection stays on the group's header */
+	v->rebuild = true;
+}
+
+static void k_sort(struct view *v, int key)
+{
+	if (key == 'I')
+		v->sort_rev = !v->sort_rev;
+	else if (key == '<')
+		v->sort = (v->sort + SORT_MAX - 1) % SORT_MAX;
+	else
+		v->sort = (v->sort + 1) % SORT_MAX;
+	v->rebuild = true;
+	view_msg(v, "sort within groups: %s%s", view_sort_name(v->sort),
+		 v->sort_rev ? " (reversed)" : "");
+}
+
+static void k_diagram(struct view *v, int key)
+{
+	(void)key;
+	v->mode = v->mode == VM_DIAGRAM ? VM_TABLE : VM_DIAGRAM;
+}
+
+static void k_pause(struct view *v, int key)
+{
+	(void)key;
+	view_freeze(v, !v->frozen);
+}
+
+static void k_interval(struct view *v, int key)
+{
+	double secs = (double)v->o.interval_ns / NS_PER_SEC;
+	size_t i = 0;
+
+	while (i + 1 < ARRAY_SIZE(intervals) && intervals[i] < secs - 1e-9)
+		i++;
+	if (key == '-' && i > 0 && intervals[i] >= secs - 1e-9)
+		i--;
+	else if (key != '-' && intervals[i] <= secs + 1e-9 && i + 1 < ARRAY_SIZE(intervals))
+		i++;
+	if (loop_control(v->l, CTL_INTERVAL, intervals[i]) < 0) {
+		view_msg(v, "this source has a fixed interval");
+		return;
+	}
+	v->o.interval_ns = (int64_t)(intervals[i] * NS_PER_SEC);
+	view_msg(v, "polling every %g s", intervals[i]);
+}
+
+static void k_rp_pause(struct view *v, int key)
+{
+	(void)key;
+	v->rp_paused = !v->rp_paused;
+	loop_control(v->l, CTL_PAUSE, v->rp_paused ? 1 : 0);
+	view_msg(v, v->rp_paused ? "replay paused" : "replay running");
+}
+
+static void k_rp_step(struct view *v, int key)
+{
+	if (!v->rp_paused) {
+		v->rp_paused = true;
+		loop_control(v->l, CTL_PAUSE, 1);
+	}
+	loop_control(v->l, CTL_STEP, key == KEY_LEFT ? -1 : 1);
+}
+
+static void k_rp_speed(struct view *v, int key)
+{
+	size_t i = 0;
+
+	while (i + 1 < ARRAY_SIZE(speeds) && speeds[i] < v->speed)
+		i++;
+	if (key == '-' && i > 0)
+		i--;
+	else if (key != '-' && i + 1 < ARRAY_SIZE(speeds))
+		i++;
+	v->speed = speeds[i];
+	loop_control(v->l, CTL_SPEED, v->speed);
+	view_msg(v, "replay speed x%g", v->speed);
+}
+
+static void k_rp_ends(struct view *v, int key)
+{
+	/* Seeking past the end stops at the last record. */
+	loop_control(v->l, CTL_SEEK, key == KEY_HOME ? 0 : 1e12);
+}
+
+static void open_prompt(struct view *v, enum vprompt p, const char *init)
+{
+	v->prompt = p;
+	snprintf(v->pbuf, sizeof(v->pbuf), "%s", init ? init : "");
+	v->plen = strlen(v->pbuf);
+	v->perr[0] = 0;
+}
+
+static void k_search(struct view *v, int key)
+{
+	(void)key;
+	open_prompt(v, PR_SEARCH, v->search);
+}
+
+static void k_filter(struct view *v, int key)
+{
+	(void)key;
+	snprintf(v->flt_before, sizeof(v->flt_before), "%s", v->flt_text ? v->flt_text : "");
+	open_prompt(v, PR_FILTER, v->flt_text);
+}
+
+static void k_goto(struct view *v, int key)
+{
+	(void)key;
+	open_prompt(v, PR_GOTO, NULL);
+}
+
+static void k_step(struct view *v, int key)
+{
+	(void)key;
+	if (v->o.scenario && scenario_waiting(v->o.scenario))
+		scenario_advance(v->o.scenario);
+	else
+		view_msg(v, "the scenario is not waiting for a key");
+}
+
+static void k_redraw(struct view *v, int key)
+{
+	(void)key;
+	clearok(curscr, TRUE);
+	v->dirty = true;
+}
+
+/* The bindings; the first key of each is the one the key bar shows. */
+static const struct vbind binds[] = {
+	{ { KEY_F(1), 'h', '?' }, "F1 h ?", "Help", "this help (any key returns)", W_ALL, k_help },
+	{ { KEY_F(3), '/' }, "F3 /", "Search", "search addresses, states, owners; F3 again: next",
+	  W_TABLE, k_search },
+	{ { KEY_F(4), 'f' }, "F4 f", "Filter",
+	  "filter: state fin-wait-1, sport = :80, dst 10.0.0.0/8, and/or/not", W_TABLE | W_DIAGRAM,
+	  k_filter },
+	{ { KEY_F(5), 'o' }, "F5 o", "Fold", "fold or unfold the selected state's group", W_TABLE,
+	  k_fold },
+	{ { KEY_F(6), '>' }, "F6 >", "Sort", "next sort within groups: dwell, local, peer, queue, owner",
+	  W_TABLE, k_sort },
+	{ { '<' }, "<", NULL, "previous sort", W_TABLE, k_sort },
+	{ { 'I' }, "I", NULL, "reverse the sort", W_TABLE, k_sort },
+	{ { KEY_F(7), 'd' }, "F7 d", "Diagram", "the live TCP state diagram, or back to the table",
+	  W_TABLE | W_DIAGRAM, k_diagram },
+	{ { 'n' }, "n", "Next", "next scenario step (step mode)", W_ALL | W_SCEN, k_step },
+	{ { ' ' }, "Space", "Pause", "freeze the screen (polling goes on)", W_ALL | W_LIVE, k_pause },
+	{ { '+', '=' }, "+", NULL, "poll less often", W_ALL | W_LIVE, k_interval },
+	{ { '-' }, "-", NULL, "poll more often", W_ALL | W_LIVE, k_interval },
+	{ { ' ' }, "Space", "Pause", "pause or resume the replay", W_ALL | W_REPLAY, k_rp_pause },
+	{ { KEY_RIGHT, KEY_LEFT }, "Right Left", NULL, "step one poll forward or back",
+	  W_ALL | W_REPLAY, k_rp_step },
+	{ { '+', '=', '-' }, "+ -", NULL, "replay faster or slower (x0.25 to x64)",
+	  W_ALL | W_REPLAY, k_rp_speed },
+	{ { 'g' }, "g", "Goto", "go to a time (seconds from the start, or m:ss)", W_ALL | W_REPLAY,
+	  k_goto },
+	{ { KEY_HOME, KEY_END }, "Home End", NULL, "go to the start or the end of the recording",
+	  W_ALL | W_REPLAY, k_rp_ends },
+	{ { KEY_UP, KEY_DOWN, 'k', 'j' }, "Up Down", NULL, "move the selection", W_TABLE | W_HELP,
+	  k_move },
+	{ { KEY_PPAGE, KEY_NPAGE }, "PgUp PgDn", NULL, "scroll a page", W_TABLE | W_HELP, k_move },
+	{ { KEY_HOME, KEY_END }, "Home End", NULL, "first or last row", W_TABLE | W_LIVE, k_move },
+	{ { KEY_ENTER, '\r', '\n' }, "Enter", "Detail", "details of the selected socket", W_TABLE,
+	  k_enter },
+	{ { KEY_ESC, KEY_BACKSPACE }, "Esc", "Back", "back to the table", W_DETAIL | W_DIAGRAM | W_HELP,
+	  k_back },
+	{ { CTRL('l') }, "Ctrl-L", NULL, "redraw the screen", W_ALL, k_redraw },
+	{ { KEY_F(10), 'q' }, "F10 q", "Quit", "quit", W_ALL, k_quit },
+};
+
+static bool bind_applies(const struct view *v, const struct vbind *b, enum vmode mode)
+{
+	if (!(b->where & (1u << mode)))
+		return false;
+	if ((b->where & W_LIVE) && v->o.replay)
+		return false;
+	if ((b->where & W_REPLAY) && !v->o.replay)
+		return false;
+	return !(b->where & W_SCEN) || v->o.scenario;
+}
+
+/* The line editor of the filter, search and goto prompts. */
+static void prompt_changed(struct view *v)
+{
+	if (v->prompt == PR_SEARCH) {
+		snprintf(v->search, sizeof(v->search), "%s", v->pbuf);
+		view_search_next(v, true);
+	} else if (v->prompt == PR_FILTER) {
+		/* Compile live; a bad expression keeps the last good filter on. */
+		struct filter *f = NULL;
+
+		v->perr[0] = 0;
+		if (v->plen && !(f = filter_parse(v->pbuf, v->perr, sizeof(v->perr))))
+			return;
+		filter_free(v->flt);
+		free(v->flt_text);
+		v->flt = f;
+		v->flt_text = v->plen ? xstrdup(v->pbuf) : NULL;
+		v->rebuild = true;
+	}
+}
+
+/* "90", "1:30", "1:02:03", "2m": seconds from the start of the recording. */
+static double parse_goto(const char *s)
+{
+	double parts[3];
+	int n = 0;
+	char *end;
+
+	if (strchr(s, ':')) {
+		const char *p = s;
+
+		while (n < 3) {
+			parts[n++] = strtod(p, &end);
+			if (end == p)
+				return -1;
+			if (*end != ':')
+				break;
+			p = end + 1;
+		}
+		if (*end)
+			return -1;
+		double secs = 0;
+		for (int i = 0; i < n; i++)
+			secs = secs * 60 + parts[i];
+		return secs;
+	}
+	int64_t ns = parse_duration(s);
+	return ns < 0 ? -1 : (double)ns / NS_PER_SEC;
+}
+
+static void prompt_done(struct view *v, bool accept)
+{
+	enum vprompt p = v->prompt;
+
+	v->prompt = PR_NONE;
+	if (p == PR_FILTER && !accept) {
+		/* Esc: back to the filter that was on before editing. */
+		snprintf(v->pbuf, sizeof(v->pbuf), "%s", v->flt_before);
+		v->plen = strlen(v->pbuf);
+		v->prompt = PR_FILTER;
+		prompt_changed(v);
+		v->prompt = PR_NONE;
+	} else if (p == PR_FILTER && v->perr[0]) {
+		view_msg(v, "filter not changed: %s", v->perr);
+	} else if (p == PR_GOTO && accept && v->plen) {
+		double secs = parse_goto(v->pbuf);
+
+		if (secs < 0)
+			view_msg(v, "not a time: '%s' (try 90, 1:30 or 2m)", v->pbuf);
+		else
+			loop_control(v->l, CTL_SEEK, secs);
+	} else if (p == PR_SEARCH && !accept) {
+		v->search[0] = 0;
+	}
+	v->perr[0] = 0;
+}
+
+static void prompt_key(struct view *v, wint_t key, bool is_key)
+{
+	if (is_key && (key == KEY_F(3)) && v->prompt == PR_SEARCH) {
+		view_search_next(v, false);
+		return;
+	}
+	if ((is_key && key == KEY_ENTER) || (!is_key && (key == '\r' || key == '\n'))) {
+		prompt_done(v, true);
+		return;
+	}
+	if (!is_key && key == KEY_ESC) {
+		prompt_done(v, false);
+		return;
+	}
+	if ((is_key && key == KEY_BACKSPACE) || (!is_key && (key == 127 || key == CTRL('h')))) {
+		/* Drop one whole UTF-8 character. */
+		while (v->plen > 0 && ((unsigned char)v->pbuf[--v->plen] & 0xc0) == 0x80)
+			;
+		v->pbuf[v->plen] = 0;
+		prompt_changed(v);
+		return;
+	}
+	if (!is_key && key == CTRL('u')) {
+		v->plen = 0;
+		v->pbuf[0] = 0;
+		prompt_changed(v);
+		return;
+	}
+	if (is_key || key < 0x20 || key == 127)
+		return;
+	char mb[MB_LEN_MAX];
+	mbstate_t ps;
+	memset(&ps, 0, sizeof(ps));
+	size_t n = wcrtomb(mb, (wchar_t)key, &ps);
+	if (n == (size_t)-1 || v->plen + n + 1 > sizeof(v->pbuf))
+		return;
+	memcpy(v->pbuf + v->plen, mb, n);
+	v->plen += n;
+	v->pbuf[v->plen] = 0;
+	prompt_changed(v);
+}
+
+void view_key(struct view *v, wint_t key, bool is_key)
+{
+	if (v->prompt != PR_NONE) {
+		prompt_key(v, key, is_key);
+		return;
+	}
+	if (v->mode == VM_HELP && !(is_key && (key == KEY_UP || key == KEY_DOWN || key == KEY_NPAGE ||
+					       key == KEY_PPAGE))) {
+		if (!is_key && (key == 'q'))
+			view_quit(v);
+		else
+			v->mode = v->back == VM_HELP ? VM_TABLE : v->back;
+		return;
+	}
+	if (is_key && key == KEY_F(3) && v->search[0] && v->mode == VM_TABLE) {
+		view_search_next(v, false);
+		return;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(binds); i++) {
+		const struct vbind *b = &binds[i];
+
+		if (!bind_applies(v, b, v->mode))
+			continue;
+		for (size_t k = 0; k < ARRAY_SIZE(b->keys) && b->keys[k]; k++) {
+			/* Function keys come as key codes, characters as characters. */
+			bool code = b->keys[k] >= KEY_MIN;
+
+			if (b->keys[k] == (int)key && code == is_key) {
+				b->fn(v, (int)key);
+				v->dirty = true;
+				return;
+			}
+		}
+	}
+}
+
+/* The help screen: every binding that applies here, from the same table. */
+void view_draw_help(struct view *v, int y0, int h)
+{
+	int y = y0 - v->help_top, line = 0;
+
+	if (h <= 0)
+		return;
+	if (y >= y0)
+		view_puta(v, y, 1, COLS - 1, EL_HEADING, "tcpdwell keys");
+	y += 2;
+	for (size_t i = 0; i < ARRAY_SIZE(binds); i++, line++) {
+		const struct vbind *b = &binds[i];
+		unsigned any = b->where & W_ALL;
+		int x = 2;
+
+		if ((b->where & W_LIVE && v->o.replay) || (b->where & W_REPLAY && !v->o.replay) ||
+		    (b->where & W_SCEN && !v->o.scenario))
+			continue;
+		if (y >= y0 && y < y0 + h) {
+			x += view_puta(v, y, x, 12, EL_COUNT, b->name);
+			x = 15;
+			x += view_put(y, x, COLS - x, b->help);
+			if (any != W_ALL && any != (W_TABLE | W_HELP))
+				view_puta(v, y, x, COLS - x, EL_DIM,
+					  any == W_TABLE ? "  (table)" :
+					  any & W_DIAGRAM && !(any & W_DETAIL) ? "  (table, diagram)" :
+					  "");
+		}
+		y++;
+	}
+	y++;
+	const char *legend[] = {
+		"In the table: ! likely leak (CLOSE_WAIT or FIN_WAIT_2 held past the threshold),",
+		"* or a dot: changed state just now; dimmed rows: gone sockets (ghosts);",
+		"highlighted: FIN_WAIT_1 and CLOSING, which usually last an instant.",
+		"DWELL: time in the current state; a leading >= means at least (seen at start-up).",
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(legend); i++, y++)
+		if (y >= y0 && y < y0 + h)
+			view_puta(v, y, 2, COLS - 2, EL_DIM, legend[i]);
+	if (v->help_top > 0 && y < y0 + h)
+		v->help_top = v->help_top > y - y0 ? y - y0 : v->help_top;
+}
+
+/* The bottom line: a prompt while editing, else the keys of this screen and the latest message. */
+void view_draw_keybar(struct view *v, int y)
+{
+	static const char *const title[] = { "", "Filter: ", "Search: ", "Go to time: " };
+	int x = 0;
+
+	view_fill(y, 0, COLS, view_attr(v, EL_STATUS));
+	if (v->prompt != PR_NONE) {
+		view_fill(y, 0, COLS, A_NORMAL);
+		x += view_puta(v, y, 0, COLS, EL_STATUS, title[v->prompt]);
+		x += view_put(y, x, COLS - x - 1, v->pbuf);
+		int cx = x;
+		if (v->perr[0])
+			view_putf(v, y, x + 2, COLS - x - 2, EL_ERROR, " %s ", v->perr);
+		else if (v->prompt == PR_FILTER)
+			view_puta(v, y, x + 2, COLS - x - 2, EL_DIM, "Enter: keep  Esc: undo");
+		move(y, cx < COLS ? cx : COLS - 1);
+		return;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(binds) && x < COLS; i++) {
+		const struct vbind *b = &binds[i];
+		char k[16];
+		const char *sp;
+
+		if (!b->bar || !bind_applies(v, b, v->mode))
+			continue;
+		sp = strchr(b->name, ' ');
+		snprintf(k, sizeof(k), "%.*s", sp ? (int)(sp - b->name) : (int)strlen(b->name), b->name);
+		x += view_puta(v, y, x, COLS - x, EL_STATUS_KEY, k);
+		x += view_puta(v, y, x, COLS - x, EL_STATUS, b->bar);
+		x += view_puta(v, y, x, COLS - x, EL_STATUS, " ");
+	}
+	int64_t when = 0;
+	const char *st = loop_last_status(v->l, &when);
+	const char *m = NULL;
+	enum vel e = EL_STATUS;
+	if (mono_ns() < v->msg_until) {
+		m = v->msg;
+	} else if (st && mono_ns() - when < 10 * NS_PER_SEC) {
+		m = st;
+		e = EL_ERROR;
+	}
+	if (m) {
+		char buf[256];
+		int w;
+
+		sanitize(buf, sizeof(buf), m, (size_t)-1);
+		/* After the keys where it fits; else over them, keeping F1 in sight. */
+		w = (int)strlen(buf) + 2;
+		if (w > COLS - x)
+			w = COLS - x > COLS * 6 / 10 ? COLS - x : COLS * 6 / 10;
+		if (w > COLS - 8)
+			w = COLS - 8 > 0 ? COLS - 8 : COLS;
+		view_fill(y, COLS - w, w, view_attr(v, e));
+		view_putf(v, y, COLS - w, w, e, " %s ", buf);
+	}
+}

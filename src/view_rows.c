@@ -1,0 +1,303 @@
+/* view_rows.c - the table's rows: filtered, grouped by state, sorted, folded; the selection. */
+#include "config.h"
+#include "view_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "filter.h"
+#include "procmap.h"
+#include "scenario.h"
+
+bool view_hot(unsigned st)
+{
+	return st == ST_FIN_WAIT1 || st == ST_CLOSING;
+}
+
+int64_t view_dwell(const struct view *v, const struct tsock *ts)
+{
+	int64_t end = (ts->flags & TS_GHOST) && ts->gone ? ts->gone : view_now(v);
+	int64_t d = end - ts->since;
+
+	return d > 0 ? d : 0;
+}
+
+bool view_leak(const struct view *v, const struct tsock *ts)
+{
+	if (ts->flags & TS_GHOST || v->o.leak_ns <= 0)
+		return false;
+	if (ts->s.state != ST_CLOSE_WAIT && ts->s.state != ST_FIN_WAIT2)
+		return false;
+	return view_dwell(v, ts) > v->o.leak_ns;
+}
+
+size_t view_count(const struct view *v, unsigned st)
+{
+	if (st >= ST_MAX)
+		return 0;
+	return v->frozen ? v->fz_count[st] : track_count(v->t, st);
+}
+
+const char *view_sort_name(enum vsort s)
+{
+	static const char *const names[SORT_MAX] = { "dwell", "local", "peer", "queue", "owner" };
+	return s < SORT_MAX ? names[s] : "?";
+}
+
+static unsigned group_of(const struct tsock *ts)
+{
+	return ts->s.state < ST_MAX ? ts->s.state : ST_MAX;
+}
+
+static int cmp_addr(int fa, const uint8_t *a, uint16_t pa, int fb, const uint8_t *b, uint16_t pb)
+{
+	int r;
+
+	if (fa != fb)
+		return fa < fb ? -1 : 1;
+	r = memcmp(a, b, fa == 10 /* AF_INET6 */ ? 16 : 4);
+	if (r)
+		return r;
+	return pa < pb ? -1 : pa > pb;
+}
+
+static int cmp_owner(const struct view *v, const struct tsock *a, const struct tsock *b)
+{
+	char oa[128], ob[128];
+	const char *sa, *sb;
+
+	view_owner(v, a, oa, sizeof(oa));
+	view_owner(v, b, ob, sizeof(ob));
+	/* Group by command name, then pid: "1234/nginx" sorts as "nginx 1234". */
+	sa = strchr(oa, '/') ? strchr(oa, '/') + 1 : oa;
+	sb = strchr(ob, '/') ? strchr(ob, '/') + 1 : ob;
+	int r = strcmp(sa, sb);
+	return r ? r : strcmp(oa, ob);
+}
+
+/* Group order first, the living before ghosts, then the chosen key. */
+static int cmp_rows(const void *pa, const void *pb, void *arg)
+{
+	const struct view *v = arg;
+	const struct tsock *a = *(const struct tsock *const *)pa, *b = *(const struct tsock *const *)pb;
+	unsigned ra = st_rank(a->s.state), rb = st_rank(b->s.state);
+	int r = 0;
+
+	if (ra != rb)
+		return ra < rb ? -1 : 1;
+	if ((a->flags & TS_GHOST) != (b->flags & TS_GHOST))
+		return a->flags & TS_GHOST ? 1 : -1;
+	switch (v->sort) {
+	case SORT_DWELL: {
+		int64_t da = view_dwell(v, a), db = view_dwell(v, b);
+		r = da > db ? -1 : da < db; /* longest first */
+		break;
+	}
+	case SORT_LOCAL:
+		r = cmp_addr(a->s.family, a->s.src, a->s.sport, b->s.family, b->s.src, b->s.sport);
+		break;
+	case SORT_PEER:
+		r = cmp_addr(a->s.family, a->s.dst, a->s.dport, b->s.family, b->s.dst, b->s.dport);
+		break;
+	case SORT_QUEUE: {
+		uint64_t qa = (uint64_t)a->s.rqueue + a->s.wqueue, qb = (uint64_t)b->s.rqueue + b->s.wqueue;
+		r = qa > qb ? -1 : qa < qb;
+		break;
+	}
+	case SORT_OWNER:
+		r = cmp_owner(v, a, b);
+		break;
+	case SORT_MAX:
+		break;
+	}
+	if (!r)
+		r = cmp_addr(a->s.family, a->s.src, a->s.sport, b->s.family, b->s.src, b->s.sport);
+	if (!r)
+		r = a->s.cookie < b->s.cookie ? -1 : a->s.cookie > b->s.cookie;
+	return v->sort_rev ? -r : r;
+}
+
+/*
+ * On a busy box the common states bury the rare ones: fold ESTABLISHED,
+ * LISTEN and TIME_WAIT while the table does not fit, unless F5 decided.
+ */
+static void auto_fold(struct view *v, size_t total)
+{
+	static const uint8_t common[] = { ST_ESTABLISHED, ST_LISTEN, ST_TIME_WAIT };
+	size_t h = v->table_h > 0 ? (size_t)v->table_h : 12;
+
+	for (size_t i = 0; i < ARRAY_SIZE(common); i++) {
+		struct vgroup *g = &v->grp[common[i]];
+
+		if (!g->user_set)
+			g->folded = total > h && g->n > h / 4 && g->n < total;
+	}
+}
+
+static void push_row(struct view *v, const struct tsock *ts, unsigned st)
+{
+	if (v->nrows == v->rowcap) {
+		v->rowcap = v->rowcap ? 2 * v->rowcap : 256;
+		v->rows = xreallocarray(v->rows, v->rowcap, sizeof(*v->rows));
+	}
+	v->rows[v->nrows++] = (struct vrow){ .ts = ts, .st = (uint8_t)st };
+}
+
+/* Find the row of the remembered selection after the rows changed. */
+static void restore_selection(struct view *v)
+{
+	size_t head = SIZE_MAX;
+
+	if (v->sel_group < 0)
+		return;
+	for (size_t i = 0; i < v->nrows; i++) {
+		const struct vrow *r = &v->rows[i];
+
+		if (r->st != v->sel_group && !(v->sel_group == ST_MAX && r->st == ST_MAX))
+			continue;
+		if (!r->ts) {
+			head = i;
+			if (!v->sel_cookie && !v->sel_ts)
+				break;
+			continue;
+		}
+		if ((v->sel_cookie && r->ts->s.cookie == v->sel_cookie) ||
+		    (!v->sel_cookie && r->ts == v->sel_ts)) {
+			v->sel = i;
+			return;
+		}
+	}
+	/* The socket moved to another group: look everywhere. */
+	if (v->sel_cookie)
+		for (size_t i = 0; i < v->nrows; i++)
+			if (v->rows[i].ts && v->rows[i].ts->s.cookie == v->sel_cookie) {
+				v->sel = i;
+				v->sel_group = v->rows[i].st;
+				return;
+			}
+	if (head != SIZE_MAX)
+		v->sel = head;
+	else if (v->sel >= v->nrows)
+		v->sel = v->nrows ? v->nrows - 1 : 0;
+}
+
+void view_rebuild(struct view *v)
+{
+	const struct tsock *const *src = v->frozen ? v->fzp : v->ents;
+	size_t n = v->frozen ? v->nfz : v->nents, k = 0;
+	int64_t now = view_now(v);
+
+	v->rebuild = false;
+	for (unsigned g = 0; g <= ST_MAX; g++) {
+		struct vgroup *gr = &v->grp[g];
+
+		gr->n = gr->ghosts = gr->leaks = 0;
+		gr->oldest = 0;
+		gr->oldest_kind = TIME_BETWEEN;
+	}
+	if (n > v->sortcap) {
+		v->sortcap = n + n / 4 + 64;
+		v->sorted = xreallocarray(v->sorted, v->sortcap, sizeof(*v->sorted));
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct tsock *ts = src[i];
+		struct vgroup *gr = &v->grp[group_of(ts)];
+
+		if (v->o.scenario && !scenario_owns(v->o.scenario, &ts->s))
+			continue;
+		if (v->flt && !filter_match(v->flt, &ts->s))
+			continue;
+		v->sorted[k++] = ts;
+		gr->n++;
+		if (ts->flags & TS_GHOST) {
+			gr->ghosts++;
+			continue;
+		}
+		if (now - ts->since > gr->oldest) {
+			gr->oldest = now - ts->since;
+			gr->oldest_kind = ts->since_kind;
+		}
+		if (view_leak(v, ts))
+			gr->leaks++;
+		if (v->sort == SORT_OWNER && v->o.pm && ts->s.inode)
+			procmap_want(v->o.pm, ts->s.inode);
+	}
+	v->nsorted = k;
+	qsort_r(v->sorted, k, sizeof(*v->sorted), cmp_rows, v);
+	auto_fold(v, k);
+
+	v->nrows = 0;
+	for (size_t i = 0; i < k; i++) {
+		unsigned g = group_of(v->sorted[i]);
+
+		if (i == 0 || group_of(v->sorted[i - 1]) != g)
+			push_row(v, NULL, g);
+		if (!v->grp[g].folded)
+			push_row(v, v->sorted[i], g);
+	}
+	restore_selection(v);
+}
+
+/* Move the selection to a row (clamped) and remember what it shows. */
+void view_select(struct view *v, long row)
+{
+	if (!v->nrows) {
+		v->sel = 0;
+		return;
+	}
+	if (row < 0)
+		row = 0;
+	if ((size_t)row >= v->nrows)
+		row = (long)v->nrows - 1;
+	v->sel = (size_t)row;
+	v->sel_group = v->rows[v->sel].st;
+	v->sel_ts = v->rows[v->sel].ts;
+	v->sel_cookie = v->sel_ts ? v->sel_ts->s.cookie : 0;
+}
+
+const struct tsock *view_selected(const struct view *v)
+{
+	return v->sel < v->nrows ? v->rows[v->sel].ts : NULL;
+}
+
+const struct tsock *view_find(const struct view *v, uint64_t cookie, const struct tsock *hint)
+{
+	const struct tsock *const *src = v->frozen ? v->fzp : v->ents;
+	size_t n = v->frozen ? v->nfz : v->nents;
+
+	for (size_t i = 0; i < n; i++)
+		if (cookie ? src[i]->s.cookie == cookie : src[i] == hint)
+			return src[i];
+	return NULL;
+}
+
+bool view_row_matches(const struct view *v, const struct tsock *ts, const char *needle)
+{
+	char buf[ADDR_BUFSZ + 64];
+
+	fmt_addr(buf, sizeof(buf), ts->s.family, ts->s.src, ts->s.sport);
+	if (strcasestr(buf, needle))
+		return true;
+	fmt_addr(buf, sizeof(buf), ts->s.family, ts->s.dst, ts->s.dport);
+	if (strcasestr(buf, needle))
+		return true;
+	if (strcasestr(st_name(ts->s.state), needle))
+		return true;
+	return strcasestr(view_owner(v, ts, buf, sizeof(buf)), needle) != NULL;
+}
+
+/* Select the next row matching the search text, wrapping around. */
+void view_search_next(struct view *v, bool from_current)
+{
+	if (!v->search[0] || !v->nrows)
+		return;
+	for (size_t i = from_current ? 0 : 1; i <= v->nrows; i++) {
+		size_t r = (v->sel + i) % v->nrows;
+
+		if (v->rows[r].ts && view_row_matches(v, v->rows[r].ts, v->search)) {
+			view_select(v, (long)r);
+			return;
+		}
+	}
+	view_msg(v, "no visible socket matches \"%s\"", v->search);
+}
