@@ -31,14 +31,6 @@
  */
 #define RING_PAGES 128
 #define MAX_CPUS 4096
-/* Drain at least this often, so that a lone change does not wait for the watermark. */
-#define DRAIN_NS (100 * NS_PER_MS)
-/*
- * A sample is in its ring within microseconds of its timestamp. Samples
- * younger than this at the start of a drain wait for the next one, since an
- * older sample from another CPU may still be on its way.
- */
-#define SETTLE_NS (2 * NS_PER_MS)
 /* How long a connect()'s SYN_SENT waits for its local port (see exact_release). */
 #define HOLD_NS (NS_PER_SEC)
 
@@ -189,9 +181,12 @@ static int open_ring(struct exact *x, struct ring *r, int cpu, char *err, size_t
 	a.sample_type = PERF_SAMPLE_TIME | PERF_SAMPLE_RAW;
 	a.use_clockid = 1;
 	a.clockid = CLOCK_MONOTONIC;
-	/* Wake up at a quarter full; the drain timer catches the stragglers. */
-	a.watermark = 1;
-	a.wakeup_watermark = (uint32_t)(RING_PAGES * (size_t)sysconf(_SC_PAGESIZE) / 4);
+	/*
+	 * Wake at every sample: quiet when nothing changes, and the changes
+	 * reach the tracker before the next poll. In a burst the loop drains
+	 * many samples per wakeup.
+	 */
+	a.wakeup_events = 1;
 
 	r->fd = (int)syscall(SYS_perf_event_open, &a, -1, cpu, -1, PERF_FLAG_FD_CLOEXEC);
 	if (r->fd < 0) {
@@ -335,23 +330,41 @@ static int exact_run(void *ctx, struct loop *l, int64_t now)
 			    (unsigned long long)d.lost);
 	}
 
+	/*
+	 * One socket's changes are serialised by its lock, and each sample is
+	 * in its ring before the lock is released: a sample stamped before
+	 * start has every earlier change of its socket in a ring by the time
+	 * we read the heads. Later ones wait for the next drain, as an earlier
+	 * change of theirs may land in a ring we already read.
+	 */
 	d.wall_offset = wall_ns() - mono_ns();
-	x->npend = exact_release(x->pend, x->npend, start - SETTLE_NS, start - HOLD_NS, deliver, &d);
+	x->npend = exact_release(x->pend, x->npend, start, start - HOLD_NS, deliver, &d);
 
-	/* Come back when the next kept change can go, or at the drain period. */
-	x->next_drain = now + DRAIN_NS;
+	/* Come back when the next kept change can go; new samples wake us anyway. */
+	(void)now;
+	x->next_drain = INT64_MAX;
 	for (size_t i = 0; i < x->npend; i++) {
 		const struct exact_pending *p = &x->pend[i];
-		int64_t due = p->o.mono + (p->o.mono <= start - SETTLE_NS ? HOLD_NS : SETTLE_NS);
+		int64_t due = p->o.mono <= start ? p->o.mono + HOLD_NS : p->o.mono;
 		if (due < x->next_drain)
 			x->next_drain = due;
 	}
 	return 0;
 }
 
+/*
+ * Due at once while any ring holds samples: the loop asks before running
+ * the other sources, so the tracker hears of a change before the poller's
+ * dump or destroy notice that follows it.
+ */
 static int64_t exact_next_due(void *ctx)
 {
 	struct exact *x = ctx;
+	for (int i = 0; i < x->nring; i++) {
+		struct perf_event_mmap_page *mp = x->rings[i].base;
+		if (__atomic_load_n(&mp->data_head, __ATOMIC_ACQUIRE) != mp->data_tail)
+			return 0;
+	}
 	return x->next_drain;
 }
 
@@ -432,7 +445,7 @@ int exact_open(struct loop *l, char *err, size_t errlen)
 	}
 	free(cpus);
 	x->scratch = xmalloc(EXACT_SCRATCH);
-	x->next_drain = mono_ns() + DRAIN_NS;
+	x->next_drain = INT64_MAX;
 	loop_add_source(l, &exact_ops, x);
 	return 0;
 fail:

@@ -1,0 +1,62 @@
+#!/bin/bash
+# exact_unprivileged.sh - proves that the exact source says what is missing
+# and how to provide it: without privilege (run as nobody) `--source exact`
+# fails naming root or CAP_PERFMON, and without tracefs (unmounted in a
+# private mount namespace) it gives the mount command; in both cases
+# `--source auto` notes why and falls back to polling, exit status 0.
+. "$TOP_SRCDIR/tests/lib.sh"
+in_netns "$@"
+need_cmd setpriv
+
+as_nobody() {
+    setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all --bounding-set=-all "$@"
+}
+as_nobody test -x "$TCPDWELL" || skip "nobody cannot run $TCPDWELL (build directory not reachable)"
+
+# tracefs mounted, so that what is missing for nobody is the privilege alone.
+if [ ! -d /sys/kernel/tracing/events ] && [ ! -d /sys/kernel/debug/tracing/events ]; then
+    mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null || skip "cannot mount tracefs"
+fi
+
+as_nobody "$TCPDWELL" -e --source exact --format json -c 1 >"$TMP/out" 2>"$TMP/err"
+rc=$?
+[ $rc = 1 ] || { cat "$TMP/err"; fail "--source exact as nobody: exit $rc, expected 1"; }
+grep -q "needs root (or CAP_PERFMON" "$TMP/err" ||
+    { cat "$TMP/err"; fail "--source exact as nobody does not name the missing privilege"; }
+[ -s "$TMP/out" ] && fail "--source exact as nobody printed events"
+
+as_nobody "$TCPDWELL" -b -c 1 --source auto >"$TMP/out" 2>"$TMP/err"
+rc=$?
+[ $rc = 0 ] || { cat "$TMP/err"; fail "--source auto as nobody: exit $rc, expected 0"; }
+grep -q "exact source unavailable, polling: .*needs root (or CAP_PERFMON" "$TMP/err" ||
+    { cat "$TMP/err"; fail "--source auto as nobody gave no fallback note"; }
+[ -s "$TMP/out" ] || fail "--source auto as nobody printed no table"
+
+# Root without tracefs: unmount it where only this test sees it.
+need_cmd unshare
+cat >"$TMP/nomount.sh" <<'EOF'
+umount -l /sys/kernel/tracing 2>/dev/null
+umount -l /sys/kernel/debug/tracing 2>/dev/null
+umount -l /sys/kernel/debug 2>/dev/null
+[ -d /sys/kernel/tracing/events ] || [ -d /sys/kernel/debug/tracing/events ] && exit 77
+"$TCPDWELL" -e --source exact -c 1 >"$TMP/out1" 2>"$TMP/err1"
+echo $? >"$TMP/rc1"
+"$TCPDWELL" -b -c 1 --source auto >"$TMP/out2" 2>"$TMP/err2"
+echo $? >"$TMP/rc2"
+EOF
+TCPDWELL="$TCPDWELL" TMP="$TMP" unshare -m --propagation private /bin/bash "$TMP/nomount.sh"
+rc=$?
+[ $rc = 77 ] && skip "tracefs could not be hidden in a private mount namespace"
+[ $rc = 0 ] || fail "private mount namespace: exit $rc"
+[ "$(cat "$TMP/rc1")" = 1 ] || { cat "$TMP/err1"; fail "--source exact without tracefs did not fail"; }
+grep -q "tracefs is not mounted.*mount -t tracefs nodev /sys/kernel/tracing" "$TMP/err1" ||
+    { cat "$TMP/err1"; fail "--source exact without tracefs does not say how to mount it"; }
+[ "$(cat "$TMP/rc2")" = 0 ] || { cat "$TMP/err2"; fail "--source auto without tracefs did not fall back"; }
+grep -q "exact source unavailable, polling: .*tracefs is not mounted" "$TMP/err2" ||
+    { cat "$TMP/err2"; fail "--source auto without tracefs gave no fallback note"; }
+[ -s "$TMP/out2" ] || fail "--source auto without tracefs printed no table"
+# The host's tracefs is untouched.
+[ -d /sys/kernel/tracing/events ] || [ -d /sys/kernel/debug/tracing/events ] ||
+    fail "the test unmounted the host's tracefs"
+
+pass "missing privilege and missing tracefs both named; auto falls back to polling"
