@@ -1,2 +1,596 @@
 #include "config.h"
 #include "track.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "track_tab.h"
+
+#define TW_LEN_NS (60 * NS_PER_SEC) /* TCP_TIMEWAIT_LEN: fixed in Linux */
+
+static int64_t clamp64(int64_t v, int64_t lo, int64_t hi)
+{
+	return v < lo ? lo : v > hi ? hi : v;
+}
+
+/* A dwell is exact only when both of its ends are; a lower bound stays one. */
+static uint8_t dwell_kind(uint8_t from_kind, uint8_t to_kind)
+{
+	if (from_kind == TIME_ATLEAST)
+		return TIME_ATLEAST;
+	if (from_kind == TIME_EXACT && to_kind == TIME_EXACT)
+		return TIME_EXACT;
+	return TIME_BETWEEN;
+}
+
+static int64_t cover_of(const struct track *t, unsigned st)
+{
+	return st < ST_MAX ? t->cover[st] : 0;
+}
+
+void track_emit(struct track *t, const struct entry *e, uint8_t from, uint8_t to, int64_t mono,
+		int64_t wall, uint8_t kind, int64_t dwell)
+{
+	struct track_event ev = {
+		.mono = mono,
+		.wall = wall ? wall : track_wall(t, mono),
+		.s = e->ts.s,
+		.from = from,
+		.to = to,
+		.dwell_kind = kind,
+		.jump = !track_legal(from, to),
+		.dwell = dwell,
+		.ts = &e->ts,
+	};
+
+	for (unsigned i = 0; i < t->nls; i++)
+		t->ls[i].fn(t->ls[i].arg, &ev);
+}
+
+static void hist_push(const struct track *t, struct entry *e, uint8_t st, uint8_t kind,
+		      int64_t enter, int64_t dwell)
+{
+	struct tsock *ts = &e->ts;
+	unsigned max = t->o.max_hist;
+
+	if (!max)
+		return;
+	if (ts->nhist >= max) {
+		memmove(ts->hist, ts->hist + 1, (size_t)(max - 1) * sizeof(*ts->hist));
+		ts->nhist = (uint16_t)(max - 1);
+	}
+	if (ts->nhist == ts->hist_cap) {
+		unsigned cap = ts->hist_cap ? ts->hist_cap * 2u : 4u;
+		if (cap > max)
+			cap = max;
+		ts->hist = xreallocarray(ts->hist, cap, sizeof(*ts->hist));
+		ts->hist_cap = (uint16_t)cap;
+	}
+	ts->hist[ts->nhist++] = (struct track_hist){ st, kind, enter, dwell };
+}
+
+void track_transition(struct track *t, struct entry *e, uint8_t to, int64_t since, int64_t lo,
+		      uint8_t kind, int64_t wall)
+{
+	struct tsock *ts = &e->ts;
+	uint8_t from = ts->s.state;
+	int64_t dwell = since > ts->since ? since - ts->since : 0;
+	uint8_t dk = dwell_kind(ts->since_kind, kind);
+	bool alive = tab_alive(e);
+
+	hist_push(t, e, from, ts->since_kind, ts->since, dwell);
+	if (alive)
+		track_tab_count(t, e, -1);
+	ts->s.state = to;
+	if (alive)
+		track_tab_count(t, e, +1);
+	ts->prev_state = from;
+	ts->since = since;
+	ts->since_lo = lo < since ? lo : since;
+	ts->since_kind = kind;
+	ts->changed = since;
+	if (track_legal(from, to))
+		ts->flags &= (uint8_t)~TS_JUMP;
+	else
+		ts->flags |= TS_JUMP;
+	track_emit(t, e, from, to, since, wall, dk, dwell);
+}
+
+static void ghost_list(struct track *t, struct entry *e)
+{
+	if (e->iflags & E_INGHOSTS)
+		return;
+	if (t->nghosts == t->ghosts_cap) {
+		t->ghosts_cap = t->ghosts_cap ? t->ghosts_cap * 2 : 64;
+		t->ghosts = xreallocarray(t->ghosts, t->ghosts_cap, sizeof(*t->ghosts));
+	}
+	t->ghosts[t->nghosts++] = e->self;
+	e->iflags |= E_INGHOSTS;
+}
+
+void track_gone(struct track *t, struct entry *e, int64_t at, uint8_t end_kind, int64_t wall)
+{
+	struct tsock *ts = &e->ts;
+	int64_t dwell = at > ts->since ? at - ts->since : 0;
+
+	track_tab_count(t, e, -1);
+	ts->flags |= TS_GHOST;
+	ts->flags &= (uint8_t)~TS_MISSING;
+	ts->gone = at;
+	ts->changed = at;
+	e->end_at = 0;
+	ghost_list(t, e);
+	track_emit(t, e, ts->s.state, ST_CLOSE, at, wall, dwell_kind(ts->since_kind, end_kind),
+		   dwell);
+}
+
+void track_refine(struct entry *e, int64_t mono)
+{
+	struct tsock *ts = &e->ts;
+
+	/* A poll saw the change first; an exact time inside its window replaces the estimate. */
+	if (ts->since_kind != TIME_BETWEEN || mono < ts->since_lo || mono > ts->since)
+		return;
+	ts->since = ts->since_lo = ts->changed = mono;
+	ts->since_kind = TIME_EXACT;
+	if (ts->nhist && ts->hist[ts->nhist - 1].enter <= mono)
+		ts->hist[ts->nhist - 1].dwell = mono - ts->hist[ts->nhist - 1].enter;
+}
+
+void track_adopt(struct track *t, struct entry *e, uint64_t cookie)
+{
+	if (e->iflags & E_CIDX)
+		track_cidx_remove(t, e);
+	e->ts.s.cookie = cookie;
+	if (cookie)
+		track_cidx_insert(t, e);
+	e->iflags &= (uint16_t)~(E_PROV | E_REQ);
+}
+
+bool track_req_pred(const struct entry *e, const void *arg)
+{
+	const struct req_match *m = arg;
+	unsigned st = e->ts.s.state;
+
+	if (!tab_alive(e) || (m->gen && e->gen == m->gen))
+		return false;
+	if (e->iflags & E_PROV)
+		return true;
+	return e->ts.s.cookie && e->ts.s.cookie != m->cookie &&
+	       (st == ST_SYN_RECV || st == ST_NEW_SYN_RECV || (e->iflags & E_REQ));
+}
+
+/*
+ * Entry time from a kernel timer: a TIME_WAIT socket lives 60 s, an orphaned
+ * FIN_WAIT_2 (a timewait mini-socket: inode 0, timer 3) tcp_fin_timeout.
+ */
+static bool timer_since(const struct track *t, const struct sock *s, int64_t now, int64_t *at)
+{
+	int64_t total, left;
+
+	if (s->timer != TM_TIMEWAIT)
+		return false;
+	if (s->state == ST_TIME_WAIT)
+		total = TW_LEN_NS;
+	else if (s->state == ST_FIN_WAIT2 && s->inode == 0)
+		total = t->o.fin_timeout_ns;
+	else
+		return false;
+	left = (int64_t)s->expires_ms * NS_PER_MS;
+	if (left > total)
+		left = total;
+	*at = now - (total - left);
+	return true;
+}
+
+/*
+ * The first state of an entry first seen in a dump. It is new (an event from
+ * CLOSE) only when an earlier dump asked for that state and did not have it;
+ * else it predates us and its time is a lower bound, unless a timer tells.
+ * end_hint: the full socket's end from a destroy notice, the exact start of
+ * its TIME_WAIT.
+ */
+static void first_state(struct track *t, struct entry *e, const struct snapshot *sn,
+			int64_t end_hint)
+{
+	struct tsock *ts = &e->ts;
+	unsigned st = ts->s.state;
+	int64_t lo = cover_of(t, st), at;
+	bool fresh = lo != 0;
+
+	ts->since = sn->mono;
+	ts->since_kind = fresh ? TIME_BETWEEN : TIME_ATLEAST;
+	if (end_hint && st == ST_TIME_WAIT && end_hint >= lo && end_hint <= sn->mono) {
+		ts->since = end_hint;
+		ts->since_kind = TIME_EXACT;
+	} else if (timer_since(t, &ts->s, sn->mono, &at)) {
+		ts->since = clamp64(at, lo, sn->mono);
+		ts->since_kind = TIME_EXACT;
+	}
+	ts->since_lo = ts->since_kind == TIME_BETWEEN ? lo : ts->since;
+	ts->first_seen = ts->last_seen = sn->mono;
+	if (!fresh) {
+		ts->prev_state = ST_UNKNOWN;
+		return;
+	}
+	ts->flags |= TS_NEW;
+	ts->prev_state = ST_CLOSE;
+	ts->changed = ts->since;
+	track_emit(t, e, ST_CLOSE, (uint8_t)st, ts->since, 0, ts->since_kind, 0);
+}
+
+static struct entry *row_new(struct track *t, const struct sock *r, const struct snapshot *sn)
+{
+	struct entry *e = track_tab_alloc(t);
+
+	e->ts.s = *r;
+	e->gen = t->gen;
+	if (r->cookie)
+		track_cidx_insert(t, e);
+	track_kidx_insert(t, e);
+	t->size++;
+	track_tab_count(t, e, +1);
+	first_state(t, e, sn, 0);
+	return e;
+}
+
+/* A destroyed socket we never saw turns up in a dump: it lives on (TIME_WAIT, most likely). */
+static void row_reveal(struct track *t, struct entry *e, const struct sock *r,
+		       const struct snapshot *sn)
+{
+	int64_t end = e->end_at;
+	bool rekey = !track_key_same(&e->ts.s, r);
+
+	e->iflags &= (uint16_t)~E_HIDDEN;
+	e->end_at = 0;
+	if (rekey)
+		track_kidx_remove(t, e);
+	e->ts.s = *r;
+	if (rekey)
+		track_kidx_insert(t, e);
+	e->gen = t->gen;
+	t->size++;
+	track_tab_count(t, e, +1);
+	first_state(t, e, sn, end);
+}
+
+/* A ghost's cookie is back in a newer dump: the dumps missed it, it lives on. */
+static void row_resurrect(struct track *t, struct entry *e, const struct sock *r,
+			  const struct snapshot *sn)
+{
+	struct tsock *ts = &e->ts;
+	int64_t gone = ts->gone;
+
+	hist_push(t, e, ts->s.state, ts->since_kind, ts->since,
+		  gone > ts->since ? gone - ts->since : 0);
+	ts->flags &= (uint8_t)~(TS_GHOST | TS_RESET | TS_JUMP);
+	ts->flags |= TS_NEW;
+	ts->gone = 0;
+	ts->s = *r;
+	e->gen = t->gen;
+	track_tab_count(t, e, +1);
+	ts->prev_state = ST_CLOSE;
+	ts->since = ts->changed = ts->last_seen = sn->mono;
+	ts->since_lo = gone;
+	ts->since_kind = TIME_BETWEEN;
+	ts->missing = 0;
+	track_emit(t, e, ST_CLOSE, r->state, ts->since, 0, TIME_BETWEEN, 0);
+}
+
+bool track_key_same(const struct sock *a, const struct sock *b)
+{
+	return a->family == b->family && a->sport == b->sport && a->dport == b->dport &&
+	       a->netns == b->netns && !memcmp(a->src, b->src, sizeof(a->src)) &&
+	       !memcmp(a->dst, b->dst, sizeof(a->dst));
+}
+
+static void row_update(struct track *t, struct entry *e, const struct sock *r,
+		       const struct snapshot *sn)
+{
+	struct tsock *ts = &e->ts;
+	uint8_t old = ts->s.state, st = r->state;
+	int64_t lo = ts->last_seen, at;
+	bool rekey = !track_key_same(&ts->s, r);
+
+	/* The exact source moved it after this dump began: the row is older news. */
+	if (st != old && ts->changed > sn->mono)
+		st = old;
+	if (rekey)
+		track_kidx_remove(t, e);
+	ts->s = *r;
+	ts->s.state = old;
+	if (rekey)
+		track_kidx_insert(t, e);
+	e->gen = t->gen;
+	if (sn->mono > ts->last_seen)
+		ts->last_seen = sn->mono;
+	ts->missing = 0;
+	ts->flags &= (uint8_t)~TS_MISSING;
+	if (st != old) {
+		int64_t since = sn->mono;
+		uint8_t kind = TIME_BETWEEN;
+
+		if (cover_of(t, st) > lo)
+			lo = cover_of(t, st);
+		if (lo > since)
+			lo = since;
+		if (e->end_at && st == ST_TIME_WAIT && e->end_at >= lo && e->end_at <= since) {
+			since = lo = e->end_at;
+			kind = TIME_EXACT;
+		} else if (timer_since(t, r, sn->mono, &at)) {
+			since = lo = clamp64(at, lo, since);
+			kind = TIME_EXACT;
+		}
+		track_transition(t, e, st, since, lo, kind, 0);
+	}
+	/* A dump begun after the full socket ended still has it: a mini-socket carries on. */
+	if (e->end_at && sn->mono > e->end_at)
+		e->end_at = 0;
+}
+
+/* Cookie-less rows match by 4-tuple; an entry not yet seen in this dump first. */
+static bool cookieless_pred(const struct entry *e, const void *arg)
+{
+	const uint32_t *gen = arg;
+
+	return tab_alive(e) && !e->ts.s.cookie && (!gen || e->gen != *gen);
+}
+
+static bool synsent_prov_pred(const struct entry *e, const void *arg)
+{
+	(void)arg;
+	return tab_alive(e) && (e->iflags & E_PROV) && e->ts.s.state == ST_SYN_SENT;
+}
+
+struct entry *track_synsent_prov(struct track *t, const struct sock_key *k, uint16_t sport)
+{
+	struct sock_key k0 = *k;
+	struct entry *e;
+
+	/* connect() reports SYN_SENT before the kernel picks the source port. */
+	k0.sport = 0;
+	e = track_kidx_find(t, &k0, synsent_prov_pred, NULL);
+	if (e) {
+		track_kidx_remove(t, e);
+		e->ts.s.sport = sport;
+		track_kidx_insert(t, e);
+	}
+	return e;
+}
+
+/*
+ * A row whose cookie we do not know may still continue a history: the
+ * established child of a request socket we saw (same 4-tuple, new cookie),
+ * or a socket the exact source reported before any dump had it.
+ */
+static struct entry *row_match(struct track *t, const struct sock *r)
+{
+	struct sock_key k;
+	struct entry *e;
+	struct req_match m = { r->cookie, t->gen };
+
+	sock_key(r, &k);
+	if (!r->cookie) {
+		e = track_kidx_find(t, &k, cookieless_pred, &t->gen);
+		return e ? e : track_kidx_find(t, &k, cookieless_pred, NULL);
+	}
+	e = track_kidx_find(t, &k, track_req_pred, &m);
+	/* A request's child is past SYN_RECV; only an exact-source entry may match earlier rows. */
+	if (e && !(e->iflags & E_PROV) &&
+	    (r->state == ST_SYN_RECV || r->state == ST_NEW_SYN_RECV || r->state == ST_LISTEN ||
+	     r->state == ST_SYN_SENT))
+		e = NULL;
+	if (!e && r->state == ST_SYN_SENT)
+		e = track_synsent_prov(t, &k, r->sport);
+	if (e)
+		track_adopt(t, e, r->cookie);
+	return e;
+}
+
+static void apply_row(struct track *t, const struct sock *r, const struct snapshot *sn)
+{
+	struct entry *e = r->cookie ? track_cidx_find(t, r->cookie) : NULL;
+
+	if (e && (e->iflags & E_HIDDEN)) {
+		struct sock_key k;
+		struct req_match m = { r->cookie, t->gen };
+		struct entry *req;
+
+		/* The child of a request we saw was destroyed: join it to the request's history. */
+		sock_key(r, &k);
+		req = track_kidx_find(t, &k, track_req_pred, &m);
+		if (req && !(req->iflags & E_PROV)) {
+			int64_t end = e->end_at;
+
+			track_tab_release(t, e);
+			track_adopt(t, req, r->cookie);
+			req->end_at = end;
+			row_update(t, req, r, sn);
+		} else {
+			row_reveal(t, e, r, sn);
+		}
+		return;
+	}
+	if (e && (e->ts.flags & TS_GHOST)) {
+		/* A dump begun before the end still shows it: nothing new. */
+		if (sn->mono > e->ts.gone)
+			row_resurrect(t, e, r, sn);
+		return;
+	}
+	if (!e)
+		e = row_match(t, r);
+	if (e)
+		row_update(t, e, r, sn);
+	else
+		row_new(t, r, sn);
+}
+
+/* Absence counts only in a full dump: a socket missing once may be back (dumps are not atomic). */
+static void absences(struct track *t, const struct snapshot *sn)
+{
+	for (uint32_t i = 0; i < t->used; i++) {
+		struct entry *e = tab_get(t, i);
+
+		if (e->iflags & E_FREE)
+			continue;
+		if (e->iflags & E_HIDDEN) {
+			if (e->gen != t->gen && sn->mono > e->end_at)
+				track_hidden_closed(t, e);
+			continue;
+		}
+		if ((e->ts.flags & TS_GHOST) || e->gen == t->gen)
+			continue;
+		/* Seen (by the exact source) after this dump began: its absence says nothing. */
+		if (e->ts.last_seen > sn->mono)
+			continue;
+		if (e->end_at) {
+			if (sn->mono > e->end_at)
+				track_gone(t, e, e->end_at, TIME_EXACT, 0);
+			continue;
+		}
+		if (e->ts.missing < UINT8_MAX)
+			e->ts.missing++;
+		if (e->ts.missing == 1) {
+			e->miss_at = sn->mono;
+			e->ts.flags |= TS_MISSING;
+		} else {
+			track_gone(t, e, e->miss_at, TIME_BETWEEN, 0);
+		}
+	}
+}
+
+void track_apply(struct track *t, const struct snapshot *sn)
+{
+	uint32_t universe = t->o.universe;
+	bool full = (sn->states & universe) == universe;
+
+	if (!sn->complete)
+		return;
+	t->wall_off = sn->wall - sn->mono;
+	if (++t->gen == 0)
+		t->gen = 1;
+	for (size_t i = 0; i < sn->n; i++)
+		apply_row(t, &sn->v[i], sn);
+	if (full) {
+		absences(t, sn);
+		t->last_full = sn->mono;
+	}
+	for (unsigned st = 0; st < ST_MAX; st++)
+		if (sn->states & ST_MASK(st))
+			t->cover[st] = sn->mono;
+}
+
+struct track *track_new(const struct track_opts *o)
+{
+	struct track *t = xcalloc(1, sizeof(*t));
+
+	t->o = *o;
+	if (!t->o.ghost_ns)
+		t->o.ghost_ns = 3 * NS_PER_SEC;
+	if (t->o.ghost_ns < 0)
+		t->o.ghost_ns = 0;
+	if (t->o.fin_timeout_ns <= 0)
+		t->o.fin_timeout_ns = 60 * NS_PER_SEC;
+	if (!t->o.universe)
+		t->o.universe = ST_ALL_MASK;
+	if (!t->o.max_hist)
+		t->o.max_hist = 16;
+	if (t->o.max_hist > UINT16_MAX)
+		t->o.max_hist = UINT16_MAX;
+	track_tab_init(t);
+	return t;
+}
+
+void track_free(struct track *t)
+{
+	if (!t)
+		return;
+	track_tab_clear(t);
+	free(t);
+}
+
+void track_reset(struct track *t)
+{
+	track_tab_clear(t);
+	track_tab_init(t);
+	t->gen = 0;
+	memset(t->cover, 0, sizeof(t->cover));
+	t->last_full = 0;
+	t->wall_off = 0;
+}
+
+void track_listen(struct track *t, track_event_fn fn, void *arg)
+{
+	if (t->nls < ARRAY_SIZE(t->ls))
+		t->ls[t->nls++] = (struct track_listener){ fn, arg };
+}
+
+void track_expire(struct track *t, int64_t now)
+{
+	size_t j = 0;
+
+	for (size_t i = 0; i < t->nghosts; i++) {
+		struct entry *e = tab_get(t, t->ghosts[i]);
+
+		if (e->iflags & E_FREE)
+			continue;
+		if (!(e->ts.flags & TS_GHOST)) {
+			e->iflags &= (uint16_t)~E_INGHOSTS;
+			continue;
+		}
+		if (now - e->ts.gone >= t->o.ghost_ns) {
+			track_tab_release(t, e);
+			continue;
+		}
+		t->ghosts[j++] = t->ghosts[i];
+	}
+	t->nghosts = j;
+}
+
+size_t track_count(const struct track *t, unsigned st)
+{
+	return st < ST_MAX ? t->count[st] : 0;
+}
+
+size_t track_alive(const struct track *t)
+{
+	return t->alive;
+}
+
+size_t track_size(const struct track *t)
+{
+	return t->size;
+}
+
+size_t track_collect(const struct track *t, const struct tsock ***v, size_t *cap)
+{
+	size_t n = 0;
+
+	if (*cap < t->size || !*v) {
+		*cap = t->size + t->size / 4 + 16;
+		*v = xreallocarray(*v, *cap, sizeof(**v));
+	}
+	for (uint32_t i = 0; i < t->used; i++) {
+		const struct entry *e = tab_get(t, i);
+		if (tab_visible(e))
+			(*v)[n++] = &e->ts;
+	}
+	return n;
+}
+
+const struct tsock *track_find(const struct track *t, uint64_t cookie)
+{
+	const struct entry *e = track_cidx_find(t, cookie);
+
+	return e && tab_visible(e) ? &e->ts : NULL;
+}
+
+int64_t track_last_poll(const struct track *t)
+{
+	return t->last_full;
+}
+
+int64_t track_wall(const struct track *t, int64_t mono)
+{
+	return mono + t->wall_off;
+}

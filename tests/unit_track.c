@@ -1,3 +1,652 @@
+/* unit_track - the tracker on synthetic dumps, destroy notices and exact changes (no I/O). */
 #include "config.h"
 #include "unit.h"
-int main(void) { return unit_done(); }
+
+#include <stdlib.h>
+#include <sys/socket.h>
+
+#include "track.h"
+
+#define S(x) ((int64_t)(x) * NS_PER_SEC)
+#define MS(x) ((int64_t)(x) * NS_PER_MS)
+#define WALL_OFF S(1700000000)
+
+/* Every event a test saw, in order. */
+static struct track_event evs[4096];
+static size_t nev, nev_total;
+
+static void on_event(void *arg, const struct track_event *ev)
+{
+	(void)arg;
+	if (nev < ARRAY_SIZE(evs))
+		evs[nev++] = *ev;
+	nev_total++;
+}
+
+static struct track *new_track(void)
+{
+	struct track_opts o = {
+		.ghost_ns = S(3),
+		.fin_timeout_ns = S(60),
+		.universe = ST_ALL_MASK,
+		.max_hist = 16,
+	};
+	struct track *t = track_new(&o);
+
+	track_listen(t, on_event, NULL);
+	nev = nev_total = 0;
+	return t;
+}
+
+/* 127.0.0.1:sport -> 127.0.0.2:dport, cookie, state. */
+static struct sock mk(uint64_t cookie, unsigned st, uint16_t sport, uint16_t dport)
+{
+	struct sock s = { 0 };
+
+	s.cookie = cookie;
+	s.family = AF_INET;
+	s.state = (uint8_t)st;
+	s.sport = sport;
+	s.dport = dport;
+	s.src[0] = 127;
+	s.src[3] = 1;
+	s.dst[0] = 127;
+	s.dst[3] = 2;
+	s.inode = (uint32_t)(1000 + cookie);
+	return s;
+}
+
+static struct sock mk_tw(uint64_t cookie, uint16_t sport, uint16_t dport, uint32_t left_ms)
+{
+	struct sock s = mk(cookie, ST_TIME_WAIT, sport, dport);
+
+	s.timer = TM_TIMEWAIT;
+	s.expires_ms = left_ms;
+	s.inode = 0;
+	return s;
+}
+
+static struct sock_key key_of(const struct sock *s)
+{
+	struct sock_key k;
+
+	sock_key(s, &k);
+	return k;
+}
+
+/* Apply a dump of n sockets taken at mono, asking for states. */
+static void dump(struct track *t, int64_t mono, uint32_t states, const struct sock *v, size_t n)
+{
+	struct snapshot sn;
+
+	snapshot_init(&sn);
+	sn.mono = mono;
+	sn.wall = mono + WALL_OFF;
+	sn.states = states;
+	sn.complete = true;
+	for (size_t i = 0; i < n; i++)
+		*snapshot_push(&sn) = v[i];
+	track_apply(t, &sn);
+	snapshot_free(&sn);
+}
+
+#define FULL(t, mono, ...)                                                                        \
+	do {                                                                                      \
+		struct sock v_[] = { __VA_ARGS__ };                                               \
+		dump(t, mono, ST_ALL_MASK, v_, ARRAY_SIZE(v_));                                   \
+	} while (0)
+
+static void full_empty(struct track *t, int64_t mono)
+{
+	dump(t, mono, ST_ALL_MASK, NULL, 0);
+}
+
+/* The event at i is from -> to at mono. */
+static bool ev_is(size_t i, uint64_t cookie, unsigned from, unsigned to, int64_t mono)
+{
+	return i < nev && evs[i].s.cookie == cookie && evs[i].from == from && evs[i].to == to &&
+	       evs[i].mono == mono && evs[i].wall == mono + WALL_OFF;
+}
+
+/* Appearance, then a change seen between two polls: dwell and its window. */
+static void test_transition(void)
+{
+	struct track *t = new_track();
+	const struct tsock *ts;
+
+	FULL(t, S(1), mk(1, ST_LISTEN, 80, 0));
+	CHECK(nev == 0);
+	FULL(t, S(2), mk(1, ST_LISTEN, 80, 0), mk(2, ST_ESTABLISHED, 80, 5000));
+	CHECK(nev == 1 && ev_is(0, 2, ST_CLOSE, ST_ESTABLISHED, S(2)));
+	/* An appearance in ESTABLISHED skipped the handshake: a jump, as everything track_legal refuses. */
+	CHECK(evs[0].jump && evs[0].dwell == 0 && evs[0].dwell_kind == TIME_BETWEEN);
+	ts = track_find(t, 2);
+	CHECK(ts && ts->since == S(2) && ts->since_lo == S(1) && ts->since_kind == TIME_BETWEEN);
+	CHECK(ts && (ts->flags & TS_NEW) && ts->prev_state == ST_CLOSE && ts->first_seen == S(2));
+
+	FULL(t, S(3), mk(1, ST_LISTEN, 80, 0), mk(2, ST_CLOSE_WAIT, 80, 5000));
+	CHECK(nev == 2 && ev_is(1, 2, ST_ESTABLISHED, ST_CLOSE_WAIT, S(3)));
+	CHECK(evs[1].dwell == S(1) && evs[1].dwell_kind == TIME_BETWEEN && !evs[1].jump);
+	CHECK(evs[1].ts == track_find(t, 2));
+	CHECK(ts == track_find(t, 2)); /* the entry did not move */
+	CHECK(ts->s.state == ST_CLOSE_WAIT && ts->since == S(3) && ts->since_lo == S(2));
+	CHECK(ts->prev_state == ST_ESTABLISHED && ts->changed == S(3) && !(ts->flags & TS_JUMP));
+	CHECK(ts->nhist == 1 && ts->hist[0].state == ST_ESTABLISHED && ts->hist[0].enter == S(2) &&
+	      ts->hist[0].dwell == S(1) && ts->hist[0].kind == TIME_BETWEEN);
+	CHECK(track_count(t, ST_CLOSE_WAIT) == 1 && track_count(t, ST_ESTABLISHED) == 0);
+	CHECK(track_count(t, ST_LISTEN) == 1 && track_alive(t) == 2 && track_size(t) == 2);
+	CHECK(track_last_poll(t) == S(3) && track_wall(t, S(5)) == S(5) + WALL_OFF);
+
+	/* The listener was there at start: its dwell is a lower bound. */
+	ts = track_find(t, 1);
+	CHECK(ts && ts->since_kind == TIME_ATLEAST && ts->since == S(1) && !(ts->flags & TS_NEW));
+	CHECK(ts && ts->prev_state == ST_UNKNOWN);
+	track_free(t);
+}
+
+/* ESTABLISHED seen, then TIME_WAIT: reported as observed, marked a jump, entry from the timer. */
+static void test_jump(void)
+{
+	struct track *t = new_track();
+	const struct tsock *ts;
+
+	full_empty(t, S(1));
+	FULL(t, S(2), mk(5, ST_ESTABLISHED, 4000, 80), mk(6, ST_ESTABLISHED, 4001, 80));
+	nev = 0;
+	FULL(t, S(3), mk_tw(5, 4000, 80, 59600), mk(6, ST_LAST_ACK, 4001, 80));
+	CHECK(nev == 2);
+	/* 60 s - 59.6 s left: entered 0.4 s before the dump. */
+	CHECK(ev_is(0, 5, ST_ESTABLISHED, ST_TIME_WAIT, S(3) - MS(400)));
+	CHECK(evs[0].jump && evs[0].dwell == S(1) - MS(400) && evs[0].dwell_kind == TIME_BETWEEN);
+	ts = track_find(t, 5);
+	CHECK(ts && (ts->flags & TS_JUMP) && ts->since_kind == TIME_EXACT);
+	CHECK(ts && ts->since == S(3) - MS(400) && ts->since_lo == ts->since);
+	/* Without a timer: the window of two polls. */
+	CHECK(ev_is(1, 6, ST_ESTABLISHED, ST_LAST_ACK, S(3)) && evs[1].jump);
+	CHECK(track_find(t, 6)->since_kind == TIME_BETWEEN && track_find(t, 6)->since_lo == S(2));
+
+	/* A timer that claims more than the window allows is held to it. */
+	FULL(t, S(4), mk_tw(5, 4000, 80, 59600), mk_tw(6, 4001, 80, 1000));
+	CHECK(nev == 3 && ev_is(2, 6, ST_LAST_ACK, ST_TIME_WAIT, S(3)) && evs[2].jump);
+	CHECK(track_find(t, 6)->since == S(3) && track_find(t, 6)->since_kind == TIME_EXACT);
+	/* No invented states in between: the history holds what was seen. */
+	CHECK(track_find(t, 6)->nhist == 2 && track_find(t, 6)->hist[1].state == ST_LAST_ACK);
+	CHECK(track_count(t, ST_TIME_WAIT) == 2);
+	track_free(t);
+}
+
+/* Gone only after two full dumps without it; a ghost until the ghost time passes. */
+static void test_ghost(void)
+{
+	struct track *t = new_track();
+	const struct tsock *ts;
+
+	FULL(t, S(1), mk(1, ST_CLOSE_WAIT, 80, 5000), mk(2, ST_LISTEN, 80, 0));
+	FULL(t, S(2), mk(2, ST_LISTEN, 80, 0));
+	ts = track_find(t, 1);
+	CHECK(nev == 0 && ts && ts->missing == 1 && (ts->flags & TS_MISSING));
+	CHECK(track_alive(t) == 2 && track_count(t, ST_CLOSE_WAIT) == 1);
+	FULL(t, S(3), mk(2, ST_LISTEN, 80, 0));
+	CHECK(nev == 1 && ev_is(0, 1, ST_CLOSE_WAIT, ST_CLOSE, S(2)));
+	CHECK(evs[0].dwell == S(1) && evs[0].dwell_kind == TIME_ATLEAST && !evs[0].jump);
+	CHECK(ts == track_find(t, 1) && (ts->flags & TS_GHOST) && !(ts->flags & TS_MISSING));
+	CHECK(ts->gone == S(2) && ts->s.state == ST_CLOSE_WAIT);
+	CHECK(track_alive(t) == 1 && track_size(t) == 2 && track_count(t, ST_CLOSE_WAIT) == 0);
+
+	/* A ghost neither misses nor goes again. */
+	FULL(t, S(4), mk(2, ST_LISTEN, 80, 0));
+	CHECK(nev == 1);
+	track_expire(t, S(5) - 1);
+	CHECK(track_find(t, 1) != NULL && track_size(t) == 2);
+	track_expire(t, S(5));
+	CHECK(track_find(t, 1) == NULL && track_size(t) == 1 && track_alive(t) == 1);
+	track_free(t);
+}
+
+/* Missing from one dump and back in the next: it simply goes on. */
+static void test_missing_once(void)
+{
+	struct track *t = new_track();
+	const struct tsock *ts;
+
+	FULL(t, S(1), mk(1, ST_ESTABLISHED, 80, 5000));
+	full_empty(t, S(2));
+	FULL(t, S(3), mk(1, ST_ESTABLISHED, 80, 5000));
+	ts = track_find(t, 1);
+	CHECK(nev == 0 && ts && ts->missing == 0 && !(ts->flags & (TS_MISSING | TS_GHOST)));
+	CHECK(ts && ts->since == S(1) && ts->nhist == 0);
+	/* The count starts over: one more miss is not yet gone. */
+	full_empty(t, S(4));
+	CHECK(nev == 0 && ts->missing == 1 && track_alive(t) == 1);
+	track_free(t);
+}
+
+/* The same cookie twice in one dump: one socket, the later row wins. */
+static void test_duplicate(void)
+{
+	struct track *t = new_track();
+	struct sock a = mk(1, ST_ESTABLISHED, 80, 5000), b = a;
+
+	full_empty(t, S(1));
+	b.rqueue = 77;
+	FULL(t, S(2), a, b);
+	CHECK(nev == 1 && ev_is(0, 1, ST_CLOSE, ST_ESTABLISHED, S(2)));
+	CHECK(track_size(t) == 1 && track_count(t, ST_ESTABLISHED) == 1);
+	CHECK(track_find(t, 1)->s.rqueue == 77);
+	a.rqueue = 5;
+	FULL(t, S(3), b, a);
+	CHECK(nev == 1 && track_size(t) == 1 && track_find(t, 1)->s.rqueue == 5);
+	track_free(t);
+}
+
+/* At start-up: lower bounds, or exact entry times where a kernel timer tells. */
+static void test_baseline(void)
+{
+	struct track *t = new_track();
+	struct sock orphan = mk(3, ST_FIN_WAIT2, 4002, 80), held = mk(4, ST_FIN_WAIT2, 4003, 80);
+	const struct tsock *ts;
+
+	orphan.inode = 0;
+	orphan.timer = TM_TIMEWAIT;
+	orphan.expires_ms = 50000;
+	FULL(t, S(100), mk(1, ST_ESTABLISHED, 80, 5000), mk_tw(2, 4001, 80, 45000), orphan, held);
+	CHECK(nev == 0 && track_alive(t) == 4);
+	ts = track_find(t, 1);
+	CHECK(ts->since_kind == TIME_ATLEAST && ts->since == S(100) && ts->changed == 0);
+	ts = track_find(t, 2);
+	CHECK(ts->since_kind == TIME_EXACT && ts->since == S(85));
+	ts = track_find(t, 3);
+	CHECK(ts->since_kind == TIME_EXACT && ts->since == S(90));
+	ts = track_find(t, 4); /* a FIN_WAIT_2 after shutdown() has no timer */
+	CHECK(ts->since_kind == TIME_ATLEAST && ts->since == S(100));
+
+	/* A dwell that began before us stays a lower bound. */
+	FULL(t, S(101), mk(1, ST_CLOSE_WAIT, 80, 5000), mk_tw(2, 4001, 80, 44000), orphan, held);
+	CHECK(nev == 1 && ev_is(0, 1, ST_ESTABLISHED, ST_CLOSE_WAIT, S(101)));
+	CHECK(evs[0].dwell == S(1) && evs[0].dwell_kind == TIME_ATLEAST);
+	CHECK(track_find(t, 1)->hist[0].kind == TIME_ATLEAST);
+	track_free(t);
+}
+
+/* A request socket's established child has a new cookie: one history, one transition. */
+static void test_synrecv_link(void)
+{
+	struct track *t = new_track();
+	struct sock req = mk(10, ST_SYN_RECV, 80, 5555), child = mk(11, ST_ESTABLISHED, 80, 5555);
+	const struct tsock *ts;
+
+	req.inode = 0;
+	req.timer = TM_RETRANS;
+	FULL(t, S(1), mk(1, ST_LISTEN, 80, 0));
+	FULL(t, S(2), mk(1, ST_LISTEN, 80, 0), req);
+	CHECK(nev == 1 && ev_is(0, 10, ST_CLOSE, ST_SYN_RECV, S(2)));
+	FULL(t, S(3), mk(1, ST_LISTEN, 80, 0), child);
+	CHECK(nev == 2 && ev_is(1, 11, ST_SYN_RECV, ST_ESTABLISHED, S(3)) && !evs[1].jump);
+	CHECK(evs[1].dwell == S(1));
+	CHECK(track_find(t, 10) == NULL);
+	ts = track_find(t, 11);
+	CHECK(ts && ts->nhist == 1 && ts->hist[0].state == ST_SYN_RECV && ts->first_seen == S(2));
+	CHECK(track_size(t) == 2 && track_count(t, ST_SYN_RECV) == 0);
+	FULL(t, S(4), mk(1, ST_LISTEN, 80, 0), child);
+	FULL(t, S(5), mk(1, ST_LISTEN, 80, 0), child);
+	CHECK(nev == 2 && track_size(t) == 2);
+
+	/* A new request on another 4-tuple is not linked to this child. */
+	req = mk(12, ST_SYN_RECV, 80, 5556);
+	FULL(t, S(6), mk(1, ST_LISTEN, 80, 0), child, req);
+	CHECK(nev == 3 && ev_is(2, 12, ST_CLOSE, ST_SYN_RECV, S(6)) && track_size(t) == 3);
+	track_free(t);
+}
+
+/* A dump of the rare states only adds and updates: absence there means nothing. */
+static void test_fastlane(void)
+{
+	struct track *t = new_track();
+	struct sock a = mk(1, ST_ESTABLISHED, 4000, 80), b = mk(2, ST_FIN_WAIT1, 4001, 80);
+	const struct tsock *ts;
+
+	FULL(t, S(1), a, b);
+	dump(t, S(1) + MS(50), ST_RARE_MASK, NULL, 0);
+	dump(t, S(1) + MS(100), ST_RARE_MASK, NULL, 0);
+	CHECK(nev == 0 && track_find(t, 1)->missing == 0 && track_find(t, 2)->missing == 0);
+	CHECK(track_last_poll(t) == S(1));
+	a.state = ST_FIN_WAIT1;
+	dump(t, S(1) + MS(150), ST_RARE_MASK, &a, 1);
+	CHECK(nev == 1 && ev_is(0, 1, ST_ESTABLISHED, ST_FIN_WAIT1, S(1) + MS(150)));
+	/* The fast dump before would have shown FIN_WAIT_1: the window starts there. */
+	ts = track_find(t, 1);
+	CHECK(ts->since_lo == S(1) + MS(100) && ts->since_kind == TIME_BETWEEN);
+	a.state = ST_FIN_WAIT2;
+	FULL(t, S(2), a);
+	CHECK(nev == 2 && ev_is(1, 1, ST_FIN_WAIT1, ST_FIN_WAIT2, S(2)));
+	CHECK(evs[1].dwell == S(2) - S(1) - MS(150));
+	CHECK(track_find(t, 2)->missing == 1 && track_alive(t) == 2);
+	track_free(t);
+}
+
+/* Destroy notice of a socket that cannot be bound for TIME_WAIT: gone now, exactly. */
+static void test_destroy_known(void)
+{
+	struct track *t = new_track();
+	struct sock a = mk(1, ST_LAST_ACK, 80, 5000), n = mk(1, ST_CLOSE, 80, 5000);
+	const struct tsock *ts;
+
+	full_empty(t, S(1));
+	FULL(t, S(2), a);
+	n.has_info = 1;
+	n.info.bytes_acked = 4242;
+	track_destroyed(t, &n, S(2) + MS(300), S(2) + MS(300) + WALL_OFF);
+	CHECK(nev == 2 && ev_is(1, 1, ST_LAST_ACK, ST_CLOSE, S(2) + MS(300)));
+	CHECK(evs[1].dwell == MS(300) && evs[1].dwell_kind == TIME_BETWEEN);
+	ts = track_find(t, 1);
+	CHECK(ts && (ts->flags & TS_GHOST) && ts->gone == S(2) + MS(300));
+	CHECK(track_alive(t) == 0 && track_count(t, ST_LAST_ACK) == 0);
+	/* Later dumps without it, or a second notice: no second end. */
+	full_empty(t, S(3));
+	full_empty(t, S(4));
+	track_destroyed(t, &n, S(4), S(4) + WALL_OFF);
+	CHECK(nev == 2);
+	track_free(t);
+}
+
+/* The full socket is freed on its way to TIME_WAIT: not gone; the next dump decides. */
+static void test_destroy_tw_bound(void)
+{
+	struct track *t = new_track();
+	struct sock a = mk(1, ST_FIN_WAIT2, 4000, 80), b = mk(2, ST_ESTABLISHED, 4001, 80);
+	struct sock na = mk(1, ST_CLOSE, 4000, 80), nb = mk(2, ST_CLOSE, 4001, 80);
+	const struct tsock *ts;
+
+	FULL(t, S(1), b);
+	FULL(t, S(2), a, b);
+	nev = 0;
+	track_destroyed(t, &na, S(2) + MS(250), 0);
+	track_destroyed(t, &nb, S(2) + MS(500), 0);
+	CHECK(nev == 0 && track_alive(t) == 2 && !(track_find(t, 1)->flags & TS_GHOST));
+	/* A dump begun before the notices says nothing about them. */
+	full_empty(t, S(2) + MS(200));
+	CHECK(nev == 0 && track_find(t, 1)->missing == 0 && track_find(t, 2)->missing == 0);
+	FULL(t, S(3), mk_tw(1, 4000, 80, 59500));
+	CHECK(nev == 2);
+	/* The TIME_WAIT began when the full socket ended. */
+	CHECK(ev_is(0, 1, ST_FIN_WAIT2, ST_TIME_WAIT, S(2) + MS(250)) && !evs[0].jump);
+	CHECK(evs[0].dwell == MS(250) && evs[0].dwell_kind == TIME_BETWEEN);
+	ts = track_find(t, 1);
+	CHECK(ts->since_kind == TIME_EXACT && ts->since == S(2) + MS(250) && ts->since_lo == ts->since);
+	/* The other was not in the dump after its end: gone then, at once. */
+	CHECK(ev_is(1, 2, ST_ESTABLISHED, ST_CLOSE, S(2) + MS(500)));
+	CHECK(evs[1].dwell_kind == TIME_ATLEAST && (track_find(t, 2)->flags & TS_GHOST));
+	FULL(t, S(4), mk_tw(1, 4000, 80, 58500));
+	FULL(t, S(5), mk_tw(1, 4000, 80, 57500));
+	CHECK(nev == 2 && track_count(t, ST_TIME_WAIT) == 1);
+	track_free(t);
+}
+
+/* A socket that lived and died between polls: UNKNOWN -> CLOSED, or its TIME_WAIT appears. */
+static void test_destroy_unknown(void)
+{
+	struct track *t = new_track();
+	struct sock n1 = mk(99, ST_CLOSE, 4000, 80), n2 = mk(98, ST_CLOSE, 4001, 80);
+	const struct tsock *ts;
+
+	full_empty(t, S(1));
+	track_destroyed(t, &n1, S(1) + MS(100), 0);
+	track_destroyed(t, &n2, S(1) + MS(200), 0);
+	CHECK(nev == 0 && track_size(t) == 0 && track_find(t, 99) == NULL);
+	FULL(t, S(2), mk_tw(98, 4001, 80, 59000));
+	CHECK(nev == 2);
+	CHECK(ev_is(0, 98, ST_CLOSE, ST_TIME_WAIT, S(1) + MS(200)) && evs[0].jump);
+	CHECK(track_find(t, 98)->since_kind == TIME_EXACT && (track_find(t, 98)->flags & TS_NEW));
+	CHECK(ev_is(1, 99, ST_UNKNOWN, ST_CLOSE, S(1) + MS(100)) && evs[1].jump);
+	CHECK(evs[1].dwell == 0 && evs[1].dwell_kind == TIME_ATLEAST);
+	ts = track_find(t, 99);
+	CHECK(ts && ts->s.state == ST_CLOSE && ts->gone == S(1) + MS(100));
+	CHECK(ts && ts->flags == (TS_NEW | TS_GHOST) && ts->prev_state == ST_UNKNOWN);
+	CHECK(track_size(t) == 2 && track_alive(t) == 1 && track_count(t, ST_CLOSE) == 0);
+	full_empty(t, S(3));
+	CHECK(nev == 2);
+	track_expire(t, S(1) + MS(100) + S(3));
+	CHECK(track_find(t, 99) == NULL && track_find(t, 98) != NULL);
+	track_free(t);
+}
+
+/* Exact changes and dumps joined by 4-tuple: one history, no duplicate events. */
+static void test_exact_merge(void)
+{
+	struct track *t = new_track();
+	struct sock a = mk(1, ST_ESTABLISHED, 4000, 80), c = mk(7, ST_ESTABLISHED, 40000, 80);
+	struct sock_key ka = key_of(&a), kc = key_of(&c), kc0 = kc;
+	const struct tsock *ts;
+
+	FULL(t, S(1), a);
+	track_changed(t, &ka, ST_ESTABLISHED, ST_FIN_WAIT1, S(1) + 100, 0);
+	track_changed(t, &ka, ST_FIN_WAIT1, ST_FIN_WAIT2, S(1) + 160, 0);
+	CHECK(nev == 2 && ev_is(0, 1, ST_ESTABLISHED, ST_FIN_WAIT1, S(1) + 100));
+	CHECK(ev_is(1, 1, ST_FIN_WAIT1, ST_FIN_WAIT2, S(1) + 160));
+	CHECK(evs[1].dwell == 60 && evs[1].dwell_kind == TIME_EXACT);
+	/* A dump begun before the changes still shows ESTABLISHED: older news, ignored. */
+	FULL(t, S(1) + 50, a);
+	CHECK(nev == 2 && track_find(t, 1)->s.state == ST_FIN_WAIT2);
+	/* A dump that shows what the exact source reported: silent. */
+	a.state = ST_FIN_WAIT2;
+	FULL(t, S(2), a);
+	CHECK(nev == 2);
+	/* The full socket ends (notice and tracepoint): the TIME_WAIT comes from the poll. */
+	track_changed(t, &ka, ST_FIN_WAIT2, ST_CLOSE, S(2) + 500, 0);
+	track_destroyed(t, &(struct sock){ .cookie = 1, .state = ST_CLOSE }, S(2) + 510, 0);
+	CHECK(nev == 2 && track_alive(t) == 1);
+	FULL(t, S(3), mk_tw(1, 4000, 80, 59000));
+	CHECK(nev == 3 && ev_is(2, 1, ST_FIN_WAIT2, ST_TIME_WAIT, S(2) + 500));
+	CHECK(evs[2].dwell == S(1) + 340 && evs[2].dwell_kind == TIME_EXACT);
+	ts = track_find(t, 1);
+	CHECK(ts->nhist == 3 && ts->hist[1].state == ST_FIN_WAIT1 && ts->hist[1].dwell == 60 &&
+	      ts->hist[1].kind == TIME_EXACT);
+
+	/* Born after the last poll: connect() reports SYN_SENT before its port is chosen. */
+	nev = 0;
+	kc0.sport = 0;
+	track_changed(t, &kc0, ST_CLOSE, ST_SYN_SENT, S(3) + 10, 0);
+	track_changed(t, &kc, ST_SYN_SENT, ST_ESTABLISHED, S(3) + 30, 0);
+	CHECK(nev == 2 && evs[0].s.cookie == 0 && evs[0].from == ST_CLOSE &&
+	      evs[0].to == ST_SYN_SENT && evs[0].mono == S(3) + 10);
+	CHECK(evs[1].from == ST_SYN_SENT && evs[1].to == ST_ESTABLISHED && evs[1].dwell == 20 &&
+	      evs[1].dwell_kind == TIME_EXACT && evs[1].s.sport == 40000);
+	CHECK(track_alive(t) == 2 && track_count(t, ST_ESTABLISHED) == 1);
+	/* The dump's row with a cookie adopts it: no appearance, one history. */
+	FULL(t, S(4), mk_tw(1, 4000, 80, 58000), c);
+	CHECK(nev == 2 && track_size(t) == 2);
+	ts = track_find(t, 7);
+	CHECK(ts && ts->nhist == 1 && ts->hist[0].state == ST_SYN_SENT && ts->since == S(3) + 30);
+	CHECK(ts && ts->since_kind == TIME_EXACT && ts->s.inode == c.inode);
+
+	/* The poll sees the change first; the exact sample comes late: no second event. */
+	c.state = ST_CLOSE_WAIT;
+	FULL(t, S(5), mk_tw(1, 4000, 80, 57000), c);
+	CHECK(nev == 3 && ev_is(2, 7, ST_ESTABLISHED, ST_CLOSE_WAIT, S(5)));
+	track_changed(t, &kc, ST_ESTABLISHED, ST_CLOSE_WAIT, S(4) + MS(700), 0);
+	CHECK(nev == 3 && ts->since == S(4) + MS(700) && ts->since_kind == TIME_EXACT);
+	CHECK(ts->hist[1].dwell == S(1) + MS(700) - 30);
+	/* An exact end that is no hand-over to TIME_WAIT: gone now, once. */
+	track_changed(t, &kc, ST_CLOSE_WAIT, ST_LAST_ACK, S(5) + 100, 0);
+	track_changed(t, &kc, ST_LAST_ACK, ST_CLOSE, S(5) + 200, 0);
+	CHECK(nev == 5 && ev_is(4, 7, ST_LAST_ACK, ST_CLOSE, S(5) + 200));
+	CHECK(evs[4].dwell == 100 && evs[4].dwell_kind == TIME_EXACT);
+	track_destroyed(t, &(struct sock){ .cookie = 7, .state = ST_CLOSE }, S(5) + 210, 0);
+	FULL(t, S(6), mk_tw(1, 4000, 80, 56000));
+	FULL(t, S(7), mk_tw(1, 4000, 80, 55000));
+	CHECK(nev == 5 && track_alive(t) == 1);
+	track_free(t);
+}
+
+/* A reset seen by the exact source is flagged; a late sample never rewrites history. */
+static void test_exact_reset_and_stale(void)
+{
+	struct track *t = new_track();
+	struct sock a = mk(1, ST_ESTABLISHED, 4000, 80), b = mk(2, ST_CLOSE_WAIT, 80, 5000);
+	struct sock_key ka = key_of(&a), kb = key_of(&b);
+
+	FULL(t, S(1), a, b);
+	a.state = ST_FIN_WAIT2;
+	FULL(t, S(2), a, b);
+	CHECK(nev == 1 && ev_is(0, 1, ST_ESTABLISHED, ST_FIN_WAIT2, S(2)) && evs[0].jump);
+	/* The missed FIN_WAIT_1 arrives late and lies before the known state: ignored. */
+	track_changed(t, &ka, ST_ESTABLISHED, ST_FIN_WAIT1, S(1) + 5, 0);
+	CHECK(nev == 1 && track_find(t, 1)->s.state == ST_FIN_WAIT2);
+	/* CLOSE_WAIT -> CLOSE skips LAST_ACK: only a reset does that. */
+	track_changed(t, &kb, ST_CLOSE_WAIT, ST_CLOSE, S(2) + 9, 0);
+	CHECK(nev == 2 && ev_is(1, 2, ST_CLOSE_WAIT, ST_CLOSE, S(2) + 9) && !evs[1].jump);
+	CHECK((track_find(t, 2)->flags & (TS_RESET | TS_GHOST)) == (TS_RESET | TS_GHOST));
+	CHECK(!(track_find(t, 1)->flags & TS_RESET));
+	/* Changes of a socket nobody saw end: ignored, the dumps and notices speak for it. */
+	b.sport = 81;
+	kb = key_of(&b);
+	track_changed(t, &kb, ST_LAST_ACK, ST_CLOSE, S(2) + 10, 0);
+	CHECK(nev == 2 && track_size(t) == 2);
+	track_free(t);
+}
+
+/* The exact source reports a request's child: the request's history carries on. */
+static void test_exact_request_link(void)
+{
+	struct track *t = new_track();
+	struct sock req = mk(10, ST_SYN_RECV, 80, 5555), child = mk(11, ST_ESTABLISHED, 80, 5555);
+	struct sock_key k = key_of(&req);
+	const struct tsock *ts;
+
+	req.inode = 0;
+	FULL(t, S(1), mk(1, ST_LISTEN, 80, 0));
+	FULL(t, S(2), mk(1, ST_LISTEN, 80, 0), req);
+	track_changed(t, &k, ST_CLOSE, ST_SYN_RECV, S(2) + 100, 0);
+	CHECK(nev == 1 && track_size(t) == 2);
+	track_changed(t, &k, ST_SYN_RECV, ST_ESTABLISHED, S(2) + 200, 0);
+	CHECK(nev == 2 && ev_is(1, 10, ST_SYN_RECV, ST_ESTABLISHED, S(2) + 200));
+	CHECK(evs[1].dwell == 200 && evs[1].dwell_kind == TIME_BETWEEN);
+	FULL(t, S(3), mk(1, ST_LISTEN, 80, 0), child);
+	CHECK(nev == 2 && track_find(t, 10) == NULL && track_size(t) == 2);
+	ts = track_find(t, 11);
+	CHECK(ts && ts->since == S(2) + 200 && ts->since_kind == TIME_EXACT && ts->nhist == 1);
+	FULL(t, S(4), mk(1, ST_LISTEN, 80, 0), child);
+	CHECK(nev == 2);
+	track_free(t);
+}
+
+/* Cookie-less rows (old recordings) are tracked by 4-tuple. */
+static void test_cookieless(void)
+{
+	struct track *t = new_track();
+	struct sock a = mk(0, ST_ESTABLISHED, 4000, 80), b = mk(0, ST_ESTABLISHED, 4001, 80);
+
+	FULL(t, S(1), a, b);
+	a.state = ST_CLOSE_WAIT;
+	FULL(t, S(2), a, b);
+	CHECK(nev == 1 && evs[0].from == ST_ESTABLISHED && evs[0].to == ST_CLOSE_WAIT &&
+	      evs[0].s.sport == 4000);
+	FULL(t, S(3), b);
+	FULL(t, S(4), b);
+	CHECK(nev == 2 && evs[1].to == ST_CLOSE && evs[1].s.sport == 4000);
+	CHECK(track_alive(t) == 1 && track_size(t) == 2);
+	track_free(t);
+}
+
+/* The state machine table: the edges Linux takes, and a few it never does. */
+static void test_legal(void)
+{
+	CHECK(track_legal(ST_CLOSE, ST_SYN_SENT) && track_legal(ST_CLOSE, ST_LISTEN));
+	CHECK(track_legal(ST_LISTEN, ST_SYN_RECV) && track_legal(ST_CLOSE, ST_SYN_RECV));
+	CHECK(track_legal(ST_SYN_SENT, ST_ESTABLISHED) && track_legal(ST_SYN_RECV, ST_ESTABLISHED));
+	CHECK(track_legal(ST_ESTABLISHED, ST_FIN_WAIT1) && track_legal(ST_ESTABLISHED, ST_CLOSE_WAIT));
+	CHECK(track_legal(ST_FIN_WAIT1, ST_FIN_WAIT2) && track_legal(ST_FIN_WAIT1, ST_CLOSING));
+	CHECK(track_legal(ST_FIN_WAIT1, ST_TIME_WAIT) && track_legal(ST_CLOSING, ST_TIME_WAIT));
+	CHECK(track_legal(ST_FIN_WAIT2, ST_TIME_WAIT) && track_legal(ST_CLOSE_WAIT, ST_LAST_ACK));
+	CHECK(track_legal(ST_ESTABLISHED, ST_CLOSE) && track_legal(ST_SYN_SENT, ST_CLOSE));
+	CHECK(track_legal(ST_FIN_WAIT2, ST_CLOSE) && track_legal(ST_TIME_WAIT, ST_CLOSE));
+	CHECK(track_legal(ST_LAST_ACK, ST_CLOSE) && track_legal(ST_LISTEN, ST_CLOSE));
+	CHECK(!track_legal(ST_ESTABLISHED, ST_TIME_WAIT) && !track_legal(ST_ESTABLISHED, ST_LAST_ACK));
+	CHECK(!track_legal(ST_CLOSE, ST_ESTABLISHED) && !track_legal(ST_CLOSE, ST_TIME_WAIT));
+	CHECK(!track_legal(ST_TIME_WAIT, ST_ESTABLISHED) && !track_legal(ST_FIN_WAIT2, ST_CLOSING));
+	CHECK(!track_legal(ST_CLOSE, ST_CLOSE) && !track_legal(ST_UNKNOWN, ST_CLOSE));
+	CHECK(!track_legal(ST_MAX, ST_CLOSE) && !track_legal(ST_CLOSE, 200));
+}
+
+/* Reset forgets everything: the next dump is a baseline again. */
+static void test_reset(void)
+{
+	struct track *t = new_track();
+	const struct tsock **v = NULL;
+	size_t cap = 0;
+
+	FULL(t, S(1), mk(1, ST_ESTABLISHED, 4000, 80));
+	FULL(t, S(2), mk(1, ST_ESTABLISHED, 4000, 80), mk(2, ST_LISTEN, 80, 0));
+	CHECK(nev == 1 && track_collect(t, &v, &cap) == 2);
+	track_reset(t);
+	CHECK(track_size(t) == 0 && track_alive(t) == 0 && track_last_poll(t) == 0);
+	CHECK(track_collect(t, &v, &cap) == 0);
+	FULL(t, S(3), mk(3, ST_ESTABLISHED, 4000, 80));
+	CHECK(nev == 1 && track_find(t, 3)->since_kind == TIME_ATLEAST);
+	free(v);
+	track_free(t);
+}
+
+/* 100,000 sockets: changes, appearances and ends counted right (correctness, not speed). */
+static void test_many(void)
+{
+	enum { N = 100000, K = 1000 };
+	struct track *t = new_track();
+	struct sock *v = xreallocarray(NULL, N + K, sizeof(*v));
+	const struct tsock **all = NULL;
+	size_t cap = 0, n = 0, hist = 0, found = 0;
+
+	for (size_t i = 0; i < N; i++)
+		v[i] = mk(i + 1, ST_ESTABLISHED, (uint16_t)(1024 + i % 60000), (uint16_t)(80 + i / 60000));
+	dump(t, S(1), ST_ALL_MASK, v, N);
+	CHECK(nev_total == 0 && track_count(t, ST_ESTABLISHED) == N && track_size(t) == N);
+	/* K change state, K are new, the last K are gone. */
+	for (size_t i = 0; i < K; i++) {
+		v[i].state = ST_CLOSE_WAIT;
+		v[N - K + i] = mk(N + 1 + i, ST_SYN_SENT, (uint16_t)(2000 + i), 9);
+	}
+	dump(t, S(2), ST_ALL_MASK, v, N);
+	CHECK(nev_total == 2 * K && track_count(t, ST_CLOSE_WAIT) == K);
+	/* The K missing once still count: not yet confirmed gone. */
+	CHECK(track_count(t, ST_SYN_SENT) == K && track_count(t, ST_ESTABLISHED) == N - K);
+	CHECK(track_alive(t) == N + K && track_size(t) == N + K);
+	dump(t, S(3), ST_ALL_MASK, v, N);
+	CHECK(nev_total == 3 * K && track_alive(t) == N && track_size(t) == N + K);
+	CHECK(track_count(t, ST_ESTABLISHED) == N - 2 * K);
+	n = track_collect(t, &all, &cap);
+	CHECK(n == N + K);
+	for (size_t i = 0; i < n; i++)
+		hist += all[i]->nhist;
+	CHECK(hist == K);
+	track_expire(t, S(5));
+	CHECK(track_size(t) == N && track_collect(t, &all, &cap) == N);
+	for (size_t i = 0; i < N; i++)
+		found += track_find(t, v[i].cookie) != NULL;
+	CHECK(found == N);
+	free(all);
+	free(v);
+	track_free(t);
+}
+
+int main(void)
+{
+	RUN(test_transition);
+	RUN(test_jump);
+	RUN(test_ghost);
+	RUN(test_missing_once);
+	RUN(test_duplicate);
+	RUN(test_baseline);
+	RUN(test_synrecv_link);
+	RUN(test_fastlane);
+	RUN(test_destroy_known);
+	RUN(test_destroy_tw_bound);
+	RUN(test_destroy_unknown);
+	RUN(test_exact_merge);
+	RUN(test_exact_reset_and_stale);
+	RUN(test_exact_request_link);
+	RUN(test_cookieless);
+	RUN(test_legal);
+	RUN(test_reset);
+	RUN(test_many);
+	return unit_done();
+}

@@ -1,0 +1,235 @@
+#include "config.h"
+#include "track_tab.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Cookies are sequential in the kernel: mix them so that low bits spread over buckets. */
+static uint32_t cookie_hash(uint64_t c)
+{
+	c ^= c >> 30;
+	c *= 0xbf58476d1ce4e5b9ULL;
+	c ^= c >> 27;
+	c *= 0x94d049bb133111ebULL;
+	c ^= c >> 31;
+	return (uint32_t)c;
+}
+
+static uint32_t *buckets_new(uint32_t n)
+{
+	uint32_t *b = xreallocarray(NULL, n, sizeof(*b));
+
+	memset(b, 0xff, (size_t)n * sizeof(*b)); /* TAB_NIL everywhere */
+	return b;
+}
+
+void track_tab_init(struct track *t)
+{
+	t->chunks = NULL;
+	t->nchunks = t->used = 0;
+	t->free_head = TAB_NIL;
+	t->cmask = t->kmask = 255;
+	t->cb = buckets_new(t->cmask + 1);
+	t->kb = buckets_new(t->kmask + 1);
+	t->cn = t->kn = 0;
+	memset(t->count, 0, sizeof(t->count));
+	t->alive = t->size = 0;
+	t->ghosts = NULL;
+	t->nghosts = t->ghosts_cap = 0;
+}
+
+void track_tab_clear(struct track *t)
+{
+	for (uint32_t i = 0; i < t->used; i++)
+		free(tab_get(t, i)->ts.hist);
+	for (uint32_t i = 0; i < t->nchunks; i++)
+		free(t->chunks[i]);
+	free(t->chunks);
+	free(t->cb);
+	free(t->kb);
+	free(t->ghosts);
+}
+
+struct entry *track_tab_alloc(struct track *t)
+{
+	struct entry *e;
+	uint32_t i;
+
+	if (t->free_head != TAB_NIL) {
+		i = t->free_head;
+		t->free_head = tab_get(t, i)->next_c;
+	} else {
+		if (t->used == t->nchunks * TAB_CHUNK) {
+			if (t->nchunks == (TAB_NIL >> TAB_CHUNK_SHIFT))
+				abort(); /* 4 billion sockets: the indexes cannot name more */
+			t->chunks = xreallocarray(t->chunks, t->nchunks + 1, sizeof(*t->chunks));
+			t->chunks[t->nchunks++] = xreallocarray(NULL, TAB_CHUNK, sizeof(struct entry));
+		}
+		i = t->used++;
+	}
+	e = tab_get(t, i);
+	memset(e, 0, sizeof(*e));
+	e->self = i;
+	e->next_c = e->next_k = TAB_NIL;
+	e->ts.prev_state = ST_UNKNOWN;
+	return e;
+}
+
+void track_tab_count(struct track *t, const struct entry *e, int delta)
+{
+	unsigned st = e->ts.s.state < ST_MAX ? e->ts.s.state : ST_MAX;
+
+	if (delta > 0) {
+		t->count[st]++;
+		t->alive++;
+	} else {
+		t->count[st]--;
+		t->alive--;
+	}
+}
+
+void track_tab_release(struct track *t, struct entry *e)
+{
+	if (tab_alive(e))
+		track_tab_count(t, e, -1);
+	if (tab_visible(e))
+		t->size--;
+	if (e->iflags & E_CIDX)
+		track_cidx_remove(t, e);
+	track_kidx_remove(t, e);
+	free(e->ts.hist);
+	e->ts.hist = NULL;
+	e->iflags = E_FREE;
+	e->next_c = t->free_head;
+	t->free_head = e->self;
+}
+
+/* Grow a chained table to twice its buckets; chains keep their order (newest first). */
+static void rehash(struct track *t, bool cookie)
+{
+	uint32_t *old = cookie ? t->cb : t->kb;
+	uint32_t omask = cookie ? t->cmask : t->kmask;
+	uint32_t nmask = omask * 2 + 1;
+	uint32_t *nb = buckets_new(nmask + 1);
+	uint32_t *tail = buckets_new(nmask + 1);
+
+	for (uint32_t b = 0; b <= omask; b++) {
+		uint32_t i = old[b];
+		while (i != TAB_NIL) {
+			struct entry *e = tab_get(t, i);
+			uint32_t next = cookie ? e->next_c : e->next_k;
+			uint32_t h = (cookie ? cookie_hash(e->ts.s.cookie) : e->khash) & nmask;
+
+			if (cookie)
+				e->next_c = TAB_NIL;
+			else
+				e->next_k = TAB_NIL;
+			if (tail[h] == TAB_NIL) {
+				nb[h] = i;
+			} else if (cookie) {
+				tab_get(t, tail[h])->next_c = i;
+			} else {
+				tab_get(t, tail[h])->next_k = i;
+			}
+			tail[h] = i;
+			i = next;
+		}
+	}
+	free(tail);
+	free(old);
+	if (cookie) {
+		t->cb = nb;
+		t->cmask = nmask;
+	} else {
+		t->kb = nb;
+		t->kmask = nmask;
+	}
+}
+
+struct entry *track_cidx_find(const struct track *t, uint64_t cookie)
+{
+	uint32_t i = t->cb[cookie_hash(cookie) & t->cmask];
+
+	while (i != TAB_NIL) {
+		struct entry *e = tab_get(t, i);
+		if (e->ts.s.cookie == cookie)
+			return e;
+		i = e->next_c;
+	}
+	return NULL;
+}
+
+void track_cidx_insert(struct track *t, struct entry *e)
+{
+	uint32_t *b;
+
+	if (t->cn >= (size_t)t->cmask + 1 && t->cmask < (UINT32_MAX >> 1))
+		rehash(t, true);
+	b = &t->cb[cookie_hash(e->ts.s.cookie) & t->cmask];
+	e->next_c = *b;
+	*b = e->self;
+	e->iflags |= E_CIDX;
+	t->cn++;
+}
+
+void track_cidx_remove(struct track *t, struct entry *e)
+{
+	uint32_t *p = &t->cb[cookie_hash(e->ts.s.cookie) & t->cmask];
+
+	while (*p != TAB_NIL && *p != e->self)
+		p = &tab_get(t, *p)->next_c;
+	if (*p == e->self) {
+		*p = e->next_c;
+		t->cn--;
+	}
+	e->next_c = TAB_NIL;
+	e->iflags &= (uint16_t)~E_CIDX;
+}
+
+void track_kidx_insert(struct track *t, struct entry *e)
+{
+	struct sock_key k;
+	uint32_t *b;
+
+	if (t->kn >= (size_t)t->kmask + 1 && t->kmask < (UINT32_MAX >> 1))
+		rehash(t, false);
+	sock_key(&e->ts.s, &k);
+	e->khash = (uint32_t)sock_key_hash(&k);
+	b = &t->kb[e->khash & t->kmask];
+	e->next_k = *b;
+	*b = e->self;
+	t->kn++;
+}
+
+void track_kidx_remove(struct track *t, struct entry *e)
+{
+	uint32_t *p = &t->kb[e->khash & t->kmask];
+
+	while (*p != TAB_NIL && *p != e->self)
+		p = &tab_get(t, *p)->next_k;
+	if (*p == e->self) {
+		*p = e->next_k;
+		t->kn--;
+	}
+	e->next_k = TAB_NIL;
+}
+
+struct entry *track_kidx_find(const struct track *t, const struct sock_key *k, track_pred_fn pred,
+			      const void *arg)
+{
+	uint32_t h = (uint32_t)sock_key_hash(k);
+	uint32_t i = t->kb[h & t->kmask];
+
+	while (i != TAB_NIL) {
+		struct entry *e = tab_get(t, i);
+		struct sock_key ek;
+
+		if (e->khash == h) {
+			sock_key(&e->ts.s, &ek);
+			if (sock_key_eq(&ek, k) && (!pred || pred(e, arg)))
+				return e;
+		}
+		i = e->next_k;
+	}
+	return NULL;
+}

@@ -1,0 +1,127 @@
+/* track_tab.h - the tracker's storage: stable entries, cookie and 4-tuple indexes, counters. */
+#ifndef TCPDWELL_TRACK_TAB_H
+#define TCPDWELL_TRACK_TAB_H
+
+#include "track.h"
+
+#define TAB_NIL UINT32_MAX
+
+/* Tracker-internal entry flags (struct entry.iflags). */
+enum {
+	E_FREE = 1 << 0,     /* slot on the free list */
+	E_CIDX = 1 << 1,     /* in the cookie index */
+	E_HIDDEN = 1 << 2,   /* a destroyed socket never seen: waits for a full dump */
+	E_PROV = 1 << 3,     /* created by an exact change, no cookie yet */
+	E_REQ = 1 << 4,      /* a request socket whose child the exact source reported */
+	E_INGHOSTS = 1 << 5, /* listed in track.ghosts */
+};
+
+/* One slot. ts comes first: sinks get &e->ts and the tracker casts back. */
+struct entry {
+	struct tsock ts;
+	uint32_t self;	   /* slot number */
+	uint32_t next_c;   /* cookie chain, or free list */
+	uint32_t next_k;   /* 4-tuple chain */
+	uint32_t khash;	   /* low bits of the 4-tuple hash */
+	uint32_t gen;	   /* generation of the last dump that held it */
+	uint16_t iflags;   /* E_* */
+	int64_t miss_at;   /* the first full dump that lacked it */
+	int64_t end_at;	   /* the kernel ended the full socket here (destroy or ->CLOSE); 0 none */
+};
+
+struct track_listener {
+	track_event_fn fn;
+	void *arg;
+};
+
+struct track {
+	struct track_opts o;
+	struct track_listener ls[8];
+	unsigned nls;
+
+	/* Entries live in fixed chunks so that their addresses never move. */
+	struct entry **chunks;
+	uint32_t nchunks, used, free_head;
+
+	uint32_t *cb, cmask; /* cookie buckets */
+	size_t cn;
+	uint32_t *kb, kmask; /* 4-tuple buckets */
+	size_t kn;
+
+	size_t count[ST_MAX + 1]; /* alive per state; ST_MAX collects odd numbers */
+	size_t alive, size;	  /* alive; visible (alive + ghosts) */
+
+	uint32_t *ghosts; /* slots that may hold ghosts, for expiry without a full scan */
+	size_t nghosts, ghosts_cap;
+
+	uint32_t gen;
+	int64_t cover[ST_MAX]; /* mono of the last dump that asked for each state */
+	int64_t last_full;
+	int64_t wall_off;
+};
+
+#define TAB_CHUNK_SHIFT 10
+#define TAB_CHUNK (1u << TAB_CHUNK_SHIFT)
+
+static inline struct entry *tab_get(const struct track *t, uint32_t i)
+{
+	return &t->chunks[i >> TAB_CHUNK_SHIFT][i & (TAB_CHUNK - 1)];
+}
+
+static inline bool tab_visible(const struct entry *e)
+{
+	return !(e->iflags & (E_FREE | E_HIDDEN));
+}
+
+static inline bool tab_alive(const struct entry *e)
+{
+	return tab_visible(e) && !(e->ts.flags & TS_GHOST);
+}
+
+void track_tab_init(struct track *t);
+void track_tab_clear(struct track *t);
+/* A zeroed slot, in no index and not counted. */
+struct entry *track_tab_alloc(struct track *t);
+/* Drop from every index and the counters, and free the slot. */
+void track_tab_release(struct track *t, struct entry *e);
+
+struct entry *track_cidx_find(const struct track *t, uint64_t cookie);
+void track_cidx_insert(struct track *t, struct entry *e);
+void track_cidx_remove(struct track *t, struct entry *e);
+
+/* The key index uses e->ts.s's 4-tuple; re-insert after changing it. */
+void track_kidx_insert(struct track *t, struct entry *e);
+void track_kidx_remove(struct track *t, struct entry *e);
+/* The newest entry with key k that pred accepts, or NULL. */
+typedef bool (*track_pred_fn)(const struct entry *e, const void *arg);
+struct entry *track_kidx_find(const struct track *t, const struct sock_key *k, track_pred_fn pred,
+			      const void *arg);
+
+/* Counters follow alive entries: add when one becomes alive, del before it stops. */
+void track_tab_count(struct track *t, const struct entry *e, int delta);
+
+/* Shared by track.c (dumps) and track_exact.c (destroy notices, exact changes). */
+struct req_match {
+	uint64_t cookie; /* the newcomer's cookie */
+	uint32_t gen;	 /* skip entries seen in this dump; 0 for none */
+};
+/* An exact-source entry, or a request socket that a newcomer with that 4-tuple continues. */
+bool track_req_pred(const struct entry *e, const void *arg);
+bool track_key_same(const struct sock *a, const struct sock *b);
+void track_emit(struct track *t, const struct entry *e, uint8_t from, uint8_t to, int64_t mono,
+		int64_t wall, uint8_t kind, int64_t dwell);
+/* Move e to state to, entered at since (lo: earliest possible); emits the event. */
+void track_transition(struct track *t, struct entry *e, uint8_t to, int64_t since, int64_t lo,
+		      uint8_t kind, int64_t wall);
+/* e went away at at; it stays as a ghost. */
+void track_gone(struct track *t, struct entry *e, int64_t at, uint8_t end_kind, int64_t wall);
+/* An exact time for the change that a poll already reported, if it fits its window. */
+void track_refine(struct entry *e, int64_t mono);
+/* Index e under a new cookie (0: none); it is no longer provisional. */
+void track_adopt(struct track *t, struct entry *e, uint64_t cookie);
+/* The provisional SYN_SENT entry reported with source port 0, now given its port; or NULL. */
+struct entry *track_synsent_prov(struct track *t, const struct sock_key *k, uint16_t sport);
+/* A destroyed socket never seen and absent from a later full dump: report it, as a ghost. */
+void track_hidden_closed(struct track *t, struct entry *e);
+
+#endif
