@@ -160,10 +160,14 @@ static void draw_title(struct view *v)
 	}
 }
 
-/* The states the header counts, in state-machine order. */
-static size_t count_cells(const struct view *v, uint8_t *cells)
+/*
+ * The states the header counts, in state-machine order; when they do not all
+ * fit in max cells, the ones with sockets come first.
+ */
+static size_t count_cells(const struct view *v, uint8_t *cells, size_t max)
 {
-	size_t n = 0;
+	size_t n = 0, nz = 0;
+	uint8_t all[ST_MAX];
 
 	for (size_t i = 0; i < st_order_len; i++) {
 		unsigned st = st_order[i];
@@ -172,20 +176,35 @@ static size_t count_cells(const struct view *v, uint8_t *cells)
 			continue;
 		if (st == ST_NEW_SYN_RECV && !view_count(v, st))
 			continue;
-		cells[n++] = (uint8_t)st;
+		all[n++] = (uint8_t)st;
 	}
-	return n;
+	if (n <= max) {
+		memcpy(cells, all, n);
+		return n;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (view_count(v, all[i]))
+			cells[nz++] = all[i];
+	for (size_t i = 0; i < n && nz < max; i++)
+		if (!view_count(v, all[i]))
+			cells[nz++] = all[i];
+	return nz < max ? nz : max;
 }
+
+#define CELL_MIN 14 /* a short name and a count */
+#define CELL_WANT 19 /* with room for a sparkline */
 
 /* How many lines the counts take at this size (0 on tiny screens). */
 static int count_lines(const struct view *v, int budget)
 {
 	uint8_t cells[ST_MAX];
-	size_t n = count_cells(v, cells);
-	int per = COLS / 19;
+	size_t n = count_cells(v, cells, ST_MAX);
+	int per = COLS / CELL_WANT;
 
-	if (per < 1 || budget <= 0)
+	if (budget <= 0 || COLS < CELL_MIN)
 		return 0;
+	if (per < 1)
+		per = 1;
 	int lines = (int)((n + (size_t)per - 1) / (size_t)per);
 	return lines < budget ? lines : budget;
 }
@@ -231,9 +250,12 @@ static void draw_spark(struct view *v, int y, int x, int w, unsigned st)
 static void draw_counts(struct view *v, int y0, int nlines)
 {
 	uint8_t cells[ST_MAX];
-	size_t n = count_cells(v, cells);
+	size_t n;
 
 	if (nlines <= 0)
+		return;
+	n = count_cells(v, cells, (size_t)nlines * (size_t)(COLS / CELL_MIN));
+	if (!n)
 		return;
 	int per = (int)((n + (size_t)nlines - 1) / (size_t)nlines);
 	int cw = COLS / per, lw = cw >= 28 ? 11 : 8;
@@ -270,11 +292,11 @@ static void table_cols(struct cols *c, int want_addr)
 	memset(c, 0, sizeof(*c));
 	c->dwell = 7;
 	rest = COLS - 2 - 8;
-	if (COLS >= 56) {
+	if (COLS >= 64) {
 		c->rq = c->sq = 6;
 		rest -= 14;
 	}
-	if (COLS >= 72) {
+	if (COLS >= 80) {
 		c->timer = 9;
 		rest -= 10;
 	}
