@@ -29,7 +29,8 @@ struct tsock {
 	uint8_t since_kind; /* enum time_kind */
 	uint8_t flags;	    /* TS_* */
 	uint8_t missing;    /* consecutive full dumps without it */
-	uint8_t prev_state; /* state before the current one, ST_UNKNOWN if none */
+	uint8_t prev_state; /* state before the current one: ST_CLOSE if it appeared after
+			     * start-up, ST_UNKNOWN if it predates it */
 	int64_t first_seen;
 	int64_t last_seen;
 	int64_t changed; /* monotonic ns of its last transition (for "just changed") */
@@ -39,7 +40,25 @@ struct tsock {
 	void *priv;		 /* tracker-internal */
 };
 
-/* A transition. from or to is ST_CLOSE when a socket appears or goes away. */
+/*
+ * A transition. from or to is ST_CLOSE when a socket appears or goes away.
+ * jump is always !track_legal(from, to): an appearance in ESTABLISHED (the
+ * handshake was not seen) is a jump too. For an appearance dwell is 0 and
+ * dwell_kind tells how well the appearance time is known. A dwell is
+ * TIME_EXACT only when both ends are exact, TIME_ATLEAST when its start was.
+ *
+ * A full socket that lived and died unseen between polls (a destroy notice
+ * with an unknown cookie, and no TIME_WAIT with that cookie in the next full
+ * dump begun after the notice) is reported once, at that dump, as
+ * ST_UNKNOWN -> ST_CLOSE at the notice's time: dwell 0, TIME_ATLEAST, jump
+ * true. It then stays as a ghost in state ST_CLOSE. If that dump shows the
+ * cookie in TIME_WAIT instead, the event is ST_CLOSE -> ST_TIME_WAIT (a jump)
+ * with the notice's time as the exact entry.
+ *
+ * A socket the exact source reports mid-life without having seen it appear
+ * (lost samples) gives from -> to with dwell 0, TIME_ATLEAST; its entry has
+ * cookie 0 until a dump row with the same 4-tuple adopts it.
+ */
 struct track_event {
 	int64_t mono;	 /* monotonic ns of the change (best estimate) */
 	int64_t wall;	 /* wall-clock ns of the same moment */
@@ -79,8 +98,21 @@ void track_apply(struct track *t, const struct snapshot *sn);
 /* The kernel reported a full socket destroyed (SKNLGRP_*_TCP_DESTROY). */
 void track_destroyed(struct track *t, const struct sock *s, int64_t mono, int64_t wall);
 /*
+ * How a notice is taken: a known socket in a state that may be handing over
+ * to a TIME_WAIT mini-socket (ESTABLISHED, FIN_WAIT_1/2, CLOSING, a request
+ * whose child we never saw) is not gone yet; the first full dump begun after
+ * the notice decides: TIME_WAIT (entered exactly then) or gone (exactly then).
+ * Any other known socket is gone at once, exactly. Repeated notices, and
+ * later dumps without the socket, say nothing more.
+ */
+/*
  * An exact state change (tracepoint): no cookie, matched by 4-tuple.
- * from/to as the kernel numbers them.
+ * from/to as the kernel numbers them. Pass the tuple as the tracepoint gives
+ * it: CLOSE -> SYN_SENT comes with source port 0 (connect() picks it later);
+ * the next change of that socket supplies it. FIN_WAIT_2/CLOSING -> CLOSE is
+ * taken as a hand-over to TIME_WAIT, decided by the next full dump; other
+ * X -> CLOSE end the socket at once (TS_RESET where only a reset does that).
+ * A change older than the entry time of the state we know is ignored.
  */
 void track_changed(struct track *t, const struct sock_key *k, uint8_t from, uint8_t to,
 		   int64_t mono, int64_t wall);
