@@ -267,7 +267,7 @@ static int do_read(struct actor *a, long want, struct sc_reply *r)
 			continue;
 		}
 		if (n == 0) {
-			say(r, "%ld bytes, then EOF (the peer's FIN)", done);
+			say(r, "= %ld bytes, then EOF (the peer's FIN)", done);
 			return 0;
 		}
 		if (errno != EAGAIN) {
@@ -286,7 +286,7 @@ static int do_read(struct actor *a, long want, struct sc_reply *r)
 		say(r, "only %ld bytes: ", done);
 		return failed(r, ETIMEDOUT);
 	}
-	say(r, "%ld bytes%s", done, want < 0 ? ", then nothing more (would block)" : "");
+	say(r, "= %ld bytes%s", done, want < 0 ? ", then nothing more (would block)" : "");
 	return 0;
 }
 

@@ -1,0 +1,5 @@
+#!/bin/bash
+# Proves: the bundled scenario peer-never-closes meets every expectation it states, run in
+# batch mode against what tcpdwell's tracker really observed.
+. "$TOP_SRCDIR/tests/scenario_common.sh"
+run_scenario peer-never-closes
