@@ -68,7 +68,7 @@ int64_t view_now(const struct view *v)
 {
 	if (v->frozen)
 		return v->fz_now;
-	return loop_now(v->l);
+	return v->now_fixed ? v->now_fixed : loop_now(v->l);
 }
 
 void view_msg(struct view *v, const char *fmt, ...)
@@ -178,9 +178,11 @@ void view_freeze(struct view *v, bool on)
 
 void view_redraw(struct view *v)
 {
+	v->now_fixed = loop_now(v->l);
 	view_refresh(v);
 	erase();
 	view_draw_main(v);
+	v->now_fixed = 0;
 	curs_set(v->prompt != PR_NONE ? 1 : 0);
 	refresh();
 	v->last_draw = mono_ns();

@@ -74,32 +74,6 @@ static void clock_text(const struct view *v, int64_t mono, char *buf, size_t len
 	snprintf(buf, len, "%s.%03lld", t, (long long)(wall % NS_PER_SEC / NS_PER_MS));
 }
 
-/* Word-wrap text into the width; returns the lines used. */
-static int wrap(const struct view *v, int y, int x, int w, int maxlines, enum vel e, const char *s)
-{
-	int lines = 0;
-
-	while (*s && lines < maxlines && w > 8) {
-		int n = (int)strlen(s);
-
-		if (n > w) {
-			n = w;
-			while (n > 0 && s[n] != ' ')
-				n--;
-			if (n == 0)
-				n = w;
-		}
-		char buf[256];
-		snprintf(buf, sizeof(buf), "%.*s", n, s);
-		view_puta(v, y + lines, x, w, e, buf);
-		s += n;
-		while (*s == ' ')
-			s++;
-		lines++;
-	}
-	return lines;
-}
-
 static void us_text(char *buf, size_t len, uint32_t us)
 {
 	if (us >= 10000)
@@ -213,7 +187,7 @@ void view_draw_detail(struct view *v, int y0, int h)
 		return;
 	view_putf(v, y++, 1, w, EL_HEADING, "What %s means", st_name(s->state));
 	if (y < end)
-		wrap(v, y, 3, w - 2, end - y, EL_NORMAL,
+		view_wrap(v, y, 3, w - 2, end - y, EL_NORMAL,
 		     s->state < ST_MAX && explain[s->state] ? explain[s->state] :
 							      "A state this program does not know.");
 }

@@ -77,6 +77,32 @@ int view_putf(const struct view *v, int y, int x, int maxw, enum vel e, const ch
 	return view_puta(v, y, x, maxw, e, buf);
 }
 
+/* Word-wrap text into the width; returns the lines used. */
+int view_wrap(const struct view *v, int y, int x, int w, int maxlines, enum vel e, const char *s)
+{
+	int lines = 0;
+
+	while (*s && lines < maxlines && w > 8) {
+		int n = (int)strlen(s);
+
+		if (n > w) {
+			n = w;
+			while (n > 0 && s[n] != ' ')
+				n--;
+			if (n == 0)
+				n = w;
+		}
+		char buf[256];
+		snprintf(buf, sizeof(buf), "%.*s", n, s);
+		view_puta(v, y + lines, x, w, e, buf);
+		s += n;
+		while (*s == ' ')
+			s++;
+		lines++;
+	}
+	return lines;
+}
+
 /* Short names (at most 8 columns) for narrow count cells, in the style of ss. */
 const char *view_st_short(unsigned st)
 {
@@ -396,7 +422,7 @@ static void draw_group(struct view *v, int y, unsigned g, bool sel)
 	snprintf(line, sizeof(line), "%s  %zu", g < ST_MAX ? st_name(g) : "UNKNOWN", alive);
 	x += view_puta(v, y, x, COLS - x, e, line);
 	if (alive) {
-		fmt_dur(d, gr->oldest, gr->oldest_kind, v->utf8);
+		fmt_dur(d, view_now(v) - gr->oldest, gr->oldest_kind, v->utf8);
 		snprintf(line, sizeof(line), "   oldest %s", d + strspn(d, " "));
 		x += view_puta(v, y, x, COLS - x, e, line);
 	}
@@ -574,10 +600,10 @@ static void draw_events(struct view *v, int y0, int h)
 		view_puta(v, y0 + 1, 2, COLS - 2, EL_DIM, "(none yet)");
 }
 
-/* The scenario's current step and narration. */
+/* The scenario's current step, then its narration wrapped on the lines left. */
 static void draw_narration(struct view *v, int y, int h)
 {
-	char a[512], b[512];
+	char a[512], b[1024];
 	const char *step, *say;
 
 	if (h <= 0 || !v->o.scenario)
@@ -591,7 +617,7 @@ static void draw_narration(struct view *v, int y, int h)
 	if (scenario_waiting(v->o.scenario))
 		view_puta(v, y, x + 2, COLS - x - 2, EL_BADGE, " n: next step ");
 	if (h > 1)
-		view_puta(v, y + 1, 2, COLS - 2, EL_NARRATION, b);
+		view_wrap(v, y + 1, 2, COLS - 2, h - 1, EL_NARRATION, b);
 }
 
 /* The whole screen for the table and diagram modes; detail and help take the middle. */
@@ -614,15 +640,15 @@ void view_draw_main(struct view *v)
 		goto keybar;
 	}
 	if (v->o.scenario && LINES >= 14)
-		narr = LINES >= 20 ? 2 : 1;
+		narr = LINES >= 28 ? 3 : LINES >= 20 ? 2 : 1;
 	counts = v->mode == VM_TABLE ? count_lines(v, LINES >= 20 ? 4 : LINES >= 12 ? 2 : 0) : 0;
 	draw_counts(v, y, counts);
 	y += counts;
 	if (v->mode == VM_DIAGRAM) {
 		int dh = bottom - y - narr;
 
-		if (dh >= 24)
-			pane = dh - 19 < 8 ? dh - 19 : 8;
+		if (dh >= 20 + 3)
+			pane = dh - 20 < 8 ? dh - 20 : 8;
 		view_draw_diagram(v, y, dh - pane);
 		draw_events(v, bottom - narr - pane, pane);
 	} else {

@@ -57,7 +57,7 @@ struct vrow {
 /* One state's group, as the filter leaves it. */
 struct vgroup {
 	size_t n, ghosts, leaks;
-	int64_t oldest;
+	int64_t oldest; /* entry time of the oldest living socket, 0 when none */
 	uint8_t oldest_kind;
 	bool folded, user_set; /* user_set: F5 decided, the automatic rule no longer does */
 };
@@ -83,6 +83,7 @@ struct view {
 	size_t nents, entcap;
 	bool stale;
 	size_t seen_size;
+	int64_t now_fixed; /* one "now" for a whole sort or frame, 0 when none */
 	/* Space: the screen freezes on copies (the tracker keeps running). */
 	bool frozen;
 	struct tsock *fz;
@@ -177,6 +178,7 @@ void view_fill(int y, int x, int w, attr_t a);
 int view_puta(const struct view *v, int y, int x, int maxw, enum vel e, const char *s);
 int view_putf(const struct view *v, int y, int x, int maxw, enum vel e, const char *fmt, ...)
 	__attribute__((format(printf, 6, 7)));
+int view_wrap(const struct view *v, int y, int x, int w, int maxlines, enum vel e, const char *s);
 void view_draw_main(struct view *v);
 const char *view_owner(const struct view *v, const struct tsock *ts, char *buf, size_t len);
 const char *view_st_short(unsigned st);

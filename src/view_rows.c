@@ -185,8 +185,10 @@ void view_rebuild(struct view *v)
 {
 	const struct tsock *const *src = v->frozen ? v->fzp : v->ents;
 	size_t n = v->frozen ? v->nfz : v->nents, k = 0;
-	int64_t now = view_now(v);
+	bool fixed = v->now_fixed != 0;
 
+	if (!fixed)
+		v->now_fixed = view_now(v);
 	v->rebuild = false;
 	for (unsigned g = 0; g <= ST_MAX; g++) {
 		struct vgroup *gr = &v->grp[g];
@@ -213,8 +215,8 @@ void view_rebuild(struct view *v)
 			gr->ghosts++;
 			continue;
 		}
-		if (now - ts->since > gr->oldest) {
-			gr->oldest = now - ts->since;
+		if (!gr->oldest || ts->since < gr->oldest) {
+			gr->oldest = ts->since;
 			gr->oldest_kind = ts->since_kind;
 		}
 		if (view_leak(v, ts))
@@ -236,6 +238,8 @@ void view_rebuild(struct view *v)
 			push_row(v, v->sorted[i], g);
 	}
 	restore_selection(v);
+	if (!fixed)
+		v->now_fixed = 0;
 }
 
 /* Move the selection to a row (clamped) and remember what it shows. */
