@@ -1,2 +1,318 @@
+/* diag.c - sock_diag requests and the careful receive loop; destroy notices. */
 #include "config.h"
 #include "diag.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <netinet/in.h>
+#include <libmnl/libmnl.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
+#include <linux/inet_diag.h>
+
+#include "diag_priv.h"
+#include "filter.h"
+#include "util.h"
+
+/* The kernel fills at most 32 KiB per batch; twice that leaves room. */
+#define RECV_BUF (64 * 1024)
+#define RECV_BUF_MAX (1024 * 1024)
+#define BC_MAX 4096
+/* A blocking receive gives up after this many empty timeouts: a dump never hangs the loop. */
+#define RECV_TIMEOUT_S 1
+#define RECV_TIMEOUTS 10
+/* Destroy notices read per call, so that a storm cannot starve the other sources. */
+#define NOTICE_BATCHES 64
+
+struct diag {
+	struct mnl_socket *nl;
+	uint32_t portid, seq;
+	uint8_t *buf;
+	size_t buflen;
+	struct diag_cookie_set set;
+	/* The bytecode of the last filter seen; compiled once. */
+	const struct filter *bc_for;
+	bool bc_ready, bc_refused;
+	size_t bc_len;
+	uint8_t bc[BC_MAX];
+};
+
+struct diag_events {
+	struct mnl_socket *nl;
+	uint8_t *buf;
+	size_t buflen;
+};
+
+static int open_socket(struct diag *d)
+{
+	struct timeval tv = { .tv_sec = RECV_TIMEOUT_S };
+	int e;
+
+	d->nl = mnl_socket_open2(NETLINK_SOCK_DIAG, SOCK_CLOEXEC);
+	if (!d->nl)
+		return -errno;
+	if (mnl_socket_bind(d->nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		e = errno;
+		mnl_socket_close(d->nl);
+		d->nl = NULL;
+		return -e;
+	}
+	setsockopt(mnl_socket_get_fd(d->nl), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	d->portid = mnl_socket_get_portid(d->nl);
+	return 0;
+}
+
+/* A dump abandoned midway leaves the kernel busy on that socket: start afresh. */
+static int reopen_socket(struct diag *d)
+{
+	if (d->nl)
+		mnl_socket_close(d->nl);
+	d->nl = NULL;
+	return open_socket(d);
+}
+
+struct diag *diag_open(void)
+{
+	struct diag *d = xcalloc(1, sizeof(*d));
+	int e = open_socket(d);
+
+	if (e < 0) {
+		free(d);
+		errno = -e;
+		return NULL;
+	}
+	d->seq = (uint32_t)mono_ns();
+	d->buflen = RECV_BUF;
+	d->buf = xmalloc(d->buflen);
+	return d;
+}
+
+void diag_close(struct diag *d)
+{
+	if (!d)
+		return;
+	if (d->nl)
+		mnl_socket_close(d->nl);
+	diag_cookie_set_free(&d->set);
+	free(d->buf);
+	free(d);
+}
+
+static void prepare_bytecode(struct diag *d, const struct filter *f)
+{
+	if (d->bc_ready && d->bc_for == f)
+		return;
+	d->bc_for = f;
+	d->bc_ready = true;
+	d->bc_refused = false;
+	d->bc_len = f ? diag_bc_compile(filter_root(f), d->bc, sizeof(d->bc)) : 0;
+}
+
+static int send_request(struct diag *d, int family, uint32_t states)
+{
+	uint8_t req[NLMSG_HDRLEN + NLMSG_ALIGN(sizeof(struct inet_diag_req_v2)) +
+		    NLA_HDRLEN + BC_MAX];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(req);
+	struct inet_diag_req_v2 *r;
+	ssize_t n;
+
+	nlh->nlmsg_type = SOCK_DIAG_BY_FAMILY;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	nlh->nlmsg_seq = ++d->seq;
+	r = mnl_nlmsg_put_extra_header(nlh, sizeof(*r));
+	r->sdiag_family = (uint8_t)family;
+	r->sdiag_protocol = IPPROTO_TCP;
+	r->idiag_states = states;
+	r->idiag_ext = 1 << (INET_DIAG_INFO - 1);
+	if (d->bc_len && !d->bc_refused)
+		mnl_attr_put(nlh, INET_DIAG_REQ_BYTECODE, d->bc_len, d->bc);
+	do
+		n = mnl_socket_sendto(d->nl, nlh, nlh->nlmsg_len);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	return n == (ssize_t)nlh->nlmsg_len ? 0 : -EIO;
+}
+
+/* One datagram from the kernel: > 0 its length, or -errno. Others' datagrams are dropped. */
+static ssize_t recv_batch(struct diag *d)
+{
+	int timeouts = 0;
+
+	for (;;) {
+		struct sockaddr_nl sa;
+		struct iovec iov = { .iov_base = d->buf, .iov_len = d->buflen };
+		struct msghdr msg = {
+			.msg_name = &sa, .msg_namelen = sizeof(sa), .msg_iov = &iov, .msg_iovlen = 1,
+		};
+		ssize_t n = recvmsg(mnl_socket_get_fd(d->nl), &msg, 0);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK) {
+				if (++timeouts < RECV_TIMEOUTS)
+					continue;
+				return -ETIMEDOUT;
+			}
+			return -errno;
+		}
+		if (n == 0)
+			return -ECONNRESET;
+		if (msg.msg_flags & MSG_TRUNC) {
+			/* Lost the tail of a batch: grow, and the caller starts the dump again. */
+			if (d->buflen < RECV_BUF_MAX) {
+				d->buflen *= 2;
+				d->buf = xrealloc(d->buf, d->buflen);
+			}
+			return -EMSGSIZE;
+		}
+		/* Only the kernel (port id 0) answers a dump. */
+		if (msg.msg_namelen != sizeof(sa) || sa.nl_family != AF_NETLINK || sa.nl_pid != 0)
+			continue;
+		return n;
+	}
+}
+
+static int dump_family(struct diag *d, int family, uint32_t states, struct snapshot *sn)
+{
+	int r = send_request(d, family, states);
+
+	while (r == 0) {
+		ssize_t n = recv_batch(d);
+
+		if (n < 0)
+			return (int)n;
+		r = diag_parse_rows(d->buf, (size_t)n, d->seq, d->portid, sn);
+	}
+	return r < 0 ? r : 0;
+}
+
+static int dump_once(struct diag *d, uint32_t states, struct snapshot *sn)
+{
+	int r;
+
+	snapshot_clear(sn);
+	sn->states = states;
+	sn->mono = mono_ns();
+	sn->wall = wall_ns();
+	if (!d->nl && (r = open_socket(d)) < 0)
+		return r;
+	r = dump_family(d, AF_INET, states, sn);
+	if (r == 0)
+		r = dump_family(d, AF_INET6, states, sn);
+	if (r < 0)
+		reopen_socket(d);
+	return r;
+}
+
+int diag_dump(struct diag *d, uint32_t states, const struct filter *f, struct snapshot *sn)
+{
+	int r;
+
+	prepare_bytecode(d, f);
+	r = dump_once(d, states, sn);
+	if (r == -EMSGSIZE) {
+		r = dump_once(d, states, sn);
+	} else if (r == -EINVAL && d->bc_len && !d->bc_refused) {
+		/* The kernel's audit refused our bytecode: filter in user space alone. */
+		d->bc_refused = true;
+		r = dump_once(d, states, sn);
+	}
+	if (r < 0) {
+		sn->complete = false;
+		return r;
+	}
+	diag_dedup(sn, &d->set);
+	sn->complete = true;
+	return 0;
+}
+
+struct diag_events *diag_events_open(void)
+{
+	static const int groups[] = { SKNLGRP_INET_TCP_DESTROY, SKNLGRP_INET6_TCP_DESTROY };
+	struct diag_events *e = xcalloc(1, sizeof(*e));
+	int fd, size = 1 << 20, err;
+
+	e->nl = mnl_socket_open2(NETLINK_SOCK_DIAG, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (!e->nl)
+		goto fail;
+	if (mnl_socket_bind(e->nl, 0, MNL_SOCKET_AUTOPID) < 0)
+		goto fail;
+	for (size_t i = 0; i < ARRAY_SIZE(groups); i++)
+		if (mnl_socket_setsockopt(e->nl, NETLINK_ADD_MEMBERSHIP, (void *)&groups[i],
+					  sizeof(groups[i])) < 0)
+			goto fail;
+	/* Bursts of closes come at once; a larger queue loses fewer (root may exceed rmem_max). */
+	fd = mnl_socket_get_fd(e->nl);
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) < 0)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+	e->buflen = RECV_BUF;
+	e->buf = xmalloc(e->buflen);
+	return e;
+fail:
+	err = errno;
+	if (e->nl)
+		mnl_socket_close(e->nl);
+	free(e);
+	errno = err;
+	return NULL;
+}
+
+int diag_events_fd(const struct diag_events *e)
+{
+	return mnl_socket_get_fd(e->nl);
+}
+
+int diag_events_read(struct diag_events *e, void (*fn)(void *arg, const struct sock *s),
+		     void *arg)
+{
+	bool lost = false;
+
+	for (int i = 0; i < NOTICE_BATCHES; i++) {
+		struct sockaddr_nl sa;
+		struct iovec iov = { .iov_base = e->buf, .iov_len = e->buflen };
+		struct msghdr msg = {
+			.msg_name = &sa, .msg_namelen = sizeof(sa), .msg_iov = &iov, .msg_iovlen = 1,
+		};
+		ssize_t n = recvmsg(diag_events_fd(e), &msg, MSG_DONTWAIT);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == ENOBUFS) {
+				/* The queue overflowed; what is still queued is good. */
+				lost = true;
+				continue;
+			}
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				break;
+			return -errno;
+		}
+		if (msg.msg_flags & MSG_TRUNC) {
+			lost = true;
+			if (e->buflen < RECV_BUF_MAX) {
+				e->buflen *= 2;
+				e->buf = xrealloc(e->buf, e->buflen);
+			}
+			continue;
+		}
+		if (msg.msg_namelen != sizeof(sa) || sa.nl_pid != 0)
+			continue;
+		/* A malformed datagram loses only itself. */
+		diag_parse_notices(e->buf, (size_t)n, fn, arg);
+	}
+	return lost ? -ENOBUFS : 0;
+}
+
+void diag_events_close(struct diag_events *e)
+{
+	if (!e)
+		return;
+	mnl_socket_close(e->nl);
+	free(e->buf);
+	free(e);
+}

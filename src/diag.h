@@ -6,6 +6,7 @@
 
 struct diag;
 struct filter;
+struct filter_node;
 
 /* Open a NETLINK_SOCK_DIAG socket in the current network namespace; NULL and errno on failure. */
 struct diag *diag_open(void);
@@ -30,6 +31,15 @@ int diag_parse_buffer(const void *buf, size_t len, uint32_t seq, uint32_t portid
 		      struct snapshot *sn);
 /* Parse one SOCK_DIAG_BY_FAMILY message payload into s; -1 if unusable. */
 int diag_parse_msg(const void *payload, size_t len, struct sock *s);
+
+/*
+ * Compile the port and address parts of a filter tree into inet_diag
+ * bytecode (INET_DIAG_REQ_BYTECODE) that accepts a superset of what the tree
+ * matches: states and what cannot be expressed are left to user space.
+ * Returns its length, or 0 when there is nothing worth sending (or it would
+ * not fit in cap).
+ */
+size_t diag_bc_compile(const struct filter_node *root, void *buf, size_t cap);
 
 /* A socket that receives destroy notices for TCP over IPv4 and IPv6. */
 struct diag_events;

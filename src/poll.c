@@ -1,2 +1,383 @@
+/* poll.c - sock_diag as sources of the loop: the full poll, the fast lane, destroy notices. */
 #include "config.h"
 #include "poll.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "diag.h"
+#include "filter.h"
+#include "util.h"
+
+#define MIN_INTERVAL (10 * NS_PER_MS)
+#define MAX_INTERVAL (3600 * NS_PER_SEC)
+/* Report a failing dump again only every so many polls: the status line, not a flood. */
+#define FAIL_REPEAT 100
+
+struct poller;
+
+/* One periodic dump of some states into a snapshot reused from poll to poll. */
+struct lane {
+	struct poller *p;
+	const char *name;
+	uint32_t mask;
+	int64_t interval;  /* as asked */
+	int64_t effective; /* as run: the fast lane stretches itself to stay in budget */
+	int64_t next_due;
+	int64_t last_start;
+	struct snapshot sn;
+	bool primed;	   /* sn holds a dump not yet observed (the one poll_open made) */
+	double cost;	   /* moving average of one run, ns */
+	bool stretched;
+	unsigned failures; /* dumps failed in a row */
+	int last_err;
+};
+
+/* What the three sources share; freed when the last of them is closed. */
+struct poller {
+	struct diag *diag;
+	struct diag_events *events;
+	const struct filter *filter;
+	double budget;
+	struct lane full, fast;
+	bool fast_on;
+	unsigned long resyncs;
+	int refs;
+};
+
+static void poller_unref(struct poller *p)
+{
+	if (--p->refs > 0)
+		return;
+	diag_close(p->diag);
+	diag_events_close(p->events);
+	snapshot_free(&p->full.sn);
+	snapshot_free(&p->fast.sn);
+	free(p);
+}
+
+/* "1s", "0.5s", "50ms": short, for the header. */
+static void fmt_interval(char *buf, size_t len, int64_t ns)
+{
+	if (ns >= NS_PER_SEC)
+		snprintf(buf, len, "%.3gs", (double)ns / NS_PER_SEC);
+	else
+		snprintf(buf, len, "%.3gms", (double)ns / NS_PER_MS);
+}
+
+static void schedule(struct lane *ln, int64_t start)
+{
+	int64_t next = ln->next_due + ln->effective;
+
+	/* Woken late (a slow sink, a long dump): keep the period, do not catch up in a burst. */
+	if (next < start)
+		next = start + ln->effective;
+	ln->last_start = start;
+	ln->next_due = next;
+}
+
+static void report_failure(struct lane *ln, struct loop *l, int err)
+{
+	if (ln->failures == 0 || err != ln->last_err || ln->failures % FAIL_REPEAT == 0)
+		loop_status(l, "%s: sock_diag dump failed: %s (%u in a row)", ln->name,
+			    strerror(-err), ln->failures + 1);
+	ln->failures++;
+	ln->last_err = err;
+}
+
+/* Dump and hand the snapshot on; false when the dump failed (nothing is observed then). */
+static bool lane_dump(struct lane *ln, struct loop *l)
+{
+	int r = 0;
+
+	if (!ln->primed)
+		r = diag_dump(ln->p->diag, ln->mask, ln->p->filter, &ln->sn);
+	ln->primed = false;
+	if (r < 0) {
+		report_failure(ln, l, r);
+		return false;
+	}
+	if (ln->failures) {
+		loop_status(l, "%s: sock_diag dumps work again after %u failures", ln->name,
+			    ln->failures);
+		ln->failures = 0;
+	}
+	struct obs o = { .kind = OBS_SNAPSHOT, .mono = ln->sn.mono, .wall = ln->sn.wall,
+			 .snap = &ln->sn };
+	loop_observe(l, &o);
+	return true;
+}
+
+static int64_t lane_next_due(void *ctx)
+{
+	return ((struct lane *)ctx)->next_due;
+}
+
+static int full_run(void *ctx, struct loop *l, int64_t now)
+{
+	struct lane *ln = ctx;
+
+	if (now < ln->next_due)
+		return 0;
+	lane_dump(ln, l);
+	schedule(ln, now);
+	return 0;
+}
+
+static int full_control(void *ctx, struct loop *l, enum source_ctl c, double arg)
+{
+	struct lane *ln = ctx;
+	int64_t ns;
+
+	(void)l;
+	if (c != CTL_INTERVAL)
+		return -ENOTSUP;
+	if (!isfinite(arg) || arg <= 0)
+		return -EINVAL;
+	ns = arg * NS_PER_SEC < (double)MAX_INTERVAL ? (int64_t)(arg * NS_PER_SEC) : MAX_INTERVAL;
+	if (ns < MIN_INTERVAL)
+		ns = MIN_INTERVAL;
+	ln->interval = ln->effective = ns;
+	/* Takes effect now, not after the old period. */
+	if (ln->last_start)
+		ln->next_due = ln->last_start + ns;
+	return 0;
+}
+
+static void fast_describe_into(const struct lane *ln, char *buf, size_t len)
+{
+	char iv[32];
+
+	fmt_interval(iv, sizeof(iv), ln->effective);
+	if (ln->effective >= ln->p->full.interval)
+		snprintf(buf, len, "fast idle");
+	else
+		snprintf(buf, len, "fast %s%s", iv, ln->stretched ? " (slowed: budget)" : "");
+}
+
+static void full_describe(void *ctx, char *buf, size_t len)
+{
+	struct lane *ln = ctx;
+	char iv[32], fast[64];
+
+	fmt_interval(iv, sizeof(iv), ln->interval);
+	if (!ln->p->fast_on) {
+		snprintf(buf, len, "poll %s", iv);
+		return;
+	}
+	fast_describe_into(&ln->p->fast, fast, sizeof(fast));
+	snprintf(buf, len, "poll %s, %s", iv, fast);
+}
+
+static void lane_close(void *ctx)
+{
+	poller_unref(((struct lane *)ctx)->p);
+}
+
+static const struct source_ops full_ops = {
+	.name = "poll",
+	.next_due = lane_next_due,
+	.run = full_run,
+	.control = full_control,
+	.describe = full_describe,
+	.close = lane_close,
+};
+
+/*
+ * The fast lane's cost is its dump plus what the tracker and sinks do with
+ * it; it runs no more often than that cost divided by its share of a core.
+ */
+static void fast_account(struct lane *ln, struct loop *l, int64_t cost)
+{
+	double budget = ln->p->budget;
+	int64_t need;
+	char iv[32];
+
+	ln->cost = ln->cost > 0 ? 0.8 * ln->cost + 0.2 * (double)cost : (double)cost;
+	need = (int64_t)(ln->cost / budget);
+	if (!ln->stretched && need > ln->interval) {
+		ln->stretched = true;
+		fmt_interval(iv, sizeof(iv), need);
+		loop_status(l, "fast lane slowed to %s to stay within %.0f%% of a core", iv,
+			    budget * 100);
+	} else if (ln->stretched && need < ln->interval * 4 / 5) {
+		ln->stretched = false;
+		fmt_interval(iv, sizeof(iv), ln->interval);
+		loop_status(l, "fast lane back to %s", iv);
+	}
+	ln->effective = ln->stretched && need > ln->interval ? need : ln->interval;
+	if (ln->effective > MAX_INTERVAL)
+		ln->effective = MAX_INTERVAL;
+}
+
+static int fast_run(void *ctx, struct loop *l, int64_t now)
+{
+	struct lane *ln = ctx;
+	int64_t t0;
+
+	if (now < ln->next_due)
+		return 0;
+	/* No faster than the full poll: then it would only repeat it. */
+	if (ln->effective < ln->p->full.interval) {
+		t0 = mono_ns();
+		lane_dump(ln, l);
+		fast_account(ln, l, mono_ns() - t0);
+	}
+	schedule(ln, now);
+	return 0;
+}
+
+static void fast_describe(void *ctx, char *buf, size_t len)
+{
+	fast_describe_into(ctx, buf, len);
+}
+
+static const struct source_ops fast_ops = {
+	.name = "fast",
+	.next_due = lane_next_due,
+	.run = fast_run,
+	.describe = fast_describe,
+	.close = lane_close,
+};
+
+struct destroy_batch {
+	struct loop *l;
+	int64_t mono, wall;
+};
+
+static void on_destroy(void *arg, const struct sock *s)
+{
+	struct destroy_batch *b = arg;
+	struct obs o = { .kind = OBS_DESTROY, .mono = b->mono, .wall = b->wall, .sock = *s };
+
+	loop_observe(b->l, &o);
+}
+
+static int64_t destroy_next_due(void *ctx)
+{
+	(void)ctx;
+	return INT64_MAX;
+}
+
+static int destroy_fd(void *ctx)
+{
+	return diag_events_fd(((struct poller *)ctx)->events);
+}
+
+static int destroy_run(void *ctx, struct loop *l, int64_t now)
+{
+	struct poller *p = ctx;
+	struct destroy_batch b = { .l = l, .mono = mono_ns(), .wall = wall_ns() };
+	int r = diag_events_read(p->events, on_destroy, &b);
+
+	if (r == -ENOBUFS) {
+		/* Some sockets ended unseen: only a full dump tells what is left. */
+		p->resyncs++;
+		loop_status(l, "destroy notices lost, resynchronising (%lu so far)", p->resyncs);
+		p->full.next_due = now;
+		return 0;
+	}
+	return r;
+}
+
+static void destroy_describe(void *ctx, char *buf, size_t len)
+{
+	struct poller *p = ctx;
+
+	snprintf(buf, len, "destroy notices, %lu resyncs", p->resyncs);
+}
+
+static void destroy_close(void *ctx)
+{
+	poller_unref(ctx);
+}
+
+static const struct source_ops destroy_ops = {
+	.name = "destroy",
+	.next_due = destroy_next_due,
+	.fd = destroy_fd,
+	.run = destroy_run,
+	.describe = destroy_describe,
+	.close = destroy_close,
+};
+
+static void lane_init(struct lane *ln, struct poller *p, const char *name, uint32_t mask,
+		      int64_t interval)
+{
+	ln->p = p;
+	ln->name = name;
+	ln->mask = mask;
+	if (interval < MIN_INTERVAL)
+		interval = MIN_INTERVAL;
+	ln->interval = ln->effective = interval;
+	snapshot_init(&ln->sn);
+}
+
+static const char *hint(int err)
+{
+	switch (err) {
+	case EPERM:
+	case EACCES:
+		return " (refused: a sandbox or seccomp policy?)";
+	case EPROTONOSUPPORT:
+	case ENOENT:
+	case EOPNOTSUPP:
+		return " (is the kernel built with inet_diag and tcp_diag?)";
+	default:
+		return "";
+	}
+}
+
+int poll_open(struct loop *l, const struct poll_opts *o, char *err, size_t errlen)
+{
+	struct poller *p = xcalloc(1, sizeof(*p));
+	uint32_t states = o->filter ? filter_states(o->filter) & ST_ALL_MASK : ST_ALL_MASK;
+	int r;
+
+	p->diag = diag_open();
+	if (!p->diag) {
+		snprintf(err, errlen, "cannot open a sock_diag netlink socket: %s%s",
+			 strerror(errno), hint(errno));
+		free(p);
+		return -1;
+	}
+	p->filter = o->filter;
+	p->budget = o->fast_budget > 0 && o->fast_budget <= 1 ? o->fast_budget : 0.05;
+	/* The kernel filters by state: a state no match can be in is not asked for. */
+	lane_init(&p->full, p, "poll", states, o->interval_ns);
+	lane_init(&p->fast, p, "fast", states & ST_RARE_MASK, o->fast_ns);
+
+	/* The first dump now, so that a refusal is one clear error before any screen is set up. */
+	r = diag_dump(p->diag, p->full.mask, p->filter, &p->full.sn);
+	if (r < 0) {
+		snprintf(err, errlen, "cannot dump TCP sockets over sock_diag: %s%s",
+			 strerror(-r), hint(-r));
+		p->refs = 1;
+		poller_unref(p);
+		return -1;
+	}
+	p->full.primed = true;
+	p->full.next_due = mono_ns();
+
+	p->refs = 1;
+	loop_add_source(l, &full_ops, &p->full);
+	if (o->fast_ns > 0 && p->fast.mask) {
+		p->fast_on = true;
+		p->fast.next_due = p->full.next_due + p->fast.interval;
+		p->refs++;
+		loop_add_source(l, &fast_ops, &p->fast);
+	}
+	if (o->destroy) {
+		p->events = diag_events_open();
+		if (p->events) {
+			p->refs++;
+			loop_add_source(l, &destroy_ops, p);
+		} else {
+			loop_status(l, "destroy notices unavailable: %s", strerror(errno));
+		}
+	}
+	return 0;
+}
