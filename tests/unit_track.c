@@ -198,8 +198,32 @@ static void test_ghost(void)
 	CHECK(nev == 1);
 	track_expire(t, S(5) - 1);
 	CHECK(track_find(t, 1) != NULL && track_size(t) == 2);
+	/* A dump begun before the end that still holds it changes nothing. */
+	dump(t, S(2) - 1, ST_ALL_MASK, &(struct sock){ .cookie = 1, .state = ST_CLOSE_WAIT }, 1);
+	CHECK(nev == 1 && (ts->flags & TS_GHOST));
 	track_expire(t, S(5));
 	CHECK(track_find(t, 1) == NULL && track_size(t) == 1 && track_alive(t) == 1);
+	track_free(t);
+}
+
+/* A ghost back in a later dump (the dumps missed it twice): it appears again, history kept. */
+static void test_resurrect(void)
+{
+	struct track *t = new_track();
+	const struct tsock *ts;
+
+	FULL(t, S(1), mk(1, ST_ESTABLISHED, 80, 5000));
+	full_empty(t, S(2));
+	full_empty(t, S(3));
+	CHECK(nev == 1 && ev_is(0, 1, ST_ESTABLISHED, ST_CLOSE, S(2)));
+	FULL(t, S(4), mk(1, ST_ESTABLISHED, 80, 5000));
+	CHECK(nev == 2 && ev_is(1, 1, ST_CLOSE, ST_ESTABLISHED, S(4)));
+	ts = track_find(t, 1);
+	CHECK(ts && !(ts->flags & TS_GHOST) && ts->gone == 0 && ts->since_lo == S(2));
+	CHECK(ts && ts->nhist == 1 && ts->hist[0].dwell == S(1) && track_alive(t) == 1);
+	/* It left the ghost list: expiry does not take it. */
+	track_expire(t, S(10));
+	CHECK(track_find(t, 1) == ts && track_count(t, ST_ESTABLISHED) == 1);
 	track_free(t);
 }
 
@@ -595,11 +619,13 @@ static void test_many(void)
 	struct sock *v = xreallocarray(NULL, N + K, sizeof(*v));
 	const struct tsock **all = NULL;
 	size_t cap = 0, n = 0, hist = 0, found = 0;
+	const struct tsock *first;
 
 	for (size_t i = 0; i < N; i++)
 		v[i] = mk(i + 1, ST_ESTABLISHED, (uint16_t)(1024 + i % 60000), (uint16_t)(80 + i / 60000));
 	dump(t, S(1), ST_ALL_MASK, v, N);
 	CHECK(nev_total == 0 && track_count(t, ST_ESTABLISHED) == N && track_size(t) == N);
+	first = track_find(t, 1);
 	/* K change state, K are new, the last K are gone. */
 	for (size_t i = 0; i < K; i++) {
 		v[i].state = ST_CLOSE_WAIT;
@@ -610,6 +636,7 @@ static void test_many(void)
 	/* The K missing once still count: not yet confirmed gone. */
 	CHECK(track_count(t, ST_SYN_SENT) == K && track_count(t, ST_ESTABLISHED) == N - K);
 	CHECK(track_alive(t) == N + K && track_size(t) == N + K);
+	CHECK(track_find(t, 1) == first && first->s.state == ST_CLOSE_WAIT); /* never moved */
 	dump(t, S(3), ST_ALL_MASK, v, N);
 	CHECK(nev_total == 3 * K && track_alive(t) == N && track_size(t) == N + K);
 	CHECK(track_count(t, ST_ESTABLISHED) == N - 2 * K);
@@ -633,6 +660,7 @@ int main(void)
 	RUN(test_transition);
 	RUN(test_jump);
 	RUN(test_ghost);
+	RUN(test_resurrect);
 	RUN(test_missing_once);
 	RUN(test_duplicate);
 	RUN(test_baseline);
