@@ -462,10 +462,16 @@ static void absences(struct track *t, const struct snapshot *sn)
 void track_apply(struct track *t, const struct snapshot *sn)
 {
 	uint32_t universe = t->o.universe;
-	bool full = (sn->states & universe) == universe;
+	/*
+	 * A dump that asks for no fewer states than any dump before is full
+	 * too: a state filter narrows every lane below the configured universe.
+	 */
+	bool full = (sn->states & universe) == universe ||
+		    (sn->states & t->widest) == t->widest;
 
 	if (!sn->complete)
 		return;
+	t->widest |= sn->states;
 	t->wall_off = sn->wall - sn->mono;
 	if (++t->gen == 0)
 		t->gen = 1;
@@ -517,6 +523,7 @@ void track_reset(struct track *t)
 	memset(t->cover, 0, sizeof(t->cover));
 	t->last_full = 0;
 	t->wall_off = 0;
+	t->widest = 0;
 }
 
 void track_listen(struct track *t, track_event_fn fn, void *arg)

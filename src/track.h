@@ -73,7 +73,8 @@ struct track_event {
 struct track_opts {
 	int64_t ghost_ns;       /* how long a gone socket stays visible; default 3 s */
 	int64_t fin_timeout_ns; /* net.ipv4.tcp_fin_timeout, for orphaned FIN_WAIT_2 entry times */
-	uint32_t universe;      /* states the full dump asks for; absence counts only there */
+	uint32_t universe;      /* states the full dump asks for; absence counts only there
+				 * (and in a dump asking for every state any dump asked for) */
 	unsigned max_hist;      /* earlier states kept per socket; default 16 */
 };
 
@@ -108,8 +109,8 @@ void track_destroyed(struct track *t, const struct sock *s, int64_t mono, int64_
 /*
  * An exact state change (tracepoint): no cookie, matched by 4-tuple.
  * from/to as the kernel numbers them. Pass the tuple as the tracepoint gives
- * it: CLOSE -> SYN_SENT comes with source port 0 (connect() picks it later);
- * the next change of that socket supplies it. FIN_WAIT_2/CLOSING -> CLOSE is
+ * it: CLOSE -> SYN_SENT may come with source port 0 (connect() picks it
+ * later); the next change of that socket supplies it. FIN_WAIT_2/CLOSING -> CLOSE is
  * taken as a hand-over to TIME_WAIT, decided by the next full dump; other
  * X -> CLOSE end the socket at once (TS_RESET where only a reset does that).
  * A change older than the entry time of the state we know is ignored.

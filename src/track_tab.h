@@ -56,6 +56,7 @@ struct track {
 
 	uint32_t gen;
 	int64_t cover[ST_MAX]; /* mono of the last dump that asked for each state */
+	uint32_t widest; /* union of the states every dump so far asked for */
 	int64_t last_full;
 	int64_t wall_off;
 };

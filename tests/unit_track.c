@@ -348,6 +348,24 @@ static void test_fastlane(void)
 	track_free(t);
 }
 
+/* With a state filter every lane asks for less than the universe: the widest dump is full. */
+static void test_filtered_universe(void)
+{
+	struct track *t = new_track();
+	uint32_t est = ST_MASK(ST_ESTABLISHED);
+	struct sock a = mk(1, ST_ESTABLISHED, 4000, 80);
+
+	dump(t, S(1), est, &a, 1);
+	dump(t, S(2), est, NULL, 0);
+	CHECK(track_find(t, 1)->missing == 1 && track_last_poll(t) == S(2));
+	/* A narrower dump than that (a fast lane of nothing) says nothing. */
+	dump(t, S(2) + MS(50), 0, NULL, 0);
+	CHECK(nev == 0 && track_find(t, 1)->missing == 1);
+	dump(t, S(3), est, NULL, 0);
+	CHECK(nev == 1 && ev_is(0, 1, ST_ESTABLISHED, ST_CLOSE, S(2)));
+	track_free(t);
+}
+
 /* Destroy notice of a socket that cannot be bound for TIME_WAIT: gone now, exactly. */
 static void test_destroy_known(void)
 {
@@ -666,6 +684,7 @@ int main(void)
 	RUN(test_baseline);
 	RUN(test_synrecv_link);
 	RUN(test_fastlane);
+	RUN(test_filtered_universe);
 	RUN(test_destroy_known);
 	RUN(test_destroy_tw_bound);
 	RUN(test_destroy_unknown);
