@@ -225,7 +225,8 @@ void view_rebuild(struct view *v)
 			procmap_want(v->o.pm, ts->s.inode);
 	}
 	v->nsorted = k;
-	qsort_r(v->sorted, k, sizeof(*v->sorted), cmp_rows, v);
+	if (k > 1)
+		qsort_r(v->sorted, k, sizeof(*v->sorted), cmp_rows, v);
 	auto_fold(v, k);
 
 	v->nrows = 0;

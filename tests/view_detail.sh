@@ -16,11 +16,12 @@ wait_until 15 grep -q '^time-wait' "$out" || { cat "$out"; fail "simultaneous cl
 read -r _ CLIENT _ < <(grep '^ready' "$out")
 expect "client in TIME_WAIT" "^. TIME_WAIT  2"
 
-# Search selects the client's row; Enter opens it.
-keys /
-text "$CLIENT"
+# Filter to the client's port; the first socket row (under its group) is it.
+keys f
+text "sport = :${CLIENT##*:}"
 keys Enter
-keys Enter
+expect "filtered to the client" "^. TIME_WAIT  1"
+keys Down Enter
 expect "detail view" "^ Socket $CLIENT "
 expect "timeline" "^ Timeline"
 timeline=$(screen | sed -n '/^ Timeline/,/^ What /p' | awk '{ print $2 }' | grep -E '^[A-Z_0-9]+$' | tr '\n' ' ')
