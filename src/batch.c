@@ -165,9 +165,13 @@ static void batch_observe(void *ctx, struct loop *l, const struct obs *o)
 {
 	struct batch *b = ctx;
 
-	/* One table per full dump; fast-lane dumps only refine the next one. */
-	if (o->kind != OBS_SNAPSHOT || !o->snap->complete || (o->snap->states & ST_ALL_MASK) !=
-								     ST_ALL_MASK)
+	/*
+	 * One table per full dump (the tracker judges: under a state filter a
+	 * full dump asks for fewer than all states); fast-lane dumps only
+	 * refine the next one.
+	 */
+	if (o->kind != OBS_SNAPSHOT || !o->snap->complete ||
+	    o->snap->mono != track_last_poll(loop_track(l)))
 		return;
 	if (loop_quitting(l))
 		return;

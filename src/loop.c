@@ -148,6 +148,13 @@ void loop_reset(struct loop *l)
 			l->snk[i].ops->reset(l->snk[i].ctx);
 }
 
+void loop_sync(struct loop *l)
+{
+	for (size_t i = 0; i < l->nsrc; i++)
+		if (l->src[i].ops->sync)
+			l->src[i].ops->sync(l->src[i].ctx, l);
+}
+
 void loop_quit(struct loop *l, int status)
 {
 	if (!l->quit)
@@ -172,6 +179,16 @@ void loop_status(struct loop *l, const char *fmt, ...)
 		fprintf(l->echo, "tcpdwell: %s\n", l->msg);
 		fflush(l->echo);
 	}
+}
+
+void loop_note(struct loop *l, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(l->msg, sizeof(l->msg), fmt, ap);
+	va_end(ap);
+	l->msg_when = mono_ns();
 }
 
 void loop_echo(struct loop *l, FILE *out)

@@ -47,6 +47,12 @@ struct source_ops {
 	 * ran out), or -errno on a failure the loop reports.
 	 */
 	int (*run)(void *ctx, struct loop *l, int64_t now);
+	/*
+	 * Optional: hand on at once everything observed until now. Another
+	 * source calls loop_sync() before it hands on a dump that took time,
+	 * so that changes made during the dump reach the tracker first.
+	 */
+	void (*sync)(void *ctx, struct loop *l);
 	/* Optional: a control; returns 0, or -ENOTSUP. */
 	int (*control)(void *ctx, struct loop *l, enum source_ctl c, double arg);
 	/* Optional: a short description for the header ("poll 1s", "REPLAY x2 12:03:04"). */
@@ -83,6 +89,8 @@ struct track *loop_track(struct loop *l);
 
 /* Hand one observation to the tracker, then to every sink's observe(). */
 void loop_observe(struct loop *l, const struct obs *o);
+/* Run every source's sync(): what they observed until now reaches the tracker. */
+void loop_sync(struct loop *l);
 /* Send a control to every source that takes it; returns 0 if one did. */
 int loop_control(struct loop *l, enum source_ctl c, double arg);
 /*
@@ -102,6 +110,8 @@ bool loop_quitting(const struct loop *l);
 /* A message for the status line (write errors, lost notices); sinks show the latest. */
 void loop_status(struct loop *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 const char *loop_last_status(const struct loop *l, int64_t *when);
+/* The same for the status line only, never echoed: news that the header already shows. */
+void loop_note(struct loop *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Also print every status message to out, as "tcpdwell: MESSAGE" (batch and event modes). */
 void loop_echo(struct loop *l, FILE *out);
 

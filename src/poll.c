@@ -105,6 +105,8 @@ static bool lane_dump(struct lane *ln, struct loop *l)
 			    ln->failures);
 		ln->failures = 0;
 	}
+	/* The exact source's changes made while the dump ran come before its rows. */
+	loop_sync(l);
 	struct obs o = { .kind = OBS_SNAPSHOT, .mono = ln->sn.mono, .wall = ln->sn.wall,
 			 .snap = &ln->sn };
 	loop_observe(l, &o);
@@ -201,12 +203,12 @@ static void fast_account(struct lane *ln, struct loop *l, int64_t cost)
 	if (!ln->stretched && need > ln->interval) {
 		ln->stretched = true;
 		fmt_interval(iv, sizeof(iv), need);
-		loop_status(l, "fast lane slowed to %s to stay within %.0f%% of a core", iv,
-			    budget * 100);
+		loop_note(l, "fast lane slowed to %s to stay within %.0f%% of a core", iv,
+			  budget * 100);
 	} else if (ln->stretched && need < ln->interval * 4 / 5) {
 		ln->stretched = false;
 		fmt_interval(iv, sizeof(iv), ln->interval);
-		loop_status(l, "fast lane back to %s", iv);
+		loop_note(l, "fast lane back to %s", iv);
 	}
 	ln->effective = ln->stretched && need > ln->interval ? need : ln->interval;
 	if (ln->effective > MAX_INTERVAL)
@@ -222,9 +224,10 @@ static int fast_run(void *ctx, struct loop *l, int64_t now)
 		return 0;
 	/* No faster than the full poll: then it would only repeat it. */
 	if (ln->effective < ln->p->full.interval) {
-		t0 = mono_ns();
+		/* CPU time, ours and the kernel's for us: a busy box's waits are not our cost. */
+		t0 = thread_cpu_ns();
 		lane_dump(ln, l);
-		fast_account(ln, l, mono_ns() - t0);
+		fast_account(ln, l, thread_cpu_ns() - t0);
 	}
 	schedule(ln, now);
 	return 0;
@@ -245,13 +248,13 @@ static const struct source_ops fast_ops = {
 
 struct destroy_batch {
 	struct loop *l;
-	int64_t mono, wall;
 };
 
 static void on_destroy(void *arg, const struct sock *s)
 {
 	struct destroy_batch *b = arg;
-	struct obs o = { .kind = OBS_DESTROY, .mono = b->mono, .wall = b->wall, .sock = *s };
+	/* Stamped as read: a batch read long after it began holds notices of newer sockets. */
+	struct obs o = { .kind = OBS_DESTROY, .mono = mono_ns(), .wall = wall_ns(), .sock = *s };
 
 	loop_observe(b->l, &o);
 }
@@ -270,7 +273,7 @@ static int destroy_fd(void *ctx)
 static int destroy_run(void *ctx, struct loop *l, int64_t now)
 {
 	struct poller *p = ctx;
-	struct destroy_batch b = { .l = l, .mono = mono_ns(), .wall = wall_ns() };
+	struct destroy_batch b = { .l = l };
 	int r = diag_events_read(p->events, on_destroy, &b);
 
 	if (r == -ENOBUFS) {

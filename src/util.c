@@ -75,6 +75,11 @@ int64_t wall_ns(void)
 	return clock_ns(CLOCK_REALTIME);
 }
 
+int64_t thread_cpu_ns(void)
+{
+	return clock_ns(CLOCK_THREAD_CPUTIME_ID);
+}
+
 /*
  * The number part of a duration in at most 5 columns, growing by unit. Each
  * step rounds first and falls through to the next unit when the rounded

@@ -21,6 +21,8 @@ char *xstrdup(const char *s);
 /* CLOCK_MONOTONIC and CLOCK_REALTIME as nanoseconds. */
 int64_t mono_ns(void);
 int64_t wall_ns(void);
+/* CPU time this thread has used, in user space and in the kernel on its behalf. */
+int64_t thread_cpu_ns(void);
 
 /*
  * How well a time is known: seen changing between two polls, derived exactly
