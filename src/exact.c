@@ -254,7 +254,7 @@ static void exact_free(struct exact *x)
 struct drain {
 	struct exact *x;
 	struct loop *l;
-	uint64_t lost;
+	uint64_t lost, bad;
 	int64_t wall_offset;
 };
 
@@ -266,11 +266,7 @@ static void on_record(void *ctx, const uint8_t *rec, size_t len)
 
 	memcpy(&h, rec, sizeof(h));
 	if (h.type == PERF_RECORD_LOST) {
-		uint64_t n;
-		if (len >= sizeof(h) + 2 * sizeof(uint64_t)) {
-			memcpy(&n, rec + sizeof(h) + sizeof(uint64_t), sizeof(n));
-			d->lost += n;
-		}
+		d->lost += exact_lost(rec, len);
 		return;
 	}
 	if (h.type != PERF_RECORD_SAMPLE)
@@ -283,7 +279,7 @@ static void on_record(void *ctx, const uint8_t *rec, size_t len)
 	memset(p, 0, sizeof(*p));
 	int r = exact_decode_sample(&x->fmt, rec, len, &p->o, &p->sk);
 	if (r < 0)
-		x->bad++;
+		d->bad++;
 	if (r != 1)
 		return;
 	p->seq = x->seq++;
@@ -306,7 +302,7 @@ static void drain_ring(struct exact *x, struct ring *r, struct drain *d)
 	uint64_t head = __atomic_load_n(&mp->data_head, __ATOMIC_ACQUIRE);
 	uint64_t tail = mp->data_tail;
 	if (exact_ring_walk(r->data, r->size, tail, head, x->scratch, on_record, d) < 0)
-		x->bad++;
+		d->bad++;
 	/* Release: the kernel may reuse the space only after we are done reading it. */
 	__atomic_store_n(&mp->data_tail, head, __ATOMIC_RELEASE);
 }
@@ -329,6 +325,10 @@ static int exact_run(void *ctx, struct loop *l, int64_t now)
 		loop_status(l, "exact: %llu events lost, resynchronising",
 			    (unsigned long long)d.lost);
 	}
+	if (d.bad) {
+		x->bad += d.bad;
+		loop_status(l, "exact: %llu malformed samples skipped", (unsigned long long)d.bad);
+	}
 
 	/*
 	 * One socket's changes are serialised by its lock, and each sample is
@@ -350,6 +350,11 @@ static int exact_run(void *ctx, struct loop *l, int64_t now)
 			x->next_drain = due;
 	}
 	return 0;
+}
+
+static void exact_sync(void *ctx, struct loop *l)
+{
+	exact_run(ctx, l, mono_ns());
 }
 
 /*
@@ -393,6 +398,7 @@ static const struct source_ops exact_ops = {
 	.next_due = exact_next_due,
 	.fd = exact_fd,
 	.run = exact_run,
+	.sync = exact_sync,
 	.describe = exact_describe,
 	.close = exact_close,
 };

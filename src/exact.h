@@ -54,6 +54,9 @@ int exact_decode_raw(const struct exact_format *f, const uint8_t *raw, size_t le
 int exact_decode_sample(const struct exact_format *f, const uint8_t *rec, size_t len,
 			struct obs *o, uint64_t *sk);
 
+/* The samples a PERF_RECORD_LOST says were dropped; 0 for any other record or a short one. */
+uint64_t exact_lost(const uint8_t *rec, size_t len);
+
 /* A decoded change waiting to be handed on. */
 struct exact_pending {
 	struct obs o;

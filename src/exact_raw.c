@@ -302,6 +302,21 @@ int exact_ring_walk(const uint8_t *data, uint64_t size, uint64_t tail, uint64_t 
 	return n;
 }
 
+uint64_t exact_lost(const uint8_t *rec, size_t len)
+{
+	struct perf_event_header h;
+	uint64_t n;
+
+	/* header, u64 id, u64 lost (no sample_id_all fields: we do not ask for them) */
+	if (!rec || len < sizeof(h) + 2 * sizeof(n))
+		return 0;
+	memcpy(&h, rec, sizeof(h));
+	if (h.type != PERF_RECORD_LOST || h.size < sizeof(h) + 2 * sizeof(n))
+		return 0;
+	memcpy(&n, rec + sizeof(h) + sizeof(n), sizeof(n));
+	return n;
+}
+
 static int pending_cmp(const void *a, const void *b)
 {
 	const struct exact_pending *p = a, *q = b;

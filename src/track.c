@@ -124,13 +124,23 @@ void track_gone(struct track *t, struct entry *e, int64_t at, uint8_t end_kind, 
 		   dwell);
 }
 
-void track_refine(struct entry *e, int64_t mono)
+void track_refine(struct entry *e, int64_t mono, bool loose)
 {
 	struct tsock *ts = &e->ts;
 
-	/* A poll saw the change first; an exact time inside its window replaces the estimate. */
-	if (ts->since_kind != TIME_BETWEEN || mono < ts->since_lo || mono > ts->since)
+	/*
+	 * A poll saw the change first; an exact time replaces the estimate. A
+	 * tracepoint time may lie after the dump's start (a dump is not atomic:
+	 * it reads a row later than it began); a notice's must fit the window.
+	 */
+	if (ts->since_kind == TIME_EXACT)
 		return;
+	if (loose) {
+		if (ts->since_kind == TIME_BETWEEN && mono < ts->since_lo)
+			return;
+	} else if (ts->since_kind != TIME_BETWEEN || mono < ts->since_lo || mono > ts->since) {
+		return;
+	}
 	ts->since = ts->since_lo = ts->changed = mono;
 	ts->since_kind = TIME_EXACT;
 	if (ts->nhist && ts->hist[ts->nhist - 1].enter <= mono)
@@ -152,9 +162,13 @@ bool track_req_pred(const struct entry *e, const void *arg)
 	const struct req_match *m = arg;
 	unsigned st = e->ts.s.state;
 
+	if (e->iflags & E_HIDDEN)
+		return m->mini;
 	if (!tab_alive(e) || (m->gen && e->gen == m->gen))
 		return false;
 	if (e->iflags & E_PROV)
+		return true;
+	if (m->mini && e->end_at && e->ts.s.cookie != m->cookie)
 		return true;
 	return e->ts.s.cookie && e->ts.s.cookie != m->cookie &&
 	       (st == ST_SYN_RECV || st == ST_NEW_SYN_RECV || (e->iflags & E_REQ));
@@ -358,6 +372,11 @@ struct entry *track_synsent_prov(struct track *t, const struct sock_key *k, uint
 	return e;
 }
 
+static bool is_mini(const struct sock *r)
+{
+	return r->state == ST_TIME_WAIT || (r->state == ST_FIN_WAIT2 && r->inode == 0);
+}
+
 /*
  * A row whose cookie we do not know may still continue a history: the
  * established child of a request socket we saw (same 4-tuple, new cookie),
@@ -367,7 +386,7 @@ static struct entry *row_match(struct track *t, const struct sock *r)
 {
 	struct sock_key k;
 	struct entry *e;
-	struct req_match m = { r->cookie, t->gen };
+	struct req_match m = { r->cookie, t->gen, is_mini(r) };
 
 	sock_key(r, &k);
 	if (!r->cookie) {
@@ -387,13 +406,43 @@ static struct entry *row_match(struct track *t, const struct sock *r)
 	return e;
 }
 
+/* The exact source has news of this 4-tuple from after the dump began. */
+static bool exact_newer_pred(const struct entry *e, const void *arg)
+{
+	const int64_t *mono = arg;
+
+	return tab_visible(e) && !e->ts.s.cookie &&
+	       (e->ts.last_seen >= *mono || ((e->ts.flags & TS_GHOST) && e->ts.gone >= *mono));
+}
+
+/*
+ * A row no socket of ours continues that says nothing true any more. A dump
+ * is not atomic: the exact source may have told a short life (a request
+ * and its child, all the teardown) that a row read midway catches in one
+ * of its states; a new entry would repeat a life already told. A mini-socket
+ * is the end of such a life, not a repeat. And a row of a connected state
+ * without a local port is a socket caught as it was torn down.
+ */
+static bool stale_row(struct track *t, const struct sock *r, const struct snapshot *sn)
+{
+	struct sock_key k;
+	int64_t since = sn->mono;
+
+	if (!r->sport && r->state != ST_LISTEN && r->state != ST_SYN_SENT && r->state != ST_CLOSE)
+		return true;
+	if (!t->exact_on || is_mini(r))
+		return false;
+	sock_key(r, &k);
+	return track_kidx_find(t, &k, exact_newer_pred, &since) != NULL;
+}
+
 static void apply_row(struct track *t, const struct sock *r, const struct snapshot *sn)
 {
 	struct entry *e = r->cookie ? track_cidx_find(t, r->cookie) : NULL;
 
 	if (e && (e->iflags & E_HIDDEN)) {
 		struct sock_key k;
-		struct req_match m = { r->cookie, t->gen };
+		struct req_match m = { r->cookie, t->gen, false };
 		struct entry *req;
 
 		/* The child of a request we saw was destroyed: join it to the request's history. */
@@ -419,10 +468,14 @@ static void apply_row(struct track *t, const struct sock *r, const struct snapsh
 	}
 	if (!e)
 		e = row_match(t, r);
-	if (e)
-		row_update(t, e, r, sn);
-	else
+	if (!e && stale_row(t, r, sn))
+		return;
+	if (!e)
 		row_new(t, r, sn);
+	else if (e->iflags & E_HIDDEN)
+		row_reveal(t, e, r, sn);
+	else
+		row_update(t, e, r, sn);
 }
 
 /* Absence counts only in a full dump: a socket missing once may be back (dumps are not atomic). */
@@ -524,6 +577,7 @@ void track_reset(struct track *t)
 	t->last_full = 0;
 	t->wall_off = 0;
 	t->widest = 0;
+	t->exact_on = false;
 }
 
 void track_listen(struct track *t, track_event_fn fn, void *arg)

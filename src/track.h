@@ -103,8 +103,10 @@ void track_destroyed(struct track *t, const struct sock *s, int64_t mono, int64_
  * to a TIME_WAIT mini-socket (ESTABLISHED, FIN_WAIT_1/2, CLOSING, a request
  * whose child we never saw) is not gone yet; the first full dump begun after
  * the notice decides: TIME_WAIT (entered exactly then) or gone (exactly then).
- * Any other known socket is gone at once, exactly. Repeated notices, and
- * later dumps without the socket, say nothing more.
+ * Any other known socket is gone at once, exactly, unless exact changes
+ * have been coming: then its last samples tell the end, or else that dump
+ * does. Repeated notices, and later dumps without the socket, say nothing
+ * more.
  */
 /*
  * An exact state change (tracepoint): no cookie, matched by 4-tuple.

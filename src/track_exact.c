@@ -22,10 +22,45 @@ static bool prov_pred(const struct entry *e, const void *arg)
 	return tab_alive(e) && (e->iflags & E_PROV);
 }
 
+/* The exact source ended it before the destroy notice came. */
+static bool cookieless_ghost_pred(const struct entry *e, const void *arg)
+{
+	(void)arg;
+	return tab_visible(e) && (e->ts.flags & TS_GHOST) && !e->ts.s.cookie;
+}
+
+static bool mini_pred(const struct entry *e, const void *arg)
+{
+	(void)arg;
+	return tab_alive(e) && (e->ts.s.state == ST_TIME_WAIT ||
+				(e->ts.s.state == ST_FIN_WAIT2 && e->ts.s.inode == 0));
+}
+
+/* An entry that held this 4-tuple when the hidden socket ended: the same socket, told already. */
+static bool told_pred(const struct entry *e, const void *arg)
+{
+	const int64_t *at = arg;
+
+	return tab_visible(e) && e->ts.first_seen <= *at;
+}
+
 void track_hidden_closed(struct track *t, struct entry *e)
 {
 	struct tsock *ts = &e->ts;
 	int64_t at = e->end_at;
+	struct sock_key k;
+
+	/*
+	 * The exact source may tell a short life after its destroy notice came
+	 * (it holds samples back to order CPUs), or the notice may follow the
+	 * TIME_WAIT mini-socket it handed over to: either way the history is
+	 * on screen, and a second, emptier one would be invented.
+	 */
+	sock_key(&ts->s, &k);
+	if (track_kidx_find(t, &k, told_pred, &at)) {
+		track_tab_release(t, e);
+		return;
+	}
 
 	e->iflags &= (uint16_t)~E_HIDDEN;
 	e->end_at = 0;
@@ -55,11 +90,22 @@ void track_destroyed(struct track *t, const struct sock *s, int64_t mono, int64_
 
 	if (!e) {
 		struct sock_key k;
-		struct req_match m = { s->cookie, 0 };
+		struct req_match m = { s->cookie, 0, false };
 
 		/* One history per socket: an exact-source entry or a request's child has its key. */
 		sock_key(s, &k);
 		e = track_kidx_find(t, &k, s->cookie ? track_req_pred : prov_pred, &m);
+		if (!e)
+			e = track_kidx_find(t, &k, cookieless_ghost_pred, NULL);
+		if (!e) {
+			/* The notice comes after a dump showed its mini-socket, with a cookie of its own. */
+			struct entry *mini = track_kidx_find(t, &k, mini_pred, NULL);
+			if (mini) {
+				if (mini->ts.s.state == ST_TIME_WAIT)
+					track_refine(mini, mono, false);
+				return;
+			}
+		}
 		if (e) {
 			via_req = !(e->iflags & E_PROV);
 			if (s->cookie)
@@ -87,10 +133,15 @@ void track_destroyed(struct track *t, const struct sock *s, int64_t mono, int64_
 	}
 	if (e->ts.s.state == ST_TIME_WAIT) {
 		/* The poll saw the mini-socket first: its start is the full socket's end. */
-		track_refine(e, mono);
+		track_refine(e, mono, false);
 		return;
 	}
-	if (tw_bound(e->ts.s.state) || via_req ||
+	/*
+	 * With the exact source on, its samples of this socket's last changes
+	 * may still be on their way (it holds them back to order CPUs): let
+	 * them tell the end; the next full dump decides if they do not.
+	 */
+	if (tw_bound(e->ts.s.state) || via_req || t->exact_on ||
 	    (e->ts.s.state == ST_FIN_WAIT2 && e->ts.s.inode == 0)) {
 		e->end_at = mono;
 		return;
@@ -105,6 +156,14 @@ static bool full_pred(const struct entry *e, const void *arg)
 	return tab_alive(e) && e->ts.s.state != ST_TIME_WAIT && !e->end_at;
 }
 
+/* The same, or ended (by a notice) no earlier than the change: the sample came late. */
+static bool changed_pred(const struct entry *e, const void *arg)
+{
+	const int64_t *mono = arg;
+
+	return tab_alive(e) && e->ts.s.state != ST_TIME_WAIT && (!e->end_at || *mono <= e->end_at);
+}
+
 static bool req_unlinked_pred(const struct entry *e, const void *arg)
 {
 	(void)arg;
@@ -112,14 +171,15 @@ static bool req_unlinked_pred(const struct entry *e, const void *arg)
 	       (e->ts.s.state == ST_SYN_RECV || e->ts.s.state == ST_NEW_SYN_RECV);
 }
 
-/* The poll already reported this birth: its window holds the exact time. */
-static bool seen_birth_pred(const struct entry *e, const void *arg)
+/* We have news of this 4-tuple from after the sample: the sample came late, it is history. */
+static bool newer_pred(const struct entry *e, const void *arg)
 {
 	const int64_t *mono = arg;
 
-	return full_pred(e, NULL) && e->ts.since_kind == TIME_BETWEEN && e->ts.since_lo <= *mono &&
-	       *mono <= e->ts.since;
+	return tab_visible(e) &&
+	       (e->ts.last_seen >= *mono || ((e->ts.flags & TS_GHOST) && e->ts.gone >= *mono));
 }
+
 
 /* An entry for a socket only the exact source knows so far, keyed by 4-tuple. */
 static struct entry *prov_new(struct track *t, const struct sock_key *k, uint8_t st, int64_t mono)
@@ -158,9 +218,17 @@ static void changed_birth(struct track *t, const struct sock_key *k, uint8_t to,
 			return;
 		}
 	}
-	e = track_kidx_find(t, k, seen_birth_pred, &mono);
-	if (e && e->ts.s.state == to) {
-		track_refine(e, mono);
+	/*
+	 * Two full sockets never share a 4-tuple (listeners with SO_REUSEPORT
+	 * do): one we track is this one, reported by a dump first, perhaps
+	 * even by a dump begun before the birth (dumps are not atomic).
+	 */
+	e = to != ST_LISTEN ? track_kidx_find(t, k, full_pred, NULL) : NULL;
+	if (!e)
+		e = track_kidx_find(t, k, newer_pred, &mono);
+	if (e) {
+		if (e->ts.s.state == to && tab_alive(e))
+			track_refine(e, mono, true);
 		return;
 	}
 	e = prov_new(t, k, to, mono);
@@ -177,16 +245,19 @@ void track_changed(struct track *t, const struct sock_key *k, uint8_t from, uint
 
 	if (from == to)
 		return;
-	if (from == ST_CLOSE) {
+	t->exact_on = true;
+	/* A passive open's child is cloned from the listener: LISTEN -> SYN_RECV is its birth. */
+	if (from == ST_CLOSE ||
+	    (from == ST_LISTEN && (to == ST_SYN_RECV || to == ST_NEW_SYN_RECV))) {
 		changed_birth(t, k, to, mono, wall);
 		return;
 	}
-	e = track_kidx_find(t, k, full_pred, NULL);
+	e = track_kidx_find(t, k, changed_pred, &mono);
 	if (!e && from == ST_SYN_SENT)
 		e = track_synsent_prov(t, k, k->sport);
 	if (!e) {
 		/* The end of a socket we never saw: destroy notices and dumps speak for it. */
-		if (to == ST_CLOSE)
+		if (to == ST_CLOSE || track_kidx_find(t, k, newer_pred, &mono))
 			return;
 		/* Mid-life, unseen (samples lost, or it predates us): what we know, no more. */
 		e = prov_new(t, k, to, mono);
@@ -196,7 +267,7 @@ void track_changed(struct track *t, const struct sock_key *k, uint8_t from, uint
 	}
 	ts = &e->ts;
 	if (to == ts->s.state) {
-		track_refine(e, mono);
+		track_refine(e, mono, true);
 		if (mono > ts->last_seen)
 			ts->last_seen = mono;
 		return;
@@ -209,7 +280,8 @@ void track_changed(struct track *t, const struct sock_key *k, uint8_t from, uint
 	if (to == ST_CLOSE) {
 		/* FIN_WAIT_2 or CLOSING -> CLOSE: the full socket handed over to TIME_WAIT. */
 		if (from == ST_FIN_WAIT2 || from == ST_CLOSING) {
-			e->end_at = mono;
+			if (!e->end_at || mono < e->end_at)
+				e->end_at = mono;
 			return;
 		}
 		if (from == ST_ESTABLISHED || from == ST_CLOSE_WAIT || from == ST_FIN_WAIT1 ||

@@ -57,6 +57,7 @@ struct track {
 	uint32_t gen;
 	int64_t cover[ST_MAX]; /* mono of the last dump that asked for each state */
 	uint32_t widest; /* union of the states every dump so far asked for */
+	bool exact_on;	 /* exact changes have come: destroy notices wait for them */
 	int64_t last_full;
 	int64_t wall_off;
 };
@@ -105,8 +106,14 @@ void track_tab_count(struct track *t, const struct entry *e, int delta);
 struct req_match {
 	uint64_t cookie; /* the newcomer's cookie */
 	uint32_t gen;	 /* skip entries seen in this dump; 0 for none */
+	bool mini;	 /* the newcomer is a TIME_WAIT or orphaned FIN_WAIT_2 mini-socket */
 };
-/* An exact-source entry, or a request socket that a newcomer with that 4-tuple continues. */
+/*
+ * An exact-source entry, or a request socket that a newcomer with that
+ * 4-tuple continues; for a mini-socket newcomer also a full socket known to
+ * have ended (hidden or not): a full socket whose cookie was first made at
+ * its destruction hands over to a mini-socket with a cookie of its own.
+ */
 bool track_req_pred(const struct entry *e, const void *arg);
 bool track_key_same(const struct sock *a, const struct sock *b);
 void track_emit(struct track *t, const struct entry *e, uint8_t from, uint8_t to, int64_t mono,
@@ -116,8 +123,8 @@ void track_transition(struct track *t, struct entry *e, uint8_t to, int64_t sinc
 		      uint8_t kind, int64_t wall);
 /* e went away at at; it stays as a ghost. */
 void track_gone(struct track *t, struct entry *e, int64_t at, uint8_t end_kind, int64_t wall);
-/* An exact time for the change that a poll already reported, if it fits its window. */
-void track_refine(struct entry *e, int64_t mono);
+/* An exact time for the change that a poll already reported (loose: a tracepoint time). */
+void track_refine(struct entry *e, int64_t mono, bool loose);
 /* Index e under a new cookie (0: none); it is no longer provisional. */
 void track_adopt(struct track *t, struct entry *e, uint64_t cookie);
 /* The provisional SYN_SENT entry reported with source port 0, now given its port; or NULL. */

@@ -24,16 +24,18 @@ server=$(events "$sc_peer" "$sc_local" | grep -v '^CLOSED ' | tr '\n' ',')
 [ "$server" = "ESTABLISHED FIN_WAIT_1,FIN_WAIT_1 FIN_WAIT_2,FIN_WAIT_2 TIME_WAIT," ] ||
     fail "server transitions: $server"
 
-for side in "$sc_local $sc_peer" "$sc_peer $sc_local"; do
-    set -- $side
+# one_socket LOCAL PEER: its transitions share one cookie, none is a jump.
+one_socket() {
     jq -se --arg l "$1" --arg p "$2" '
         map(select(.local == $l and .peer == $p and .from != "CLOSED")) as $ev
         | ($ev | length) >= 3
           and ($ev | map(.cookie) | unique | length) == 1
           and ($ev | map(select(.jump)) | length) == 0
           and ($ev | map(select(.family != "inet")) | length) == 0' \
-        "$TMP/events.json" >/dev/null || fail "one cookie, no jump, family inet for $side"
-done
+        "$TMP/events.json" >/dev/null
+}
+one_socket "$sc_local" "$sc_peer" || fail "client: several cookies, a jump or not inet"
+one_socket "$sc_peer" "$sc_local" || fail "server: several cookies, a jump or not inet"
 
 # Each step was held 1 s: the dwell in CLOSING says so (loosely: polls are 0.1 s apart).
 dwell=$(jq -r --arg l "$sc_local" 'select(.local == $l and .from == "CLOSING") | .dwell' \

@@ -301,6 +301,26 @@ static void test_decode_sample(void)
 	CHECK(exact_decode_sample(&f, rec, len, &o, NULL) == -1);
 }
 
+/* A PERF_RECORD_LOST gives its count; anything else, or a short one, gives none. */
+static void test_lost(void)
+{
+	uint8_t rec[32] = { 0 };
+	struct perf_event_header h = { .type = PERF_RECORD_LOST, .size = 24 };
+	uint64_t id = 7, n = 1234;
+
+	memcpy(rec, &h, sizeof(h));
+	memcpy(rec + 8, &id, 8);
+	memcpy(rec + 16, &n, 8);
+	CHECK(exact_lost(rec, 24) == 1234);
+	CHECK(exact_lost(rec, 23) == 0);
+	CHECK(exact_lost(NULL, 24) == 0);
+	((struct perf_event_header *)rec)->size = 16;
+	CHECK(exact_lost(rec, 24) == 0);
+	((struct perf_event_header *)rec)->size = 24;
+	((struct perf_event_header *)rec)->type = PERF_RECORD_SAMPLE;
+	CHECK(exact_lost(rec, 24) == 0);
+}
+
 struct walked {
 	int n;
 	size_t lens[16];
@@ -482,6 +502,7 @@ int main(void)
 	RUN(test_decode_odd_layout);
 	RUN(test_decode_sample);
 	RUN(test_ring_walk);
+	RUN(test_lost);
 	RUN(test_release);
 	RUN(test_parse_cpus);
 	return unit_done();

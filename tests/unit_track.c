@@ -572,6 +572,147 @@ static void test_exact_request_link(void)
 	track_free(t);
 }
 
+/*
+ * Samples that arrive late (after a dump showed the socket further on) are
+ * history; a passive open's child is born LISTEN -> SYN_RECV; a destroy notice
+ * after the exact source ended the socket is no unknown socket.
+ */
+static void test_exact_late(void)
+{
+	struct track *t = new_track();
+	struct sock c = mk(5, ST_ESTABLISHED, 40000, 80), srv = mk(6, ST_LAST_ACK, 80, 40001);
+	struct sock_key kc = key_of(&c), ks = key_of(&srv);
+	const struct tsock *ts;
+
+	full_empty(t, S(1));
+	FULL(t, S(2), mk_tw(5, 40000, 80, 59800));
+	CHECK(nev == 1 && ev_is(0, 5, ST_CLOSE, ST_TIME_WAIT, S(2) - MS(200)));
+	/* The whole life, reported seconds late. */
+	track_changed(t, &kc, ST_CLOSE, ST_SYN_SENT, S(1) + 10, 0);
+	track_changed(t, &kc, ST_SYN_SENT, ST_ESTABLISHED, S(1) + 20, 0);
+	track_changed(t, &kc, ST_ESTABLISHED, ST_FIN_WAIT1, S(1) + 30, 0);
+	track_changed(t, &kc, ST_FIN_WAIT2, ST_CLOSE, S(1) + 40, 0);
+	CHECK(nev == 1 && track_size(t) == 1);
+	FULL(t, S(3), mk_tw(5, 40000, 80, 58800));
+	FULL(t, S(4), mk_tw(5, 40000, 80, 57800));
+	CHECK(nev == 1 && track_size(t) == 1);
+
+	/* A dump begun just before a birth that read the row after it: one socket, exact times. */
+	nev = 0;
+	c = mk(7, ST_ESTABLISHED, 40002, 80);
+	kc = key_of(&c);
+	FULL(t, S(4), mk_tw(5, 40000, 80, 57800), c);
+	CHECK(nev == 1 && ev_is(0, 7, ST_CLOSE, ST_ESTABLISHED, S(4)) && evs[0].jump);
+	track_changed(t, &kc, ST_CLOSE, ST_SYN_SENT, S(4) + 100, 0);
+	track_changed(t, &kc, ST_SYN_SENT, ST_ESTABLISHED, S(4) + 200, 0);
+	CHECK(nev == 1 && track_size(t) == 2);
+	ts = track_find(t, 7);
+	CHECK(ts && ts->since == S(4) + 200 && ts->since_kind == TIME_EXACT);
+	track_changed(t, &kc, ST_ESTABLISHED, ST_FIN_WAIT1, S(4) + 300, 0);
+	CHECK(nev == 2 && ev_is(1, 7, ST_ESTABLISHED, ST_FIN_WAIT1, S(4) + 300));
+	CHECK(evs[1].dwell == 100 && evs[1].dwell_kind == TIME_EXACT);
+
+	/* The server's child: born from the listener, ended by the tracepoint, then the notice. */
+	nev = 0;
+	track_changed(t, &ks, ST_LISTEN, ST_SYN_RECV, S(4) + 10, 0);
+	CHECK(nev == 1 && evs[0].from == ST_CLOSE && evs[0].to == ST_SYN_RECV && !evs[0].jump);
+	track_changed(t, &ks, ST_SYN_RECV, ST_ESTABLISHED, S(4) + 20, 0);
+	track_changed(t, &ks, ST_ESTABLISHED, ST_CLOSE_WAIT, S(4) + 30, 0);
+	track_changed(t, &ks, ST_CLOSE_WAIT, ST_LAST_ACK, S(4) + 40, 0);
+	track_changed(t, &ks, ST_LAST_ACK, ST_CLOSE, S(4) + 50, 0);
+	CHECK(nev == 5 && evs[4].from == ST_LAST_ACK && evs[4].to == ST_CLOSE);
+	srv.state = ST_CLOSE;
+	track_destroyed(t, &srv, S(4) + 60, 0);
+	c.state = ST_FIN_WAIT1;
+	FULL(t, S(5), mk_tw(5, 40000, 80, 56800), c);
+	FULL(t, S(6), mk_tw(5, 40000, 80, 55800), c);
+	CHECK(nev == 5);
+	ts = track_find(t, 6);
+	CHECK(ts && (ts->flags & TS_GHOST) && ts->nhist == 3 && ts->gone == S(4) + 50);
+	track_free(t);
+}
+
+/*
+ * A full socket whose cookie the kernel made only at its destruction hands
+ * over to a mini-socket with a cookie of its own: still one history, in
+ * whichever order the notice and the dump arrive.
+ */
+static void test_fresh_cookie_handover(void)
+{
+	struct track *t = new_track();
+	struct sock a = mk(0, ST_ESTABLISHED, 40000, 80), fw2 = mk(21, ST_FIN_WAIT2, 40000, 80);
+	struct sock_key ka = key_of(&a);
+	struct sock n = mk(20, ST_CLOSE, 40000, 80);
+	const struct tsock *ts;
+
+	fw2.inode = 0;
+	fw2.timer = TM_TIMEWAIT;
+	fw2.expires_ms = 59900;
+	full_empty(t, S(1));
+	/* Exact source only: born, closed by its owner (orphaned FIN_WAIT_2), notice, dump. */
+	track_changed(t, &ka, ST_CLOSE, ST_SYN_SENT, S(1) + 10, 0);
+	track_changed(t, &ka, ST_SYN_SENT, ST_ESTABLISHED, S(1) + 20, 0);
+	track_changed(t, &ka, ST_ESTABLISHED, ST_FIN_WAIT1, S(1) + MS(500), 0);
+	track_changed(t, &ka, ST_FIN_WAIT1, ST_FIN_WAIT2, S(1) + MS(501), 0);
+	track_changed(t, &ka, ST_FIN_WAIT2, ST_CLOSE, S(1) + MS(502), 0);
+	track_destroyed(t, &n, S(1) + MS(503), 0);
+	CHECK(nev == 4 && track_size(t) == 1);
+	FULL(t, S(2), fw2);
+	FULL(t, S(3), mk_tw(21, 40000, 80, 59500));
+	CHECK(nev == 5 && ev_is(4, 21, ST_FIN_WAIT2, ST_TIME_WAIT, S(3) - MS(500)));
+	CHECK(track_size(t) == 1);
+	ts = track_find(t, 21);
+	CHECK(ts && ts->nhist == 4 && ts->hist[0].state == ST_SYN_SENT && track_find(t, 20) == NULL);
+
+	/* Polls only: the notice first, then the TIME_WAIT with another cookie. */
+	nev = 0;
+	n = mk(30, ST_CLOSE, 40001, 80);
+	track_destroyed(t, &n, S(3) + MS(100), 0);
+	FULL(t, S(4), mk_tw(21, 40000, 80, 58000), mk_tw(31, 40001, 80, 59800));
+	CHECK(nev == 1 && ev_is(0, 31, ST_CLOSE, ST_TIME_WAIT, S(3) + MS(100)) && evs[0].jump);
+	CHECK(track_find(t, 31)->since_kind == TIME_EXACT && track_size(t) == 2);
+
+	/* The TIME_WAIT first, the notice late: no unseen socket is invented. */
+	nev = 0;
+	FULL(t, S(5), mk_tw(21, 40000, 80, 57000), mk_tw(31, 40001, 80, 58800),
+	     mk_tw(41, 40002, 80, 59500));
+	n = mk(40, ST_CLOSE, 40002, 80);
+	track_destroyed(t, &n, S(5) - MS(600), 0);
+	FULL(t, S(6), mk_tw(21, 40000, 80, 56000), mk_tw(31, 40001, 80, 57800),
+	     mk_tw(41, 40002, 80, 58500));
+	CHECK(nev == 1 && ev_is(0, 41, ST_CLOSE, ST_TIME_WAIT, S(5) - MS(500)));
+	CHECK(track_size(t) == 3 && track_alive(t) == 3);
+	track_free(t);
+}
+
+/* With the exact source on, a notice waits for the samples that tell the end precisely. */
+static void test_exact_notice_first(void)
+{
+	struct track *t = new_track();
+	struct sock a = mk(1, ST_CLOSE_WAIT, 80, 5000), b = mk(2, ST_CLOSE_WAIT, 80, 5001);
+	struct sock l = mk(3, ST_LISTEN, 80, 0);
+	struct sock_key ka = key_of(&a), kl = key_of(&l);
+	struct sock na = a, nb = b;
+
+	FULL(t, S(1), a, b);
+	track_changed(t, &kl, ST_CLOSE, ST_LISTEN, S(1) + 1, 0);
+	CHECK(nev == 1);
+	na.state = nb.state = ST_CLOSE;
+	track_destroyed(t, &na, S(1) + MS(500), 0);
+	track_destroyed(t, &nb, S(1) + MS(500), 0);
+	CHECK(nev == 1 && track_alive(t) == 3);
+	track_changed(t, &ka, ST_CLOSE_WAIT, ST_LAST_ACK, S(1) + MS(400), 0);
+	track_changed(t, &ka, ST_LAST_ACK, ST_CLOSE, S(1) + MS(401), 0);
+	CHECK(nev == 3 && ev_is(1, 1, ST_CLOSE_WAIT, ST_LAST_ACK, S(1) + MS(400)));
+	CHECK(ev_is(2, 1, ST_LAST_ACK, ST_CLOSE, S(1) + MS(401)) && evs[2].dwell == MS(1));
+	/* No sample for the other: the next full dump ends it at the notice. */
+	FULL(t, S(2), l);
+	CHECK(nev == 4 && ev_is(3, 2, ST_CLOSE_WAIT, ST_CLOSE, S(1) + MS(500)));
+	FULL(t, S(3), l);
+	CHECK(nev == 4 && track_alive(t) == 1);
+	track_free(t);
+}
+
 /* Cookie-less rows (old recordings) are tracked by 4-tuple. */
 static void test_cookieless(void)
 {
@@ -691,6 +832,9 @@ int main(void)
 	RUN(test_exact_merge);
 	RUN(test_exact_reset_and_stale);
 	RUN(test_exact_request_link);
+	RUN(test_exact_late);
+	RUN(test_fresh_cookie_handover);
+	RUN(test_exact_notice_first);
 	RUN(test_cookieless);
 	RUN(test_legal);
 	RUN(test_reset);
