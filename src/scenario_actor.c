@@ -571,6 +571,12 @@ void scenario_stop(struct scenario *sc)
 	if (!sc || !sc->started || sc->stopped)
 		return;
 	sc->stopped = true;
+	if (!sc->finished && sc->o.batch && sc->o.out && sc->cur < sc->nsteps) {
+		fprintf(sc->o.out, "scenario %s interrupted at line %d: %u expectations checked, %u "
+				   "failed\n",
+			sc->name, sc->steps[sc->cur].line, sc->n_expect, sc->n_failed);
+		fflush(sc->o.out);
+	}
 	for (size_t i = 0; i < sc->nactors; i++) {
 		struct sc_actor *a = &sc->actors[i];
 

@@ -44,7 +44,9 @@ static void put(struct scenario *sc, int64_t mono, const char *fmt, ...)
 	vfprintf(sc->o.out, fmt, ap);
 	va_end(ap);
 	fputc('\n', sc->o.out);
-	fflush(sc->o.out);
+	/* Nobody reads any more (`| head`): stop quietly, like the other printers. */
+	if (fflush(sc->o.out) == EOF && errno == EPIPE && sc->l)
+		loop_quit(sc->l, sc->status);
 }
 
 /* Bring loopback up in a fresh namespace, where it starts down. */
@@ -87,7 +89,11 @@ int scenario_prepare(struct scenario *sc, char *err, size_t errlen)
 	char ports[80] = "";
 	size_t k = 0;
 
+	const char *why = "not root";
+
 	if (geteuid() == 0) {
+		/* Else a container without CAP_SYS_ADMIN: share the host's loopback. */
+		why = "unshare failed";
 		if (unshare(CLONE_NEWNET) == 0) {
 			if (lo_up() < 0) {
 				snprintf(err, errlen,
@@ -97,7 +103,6 @@ int scenario_prepare(struct scenario *sc, char *err, size_t errlen)
 			}
 			sc->netns = true;
 		}
-		/* Else a container without CAP_SYS_ADMIN: share the host's loopback. */
 	}
 	for (size_t i = 0; i < sc->nactors; i++) {
 		struct sc_actor *a = &sc->actors[i];
@@ -121,10 +126,13 @@ int scenario_prepare(struct scenario *sc, char *err, size_t errlen)
 			 k ? ", " : "", a->name, port);
 		k++;
 	}
-	snprintf(sc->note, sizeof(sc->note), "%s; listening ports: %s",
-		 sc->netns ? "in its own network namespace"
-			   : "on the host's loopback (not root: no namespace of its own)",
-		 k ? ports : "none");
+	if (sc->netns)
+		snprintf(sc->note, sizeof(sc->note),
+			 "in its own network namespace; listening ports: %s", k ? ports : "none");
+	else
+		snprintf(sc->note, sizeof(sc->note),
+			 "on the host's loopback (%s: no namespace of its own); listening ports: %s",
+			 why, k ? ports : "none");
 	sc->prepared = true;
 	return 0;
 }
@@ -511,10 +519,13 @@ static void runner_event(void *ctx, const struct track_event *ev)
 	fmt_addr(la, sizeof(la), ev->s.family, ev->s.src, ev->s.sport);
 	fmt_addr(pa, sizeof(pa), ev->s.family, ev->s.dst, ev->s.dport);
 	fmt_dur(dur, ev->dwell, ev->dwell_kind, false);
+	/* A socket appearing or going is no jump of the state machine, whatever it skipped. */
 	put(sc, ev->mono < sc->t0 ? sc->t0 : ev->mono, "  %-8s %-21s %-21s %s -> %s%s%s%s",
-	    a >= 0 ? sc->actors[a].name : "?", la, pa, st_name(ev->from),
+	    a >= 0 ? sc->actors[a].name : "?", la, pa,
+	    ev->from == ST_CLOSE ? "(new)" : st_name(ev->from),
 	    ev->to == ST_CLOSE ? "gone" : st_name(ev->to), ev->from != ST_CLOSE ? " after " : "",
-	    ev->from != ST_CLOSE ? dur + strspn(dur, " ") : "", ev->jump ? " (jump)" : "");
+	    ev->from != ST_CLOSE ? dur + strspn(dur, " ") : "",
+	    ev->jump && ev->from != ST_CLOSE && ev->to != ST_CLOSE ? " (jump)" : "");
 }
 
 static int runner_fd(void *ctx)
@@ -601,6 +612,9 @@ int scenario_start(struct scenario *sc, struct loop *l, const struct scenario_op
 		return -1;
 	sc->l = l;
 	sc->o = *o;
+	/* Nobody can press a key in batch mode. */
+	if (sc->o.batch)
+		sc->o.step_mode = false;
 	if (!sc->o.out)
 		sc->o.out = stdout;
 	sc->t0 = mono_ns();

@@ -114,3 +114,27 @@ cat "$TMP/crash.out"
 expect_line crash "ERROR client died: killed by signal 9 (Killed)"
 if kill -0 "$spid" 2>/dev/null; then fail "crash: the server actor survived"; fi
 pass "crashed actor reported, the other one stopped"
+
+# An actor told to exit is no crash: the kernel closes its socket (a FIN).
+cat >"$TMP/exit.tcps" <<'S'
+scenario exit
+actor server client
+server listen
+client connect
+server accept
+client exit
+wait server CLOSE_WAIT
+S
+run exit
+[ "$rc" = 0 ] || fail "exit: status $rc, want 0"
+expect_line exit "client: exit(0)"
+expect_line exit "PASS line 7: wait server CLOSE_WAIT: seen"
+pass "an actor's exit closes its sockets and is no error"
+
+# Nobody reading the output any more ends the run quietly and stops the actors.
+rc=0
+timeout -k 5 30 "$TCPDWELL" --scenario "$TMP/exit.tcps" -b 2>"$TMP/pipe.err" | head -n 2 >/dev/null ||
+    rc=${PIPESTATUS[0]}
+[ "$rc" = 0 ] || fail "output closed: status $rc"
+[ ! -s "$TMP/pipe.err" ] || { cat "$TMP/pipe.err"; fail "output closed: messages on stderr"; }
+pass "closed output ends the run quietly"
