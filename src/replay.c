@@ -170,8 +170,9 @@ static int64_t rp_next_due(void *ctx)
 {
 	struct replay *rp = ctx;
 
+	/* As fast as read; at the end too, so that run() can say it is the end. */
 	if (!rp->realtime)
-		return rp->done && !rp->have_pend ? INT64_MAX : 0;
+		return 0;
 	if (rp->paused || !rp->have_pend)
 		return INT64_MAX;
 	return due(rp);
@@ -274,6 +275,10 @@ static void rp_describe(void *ctx, char *buf, size_t len)
 
 	if (rp->fed_snap && localtime_r(&t, &tm))
 		strftime(when, sizeof(when), " %Y-%m-%d %H:%M:%S", &tm);
+	if (!rp->realtime) {
+		snprintf(buf, len, "REPLAY%s", when);
+		return;
+	}
 	snprintf(buf, len, "REPLAY x%g%s%s", rp->speed, when,
 		 !rp->have_pend && rp->done ? " end" : rp->paused ? " paused" : "");
 }

@@ -394,7 +394,6 @@ int view_open(struct loop *l, const struct view_opts *o, char *err, size_t errle
 	v->o.filter_text = NULL;
 	v->utf8 = cs && (!strcasecmp(cs, "UTF-8") || !strcasecmp(cs, "utf8"));
 	v->sel_group = -1;
-	v->speed = 1.0;
 	v->stale = true;
 	v->dirty = true;
 	v->mode = o->diagram ? VM_DIAGRAM : VM_TABLE;

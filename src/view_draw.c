@@ -167,7 +167,7 @@ static void draw_title(struct view *v)
 	if (v->o.replay) {
 		x += view_puta(v, 0, x, COLS - x, EL_BADGE, strstr(desc, "REPLAY") ? "" : " REPLAY ");
 		x += view_putf(v, 0, x, COLS - x, EL_BADGE, " %s ", desc);
-		snprintf(line, sizeof(line), " %s  %s  %zu sockets%s", hs, clock, alive, gone);
+		snprintf(line, sizeof(line), " %s  %zu sockets%s", hs, alive, gone);
 	} else {
 		char iv[DUR_BUFSZ];
 

@@ -138,10 +138,6 @@ struct view {
 	const struct tsock *detail_ts;
 	int help_top;
 
-	/* Live interval and replay controls. */
-	int iv_idx;
-	double speed;
-	bool rp_paused;
 
 	char msg[160];
 	int64_t msg_until;

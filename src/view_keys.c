@@ -37,7 +37,6 @@ struct vbind {
 #define KEY_ESC 27
 
 static const double intervals[] = { 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 30, 60 };
-static const double speeds[] = { 0.25, 0.5, 1, 2, 4, 8, 16, 32, 64 };
 
 static void k_quit(struct view *v, int key)
 {
@@ -172,36 +171,32 @@ static void k_interval(struct view *v, int key)
 	view_msg(v, "polling every %g s", intervals[i]);
 }
 
+/* Whether the replay stands still, as its own description says (it may have paused itself). */
+static bool rp_paused(struct view *v)
+{
+	char desc[128];
+
+	loop_describe(v->l, desc, sizeof(desc));
+	return strstr(desc, " paused") || strstr(desc, " end");
+}
+
 static void k_rp_pause(struct view *v, int key)
 {
+	bool pause = !rp_paused(v);
+
 	(void)key;
-	v->rp_paused = !v->rp_paused;
-	loop_control(v->l, CTL_PAUSE, v->rp_paused ? 1 : 0);
-	view_msg(v, v->rp_paused ? "replay paused" : "replay running");
+	loop_control(v->l, CTL_PAUSE, pause ? 1 : 0);
 }
 
 static void k_rp_step(struct view *v, int key)
 {
-	if (!v->rp_paused) {
-		v->rp_paused = true;
-		loop_control(v->l, CTL_PAUSE, 1);
-	}
 	loop_control(v->l, CTL_STEP, key == KEY_LEFT ? -1 : 1);
 }
 
+/* The source multiplies its speed and keeps it within x0.25 .. x64. */
 static void k_rp_speed(struct view *v, int key)
 {
-	size_t i = 0;
-
-	while (i + 1 < ARRAY_SIZE(speeds) && speeds[i] < v->speed)
-		i++;
-	if (key == '-' && i > 0)
-		i--;
-	else if (key != '-' && i + 1 < ARRAY_SIZE(speeds))
-		i++;
-	v->speed = speeds[i];
-	loop_control(v->l, CTL_SPEED, v->speed);
-	view_msg(v, "replay speed x%g", v->speed);
+	loop_control(v->l, CTL_SPEED, key == '-' ? 0.5 : 2);
 }
 
 static void k_rp_ends(struct view *v, int key)
