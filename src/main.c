@@ -26,11 +26,12 @@
 enum { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
 
 enum mode { MODE_VIEW, MODE_BATCH, MODE_EVENTS };
-enum source_kind { SRC_POLL, SRC_EXACT, SRC_AUTO };
+enum source_kind { SRC_DEFAULT, SRC_POLL, SRC_EXACT, SRC_AUTO };
 
 struct config {
 	enum mode mode;
 	enum source_kind source;
+	bool exact; /* the exact source opened */
 	int64_t interval_ns;
 	bool interval_set;
 	long count;
@@ -284,8 +285,14 @@ static void parse_args(int argc, char **argv, struct config *c)
 		die_usage("%s", "-r and -w do not go together: replay reads, recording writes");
 	if (c->read_path && c->scenario)
 		die_usage("%s", "-r and --scenario do not go together");
-	if (c->read_path && c->source != SRC_POLL)
+	if (c->read_path && c->source != SRC_DEFAULT)
 		die_usage("%s", "--source does not apply to a replay");
+	/*
+	 * The poller by default; a scenario run as root takes the exact source
+	 * where it can, so that a loopback teardown shows every state.
+	 */
+	if (c->source == SRC_DEFAULT)
+		c->source = c->scenario && geteuid() == 0 ? SRC_AUTO : SRC_POLL;
 	/* A scenario's states come and go fast: watch it closely unless told otherwise. */
 	if (c->scenario && !c->interval_set)
 		c->interval_ns = 50 * NS_PER_MS;
@@ -305,7 +312,7 @@ static int64_t read_fin_timeout(void)
 	return v * NS_PER_SEC;
 }
 
-static int open_sources(struct loop *l, const struct config *c, const struct filter *f)
+static int open_sources(struct loop *l, struct config *c, const struct filter *f)
 {
 	char err[512];
 
@@ -322,7 +329,9 @@ static int open_sources(struct loop *l, const struct config *c, const struct fil
 		}
 		return EXIT_OK;
 	}
-	if (c->source != SRC_POLL && exact_open(l, err, sizeof(err)) < 0) {
+	if (c->source != SRC_POLL && exact_open(l, err, sizeof(err)) == 0) {
+		c->exact = true;
+	} else if (c->source != SRC_POLL) {
 		if (c->source == SRC_EXACT) {
 			fprintf(stderr, "tcpdwell: %s\n", err);
 			return EXIT_RUNTIME;
@@ -354,8 +363,8 @@ static int open_sinks(struct loop *l, const struct config *c, const struct filte
 
 	if (c->write_path) {
 		char src[96];
-		snprintf(src, sizeof(src), "%s%s", sc ? "scenario " : "poll",
-			 sc ? scenario_name(sc) : "");
+		snprintf(src, sizeof(src), "%s%s%s", c->exact ? "exact" : "poll",
+			 sc ? ", scenario " : "", sc ? scenario_name(sc) : "");
 		struct record_meta m = { .interval_ns = c->interval_ns, .source = src };
 		if (record_open(l, c->write_path, &m, err, sizeof(err)) < 0) {
 			fprintf(stderr, "tcpdwell: %s\n", err);

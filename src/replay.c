@@ -273,14 +273,25 @@ static void rp_describe(void *ctx, char *buf, size_t len)
 	time_t t = (time_t)(rp->pos_wall / NS_PER_SEC);
 	struct tm tm;
 
+	const struct record_seg *sg = record_reader_first_seg(rp->r);
+	char from[96] = "";
+
 	if (rp->fed_snap && localtime_r(&t, &tm))
 		strftime(when, sizeof(when), " %Y-%m-%d %H:%M:%S", &tm);
+	/* The source that recorded it: poll-bounded or exact times. */
+	if (sg && sg->source[0]) {
+		char clean[80];
+
+		/* From the file: no control bytes reach a terminal. */
+		sanitize(clean, sizeof(clean), sg->source, (size_t)-1);
+		snprintf(from, sizeof(from), " (%s)", clean);
+	}
 	if (!rp->realtime) {
-		snprintf(buf, len, "REPLAY%s", when);
+		snprintf(buf, len, "REPLAY%s%s", when, from);
 		return;
 	}
-	snprintf(buf, len, "REPLAY x%g%s%s", rp->speed, when,
-		 !rp->have_pend && rp->done ? " end" : rp->paused ? " paused" : "");
+	snprintf(buf, len, "REPLAY x%g%s%s%s", rp->speed, when,
+		 !rp->have_pend && rp->done ? " end" : rp->paused ? " paused" : "", from);
 }
 
 static void rp_close(void *ctx)

@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -602,14 +603,33 @@ fail:
 	return NULL;
 }
 
-/* The directories holding bundled scenarios, in the order searched. */
-static size_t scenario_dirs(const char *dirs[2])
+/* Whether this binary runs from the tree it was built in (not installed). */
+static bool uninstalled(void)
+{
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	size_t blen = strlen(BUILD_DIR);
+
+	if (n <= 0)
+		return false;
+	exe[n] = '\0';
+	return !strncmp(exe, BUILD_DIR, blen) && exe[blen] == '/';
+}
+
+/*
+ * The directories holding bundled scenarios, in the order searched: the
+ * environment's, the source tree's for a binary run where it was built
+ * (`./src/tcpdwell --scenario tour` before any install), the installed.
+ */
+static size_t scenario_dirs(const char *dirs[3])
 {
 	const char *env = getenv("TCPDWELL_SCENARIO_DIR");
 	size_t n = 0;
 
 	if (env && *env)
 		dirs[n++] = env;
+	if (uninstalled())
+		dirs[n++] = SOURCE_SCENARIO_DIR;
 	dirs[n++] = SCENARIO_DIR;
 	return n;
 }
@@ -624,7 +644,7 @@ static bool is_path(const char *s)
 struct scenario *scenario_load(const char *name_or_path, char *err, size_t errlen)
 {
 	char path[4096], *text;
-	const char *dirs[2];
+	const char *dirs[3];
 	struct scenario *sc;
 	size_t len, nd = scenario_dirs(dirs);
 
@@ -683,7 +703,7 @@ static int cmp_str(const void *a, const void *b)
 
 int scenario_list(FILE *out)
 {
-	const char *dirs[2];
+	const char *dirs[3];
 	size_t nd = scenario_dirs(dirs), n = 0, cap = 0;
 	char **names = NULL;
 	int printed = 0;

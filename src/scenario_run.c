@@ -148,6 +148,14 @@ static int actor_of_ports(const struct scenario *sc, uint16_t sport, uint16_t dp
 	for (size_t i = 0; i < sc->nactors; i++)
 		if (sc->actors[i].port && sc->actors[i].port == sport)
 			return (int)i;
+	/* A connect under way, its port not reported yet: the step's actor's. */
+	if (sc->cur < sc->nsteps) {
+		const struct sc_step *st = &sc->steps[sc->cur];
+
+		if (st->kind == SK_ACTION && st->act == SA_CONNECT && st->target >= 0 &&
+		    sc->actors[st->target].port == dport)
+			return st->actor;
+	}
 	return -1;
 }
 
