@@ -1,0 +1,256 @@
+/* measure.c - one run of each measured thing, through tcpdwell's own API or a child process. */
+#include "config.h"
+#include "bench.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+
+#include "diag.h"
+#include "procmap.h"
+#include "track.h"
+#include "util.h"
+
+struct meas {
+	struct diag *d;
+	struct track *t;
+	struct snapshot full, fast;
+};
+
+/* As tcpdwell's main() sets the tracker up. */
+static void track_defaults(struct track_opts *o)
+{
+	*o = (struct track_opts){
+		.ghost_ns = 3 * NS_PER_SEC,
+		.fin_timeout_ns = 60 * NS_PER_SEC,
+		.universe = ST_ALL_MASK,
+		.max_hist = 16,
+	};
+}
+
+/* One poll as poll.c and loop.c do it: the dump with tcp_info, then the tracker. */
+static int poll_once(struct diag *d, struct track *t, uint32_t states, struct snapshot *sn)
+{
+	int r = diag_dump(d, states, NULL, sn);
+
+	if (r < 0)
+		return r;
+	if (sn->complete)
+		track_apply(t, sn);
+	track_expire(t, sn->mono);
+	return 0;
+}
+
+struct meas *meas_new(int64_t *baseline_ns, char *err, size_t errlen)
+{
+	struct meas *m = xcalloc(1, sizeof(*m));
+	struct track_opts o;
+	int64_t t0;
+	int r;
+
+	m->d = diag_open();
+	if (!m->d) {
+		snprintf(err, errlen, "diag_open: %s", strerror(errno));
+		free(m);
+		return NULL;
+	}
+	track_defaults(&o);
+	m->t = track_new(&o);
+	snapshot_init(&m->full);
+	snapshot_init(&m->fast);
+	/* The baseline: the first dump, where every socket is new to the tracker. */
+	t0 = mono_ns();
+	r = poll_once(m->d, m->t, ST_ALL_MASK, &m->full);
+	*baseline_ns = mono_ns() - t0;
+	if (r < 0) {
+		snprintf(err, errlen, "diag_dump: %s", strerror(-r));
+		meas_free(m);
+		return NULL;
+	}
+	return m;
+}
+
+void meas_free(struct meas *m)
+{
+	if (!m)
+		return;
+	diag_close(m->d);
+	track_free(m->t);
+	snapshot_free(&m->full);
+	snapshot_free(&m->fast);
+	free(m);
+}
+
+int64_t meas_bare(size_t *n)
+{
+	int64_t t0 = mono_ns();
+
+	if (bare_dump(n) < 0)
+		return -1;
+	return mono_ns() - t0;
+}
+
+int64_t meas_poll(struct meas *m)
+{
+	int64_t t0 = mono_ns();
+
+	if (poll_once(m->d, m->t, ST_ALL_MASK, &m->full) < 0)
+		return -1;
+	return mono_ns() - t0;
+}
+
+int64_t meas_fast(struct meas *m)
+{
+	int64_t t0 = mono_ns();
+
+	if (poll_once(m->d, m->t, ST_RARE_MASK, &m->fast) < 0)
+		return -1;
+	return mono_ns() - t0;
+}
+
+size_t meas_tracked(const struct meas *m)
+{
+	return track_alive(m->t);
+}
+
+/* The first owner resolution of batch mode: every inode of the last full dump, no time bound. */
+int64_t meas_owners(struct meas *m, size_t *resolved)
+{
+	struct procmap *pm = procmap_new("/proc");
+	int64_t t0 = mono_ns(), dt;
+
+	for (size_t i = 0; i < m->full.n; i++)
+		if (m->full.v[i].inode)
+			procmap_want(pm, m->full.v[i].inode);
+	*resolved = procmap_scan(pm, mono_ns(), 0);
+	dt = mono_ns() - t0;
+	procmap_free(pm);
+	return dt;
+}
+
+/*
+ * Run argv with stdout (and stderr unless keep_err) on /dev/null, from fork
+ * to exit; the child's peak RSS in *maxrss_kb. -1 when it could not run or
+ * did not exit 0.
+ */
+int64_t meas_exec(char *const argv[], bool keep_err, long *maxrss_kb, int *status)
+{
+	struct rusage ru;
+	int64_t t0 = mono_ns(), dt;
+	pid_t pid;
+
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		int fd = open("/dev/null", O_WRONLY);
+		if (fd >= 0) {
+			dup2(fd, STDOUT_FILENO);
+			if (!keep_err)
+				dup2(fd, STDERR_FILENO);
+		}
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	while (wait4(pid, status, 0, &ru) < 0)
+		if (errno != EINTR)
+			return -1;
+	dt = mono_ns() - t0;
+	if (maxrss_kb)
+		*maxrss_kb = ru.ru_maxrss;
+	return WIFEXITED(*status) && WEXITSTATUS(*status) == 0 ? dt : -1;
+}
+
+size_t rss_bytes(void)
+{
+	FILE *f = fopen("/proc/self/statm", "r");
+	unsigned long size = 0, res = 0;
+
+	if (f) {
+		if (fscanf(f, "%lu %lu", &size, &res) != 2)
+			res = 0;
+		fclose(f);
+	}
+	return res * (size_t)sysconf(_SC_PAGESIZE);
+}
+
+/*
+ * The memory probe, run in a fresh process (the benchmark's own heap would
+ * blur it): resident memory of the poller and tracker after two polls, less
+ * what they hold before the first, per tracked socket. Prints "n total tracker".
+ */
+int meas_memory_probe(void)
+{
+	struct track_opts o;
+	struct diag *d = diag_open();
+	struct snapshot sn;
+	struct track *t;
+	size_t base, full, track_only, n;
+
+	if (!d) {
+		fprintf(stderr, "tcpdwell-bench: memory probe: diag_open: %s\n", strerror(errno));
+		return 1;
+	}
+	track_defaults(&o);
+	t = track_new(&o);
+	snapshot_init(&sn);
+	base = rss_bytes();
+	for (int i = 0; i < 2; i++) {
+		if (poll_once(d, t, ST_ALL_MASK, &sn) < 0) {
+			fprintf(stderr, "tcpdwell-bench: memory probe: dump failed\n");
+			return 1;
+		}
+	}
+	full = rss_bytes();
+	n = track_alive(t);
+	/* Without the snapshot the poll keeps between dumps: the tracker's share. */
+	snapshot_free(&sn);
+	track_only = rss_bytes();
+	printf("%zu %zu %zu\n", n, full > base ? full - base : 0,
+	       track_only > base ? track_only - base : 0);
+	track_free(t);
+	diag_close(d);
+	return 0;
+}
+
+int meas_memory(double *per_sock, double *per_sock_track)
+{
+	char *argv[] = { "/proc/self/exe", "--memory-probe", NULL };
+	size_t n = 0, total = 0, tr = 0;
+	int pfd[2], status;
+	FILE *f;
+	pid_t pid;
+
+	if (pipe2(pfd, O_CLOEXEC) < 0)
+		return -1;
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		dup2(pfd[1], STDOUT_FILENO);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	close(pfd[1]);
+	f = fdopen(pfd[0], "r");
+	if (!f || fscanf(f, "%zu %zu %zu", &n, &total, &tr) != 3)
+		n = 0;
+	if (f)
+		fclose(f);
+	else
+		close(pfd[0]);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (!n)
+		return -1;
+	*per_sock = (double)total / (double)n;
+	*per_sock_track = (double)tr / (double)n;
+	return 0;
+}
