@@ -35,6 +35,9 @@ const char *st_name(unsigned st)
 
 	if (st > ST_UNKNOWN && st < ST_MAX)
 		return st_names[st];
+	/* The state before a socket's first sight: it lived and died between polls. */
+	if (st == ST_UNKNOWN)
+		return "UNSEEN";
 	b = ring[next++ % 4];
 	snprintf(b, sizeof(ring[0]), "UNKNOWN(%u)", st);
 	return b;
