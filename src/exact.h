@@ -9,7 +9,12 @@
  * -1 with err saying exactly what is missing (root or CAP_PERFMON, tracefs
  * mount, a field in the format) and how to provide it.
  */
-int exact_open(struct loop *l, char *err, size_t errlen);
+/*
+ * The tracepoint sees every network namespace: only the changes admit(arg,
+ * key) accepts go on (a scenario's own sockets); admit NULL for all.
+ */
+typedef bool (*exact_admit_fn)(void *arg, const struct sock_key *k);
+int exact_open(struct loop *l, exact_admit_fn admit, void *arg, char *err, size_t errlen);
 
 /*
  * The pieces below are pure (no I/O), for exact.c and the unit tests.

@@ -312,7 +312,18 @@ static int64_t read_fin_timeout(void)
 	return v * NS_PER_SEC;
 }
 
-static int open_sources(struct loop *l, struct config *c, const struct filter *f)
+/* A change the tracepoint reports, from any namespace: the scenario's, or any without one. */
+static bool admit_change(void *arg, const struct sock_key *k)
+{
+	struct sock s = { .family = k->family, .sport = k->sport, .dport = k->dport };
+
+	memcpy(s.src, k->src, sizeof(s.src));
+	memcpy(s.dst, k->dst, sizeof(s.dst));
+	return scenario_owns(arg, &s);
+}
+
+static int open_sources(struct loop *l, struct config *c, const struct filter *f,
+			struct scenario *sc)
 {
 	char err[512];
 
@@ -329,7 +340,8 @@ static int open_sources(struct loop *l, struct config *c, const struct filter *f
 		}
 		return EXIT_OK;
 	}
-	if (c->source != SRC_POLL && exact_open(l, err, sizeof(err)) == 0) {
+	if (c->source != SRC_POLL &&
+	    exact_open(l, sc ? admit_change : NULL, sc, err, sizeof(err)) == 0) {
 		c->exact = true;
 	} else if (c->source != SRC_POLL) {
 		if (c->source == SRC_EXACT) {
@@ -461,7 +473,7 @@ int main(int argc, char **argv)
 	if (!c.read_path)
 		pm = procmap_new("/proc");
 
-	status = open_sources(l, &c, f);
+	status = open_sources(l, &c, f, sc);
 	if (status == EXIT_OK)
 		status = open_sinks(l, &c, f, pm, sc);
 	if (status == EXIT_OK && sc) {

@@ -136,7 +136,7 @@ static void test_state_names(void)
 	CHECK(st_parse("bogus") == -1);
 	CHECK_STR(st_name(ST_CLOSING), "CLOSING");
 	CHECK_STR(st_name(ST_CLOSE), "CLOSED");
-	CHECK_STR(st_name(0), "UNKNOWN(0)");
+	CHECK_STR(st_name(0), "UNSEEN");
 	CHECK_STR(st_name(200), "UNKNOWN(200)");
 	CHECK(st_rank(ST_LISTEN) < st_rank(ST_ESTABLISHED));
 	CHECK(st_rank(ST_FIN_WAIT1) < st_rank(ST_TIME_WAIT));
