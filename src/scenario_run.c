@@ -27,8 +27,6 @@
 #define ACTION_LIMIT (15 * NS_PER_SEC)
 /* How often the runner looks at the table and its actors while running. */
 #define TICK_NS (50 * NS_PER_MS)
-/* The scenario's ports inside its own namespace: easy to read on the screen. */
-#define NETNS_PORT 8000
 
 static void put(struct scenario *sc, int64_t mono, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -111,7 +109,12 @@ int scenario_prepare(struct scenario *sc, char *err, size_t errlen)
 		if (!a->listens)
 			continue;
 		for (int tries = 0; tries < 20 && port < 0; tries++) {
-			port = sc->netns ? NETNS_PORT + (int)k : free_port();
+			/*
+			 * Free ones, even in a namespace of our own: the exact
+			 * source's tracepoint sees every namespace, and another
+			 * scenario's 8000 would pass for ours.
+			 */
+			port = free_port();
 			for (size_t j = 0; j < i && port > 0; j++)
 				if (sc->actors[j].port == port)
 					port = -1;

@@ -96,7 +96,7 @@ static void dur_body(char *buf, size_t len, int64_t ns, bool utf8)
 		return;
 	}
 	if ((t = (ns + 50000) / 100000) < 100) {
-		snprintf(buf, len, "%d.%dms", (int)(t / 10), (int)(t % 10));
+		snprintf(buf, len, "%u.%ums", (unsigned)(t / 10) % 10u, (unsigned)(t % 10) % 10u);
 		return;
 	}
 	if ((t = (ns + 5 * NS_PER_MS) / (10 * NS_PER_MS)) < 1000) {

@@ -203,6 +203,7 @@ static void check_size(struct view *v)
 		return;
 	if (ws.ws_row != LINES || ws.ws_col != COLS) {
 		resize_term(ws.ws_row, ws.ws_col);
+		clearok(curscr, TRUE);
 		v->dirty = true;
 	}
 }
@@ -271,6 +272,8 @@ static void s_input(void *ctx, struct loop *l)
 	while ((r = wget_wch(stdscr, &wc)) != ERR) {
 		got++;
 		if (r == KEY_CODE_YES && wc == KEY_RESIZE) {
+			/* The terminal rewrapped what it showed: repaint all, trust nothing. */
+			clearok(curscr, TRUE);
 			v->dirty = true;
 			continue;
 		}
