@@ -21,10 +21,12 @@
 static void copy_info(struct sock_info *o, const void *p, size_t len)
 {
 	struct tcp_info ti;
+	size_t n = len < sizeof(ti) ? len : sizeof(ti);
 
-	/* Another kernel's tcp_info may be shorter or longer than ours. */
-	memset(&ti, 0, sizeof(ti));
-	memcpy(&ti, p, len < sizeof(ti) ? len : sizeof(ti));
+	/* Another kernel's tcp_info may be shorter or longer than ours: zero only what it lacks. */
+	memcpy(&ti, p, n);
+	if (n < sizeof(ti))
+		memset((uint8_t *)&ti + n, 0, sizeof(ti) - n);
 	o->rtt_us = ti.tcpi_rtt;
 	o->rttvar_us = ti.tcpi_rttvar;
 	o->snd_cwnd = ti.tcpi_snd_cwnd;
@@ -181,7 +183,8 @@ int diag_parse_rows(const void *buf, size_t len, uint32_t seq, uint32_t portid,
 		case NLMSG_OVERRUN:
 			return -EOVERFLOW;
 		case SOCK_DIAG_BY_FAMILY: {
-			struct sock *s = snapshot_push(sn);
+			/* diag_parse_msg() writes the whole row: no need to zero it first. */
+			struct sock *s = snapshot_reserve(sn);
 
 			/* A row too short or of a family we do not know: dropped alone. */
 			if (diag_parse_msg(payload, plen, s) < 0)

@@ -135,14 +135,21 @@ void snapshot_clear(struct snapshot *sn)
 	sn->states = 0;
 }
 
-struct sock *snapshot_push(struct snapshot *sn)
+struct sock *snapshot_reserve(struct snapshot *sn)
 {
 	if (sn->n == sn->cap) {
 		sn->cap = sn->cap ? sn->cap * 2 : 256;
 		sn->v = xreallocarray(sn->v, sn->cap, sizeof(*sn->v));
 	}
-	memset(&sn->v[sn->n], 0, sizeof(sn->v[0]));
 	return &sn->v[sn->n++];
+}
+
+struct sock *snapshot_push(struct snapshot *sn)
+{
+	struct sock *s = snapshot_reserve(sn);
+
+	memset(s, 0, sizeof(*s));
+	return s;
 }
 
 void snapshot_free(struct snapshot *sn)

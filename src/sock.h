@@ -102,6 +102,8 @@ struct snapshot {
 void snapshot_init(struct snapshot *sn);
 void snapshot_clear(struct snapshot *sn);
 struct sock *snapshot_push(struct snapshot *sn);
+/* Like snapshot_push() but not zeroed: for a caller that writes every field (a parser). */
+struct sock *snapshot_reserve(struct snapshot *sn);
 void snapshot_free(struct snapshot *sn);
 
 #endif
