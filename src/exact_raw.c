@@ -336,7 +336,9 @@ size_t exact_release(struct exact_pending *v, size_t n, int64_t settled, int64_t
 	static const uint8_t zero[16];
 	size_t kept = 0;
 
-	qsort(v, n, sizeof(*v), pending_cmp);
+	/* Nothing pending may come as NULL: qsort must not see it. */
+	if (n)
+		qsort(v, n, sizeof(*v), pending_cmp);
 	for (size_t i = 0; i < n; i++) {
 		struct exact_pending e = v[i];
 		if (e.o.mono > settled) {

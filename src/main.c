@@ -423,6 +423,14 @@ static int open_sinks(struct loop *l, const struct config *c, const struct filte
 	return EXIT_OK;
 }
 
+/* Leave before anything ran, freeing what the arguments made (a clean sanitizer exit). */
+static int give_up(struct config *c, struct filter *f, int status)
+{
+	filter_free(f);
+	free(c->filter_text);
+	return status;
+}
+
 int main(int argc, char **argv)
 {
 	struct config c;
@@ -439,23 +447,23 @@ int main(int argc, char **argv)
 
 	if (c.filter_text && !(f = filter_parse(c.filter_text, err, sizeof(err)))) {
 		fprintf(stderr, "tcpdwell: %s\n", err);
-		return EXIT_USAGE;
+		return give_up(&c, NULL, EXIT_USAGE);
 	}
 	if (c.mode == MODE_VIEW && (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))) {
 		fprintf(stderr, "tcpdwell: the full-screen view needs a terminal; "
 				"use -b for tables or -e for events\n");
-		return EXIT_USAGE;
+		return give_up(&c, f, EXIT_USAGE);
 	}
 	if (c.scenario) {
 		if (!(sc = scenario_load(c.scenario, err, sizeof(err)))) {
 			fprintf(stderr, "tcpdwell: %s\n", err);
-			return EXIT_USAGE;
+			return give_up(&c, f, EXIT_USAGE);
 		}
 		/* Before the poller opens: the scenario may move us into its own namespace. */
 		if (scenario_prepare(sc, err, sizeof(err)) < 0) {
 			fprintf(stderr, "tcpdwell: %s\n", err);
 			scenario_free(sc);
-			return EXIT_RUNTIME;
+			return give_up(&c, f, EXIT_RUNTIME);
 		}
 	}
 

@@ -33,7 +33,8 @@ struct nb {
 
 static void nb_raw(struct nb *b, const void *p, size_t n)
 {
-	memcpy(b->buf + b->len, p, n);
+	if (n)
+		memcpy(b->buf + b->len, p, n);
 	b->len += n;
 }
 
