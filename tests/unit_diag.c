@@ -101,7 +101,8 @@ static void row_attr(struct row *r, uint16_t type, const void *p, size_t n)
 	struct nlattr a = { .nla_len = (uint16_t)(NLA_HDRLEN + n), .nla_type = type };
 
 	memcpy(r->p + r->len, &a, sizeof(a));
-	memcpy(r->p + r->len + NLA_HDRLEN, p, n);
+	if (n)
+		memcpy(r->p + r->len + NLA_HDRLEN, p, n);
 	r->len += NLA_ALIGN(NLA_HDRLEN + n);
 }
 
