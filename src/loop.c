@@ -167,14 +167,19 @@ bool loop_quitting(const struct loop *l)
 	return l->quit;
 }
 
+static void __attribute__((format(printf, 2, 0))) set_msg(struct loop *l, const char *fmt, va_list ap)
+{
+	vsnprintf(l->msg, sizeof(l->msg), fmt, ap);
+	l->msg_when = mono_ns();
+}
+
 void loop_status(struct loop *l, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(l->msg, sizeof(l->msg), fmt, ap);
+	set_msg(l, fmt, ap);
 	va_end(ap);
-	l->msg_when = mono_ns();
 	if (l->echo) {
 		fprintf(l->echo, "tcpdwell: %s\n", l->msg);
 		fflush(l->echo);
@@ -186,9 +191,8 @@ void loop_note(struct loop *l, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(l->msg, sizeof(l->msg), fmt, ap);
+	set_msg(l, fmt, ap);
 	va_end(ap);
-	l->msg_when = mono_ns();
 }
 
 void loop_echo(struct loop *l, FILE *out)

@@ -18,6 +18,7 @@
 
 struct replay {
 	struct record_reader *r;
+	char from[96]; /* " (SOURCE)": what recorded it, made safe for a terminal once */
 	bool realtime, paused, done;
 	double speed;
 	int64_t t0;	    /* the recording's start on its timeline */
@@ -273,25 +274,14 @@ static void rp_describe(void *ctx, char *buf, size_t len)
 	time_t t = (time_t)(rp->pos_wall / NS_PER_SEC);
 	struct tm tm;
 
-	const struct record_seg *sg = record_reader_first_seg(rp->r);
-	char from[96] = "";
-
 	if (rp->fed_snap && localtime_r(&t, &tm))
 		strftime(when, sizeof(when), " %Y-%m-%d %H:%M:%S", &tm);
-	/* The source that recorded it: poll-bounded or exact times. */
-	if (sg && sg->source[0]) {
-		char clean[80];
-
-		/* From the file: no control bytes reach a terminal. */
-		sanitize(clean, sizeof(clean), sg->source, (size_t)-1);
-		snprintf(from, sizeof(from), " (%s)", clean);
-	}
 	if (!rp->realtime) {
-		snprintf(buf, len, "REPLAY%s%s", when, from);
+		snprintf(buf, len, "REPLAY%s%s", when, rp->from);
 		return;
 	}
 	snprintf(buf, len, "REPLAY x%g%s%s%s", rp->speed, when,
-		 !rp->have_pend && rp->done ? " end" : rp->paused ? " paused" : "", from);
+		 !rp->have_pend && rp->done ? " end" : rp->paused ? " paused" : "", rp->from);
 }
 
 static void rp_close(void *ctx)
@@ -358,6 +348,13 @@ int replay_open(struct loop *l, const char *path, const struct replay_opts *o, c
 	seg = record_reader_first_seg(r);
 	rp = xcalloc(1, sizeof(*rp));
 	rp->r = r;
+	/* The source that recorded it (poll-bounded or exact times), from the file: sanitised. */
+	if (seg->source[0]) {
+		char clean[80];
+
+		sanitize(clean, sizeof(clean), seg->source, (size_t)-1);
+		snprintf(rp->from, sizeof(rp->from), " (%s)", clean);
+	}
 	rp->realtime = o->realtime;
 	rp->speed = o->speed >= SPEED_MIN && o->speed <= SPEED_MAX ? o->speed : 1.0;
 	rp->t0 = seg->start_mono + seg->shift;

@@ -406,13 +406,10 @@ static struct entry *row_match(struct track *t, const struct sock *r)
 	return e;
 }
 
-/* The exact source has news of this 4-tuple from after the dump began. */
+/* The exact source (no cookie) has news of this 4-tuple from after the dump began. */
 static bool exact_newer_pred(const struct entry *e, const void *arg)
 {
-	const int64_t *mono = arg;
-
-	return tab_visible(e) && !e->ts.s.cookie &&
-	       (e->ts.last_seen >= *mono || ((e->ts.flags & TS_GHOST) && e->ts.gone >= *mono));
+	return !e->ts.s.cookie && track_newer_pred(e, arg);
 }
 
 /*

@@ -172,14 +172,13 @@ static bool req_unlinked_pred(const struct entry *e, const void *arg)
 }
 
 /* We have news of this 4-tuple from after the sample: the sample came late, it is history. */
-static bool newer_pred(const struct entry *e, const void *arg)
+bool track_newer_pred(const struct entry *e, const void *arg)
 {
 	const int64_t *mono = arg;
 
 	return tab_visible(e) &&
 	       (e->ts.last_seen >= *mono || ((e->ts.flags & TS_GHOST) && e->ts.gone >= *mono));
 }
-
 
 /* An entry for a socket only the exact source knows so far, keyed by 4-tuple. */
 static struct entry *prov_new(struct track *t, const struct sock_key *k, uint8_t st, int64_t mono)
@@ -225,7 +224,7 @@ static void changed_birth(struct track *t, const struct sock_key *k, uint8_t to,
 	 */
 	e = to != ST_LISTEN ? track_kidx_find(t, k, full_pred, NULL) : NULL;
 	if (!e)
-		e = track_kidx_find(t, k, newer_pred, &mono);
+		e = track_kidx_find(t, k, track_newer_pred, &mono);
 	if (e) {
 		if (e->ts.s.state == to && tab_alive(e))
 			track_refine(e, mono, true);
@@ -257,7 +256,7 @@ void track_changed(struct track *t, const struct sock_key *k, uint8_t from, uint
 		e = track_synsent_prov(t, k, k->sport);
 	if (!e) {
 		/* The end of a socket we never saw: destroy notices and dumps speak for it. */
-		if (to == ST_CLOSE || track_kidx_find(t, k, newer_pred, &mono))
+		if (to == ST_CLOSE || track_kidx_find(t, k, track_newer_pred, &mono))
 			return;
 		/* Mid-life, unseen (samples lost, or it predates us): what we know, no more. */
 		e = prov_new(t, k, to, mono);

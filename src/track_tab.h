@@ -115,6 +115,8 @@ struct req_match {
  * its destruction hands over to a mini-socket with a cookie of its own.
  */
 bool track_req_pred(const struct entry *e, const void *arg);
+/* Seen (or gone) no earlier than *(const int64_t *)arg: news newer than that time. */
+bool track_newer_pred(const struct entry *e, const void *arg);
 bool track_key_same(const struct sock *a, const struct sock *b);
 void track_emit(struct track *t, const struct entry *e, uint8_t from, uint8_t to, int64_t mono,
 		int64_t wall, uint8_t kind, int64_t dwell);
