@@ -206,9 +206,8 @@ static void fast_account(struct lane *ln, struct loop *l, int64_t cost)
 		loop_note(l, "fast lane slowed to %s to stay within %.0f%% of a core", iv,
 			  budget * 100);
 	} else if (ln->stretched && need < ln->interval * 4 / 5) {
+		/* Said by the header going back to plain "fast 50ms": no news for the status line. */
 		ln->stretched = false;
-		fmt_interval(iv, sizeof(iv), ln->interval);
-		loop_note(l, "fast lane back to %s", iv);
 	}
 	ln->effective = ln->stretched && need > ln->interval ? need : ln->interval;
 	if (ln->effective > MAX_INTERVAL)
