@@ -31,13 +31,12 @@ struct tsock {
 	uint8_t missing;    /* consecutive full dumps without it */
 	uint8_t prev_state; /* state before the current one: ST_CLOSE if it appeared after
 			     * start-up, ST_UNKNOWN if it predates it */
+	uint16_t nhist, hist_cap; /* here, beside the bytes above: no padding per socket */
 	int64_t first_seen;
 	int64_t last_seen;
 	int64_t changed; /* monotonic ns of its last transition (for "just changed") */
 	int64_t gone;	 /* monotonic ns when it went away; 0 while alive */
-	uint16_t nhist, hist_cap;
 	struct track_hist *hist; /* earlier states, oldest first, at most track_opts.max_hist */
-	void *priv;		 /* tracker-internal */
 };
 
 /*

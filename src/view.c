@@ -143,7 +143,6 @@ void view_freeze(struct view *v, bool on)
 		v->fzp = xcalloc(v->nfz ? v->nfz : 1, sizeof(*v->fzp));
 		for (size_t i = 0; i < v->nfz; i++) {
 			v->fz[i] = *v->ents[i];
-			v->fz[i].priv = NULL;
 			v->fz[i].hist = NULL;
 			if (v->ents[i]->nhist) {
 				v->fz[i].hist = xreallocarray(NULL, v->ents[i]->nhist,
