@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <libmnl/libmnl.h>
 #include <linux/netlink.h>
@@ -33,6 +34,9 @@ struct diag {
 	uint8_t *buf;
 	size_t buflen;
 	struct diag_cookie_set set;
+	/* One walk for both families: 0 not tried yet, 1 the kernel takes it, -1 it refused. */
+	int one_walk;
+	struct snapshot one; /* the answer to diag_sock_info() */
 	/* The bytecode of the last filter seen; compiled once. */
 	const struct filter *bc_for;
 	bool bc_ready, bc_refused;
@@ -97,6 +101,7 @@ void diag_close(struct diag *d)
 	if (d->nl)
 		mnl_socket_close(d->nl);
 	diag_cookie_set_free(&d->set);
+	snapshot_free(&d->one);
 	free(d->buf);
 	free(d);
 }
@@ -111,23 +116,11 @@ static void prepare_bytecode(struct diag *d, const struct filter *f)
 	d->bc_len = f ? diag_bc_compile(filter_root(f), d->bc, sizeof(d->bc)) : 0;
 }
 
-static int send_request(struct diag *d, int family, uint32_t states)
+static int send_msg(struct diag *d, struct nlmsghdr *nlh)
 {
-	uint8_t req[NLMSG_HDRLEN + NLMSG_ALIGN(sizeof(struct inet_diag_req_v2)) +
-		    NLA_HDRLEN + BC_MAX];
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(req);
-	struct inet_diag_req_v2 *r;
 	ssize_t n;
 
-	nlh->nlmsg_type = SOCK_DIAG_BY_FAMILY;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	nlh->nlmsg_seq = ++d->seq;
-	r = mnl_nlmsg_put_extra_header(nlh, sizeof(*r));
-	r->sdiag_family = (uint8_t)family;
-	r->sdiag_protocol = IPPROTO_TCP;
-	r->idiag_states = states;
-	r->idiag_ext = 1 << (INET_DIAG_INFO - 1);
-	if (d->bc_len && !d->bc_refused)
+	if (d->bc_len && !d->bc_refused && (nlh->nlmsg_flags & NLM_F_DUMP))
 		mnl_attr_put(nlh, INET_DIAG_REQ_BYTECODE, d->bc_len, d->bc);
 	do
 		n = mnl_socket_sendto(d->nl, nlh, nlh->nlmsg_len);
@@ -135,6 +128,50 @@ static int send_request(struct diag *d, int family, uint32_t states)
 	if (n < 0)
 		return -errno;
 	return n == (ssize_t)nlh->nlmsg_len ? 0 : -EIO;
+}
+
+/* A request for one family (SOCK_DIAG_BY_FAMILY); with dump false, for the one socket in id. */
+static int send_request(struct diag *d, int family, uint32_t states, bool info, bool dump,
+			const struct inet_diag_sockid *id)
+{
+	uint8_t req[NLMSG_HDRLEN + NLMSG_ALIGN(sizeof(struct inet_diag_req_v2)) +
+		    NLA_HDRLEN + BC_MAX];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(req);
+	struct inet_diag_req_v2 *r;
+
+	nlh->nlmsg_type = SOCK_DIAG_BY_FAMILY;
+	nlh->nlmsg_flags = NLM_F_REQUEST | (dump ? NLM_F_DUMP : 0);
+	nlh->nlmsg_seq = ++d->seq;
+	r = mnl_nlmsg_put_extra_header(nlh, sizeof(*r));
+	r->sdiag_family = (uint8_t)family;
+	r->sdiag_protocol = IPPROTO_TCP;
+	r->idiag_states = states;
+	r->idiag_ext = info ? 1 << (INET_DIAG_INFO - 1) : 0;
+	if (id)
+		r->id = *id;
+	return send_msg(d, nlh);
+}
+
+/*
+ * The old TCP request: its dump takes family AF_UNSPEC, so the kernel walks
+ * its tables once for both families. The walk itself is most of a dump of
+ * the rare states, so this halves the fast lane.
+ */
+static int send_request_both(struct diag *d, uint32_t states, bool info)
+{
+	uint8_t req[NLMSG_HDRLEN + NLMSG_ALIGN(sizeof(struct inet_diag_req)) + NLA_HDRLEN +
+		    BC_MAX];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(req);
+	struct inet_diag_req *r;
+
+	nlh->nlmsg_type = TCPDIAG_GETSOCK;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	nlh->nlmsg_seq = ++d->seq;
+	r = mnl_nlmsg_put_extra_header(nlh, sizeof(*r));
+	r->idiag_family = AF_UNSPEC;
+	r->idiag_states = states;
+	r->idiag_ext = info ? 1 << (INET_DIAG_INFO - 1) : 0;
+	return send_msg(d, nlh);
 }
 
 /* One datagram from the kernel: > 0 its length, or -errno. Others' datagrams are dropped. */
@@ -177,10 +214,9 @@ static ssize_t recv_batch(struct diag *d)
 	}
 }
 
-static int dump_family(struct diag *d, int family, uint32_t states, struct snapshot *sn)
+/* Receive and parse until the dump is done; the request has been sent (r its result). */
+static int recv_rows(struct diag *d, int r, struct snapshot *sn)
 {
-	int r = send_request(d, family, states);
-
 	while (r == 0) {
 		ssize_t n = recv_batch(d);
 
@@ -191,22 +227,87 @@ static int dump_family(struct diag *d, int family, uint32_t states, struct snaps
 	return r < 0 ? r : 0;
 }
 
-static int dump_once(struct diag *d, uint32_t states, struct snapshot *sn)
+static int dump_start(struct diag *d, struct snapshot *sn, uint32_t states)
 {
-	int r;
-
 	snapshot_clear(sn);
 	sn->states = states;
 	sn->mono = mono_ns();
 	sn->wall = wall_ns();
-	if (!d->nl && (r = open_socket(d)) < 0)
-		return r;
-	r = dump_family(d, AF_INET, states, sn);
+	return d->nl ? 0 : open_socket(d);
+}
+
+static int dump_once(struct diag *d, uint32_t states, struct snapshot *sn)
+{
+	int r = dump_start(d, sn, states);
+
+	if (r == 0 && d->one_walk >= 0) {
+		r = recv_rows(d, send_request_both(d, states, sn->with_info), sn);
+		if (r == 0) {
+			d->one_walk = 1;
+			return 0;
+		}
+		reopen_socket(d);
+		if (d->one_walk == 1 || r == -EMSGSIZE || r == -ETIMEDOUT)
+			return r;
+		/* Refused at the first try: this kernel wants a request per family. */
+		d->one_walk = -1;
+		r = dump_start(d, sn, states);
+	}
 	if (r == 0)
-		r = dump_family(d, AF_INET6, states, sn);
+		r = recv_rows(d, send_request(d, AF_INET, states, sn->with_info, true, NULL), sn);
+	if (r == 0)
+		r = recv_rows(d, send_request(d, AF_INET6, states, sn->with_info, true, NULL), sn);
 	if (r < 0)
 		reopen_socket(d);
 	return r;
+}
+
+bool diag_one_walk(const struct diag *d)
+{
+	return d->one_walk > 0;
+}
+
+int diag_sock_info(struct diag *d, const struct sock *s, struct sock_info *out)
+{
+	struct inet_diag_sockid id = {
+		.idiag_sport = htons(s->sport),
+		.idiag_dport = htons(s->dport),
+		.idiag_if = s->ifindex,
+		.idiag_cookie = { (uint32_t)s->cookie, (uint32_t)(s->cookie >> 32) },
+	};
+	size_t alen = s->family == AF_INET6 ? 16 : 4;
+	int r;
+
+	if (s->netns || !s->cookie || (s->family != AF_INET && s->family != AF_INET6))
+		return -ENOENT;
+	memcpy(id.idiag_src, s->src, alen);
+	memcpy(id.idiag_dst, s->dst, alen);
+	if (!d->nl && (r = open_socket(d)) < 0)
+		return r;
+	d->one.with_info = true;
+	snapshot_clear(&d->one);
+	r = send_request(d, s->family, ST_ALL_MASK, true, false, &id);
+	/* No dump: the answer is one row or an error, and no NLMSG_DONE follows. */
+	while (r == 0 && d->one.n == 0) {
+		ssize_t n = recv_batch(d);
+
+		if (n < 0) {
+			r = (int)n;
+			break;
+		}
+		r = diag_parse_rows(d->buf, (size_t)n, d->seq, d->portid, &d->one);
+		if (r == 1 && d->one.n == 0)
+			r = -ENOENT;
+	}
+	if (r < 0) {
+		if (r != -ENOENT)
+			reopen_socket(d);
+		return r;
+	}
+	if (!d->one.v[0].has_info || d->one.v[0].cookie != s->cookie)
+		return -ENOENT;
+	*out = d->one.info[0];
+	return 0;
 }
 
 int diag_dump(struct diag *d, uint32_t states, const struct filter *f, struct snapshot *sn)
@@ -267,8 +368,7 @@ int diag_events_fd(const struct diag_events *e)
 	return mnl_socket_get_fd(e->nl);
 }
 
-int diag_events_read(struct diag_events *e, void (*fn)(void *arg, const struct sock *s),
-		     void *arg)
+int diag_events_read(struct diag_events *e, diag_notice_fn fn, void *arg)
 {
 	bool lost = false;
 

@@ -14,12 +14,23 @@ void diag_close(struct diag *d);
 
 /*
  * Dump TCP sockets of both families whose state is in states (ST_MASK bits),
- * asking for tcp_info. f, when not NULL, is compiled to kernel bytecode
- * where it can be (and is always applied again in user space by the caller).
- * Appends to sn (cleared first) and sets sn->mono, wall, states, complete.
- * Returns 0, or -errno when the dump failed (sn->complete stays false).
+ * asking for tcp_info only when sn->with_info. Both families come from one
+ * walk of the kernel's tables (the compatibility request, which takes
+ * AF_UNSPEC); a kernel that refuses it is asked once per family, as ss does.
+ * f, when not NULL, is compiled to kernel bytecode where it can be (and is
+ * always applied again in user space by the caller). Appends to sn (cleared
+ * first) and sets sn->mono, wall, states, complete. Returns 0, or -errno
+ * when the dump failed (sn->complete stays false).
  */
 int diag_dump(struct diag *d, uint32_t states, const struct filter *f, struct snapshot *sn);
+/* Whether dumps take one walk for both families (after the first dump). */
+bool diag_one_walk(const struct diag *d);
+/*
+ * The tcp_info of one socket, asked of the kernel by its 4-tuple and cookie
+ * (no dump). Returns 0, -ENOENT when the socket is gone or has no tcp_info
+ * (TIME_WAIT, a request), or another -errno.
+ */
+int diag_sock_info(struct diag *d, const struct sock *s, struct sock_info *out);
 
 /*
  * Parse one buffer of netlink messages received for a dump with sequence
@@ -29,8 +40,9 @@ int diag_dump(struct diag *d, uint32_t states, const struct filter *f, struct sn
  */
 int diag_parse_buffer(const void *buf, size_t len, uint32_t seq, uint32_t portid,
 		      struct snapshot *sn);
-/* Parse one SOCK_DIAG_BY_FAMILY message payload into s; -1 if unusable. */
-int diag_parse_msg(const void *payload, size_t len, struct sock *s);
+/* Parse one SOCK_DIAG_BY_FAMILY message payload into s (its tcp_info into info, when not NULL
+ * and present: s->has_info says); -1 if unusable. */
+int diag_parse_msg(const void *payload, size_t len, struct sock *s, struct sock_info *info);
 
 /*
  * Compile the port and address parts of a filter tree into inet_diag
@@ -43,14 +55,15 @@ size_t diag_bc_compile(const struct filter_node *root, void *buf, size_t cap);
 
 /* A socket that receives destroy notices for TCP over IPv4 and IPv6. */
 struct diag_events;
+/* One destroyed socket, with its final tcp_info (NULL when the notice had none). */
+typedef void (*diag_notice_fn)(void *arg, const struct sock *s, const struct sock_info *info);
 struct diag_events *diag_events_open(void);
 int diag_events_fd(const struct diag_events *e);
 /*
  * Read what is pending, without blocking; each destroyed socket is passed to fn.
  * Returns 0, or -ENOBUFS when notices were lost (the caller resyncs).
  */
-int diag_events_read(struct diag_events *e, void (*fn)(void *arg, const struct sock *s),
-		     void *arg);
+int diag_events_read(struct diag_events *e, diag_notice_fn fn, void *arg);
 void diag_events_close(struct diag_events *e);
 
 #endif

@@ -49,7 +49,7 @@ static void copy_info(struct sock_info *o, const void *p, size_t len)
 	o->last_data_sent_ms = ti.tcpi_last_data_sent;
 }
 
-int diag_parse_msg(const void *payload, size_t len, struct sock *s)
+int diag_parse_msg(const void *payload, size_t len, struct sock *s, struct sock_info *info)
 {
 	struct inet_diag_msg m;
 	const uint8_t *p = payload;
@@ -89,8 +89,8 @@ int diag_parse_msg(const void *payload, size_t len, struct sock *s)
 		alen = a.nla_len;
 		if (alen < sizeof(a) || alen > len - off)
 			break;
-		if ((a.nla_type & NLA_TYPE_MASK) == INET_DIAG_INFO) {
-			copy_info(&s->info, p + off + sizeof(a), alen - sizeof(a));
+		if ((a.nla_type & NLA_TYPE_MASK) == INET_DIAG_INFO && info) {
+			copy_info(info, p + off + sizeof(a), alen - sizeof(a));
 			s->has_info = 1;
 		}
 		off += NLA_ALIGN(alen);
@@ -182,12 +182,14 @@ int diag_parse_rows(const void *buf, size_t len, uint32_t seq, uint32_t portid,
 			return msg_done(payload, plen);
 		case NLMSG_OVERRUN:
 			return -EOVERFLOW;
-		case SOCK_DIAG_BY_FAMILY: {
+		case SOCK_DIAG_BY_FAMILY:
+		case TCPDIAG_GETSOCK: { /* the reply to the one-walk request of both families */
 			/* diag_parse_msg() writes the whole row: no need to zero it first. */
 			struct sock *s = snapshot_reserve(sn);
+			struct sock_info *info = sn->with_info ? &sn->info[sn->n - 1] : NULL;
 
 			/* A row too short or of a family we do not know: dropped alone. */
-			if (diag_parse_msg(payload, plen, s) < 0)
+			if (diag_parse_msg(payload, plen, s, info) < 0)
 				sn->n--;
 			break;
 		}
@@ -212,8 +214,7 @@ int diag_parse_buffer(const void *buf, size_t len, uint32_t seq, uint32_t portid
 	return r;
 }
 
-int diag_parse_notices(const void *buf, size_t len,
-		       void (*fn)(void *arg, const struct sock *s), void *arg)
+int diag_parse_notices(const void *buf, size_t len, diag_notice_fn fn, void *arg)
 {
 	const uint8_t *b = buf;
 	const uint8_t *m;
@@ -222,12 +223,13 @@ int diag_parse_notices(const void *buf, size_t len,
 	int err = 0;
 
 	while ((m = (const uint8_t *)next_msg(b, len, &off, &err, &h))) {
+		struct sock_info info;
 		struct sock s;
 
 		if (h.nlmsg_type != SOCK_DIAG_BY_FAMILY)
 			continue;
-		if (diag_parse_msg(m + NLMSG_HDRLEN, h.nlmsg_len - NLMSG_HDRLEN, &s) == 0)
-			fn(arg, &s);
+		if (diag_parse_msg(m + NLMSG_HDRLEN, h.nlmsg_len - NLMSG_HDRLEN, &s, &info) == 0)
+			fn(arg, &s, s.has_info ? &info : NULL);
 	}
 	return err;
 }
@@ -241,8 +243,8 @@ void diag_dedup(struct snapshot *sn, struct diag_cookie_set *set)
 {
 	size_t want = 16, i, j;
 
-	/* Load factor at most one half keeps probes short. */
-	while (want < 2 * sn->n)
+	/* Load factor at most three quarters: probes stay short, and the set stays small. */
+	while (want < sn->n + sn->n / 3)
 		want *= 2;
 	if (want > set->cap) {
 		free(set->slot);
@@ -268,12 +270,17 @@ void diag_dedup(struct snapshot *sn, struct diag_cookie_set *set)
 		if (dup) {
 			/* The later row is the fresher: a dump walks on while sockets move. */
 			sn->v[set->slot[h] - 1] = sn->v[i];
+			if (sn->with_info && sn->info)
+				sn->info[set->slot[h] - 1] = sn->info[i];
 			continue;
 		}
 		if (c)
 			set->slot[h] = (uint32_t)(j + 1);
-		if (i != j)
+		if (i != j) {
 			sn->v[j] = sn->v[i];
+			if (sn->with_info && sn->info)
+				sn->info[j] = sn->info[i];
+		}
 		j++;
 	}
 	sn->n = j;

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "diag.h"
 #include "sock.h"
 
 /* An open-addressing set of row indexes keyed by cookie, reused from dump to dump. */
@@ -22,7 +23,6 @@ int diag_parse_rows(const void *buf, size_t len, uint32_t seq, uint32_t portid,
 		    struct snapshot *sn);
 
 /* Walk a buffer of destroy notices (sender checked by the caller); -EBADMSG if malformed. */
-int diag_parse_notices(const void *buf, size_t len,
-		       void (*fn)(void *arg, const struct sock *s), void *arg);
+int diag_parse_notices(const void *buf, size_t len, diag_notice_fn fn, void *arg);
 
 #endif

@@ -132,6 +132,16 @@ int64_t loop_now(const struct loop *l)
 	return mono_ns();
 }
 
+int loop_sock_info(struct loop *l, const struct sock *s, struct sock_info *out)
+{
+	int r = -ENOENT;
+
+	for (size_t i = 0; i < l->nsrc; i++)
+		if (l->src[i].ops->info && (r = l->src[i].ops->info(l->src[i].ctx, s, out)) == 0)
+			return 0;
+	return r;
+}
+
 void loop_describe(struct loop *l, char *buf, size_t len)
 {
 	if (l->nsrc && l->src[0].ops->describe)

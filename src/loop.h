@@ -19,6 +19,7 @@ struct obs {
 	int64_t mono, wall;
 	const struct snapshot *snap;
 	struct sock sock;
+	const struct sock_info *info; /* DESTROY: the final tcp_info, or NULL */
 	struct sock_key key;
 	uint8_t from, to;
 	const char *note;
@@ -59,6 +60,8 @@ struct source_ops {
 	void (*describe)(void *ctx, char *buf, size_t len);
 	/* Optional: the source's own clock, monotonic ns (a replay's recorded time). */
 	int64_t (*clock)(void *ctx);
+	/* Optional: one socket's tcp_info (asked of the kernel, or from a recording); -errno. */
+	int (*info)(void *ctx, const struct sock *s, struct sock_info *out);
 	void (*close)(void *ctx);
 };
 
@@ -98,6 +101,8 @@ int loop_control(struct loop *l, enum source_ctl c, double arg);
  * else CLOCK_MONOTONIC.
  */
 int64_t loop_now(const struct loop *l);
+/* One socket's tcp_info from the first source that has it; -ENOENT when none does. */
+int loop_sock_info(struct loop *l, const struct sock *s, struct sock_info *out);
 /* The first source's description. */
 void loop_describe(struct loop *l, char *buf, size_t len);
 /* Reset the tracker and every sink (a replay seek). */

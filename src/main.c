@@ -357,6 +357,8 @@ static int open_sources(struct loop *l, struct config *c, const struct filter *f
 		.fast_ns = c->fast_ns,
 		.fast_budget = c->fast_budget,
 		.destroy = c->destroy,
+		/* Only a recording keeps every socket's tcp_info; the detail view asks for one. */
+		.info = c->write_path != NULL,
 		.filter = f,
 	};
 	if (poll_open(l, &po, err, sizeof(err)) < 0) {

@@ -16,6 +16,8 @@
 #define MAX_INTERVAL (3600 * NS_PER_SEC)
 /* Report a failing dump again only every so many polls: the status line, not a flood. */
 #define FAIL_REPEAT 100
+/* The final tcp_info of the last so many destroyed sockets, for the detail view of a ghost. */
+#define FINAL_KEEP 256
 
 struct poller;
 
@@ -44,8 +46,14 @@ struct poller {
 	double budget;
 	struct lane full, fast;
 	bool fast_on;
+	bool info;
 	unsigned long resyncs;
 	int refs;
+	struct final {
+		uint64_t cookie;
+		struct sock_info info;
+	} finals[FINAL_KEEP];
+	unsigned nfinal; /* finals written so far; the ring wraps */
 };
 
 static void poller_unref(struct poller *p)
@@ -111,6 +119,27 @@ static bool lane_dump(struct lane *ln, struct loop *l)
 			 .snap = &ln->sn };
 	loop_observe(l, &o);
 	return true;
+}
+
+/* One socket's tcp_info: the kernel's, or the final one a destroy notice brought. */
+static int full_info(void *ctx, const struct sock *s, struct sock_info *out)
+{
+	struct poller *p = ((struct lane *)ctx)->p;
+	int r = diag_sock_info(p->diag, s, out);
+	unsigned n = p->nfinal < FINAL_KEEP ? p->nfinal : FINAL_KEEP;
+
+	if (r == 0 || !s->cookie)
+		return r;
+	/* Newest first: a cookie is never reused, but look at the latest anyway. */
+	for (unsigned i = 0; i < n; i++) {
+		const struct final *f = &p->finals[(p->nfinal - 1 - i) % FINAL_KEEP];
+
+		if (f->cookie == s->cookie) {
+			*out = f->info;
+			return 0;
+		}
+	}
+	return r;
 }
 
 static int64_t lane_next_due(void *ctx)
@@ -185,6 +214,7 @@ static const struct source_ops full_ops = {
 	.run = full_run,
 	.control = full_control,
 	.describe = full_describe,
+	.info = full_info,
 	.close = lane_close,
 };
 
@@ -247,14 +277,22 @@ static const struct source_ops fast_ops = {
 
 struct destroy_batch {
 	struct loop *l;
+	struct poller *p;
 };
 
-static void on_destroy(void *arg, const struct sock *s)
+static void on_destroy(void *arg, const struct sock *s, const struct sock_info *info)
 {
 	struct destroy_batch *b = arg;
 	/* Stamped as read: a batch read long after it began holds notices of newer sockets. */
-	struct obs o = { .kind = OBS_DESTROY, .mono = mono_ns(), .wall = wall_ns(), .sock = *s };
+	struct obs o = { .kind = OBS_DESTROY, .mono = mono_ns(), .wall = wall_ns(), .sock = *s,
+			 .info = info };
 
+	if (info && s->cookie) {
+		struct final *f = &b->p->finals[b->p->nfinal++ % FINAL_KEEP];
+
+		f->cookie = s->cookie;
+		f->info = *info;
+	}
 	loop_observe(b->l, &o);
 }
 
@@ -272,7 +310,7 @@ static int destroy_fd(void *ctx)
 static int destroy_run(void *ctx, struct loop *l, int64_t now)
 {
 	struct poller *p = ctx;
-	struct destroy_batch b = { .l = l };
+	struct destroy_batch b = { .l = l, .p = p };
 	int r = diag_events_read(p->events, on_destroy, &b);
 
 	if (r == -ENOBUFS) {
@@ -316,6 +354,7 @@ static void lane_init(struct lane *ln, struct poller *p, const char *name, uint3
 		interval = MIN_INTERVAL;
 	ln->interval = ln->effective = interval;
 	snapshot_init(&ln->sn);
+	ln->sn.with_info = p->info;
 }
 
 static const char *hint(int err)
@@ -347,6 +386,7 @@ int poll_open(struct loop *l, const struct poll_opts *o, char *err, size_t errle
 		return -1;
 	}
 	p->filter = o->filter;
+	p->info = o->info;
 	p->budget = o->fast_budget > 0 && o->fast_budget <= 1 ? o->fast_budget : 0.05;
 	/* The kernel filters by state: a state no match can be in is not asked for. */
 	lane_init(&p->full, p, "poll", states, o->interval_ns);

@@ -11,6 +11,7 @@ struct poll_opts {
 	int64_t fast_ns;	  /* fast lane (rare states only) every; 0 = off */
 	double fast_budget;	  /* share of one core the fast lane may take, 0.05 */
 	bool destroy;		  /* subscribe to destroy notices */
+	bool info;		  /* every dump asks for tcp_info (a recording keeps it) */
 	const struct filter *filter; /* port/address parts go to the kernel as bytecode */
 };
 

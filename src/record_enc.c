@@ -155,7 +155,7 @@ void rcur_str(struct rcur *c, char *dst, size_t dstlen)
 }
 
 /*
- * The fields of struct sock in the order they are stored. pred says how a
+ * The fields of a row (struct sock, then its tcp_info) in the order they are stored. pred says how a
  * field moves by itself between two dumps: a timer counts down, the time
  * since the last data counts up.
  */
@@ -165,7 +165,8 @@ struct field {
 	uint8_t width;
 	uint8_t pred;
 };
-#define F(m, p) {offsetof(struct sock, m), sizeof(((struct sock *)0)->m), p}
+#define F(m, p) {offsetof(struct rrow, s.m), sizeof(((struct rrow *)0)->s.m), p}
+#define I(m, p) {offsetof(struct rrow, info.m), sizeof(((struct rrow *)0)->info.m), p}
 static const struct field fields[] = {
 	F(cookie, PRED_NONE),
 	F(family, PRED_NONE),
@@ -184,35 +185,36 @@ static const struct field fields[] = {
 	F(uid, PRED_NONE),
 	F(inode, PRED_NONE),
 	F(netns, PRED_NONE),
-	F(info.rtt_us, PRED_NONE),
-	F(info.rttvar_us, PRED_NONE),
-	F(info.snd_cwnd, PRED_NONE),
-	F(info.snd_mss, PRED_NONE),
-	F(info.rcv_mss, PRED_NONE),
-	F(info.unacked, PRED_NONE),
-	F(info.lost, PRED_NONE),
-	F(info.retrans, PRED_NONE),
-	F(info.total_retrans, PRED_NONE),
-	F(info.ca_state, PRED_NONE),
-	F(info.backoff, PRED_NONE),
-	F(info.probes, PRED_NONE),
-	F(info.bytes_acked, PRED_NONE),
-	F(info.bytes_received, PRED_NONE),
-	F(info.bytes_sent, PRED_NONE),
-	F(info.bytes_retrans, PRED_NONE),
-	F(info.segs_out, PRED_NONE),
-	F(info.segs_in, PRED_NONE),
-	F(info.last_data_recv_ms, PRED_UP),
-	F(info.last_data_sent_ms, PRED_UP),
+	I(rtt_us, PRED_NONE),
+	I(rttvar_us, PRED_NONE),
+	I(snd_cwnd, PRED_NONE),
+	I(snd_mss, PRED_NONE),
+	I(rcv_mss, PRED_NONE),
+	I(unacked, PRED_NONE),
+	I(lost, PRED_NONE),
+	I(retrans, PRED_NONE),
+	I(total_retrans, PRED_NONE),
+	I(ca_state, PRED_NONE),
+	I(backoff, PRED_NONE),
+	I(probes, PRED_NONE),
+	I(bytes_acked, PRED_NONE),
+	I(bytes_received, PRED_NONE),
+	I(bytes_sent, PRED_NONE),
+	I(bytes_retrans, PRED_NONE),
+	I(segs_out, PRED_NONE),
+	I(segs_in, PRED_NONE),
+	I(last_data_recv_ms, PRED_UP),
+	I(last_data_sent_ms, PRED_UP),
 };
 #undef F
+#undef I
 #define NFIELDS ARRAY_SIZE(fields)
 /* The arrays (addresses) are stored as bytes; every other field is an integer. */
 #define IS_BYTES(f) ((f)->width > 8)
 /* How far a predicted clock field may drift before it is recorded again. */
 #define PRED_TOLERANCE_MS 100
 
-static uint64_t field_get(const struct sock *s, const struct field *f)
+static uint64_t field_get(const struct rrow *s, const struct field *f)
 {
 	const uint8_t *p = (const uint8_t *)s + f->off;
 
@@ -237,7 +239,7 @@ static uint64_t field_get(const struct sock *s, const struct field *f)
 	}
 }
 
-static void field_set(struct sock *s, const struct field *f, uint64_t v)
+static void field_set(struct rrow *s, const struct field *f, uint64_t v)
 {
 	uint8_t *p = (uint8_t *)s + f->off;
 
@@ -271,7 +273,7 @@ static uint64_t width_mask(unsigned width)
  * from the socket before (mod 2^width), which turns runs of equal states,
  * addresses and nearby cookies into runs of zeros for the compressor.
  */
-void record_put_socks(struct rbuf *b, const struct sock *v, size_t n)
+void record_put_socks(struct rbuf *b, const struct rrow *v, size_t n)
 {
 	for (size_t k = 0; k < NFIELDS; k++) {
 		const struct field *f = &fields[k];
@@ -289,7 +291,7 @@ void record_put_socks(struct rbuf *b, const struct sock *v, size_t n)
 	}
 }
 
-int record_get_socks(struct rcur *c, struct sock *v, size_t n)
+int record_get_socks(struct rcur *c, struct rrow *v, size_t n)
 {
 	memset(v, 0, n * sizeof(*v));
 	for (size_t k = 0; k < NFIELDS; k++) {
@@ -339,17 +341,17 @@ void record_get_key(struct rcur *c, struct sock_key *k)
 }
 
 /* The value a field is expected to have elapsed_ms after base. */
-static uint64_t field_pred(const struct sock *base, const struct field *f, int64_t elapsed_ms)
+static uint64_t field_pred(const struct rrow *base, const struct field *f, int64_t elapsed_ms)
 {
 	uint64_t v = field_get(base, f);
 
 	switch (f->pred) {
 	case PRED_DOWN:
-		if (base->timer == TM_NONE)
+		if (base->s.timer == TM_NONE)
 			return v;
 		return v > (uint64_t)elapsed_ms ? v - (uint64_t)elapsed_ms : 0;
 	case PRED_UP:
-		if (!base->has_info)
+		if (!base->s.has_info)
 			return v;
 		v += (uint64_t)elapsed_ms;
 		return v > UINT32_MAX ? UINT32_MAX : v;
@@ -359,7 +361,7 @@ static uint64_t field_pred(const struct sock *base, const struct field *f, int64
 }
 
 /* base advanced by the elapsed time: what a COPY reproduces. */
-static void sock_predict(struct sock *out, const struct sock *base, int64_t elapsed_ms)
+static void sock_predict(struct rrow *out, const struct rrow *base, int64_t elapsed_ms)
 {
 	*out = *base;
 	for (size_t k = 0; k < NFIELDS; k++)
@@ -367,22 +369,23 @@ static void sock_predict(struct sock *out, const struct sock *base, int64_t elap
 			field_set(out, &fields[k], field_pred(base, &fields[k], elapsed_ms));
 }
 
-static int64_t elapsed_ms(const struct snapshot *base, const struct snapshot *sn)
+static int64_t elapsed_ms(const struct rsnap *base, const struct rsnap *sn)
 {
 	int64_t d = (sn->mono - base->mono) / NS_PER_MS;
 
 	return d < 0 ? 0 : d;
 }
 
-static bool field_eq(const struct sock *a, const struct sock *b, const struct field *f)
+static bool field_eq(const struct rrow *a, const struct rrow *b, const struct field *f)
 {
 	return memcmp((const uint8_t *)a + f->off, (const uint8_t *)b + f->off, f->width) == 0;
 }
 
 /* Which fields of s differ from the prediction p; clock fields within the tolerance do not. */
-static uint64_t sock_diff(const struct sock *p, const struct sock *s)
+static uint64_t sock_diff(const struct rrow *p, const struct rrow *s)
 {
-	bool exact = p->state != s->state || p->timer != s->timer || p->has_info != s->has_info;
+	bool exact = p->s.state != s->s.state || p->s.timer != s->s.timer ||
+		     p->s.has_info != s->s.has_info;
 	uint64_t mask = 0;
 
 	for (size_t k = 0; k < NFIELDS; k++) {
@@ -399,7 +402,7 @@ static uint64_t sock_diff(const struct sock *p, const struct sock *s)
 	return mask;
 }
 
-static void cmap_build(struct record_cmap *m, const struct snapshot *base)
+static void cmap_build(struct record_cmap *m, const struct rsnap *base)
 {
 	size_t cap = 16;
 
@@ -412,7 +415,7 @@ static void cmap_build(struct record_cmap *m, const struct snapshot *base)
 	m->cap = cap;
 	memset(m->keys, 0, cap * sizeof(*m->keys));
 	for (size_t i = 0; i < base->n; i++) {
-		uint64_t key = base->v[i].cookie;
+		uint64_t key = base->v[i].s.cookie;
 		if (!key)
 			continue;
 		size_t h = (size_t)((key * 0x9E3779B97F4A7C15ull) >> 17) & (cap - 1);
@@ -454,20 +457,20 @@ enum { OP_COPY = 0, OP_MOD = 1, OP_ADD = 2 };
  * sockets, MOD (u32 base index, u64 field mask, the fields) one changed
  * socket, ADD (u32 run length) the next sockets of the block.
  */
-void record_put_delta(struct rbuf *b, struct snapshot *base, const struct snapshot *sn,
+void record_put_delta(struct rbuf *b, struct rsnap *base, const struct rsnap *sn,
 		      struct record_cmap *map)
 {
 	int64_t el = elapsed_ms(base, sn);
 	struct rbuf ops = {0};
-	struct sock *adds = NULL, *out = xreallocarray(NULL, sn->n ? sn->n : 1, sizeof(*out));
+	struct rrow *adds = NULL, *out = xreallocarray(NULL, sn->n ? sn->n : 1, sizeof(*out));
 	size_t nadd = 0, nops = 0, run_j = 0, run_n = 0, add_run = 0;
 
 	cmap_build(map, base);
 	for (size_t i = 0; i < sn->n; i++) {
-		const struct sock *s = &sn->v[i];
-		long j = cmap_find(map, s->cookie);
+		const struct rrow *s = &sn->v[i];
+		long j = cmap_find(map, s->s.cookie);
 		uint64_t mask = 0;
-		struct sock p;
+		struct rrow p;
 
 		if (j >= 0) {
 			sock_predict(&p, &base->v[j], el);
@@ -544,10 +547,9 @@ void record_put_delta(struct rbuf *b, struct snapshot *base, const struct snapsh
 	base->mono = sn->mono;
 	base->wall = sn->wall;
 	base->states = sn->states;
-	base->complete = true;
 }
 
-static void snap_reserve(struct snapshot *sn, size_t n)
+static void snap_reserve(struct rsnap *sn, size_t n)
 {
 	if (n > sn->cap) {
 		sn->v = xreallocarray(sn->v, n, sizeof(*sn->v));
@@ -555,12 +557,12 @@ static void snap_reserve(struct snapshot *sn, size_t n)
 	}
 }
 
-int record_get_delta(struct rcur *c, const struct snapshot *base, struct snapshot *out,
+int record_get_delta(struct rcur *c, const struct rsnap *base, struct rsnap *out,
 		     const char **why)
 {
 	uint32_t n, nops, nadd;
 	size_t i = 0, ai = 0, opstart;
-	struct sock *adds = NULL;
+	struct rrow *adds = NULL;
 	int64_t el = elapsed_ms(base, out);
 	int ret = -1;
 
@@ -624,7 +626,7 @@ int record_get_delta(struct rcur *c, const struct snapshot *base, struct snapsho
 			uint64_t mask = rcur_u64(&oc);
 			if (j >= base->n || i >= n)
 				goto out;
-			struct sock *s = &out->v[i++];
+			struct rrow *s = &out->v[i++];
 			sock_predict(s, &base->v[j], el);
 			for (size_t f = 0; f < NFIELDS; f++) {
 				const struct field *fd = &fields[f];
@@ -649,4 +651,53 @@ int record_get_delta(struct rcur *c, const struct snapshot *base, struct snapsho
 out:
 	free(adds);
 	return ret;
+}
+
+void rsnap_reserve(struct rsnap *r, size_t n)
+{
+	if (n > r->cap || !r->v) {
+		r->v = xreallocarray(r->v, n ? n : 1, sizeof(*r->v));
+		r->cap = n ? n : 1;
+	}
+}
+
+void rsnap_from(struct rsnap *r, const struct snapshot *sn)
+{
+	rsnap_reserve(r, sn->n);
+	r->n = sn->n;
+	r->mono = sn->mono;
+	r->wall = sn->wall;
+	r->states = sn->states;
+	for (size_t i = 0; i < sn->n; i++) {
+		const struct sock_info *in = snapshot_info(sn, i);
+
+		r->v[i].s = sn->v[i];
+		r->v[i].s.has_info = in != NULL;
+		if (in)
+			r->v[i].info = *in;
+		else
+			memset(&r->v[i].info, 0, sizeof(r->v[i].info));
+	}
+}
+
+void rsnap_to(struct snapshot *sn, const struct rsnap *r)
+{
+	sn->with_info = true;
+	snapshot_clear(sn);
+	snapshot_grow(sn, r->n);
+	for (size_t i = 0; i < r->n; i++) {
+		sn->v[i] = r->v[i].s;
+		sn->info[i] = r->v[i].info;
+	}
+	sn->n = r->n;
+	sn->mono = r->mono;
+	sn->wall = r->wall;
+	sn->states = r->states;
+	sn->complete = true;
+}
+
+void rsnap_free(struct rsnap *r)
+{
+	free(r->v);
+	memset(r, 0, sizeof(*r));
 }

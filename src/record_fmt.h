@@ -69,9 +69,31 @@ static inline size_t rcur_left(const struct rcur *c)
 void record_put_le(uint8_t *p, uint64_t v, unsigned width);
 uint64_t record_get_le(const uint8_t *p, unsigned width);
 
+/*
+ * What a recording stores of a socket: the row and its tcp_info (zero, and
+ * s.has_info 0, when it has none). Snapshots keep tcp_info beside their
+ * rows; the codec wants them side by side.
+ */
+struct rrow {
+	struct sock s;
+	struct sock_info info;
+};
+/* A snapshot of such rows: the writer's bases and the reader's frames. */
+struct rsnap {
+	int64_t mono, wall;
+	uint32_t states;
+	size_t n, cap;
+	struct rrow *v;
+};
+void rsnap_reserve(struct rsnap *r, size_t n);
+/* Copies of a snapshot's rows and tcp_info, either way (rsnap_to() sets with_info). */
+void rsnap_from(struct rsnap *r, const struct snapshot *sn);
+void rsnap_to(struct snapshot *sn, const struct rsnap *r);
+void rsnap_free(struct rsnap *r);
+
 /* Sockets: whole ones by columns, and snapshot deltas (record_enc.c). */
-void record_put_socks(struct rbuf *b, const struct sock *v, size_t n);
-int record_get_socks(struct rcur *c, struct sock *v, size_t n);
+void record_put_socks(struct rbuf *b, const struct rrow *v, size_t n);
+int record_get_socks(struct rcur *c, struct rrow *v, size_t n);
 void record_put_key(struct rbuf *b, const struct sock_key *k);
 void record_get_key(struct rcur *c, struct sock_key *k);
 
@@ -89,10 +111,10 @@ struct record_cmap {
 	uint32_t *vals;
 	size_t cap;
 };
-void record_put_delta(struct rbuf *b, struct snapshot *base, const struct snapshot *sn,
+void record_put_delta(struct rbuf *b, struct rsnap *base, const struct rsnap *sn,
 		      struct record_cmap *map);
 /* Rebuild a snapshot from base and a delta payload into out; -1 when malformed. */
-int record_get_delta(struct rcur *c, const struct snapshot *base, struct snapshot *out,
+int record_get_delta(struct rcur *c, const struct rsnap *base, struct rsnap *out,
 		     const char **why);
 void record_cmap_free(struct record_cmap *m);
 
@@ -133,6 +155,7 @@ struct record_item {
 	const struct snapshot *snap;	/* KEY, DELTA */
 	const struct record_seg *seg;	/* SEGMENT */
 	struct sock sock;		/* DESTROY */
+	struct sock_info info;		/* DESTROY: the final tcp_info when sock.has_info */
 	struct sock_key key;		/* CHANGE */
 	uint8_t from, to;		/* CHANGE */
 	const char *note;		/* NOTE */

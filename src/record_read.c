@@ -19,7 +19,7 @@
 #define NSLOTS 8
 
 struct slot {
-	struct snapshot sn;
+	struct rsnap sn;
 	bool used;
 	uint64_t touched;
 };
@@ -33,7 +33,8 @@ struct record_reader {
 	struct record_seg seg, first;
 	struct slot slots[NSLOTS];
 	uint64_t clock;
-	struct snapshot cur;
+	struct rsnap cur;
+	struct snapshot out; /* what the last KEY or DELTA gave, as sinks take it */
 	uint8_t *buf, *zbuf;
 	size_t cap, zcap;
 	ZSTD_DCtx *zd;
@@ -98,14 +99,14 @@ static struct slot *slot_for(struct record_reader *r, uint32_t states, bool take
 /* The decoded snapshot becomes the base of its mask; the old base's memory is reused. */
 static const struct snapshot *slot_swap(struct record_reader *r, struct slot *s)
 {
-	struct snapshot t = s->sn;
+	struct rsnap t = s->sn;
 
 	s->sn = r->cur;
 	r->cur = t;
 	s->used = true;
 	s->touched = ++r->clock;
-	s->sn.complete = true;
-	return &s->sn;
+	rsnap_to(&r->out, &s->sn);
+	return &r->out;
 }
 
 static const char *type_name(unsigned t)
@@ -214,10 +215,7 @@ static int decode(struct record_reader *r, struct record_item *it, struct rcur *
 			break;
 		if (it->flags & RECF_EPOCH)
 			slots_clear(r);
-		if (n > r->cur.cap || !r->cur.v) {
-			r->cur.v = xreallocarray(r->cur.v, n ? n : 1, sizeof(*r->cur.v));
-			r->cur.cap = n ? n : 1;
-		}
+		rsnap_reserve(&r->cur, n);
 		r->cur.n = n;
 		if (record_get_socks(c, r->cur.v, n) < 0)
 			break;
@@ -239,10 +237,15 @@ static int decode(struct record_reader *r, struct record_item *it, struct rcur *
 		it->snap = slot_swap(r, s);
 		return 0;
 	}
-	case REC_DESTROY:
-		if (record_get_socks(c, &it->sock, 1) < 0)
+	case REC_DESTROY: {
+		struct rrow row;
+
+		if (record_get_socks(c, &row, 1) < 0)
 			break;
+		it->sock = row.s;
+		it->info = row.info;
 		return 0;
+	}
 	case REC_CHANGE:
 		record_get_key(c, &it->key);
 		it->from = rcur_u8(c);
@@ -396,8 +399,9 @@ void record_reader_close(struct record_reader *r)
 	if (r->fd >= 0)
 		close(r->fd);
 	for (size_t i = 0; i < NSLOTS; i++)
-		free(r->slots[i].sn.v);
-	free(r->cur.v);
+		rsnap_free(&r->slots[i].sn);
+	rsnap_free(&r->cur);
+	snapshot_free(&r->out);
 	free(r->buf);
 	free(r->zbuf);
 	ZSTD_freeDCtx(r->zd);

@@ -25,7 +25,7 @@
 #define COMPRESS_MIN 96
 
 struct base {
-	struct snapshot sn;
+	struct rsnap sn;
 	bool used;
 	uint64_t touched;
 };
@@ -42,6 +42,7 @@ struct record_writer {
 	uint64_t clock;
 	struct base bases[NBASES];
 	struct record_cmap map;
+	struct rsnap conv; /* the snapshot being written, rows and tcp_info side by side */
 	struct rbuf raw, out;
 	ZSTD_CCtx *zc;
 	struct record_epoch *epochs;
@@ -286,31 +287,29 @@ static struct base *base_for(struct record_writer *w, uint32_t states, bool take
 	return take ? lru : NULL;
 }
 
-static void base_set(struct base *b, const struct snapshot *sn)
+static void base_set(struct base *b, const struct rsnap *sn)
 {
-	if (b->sn.cap < sn->n || !b->sn.v) {
-		b->sn.v = xreallocarray(b->sn.v, sn->n ? sn->n : 1, sizeof(*sn->v));
-		b->sn.cap = sn->n ? sn->n : 1;
-	}
+	rsnap_reserve(&b->sn, sn->n);
 	if (sn->n)
 		memcpy(b->sn.v, sn->v, sn->n * sizeof(*sn->v));
 	b->sn.n = sn->n;
 	b->sn.mono = sn->mono;
 	b->sn.wall = sn->wall;
 	b->sn.states = sn->states;
-	b->sn.complete = true;
 	b->used = true;
 }
 
-static int put_snapshot(struct record_writer *w, const struct snapshot *sn, int64_t mono,
+static int put_snapshot(struct record_writer *w, const struct snapshot *snap, int64_t mono,
 			int64_t wall)
 {
+	const struct rsnap *sn = &w->conv;
 	bool epoch = w->need_epoch || mono - w->epoch_start >= w->epoch_ns ||
 		     w->epoch_snaps >= w->epoch_count;
 	struct base *b;
 	uint64_t off = w->good;
 	int ret;
 
+	rsnap_from(&w->conv, snap);
 	if (epoch)
 		bases_clear(w);
 	b = base_for(w, sn->states, false);
@@ -364,7 +363,14 @@ int record_writer_obs(struct record_writer *w, const struct obs *o)
 		w->raw.len = 0;
 		rbuf_u64(&w->raw, (uint64_t)o->mono);
 		rbuf_u64(&w->raw, (uint64_t)o->wall);
-		record_put_socks(&w->raw, &o->sock, 1);
+		{
+			struct rrow row = { .s = o->sock };
+
+			row.s.has_info = o->info != NULL;
+			if (o->info)
+				row.info = *o->info;
+			record_put_socks(&w->raw, &row, 1);
+		}
 		return put_record(w, REC_DESTROY, 0, mono, wall, 0);
 	case OBS_CHANGE:
 		w->raw.len = 0;
@@ -412,7 +418,8 @@ int record_writer_close(struct record_writer *w)
 	if (close(w->fd) < 0 && !ret)
 		ret = -errno;
 	for (size_t i = 0; i < NBASES; i++)
-		free(w->bases[i].sn.v);
+		rsnap_free(&w->bases[i].sn);
+	rsnap_free(&w->conv);
 	record_cmap_free(&w->map);
 	rbuf_free(&w->raw);
 	rbuf_free(&w->out);

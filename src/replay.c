@@ -15,6 +15,10 @@
 
 #define SPEED_MIN 0.25
 #define SPEED_MAX 64.0
+/* Snapshots kept for the detail view's tcp_info: one per state mask (full and fast dumps). */
+#define KEEP_SNAPS 4
+/* Final tcp_info of the last so many destroyed sockets. */
+#define KEEP_FINALS 64
 
 struct replay {
 	struct record_reader *r;
@@ -29,7 +33,86 @@ struct replay {
 	int64_t pos_at, pos_wall;	 /* the last record fed */
 	int64_t snap_at;		 /* the last snapshot fed */
 	bool fed_snap;
+	struct {
+		struct snapshot sn;
+		uint64_t fed; /* 0: empty */
+	} kept[KEEP_SNAPS];
+	uint64_t nfed;
+	struct {
+		uint64_t cookie;
+		struct sock_info info;
+	} finals[KEEP_FINALS];
+	unsigned nfinal;
 };
+
+/* A copy of a snapshot fed, replacing the one of the same state mask (or the oldest). */
+static void keep_snapshot(struct replay *rp, const struct snapshot *sn)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < KEEP_SNAPS; i++) {
+		if (rp->kept[i].fed && rp->kept[i].sn.states == sn->states) {
+			k = i;
+			break;
+		}
+		if (rp->kept[i].fed < rp->kept[k].fed)
+			k = i;
+	}
+	struct snapshot *d = &rp->kept[k].sn;
+	d->with_info = true;
+	snapshot_clear(d);
+	snapshot_grow(d, sn->n);
+	for (size_t i = 0; i < sn->n; i++) {
+		const struct sock_info *in = snapshot_info(sn, i);
+
+		d->v[i] = sn->v[i];
+		d->v[i].has_info = in != NULL;
+		if (in)
+			d->info[i] = *in;
+	}
+	d->n = sn->n;
+	d->states = sn->states;
+	rp->kept[k].fed = ++rp->nfed;
+}
+
+static void forget_kept(struct replay *rp)
+{
+	for (size_t i = 0; i < KEEP_SNAPS; i++)
+		rp->kept[i].fed = 0;
+	rp->nfinal = 0;
+}
+
+/* The tcp_info the recording holds for a socket: the newest snapshot's, or its final one. */
+static int rp_info(void *ctx, const struct sock *s, struct sock_info *out)
+{
+	struct replay *rp = ctx;
+	const struct snapshot *best = NULL;
+	uint64_t best_fed = 0;
+
+	if (!s->cookie)
+		return -ENOENT;
+	for (size_t k = 0; k < KEEP_SNAPS; k++) {
+		const struct snapshot *sn = &rp->kept[k].sn;
+
+		if (rp->kept[k].fed <= best_fed)
+			continue;
+		for (size_t i = 0; i < sn->n; i++)
+			if (sn->v[i].cookie == s->cookie && snapshot_info(sn, i)) {
+				best = sn;
+				best_fed = rp->kept[k].fed;
+				*out = sn->info[i];
+				break;
+			}
+	}
+	if (best)
+		return 0;
+	for (unsigned i = rp->nfinal; i-- > 0 && i + KEEP_FINALS >= rp->nfinal;)
+		if (rp->finals[i % KEEP_FINALS].cookie == s->cookie) {
+			*out = rp->finals[i % KEEP_FINALS].info;
+			return 0;
+		}
+	return -ENOENT;
+}
 
 /* Damage ends the replay where it is and says so, where the user looks. */
 static void report_damage(struct replay *rp, struct loop *l)
@@ -86,10 +169,19 @@ static void feed(struct replay *rp, struct loop *l)
 		o.snap = it->snap;
 		rp->snap_at = it->at;
 		rp->fed_snap = true;
+		keep_snapshot(rp, it->snap);
 		break;
 	case REC_DESTROY:
 		o.kind = OBS_DESTROY;
 		o.sock = it->sock;
+		if (it->sock.has_info) {
+			o.info = &it->info;
+			if (it->sock.cookie) {
+				rp->finals[rp->nfinal % KEEP_FINALS].cookie = it->sock.cookie;
+				rp->finals[rp->nfinal % KEEP_FINALS].info = it->info;
+				rp->nfinal++;
+			}
+		}
 		break;
 	case REC_CHANGE:
 		o.kind = OBS_CHANGE;
@@ -153,6 +245,7 @@ static void seek_to(struct replay *rp, struct loop *l, int64_t target)
 	restart = target < rp->pos_at || !rp->fed_snap || (e && e->mono > rp->pos_at);
 	if (restart && e) {
 		loop_reset(l);
+		forget_kept(rp);
 		rp->have_pend = false;
 		rp->done = false;
 		rp->fed_snap = false;
@@ -289,6 +382,8 @@ static void rp_close(void *ctx)
 	struct replay *rp = ctx;
 
 	record_reader_close(rp->r);
+	for (size_t i = 0; i < KEEP_SNAPS; i++)
+		snapshot_free(&rp->kept[i].sn);
 	free(rp);
 }
 
@@ -297,6 +392,7 @@ static const struct source_ops replay_source = {
 	.next_due = rp_next_due,
 	.fd = rp_fd,
 	.clock = rp_clock,
+	.info = rp_info,
 	.run = rp_run,
 	.control = rp_control,
 	.describe = rp_describe,

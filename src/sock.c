@@ -135,13 +135,33 @@ void snapshot_clear(struct snapshot *sn)
 	sn->states = 0;
 }
 
+void snapshot_grow(struct snapshot *sn, size_t n)
+{
+	size_t cap = sn->cap ? sn->cap : 256;
+
+	while (cap < n)
+		cap *= 2;
+	if (cap != sn->cap || !sn->v) {
+		sn->v = xreallocarray(sn->v, cap, sizeof(*sn->v));
+		if (sn->info)
+			sn->info = xreallocarray(sn->info, cap, sizeof(*sn->info));
+		sn->cap = cap;
+	}
+	/* The info array follows the rows' capacity; it is made only when asked for. */
+	if (sn->with_info && !sn->info)
+		sn->info = xreallocarray(NULL, sn->cap, sizeof(*sn->info));
+}
+
 struct sock *snapshot_reserve(struct snapshot *sn)
 {
-	if (sn->n == sn->cap) {
-		sn->cap = sn->cap ? sn->cap * 2 : 256;
-		sn->v = xreallocarray(sn->v, sn->cap, sizeof(*sn->v));
-	}
+	if (sn->n == sn->cap || (sn->with_info && !sn->info))
+		snapshot_grow(sn, sn->n + 1);
 	return &sn->v[sn->n++];
+}
+
+const struct sock_info *snapshot_info(const struct snapshot *sn, size_t i)
+{
+	return sn->with_info && sn->info && i < sn->n && sn->v[i].has_info ? &sn->info[i] : NULL;
 }
 
 struct sock *snapshot_push(struct snapshot *sn)
@@ -155,5 +175,6 @@ struct sock *snapshot_push(struct snapshot *sn)
 void snapshot_free(struct snapshot *sn)
 {
 	free(sn->v);
+	free(sn->info);
 	snapshot_init(sn);
 }

@@ -45,7 +45,11 @@ unsigned st_rank(unsigned st);
 enum tcp_timer { TM_NONE = 0, TM_RETRANS = 1, TM_KEEPALIVE = 2, TM_TIMEWAIT = 3, TM_PROBE = 4 };
 const char *timer_name(unsigned t);
 
-/* The tcp_info figures we keep. */
+/*
+ * The tcp_info figures we keep. Not part of struct sock: only a recording
+ * needs them for every socket (its dumps ask for them, into the snapshot's
+ * info array); the detail view asks the source for one socket's.
+ */
 struct sock_info {
 	uint32_t rtt_us, rttvar_us;
 	uint32_t snd_cwnd, snd_mss, rcv_mss;
@@ -63,7 +67,7 @@ struct sock {
 	uint8_t state;	/* enum tcp_st */
 	uint8_t timer;	/* enum tcp_timer */
 	uint8_t retrans;
-	uint8_t has_info;
+	uint8_t has_info; /* the snapshot's info[] holds this row's tcp_info */
 	uint16_t sport, dport; /* host byte order */
 	uint8_t src[16], dst[16];
 	uint32_t ifindex;
@@ -72,7 +76,6 @@ struct sock {
 	uint32_t uid;
 	uint32_t inode;
 	uint32_t netns; /* index into the source's namespace labels, 0 = own */
-	struct sock_info info;
 };
 
 /* The 4-tuple key, for sockets without a cookie and for joining sources. */
@@ -96,14 +99,20 @@ struct snapshot {
 	int64_t wall;	/* CLOCK_REALTIME ns at the same moment */
 	uint32_t states; /* ST_MASK bits asked for */
 	bool complete;
+	bool with_info;	 /* info[] runs beside v[] (set before filling; kept by clear) */
 	size_t n, cap;
 	struct sock *v;
+	struct sock_info *info; /* info[i] belongs to v[i] when v[i].has_info */
 };
 void snapshot_init(struct snapshot *sn);
 void snapshot_clear(struct snapshot *sn);
 struct sock *snapshot_push(struct snapshot *sn);
 /* Like snapshot_push() but not zeroed: for a caller that writes every field (a parser). */
 struct sock *snapshot_reserve(struct snapshot *sn);
+/* Row i's tcp_info, or NULL when the snapshot has none for it. */
+const struct sock_info *snapshot_info(const struct snapshot *sn, size_t i);
+/* Make room for n rows (and their info when with_info); n never shrinks it. */
+void snapshot_grow(struct snapshot *sn, size_t n);
 void snapshot_free(struct snapshot *sn);
 
 #endif

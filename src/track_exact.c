@@ -127,10 +127,6 @@ void track_destroyed(struct track *t, const struct sock *s, int64_t mono, int64_
 	/* Ghosts and sockets already known to have ended: said once is enough. */
 	if (!tab_alive(e) || e->end_at)
 		return;
-	if (s->has_info) {
-		e->ts.s.info = s->info;
-		e->ts.s.has_info = 1;
-	}
 	if (e->ts.s.state == ST_TIME_WAIT) {
 		/* The poll saw the mini-socket first: its start is the full socket's end. */
 		track_refine(e, mono, false);

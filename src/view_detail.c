@@ -132,8 +132,10 @@ void view_draw_detail(struct view *v, int y0, int h)
 			 s->timer ? " in " : "", s->timer ? ex + strspn(ex, " ") : "", s->retrans);
 		view_puta(v, y++, 9, w - 8, EL_NORMAL, line);
 	}
-	if (y < end && s->has_info) {
-		const struct sock_info *in = &s->info;
+	/* Asked of the source when shown: the kernel's figures now, or the recording's. */
+	struct sock_info info;
+	if (y < end && loop_sock_info(v->l, s, &info) == 0) {
+		const struct sock_info *in = &info;
 		char r1[24], r2[24];
 
 		us_text(r1, sizeof(r1), in->rtt_us);

@@ -28,9 +28,10 @@ static uint32_t rnd(void)
 	return rnd_state >> 8;
 }
 
-static void fill(struct sock *s, uint64_t id, int poll, bool busy)
+static void fill(struct sock *s, struct sock_info *in, uint64_t id, int poll, bool busy)
 {
 	memset(s, 0, sizeof(*s));
+	memset(in, 0, sizeof(*in));
 	s->cookie = 0x40000 + id * 3;
 	s->family = AF_INET;
 	s->uid = 33;
@@ -49,20 +50,20 @@ static void fill(struct sock *s, uint64_t id, int poll, bool busy)
 	s->timer = TM_KEEPALIVE;
 	s->expires_ms = 7200000 - (uint32_t)(poll % 7200) * 1000 - rnd() % 5;
 	s->has_info = 1;
-	s->info.rtt_us = 200 + (uint32_t)(id % 50);
-	s->info.snd_cwnd = 10;
-	s->info.snd_mss = s->info.rcv_mss = 1448;
-	s->info.bytes_acked = s->info.bytes_sent = 4096 + id * 100;
-	s->info.bytes_received = 1024 + id;
-	s->info.segs_in = s->info.segs_out = 10;
+	in->rtt_us = 200 + (uint32_t)(id % 50);
+	in->snd_cwnd = 10;
+	in->snd_mss = in->rcv_mss = 1448;
+	in->bytes_acked = in->bytes_sent = 4096 + id * 100;
+	in->bytes_received = 1024 + id;
+	in->segs_in = in->segs_out = 10;
 	/* Jiffies and the dump's own pace make idle clocks a few ms off the poll's. */
-	s->info.last_data_recv_ms = s->info.last_data_sent_ms = 5000 + poll * 1000 + rnd() % 9;
+	in->last_data_recv_ms = in->last_data_sent_ms = 5000 + poll * 1000 + rnd() % 9;
 	if (busy) {
-		s->info.bytes_acked += (uint64_t)poll * 1400;
-		s->info.bytes_sent = s->info.bytes_acked;
-		s->info.segs_out += (uint32_t)poll;
-		s->info.last_data_sent_ms = rnd() % 40;
-		s->info.rtt_us += rnd() % 30;
+		in->bytes_acked += (uint64_t)poll * 1400;
+		in->bytes_sent = in->bytes_acked;
+		in->segs_out += (uint32_t)poll;
+		in->last_data_sent_ms = rnd() % 40;
+		in->rtt_us += rnd() % 30;
 	}
 }
 
@@ -80,21 +81,24 @@ static long hour(const char *path, bool lively)
 		return -1;
 	}
 	snapshot_init(&sn);
+	sn.with_info = true;
 	for (int p = 0; p < POLLS; p++) {
 		snapshot_clear(&sn);
 		sn.mono = 50 * NS_PER_SEC + (int64_t)p * NS_PER_SEC + (rnd() % 2000) * 1000;
 		sn.wall = 1795000000LL * NS_PER_SEC + (int64_t)p * NS_PER_SEC;
 		sn.states = ST_ALL_MASK;
 		sn.complete = true;
-		for (uint64_t id = 0; id < POP; id++)
-			fill(snapshot_push(&sn), id, p, lively && id % 20 == 0);
+		for (uint64_t id = 0; id < POP; id++) {
+			struct sock *s = snapshot_push(&sn);
+			fill(s, &sn.info[sn.n - 1], id, p, lively && id % 20 == 0);
+		}
 		if (lively) {
 			/* Two short connections a second, each in TIME_WAIT for 60 s. */
 			for (int k = 0; k < 120; k++) {
 				int born = p - k / 2;
 				struct sock *s = &sn.v[POP - 1 - k];
 				uint64_t id = 1000000 + (uint64_t)born * 2 + (uint64_t)(k % 2);
-				fill(s, id, p, false);
+				fill(s, &sn.info[POP - 1 - k], id, p, false);
 				s->state = ST_TIME_WAIT;
 				s->timer = TM_TIMEWAIT;
 				s->has_info = 0;

@@ -134,6 +134,7 @@ static void test_good_rows(void)
 	struct row r;
 
 	snapshot_init(&sn);
+	sn.with_info = true;
 	memset(&ti, 0, sizeof(ti));
 	ti.tcpi_rtt = 1234;
 	ti.tcpi_rttvar = 56;
@@ -165,17 +166,24 @@ static void test_good_rows(void)
 		CHECK(s->timer == TM_KEEPALIVE && s->retrans == 3 && s->expires_ms == 1500);
 		CHECK(s->rqueue == 11 && s->wqueue == 22 && s->uid == 1000);
 		CHECK(s->inode == 98765 && s->ifindex == 2);
-		CHECK(s->has_info);
-		CHECK(s->info.rtt_us == 1234 && s->info.rttvar_us == 56);
-		CHECK(s->info.snd_cwnd == 10 && s->info.total_retrans == 7);
-		CHECK(s->info.ca_state == 4 && s->info.bytes_acked == 1ull << 40);
-		CHECK(s->info.bytes_retrans == 99 && s->info.last_data_recv_ms == 321);
+		const struct sock_info *in = snapshot_info(&sn, 0);
+		CHECK(s->has_info && in);
+		CHECK(in && in->rtt_us == 1234 && in->rttvar_us == 56);
+		CHECK(in && in->snd_cwnd == 10 && in->total_retrans == 7);
+		CHECK(in && in->ca_state == 4 && in->bytes_acked == 1ull << 40);
+		CHECK(in && in->bytes_retrans == 99 && in->last_data_recv_ms == 321);
 
 		CHECK(t->family == AF_INET6 && t->state == ST_LISTEN && t->cookie == 5);
 		CHECK(t->sport == 22 && !memcmp(t->src, lo6, 16));
 		CHECK(t->dst[0] == 0x20 && t->dst[1] == 0x01 && t->dst[15] == 2);
-		CHECK(!t->has_info && t->info.rtt_us == 0);
+		CHECK(!t->has_info && !snapshot_info(&sn, 1));
 	}
+
+	/* A dump that did not ask for tcp_info keeps none, even when the kernel sends it. */
+	sn.with_info = false;
+	CHECK(parse(&b, &sn) == 1);
+	CHECK(sn.n == 2 && !sn.v[0].has_info && !snapshot_info(&sn, 0));
+	sn.with_info = true;
 
 	/* Without NLMSG_DONE more is to come. */
 	b.len = 0;
@@ -255,8 +263,8 @@ static void test_short_payload(void)
 	if (sn.n == 2)
 		CHECK(sn.v[0].cookie == 1 && sn.v[1].cookie == 3);
 
-	CHECK(diag_parse_msg(r.p, sizeof(struct inet_diag_msg) - 1, &sn.v[0]) == -1);
-	CHECK(diag_parse_msg(NULL, 0, &sn.v[0]) == -1);
+	CHECK(diag_parse_msg(r.p, sizeof(struct inet_diag_msg) - 1, &sn.v[0], NULL) == -1);
+	CHECK(diag_parse_msg(NULL, 0, &sn.v[0], NULL) == -1);
 	snapshot_free(&sn);
 }
 
@@ -264,6 +272,7 @@ static void test_short_payload(void)
 static void test_bad_attributes(void)
 {
 	struct tcp_info ti;
+	struct sock_info in;
 	struct sock s;
 	struct row r;
 	struct nlattr a;
@@ -276,8 +285,8 @@ static void test_bad_attributes(void)
 	row_attr(&r, 200, "xyz", 3);
 	row_attr(&r, INET_DIAG_SHUTDOWN, "\x01", 1);
 	row_attr(&r, INET_DIAG_INFO, &ti, sizeof(ti));
-	CHECK(diag_parse_msg(r.p, r.len, &s) == 0);
-	CHECK(s.has_info && s.info.rtt_us == 777);
+	CHECK(diag_parse_msg(r.p, r.len, &s, &in) == 0);
+	CHECK(s.has_info && in.rtt_us == 777);
 
 	/* An attribute claiming less than its own header ends the walk. */
 	row_start(&r, AF_INET, ST_ESTABLISHED, 1, 1, 2);
@@ -285,18 +294,18 @@ static void test_bad_attributes(void)
 	memcpy(r.p + r.len, &a, sizeof(a));
 	r.len += sizeof(a);
 	row_attr(&r, INET_DIAG_INFO, &ti, sizeof(ti));
-	CHECK(diag_parse_msg(r.p, r.len, &s) == 0);
-	CHECK(!s.has_info && s.info.rtt_us == 0);
+	CHECK(diag_parse_msg(r.p, r.len, &s, &in) == 0);
+	CHECK(!s.has_info);
 
 	/* An attribute running past the message end is not read. */
 	row_start(&r, AF_INET, ST_ESTABLISHED, 1, 1, 2);
 	row_attr(&r, INET_DIAG_INFO, &ti, sizeof(ti));
-	CHECK(diag_parse_msg(r.p, r.len - 8, &s) == 0);
+	CHECK(diag_parse_msg(r.p, r.len - 8, &s, &in) == 0);
 	CHECK(!s.has_info);
 
 	/* A few stray bytes after the message, too few for an attribute header. */
 	row_start(&r, AF_INET, ST_ESTABLISHED, 1, 1, 2);
-	CHECK(diag_parse_msg(r.p, r.len + 3, &s) == 0);
+	CHECK(diag_parse_msg(r.p, r.len + 3, &s, &in) == 0);
 	CHECK(s.cookie == 1 && !s.has_info);
 
 	/* The same bad attribute inside a whole buffer: the row is kept. */
@@ -322,6 +331,7 @@ static void test_info_sizes(void)
 {
 	uint8_t big[sizeof(struct tcp_info) + 64];
 	struct tcp_info ti;
+	struct sock_info in;
 	struct sock s;
 	struct row r;
 
@@ -334,23 +344,23 @@ static void test_info_sizes(void)
 	/* 20 bytes reach tcpi_snd_mss (offset 16) but not tcpi_rtt. */
 	row_start(&r, AF_INET, ST_ESTABLISHED, 1, 1, 2);
 	row_attr(&r, INET_DIAG_INFO, &ti, 20);
-	CHECK(diag_parse_msg(r.p, r.len, &s) == 0);
-	CHECK(s.has_info && s.info.ca_state == 2 && s.info.snd_mss == 1448);
-	CHECK(s.info.rtt_us == 0 && s.info.bytes_sent == 0);
+	CHECK(diag_parse_msg(r.p, r.len, &s, &in) == 0);
+	CHECK(s.has_info && in.ca_state == 2 && in.snd_mss == 1448);
+	CHECK(in.rtt_us == 0 && in.bytes_sent == 0);
 
 	/* An empty one. */
 	row_start(&r, AF_INET, ST_ESTABLISHED, 1, 1, 2);
 	row_attr(&r, INET_DIAG_INFO, NULL, 0);
-	CHECK(diag_parse_msg(r.p, r.len, &s) == 0);
-	CHECK(s.has_info && s.info.ca_state == 0);
+	CHECK(diag_parse_msg(r.p, r.len, &s, &in) == 0);
+	CHECK(s.has_info && in.ca_state == 0);
 
 	/* A newer kernel's, longer: our part read, the rest ignored. */
 	memset(big, 0xee, sizeof(big));
 	memcpy(big, &ti, sizeof(ti));
 	row_start(&r, AF_INET, ST_ESTABLISHED, 1, 1, 2);
 	row_attr(&r, INET_DIAG_INFO, big, sizeof(big));
-	CHECK(diag_parse_msg(r.p, r.len, &s) == 0);
-	CHECK(s.has_info && s.info.rtt_us == 999 && s.info.bytes_sent == 55);
+	CHECK(diag_parse_msg(r.p, r.len, &s, &in) == 0);
+	CHECK(s.has_info && in.rtt_us == 999 && in.bytes_sent == 55);
 }
 
 /* Item 5: a state out of range is kept as a number; an unknown family is skipped. */
@@ -510,6 +520,42 @@ static void test_duplicates(void)
 	snapshot_free(&sn);
 }
 
+/*
+ * The one-walk request's replies carry its own message type; their rows and
+ * tcp_info are read alike, and deduplication keeps each row's info with it.
+ */
+static void test_one_walk_rows(void)
+{
+	struct nb b = { .len = 0 };
+	struct snapshot sn;
+	struct tcp_info ti;
+	struct row r;
+
+	snapshot_init(&sn);
+	sn.with_info = true;
+	memset(&ti, 0, sizeof(ti));
+	for (int i = 0; i < 3; i++) {
+		ti.tcpi_rtt = 100 + (uint32_t)i;
+		/* Cookie 7 twice: the second row, with rtt 102, is the fresher. */
+		row_start(&r, i == 1 ? AF_INET6 : AF_INET, ST_ESTABLISHED, i == 1 ? 8 : 7, 5, 6);
+		row_attr(&r, INET_DIAG_INFO, &ti, sizeof(ti));
+		nb_msg(&b, TCPDIAG_GETSOCK, SEQ, PORTID, r.p, r.len);
+	}
+	row_start(&r, AF_INET, ST_TIME_WAIT, 9, 5, 6);
+	nb_msg(&b, TCPDIAG_GETSOCK, SEQ, PORTID, r.p, r.len);
+	nb_done(&b, NULL);
+	CHECK(parse(&b, &sn) == 1);
+	CHECK(sn.n == 3);
+	if (sn.n == 3) {
+		const struct sock_info *a = snapshot_info(&sn, 0), *c = snapshot_info(&sn, 1);
+
+		CHECK(sn.v[0].cookie == 7 && a && a->rtt_us == 102);
+		CHECK(sn.v[1].cookie == 8 && sn.v[1].family == AF_INET6 && c && c->rtt_us == 101);
+		CHECK(sn.v[2].cookie == 9 && !snapshot_info(&sn, 2));
+	}
+	snapshot_free(&sn);
+}
+
 /* Deduplication of a large dump through the reused set: every cookie once, none lost. */
 static void test_dedup_large(void)
 {
@@ -547,11 +593,12 @@ static void test_dedup_large(void)
 	snapshot_free(&sn);
 }
 
-static void count_notice(void *arg, const struct sock *s)
+static void count_notice(void *arg, const struct sock *s, const struct sock_info *info)
 {
 	struct snapshot *sn = arg;
 
 	*snapshot_push(sn) = *s;
+	CHECK(!info == !s->has_info);
 }
 
 /* Destroy notices come with seq 0 from the kernel; a malformed tail is reported. */
@@ -1060,6 +1107,7 @@ int main(void)
 	RUN(test_foreign_replies);
 	RUN(test_duplicates);
 	RUN(test_dedup_large);
+	RUN(test_one_walk_rows);
 	RUN(test_notices);
 	RUN(test_bc_shapes);
 	RUN(test_bc_random);

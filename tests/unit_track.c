@@ -376,7 +376,6 @@ static void test_destroy_known(void)
 	full_empty(t, S(1));
 	FULL(t, S(2), a);
 	n.has_info = 1;
-	n.info.bytes_acked = 4242;
 	track_destroyed(t, &n, S(2) + MS(300), S(2) + MS(300) + WALL_OFF);
 	CHECK(nev == 2 && ev_is(1, 1, ST_LAST_ACK, ST_CLOSE, S(2) + MS(300)));
 	CHECK(evs[1].dwell == MS(300) && evs[1].dwell_kind == TIME_BETWEEN);

@@ -2,7 +2,9 @@
 # Proves: Enter on a socket opens its detail view with the timeline of the
 # states the tracker saw it pass through (a simultaneous close: ESTABLISHED,
 # FIN_WAIT_1, CLOSING, then TIME_WAIT, in that order), its owner line and the
-# explanation of its current state; Esc returns to the table.
+# explanation of its current state; Esc returns to the table. A full
+# socket's detail (FIN_WAIT_1) shows its tcp_info, asked of the kernel for
+# that one socket when shown (polls do not fetch it for every socket).
 . "$TOP_SRCDIR/tests/lib.sh"
 in_netns "$@"
 . "$TOP_SRCDIR/tests/view_lib.sh"
@@ -34,4 +36,15 @@ expect "owner line" "^ Owner .*inode"
 
 keys Escape
 expect "back to the table" "DWELL +LOCAL"
-pass "detail timeline"
+
+hold fin-wait-1 5202
+keys f C-u
+text "sport = :${HELD_LOCAL##*:}"
+keys Enter
+expect "filtered to the FIN_WAIT_1 socket" "^. FIN_WAIT_1  1"
+keys Down Enter
+expect "detail of the FIN_WAIT_1 socket" "^ Socket $HELD_LOCAL "
+expect "its tcp_info" "^ TCP +rtt [0-9.]+(µs|us|ms)"
+expect "its byte counts" "bytes sent [1-9][0-9]* acked"
+keys Escape
+pass "detail timeline and tcp_info"

@@ -2,7 +2,9 @@
 # Proves: -r opens a recording in the view with REPLAY, the recorded time and
 # the speed in the header; the recorded FIN_WAIT_1 socket is in its group;
 # Space pauses and resumes the replay, + and - double and halve the speed,
-# Home goes back to the first recorded second, and q leaves cleanly.
+# Home goes back to the first recorded second; the detail view of the
+# recorded FIN_WAIT_1 socket shows the tcp_info the recording kept; q leaves
+# cleanly.
 . "$TOP_SRCDIR/tests/lib.sh"
 in_netns "$@"
 . "$TOP_SRCDIR/tests/view_lib.sh"
@@ -32,6 +34,15 @@ home=$(screen | head -1 | grep -oE '[0-9]{2}:[0-9]{2}:[0-9]{2}' | head -1)
     { screen; fail "Home went to '$home', later than the first screen's '$first'"; }
 keys Space
 expect_not "resumed" "^ REPLAY .* paused "
+
+keys f
+text "sport = :${HELD_LOCAL##*:}"
+keys Enter
+expect "filtered to the recorded FIN_WAIT_1 socket" "^. FIN_WAIT_1  1"
+keys Down Enter
+expect "detail of the recorded socket" "^ Socket $HELD_LOCAL "
+expect "the recorded tcp_info" "^ TCP +rtt [0-9.]+(µs|us|ms)"
+keys Escape
 
 keys q
 expect "exit status" "EXITED=0"

@@ -48,16 +48,25 @@ static int dump_family(struct mnl_socket *nl, uint8_t family, uint32_t states, u
 {
 	uint32_t portid = mnl_socket_get_portid(nl);
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-	struct inet_diag_req_v2 *r;
 	int ret;
 
-	nlh->nlmsg_type = SOCK_DIAG_BY_FAMILY;
 	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
 	nlh->nlmsg_seq = seq;
-	r = mnl_nlmsg_put_extra_header(nlh, sizeof(*r));
-	r->sdiag_family = family;
-	r->sdiag_protocol = IPPROTO_TCP;
-	r->idiag_states = states;
+	if (family == AF_UNSPEC) {
+		/* Both families in one walk of the kernel's tables, as tcpdwell asks. */
+		struct inet_diag_req *r = mnl_nlmsg_put_extra_header(nlh, sizeof(*r));
+
+		nlh->nlmsg_type = TCPDIAG_GETSOCK;
+		r->idiag_family = AF_UNSPEC;
+		r->idiag_states = states;
+	} else {
+		struct inet_diag_req_v2 *r = mnl_nlmsg_put_extra_header(nlh, sizeof(*r));
+
+		nlh->nlmsg_type = SOCK_DIAG_BY_FAMILY;
+		r->sdiag_family = family;
+		r->sdiag_protocol = IPPROTO_TCP;
+		r->idiag_states = states;
+	}
 	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
 		return -errno;
 	do {
@@ -72,6 +81,7 @@ static int dump_family(struct mnl_socket *nl, uint8_t family, uint32_t states, u
 static struct mnl_socket *nl;
 static uint8_t *buf;
 static uint32_t seq;
+static int one_walk; /* 0 untried, 1 the kernel takes it, -1 refused */
 
 static int dump(uint32_t states, struct walk *w)
 {
@@ -94,9 +104,21 @@ static int dump(uint32_t states, struct walk *w)
 	}
 	if (!buf)
 		buf = xmalloc(BUF);
+	if (one_walk >= 0) {
+		r = dump_family(nl, AF_UNSPEC, states, ++seq, buf, w);
+		if (r == 0 || one_walk > 0) {
+			one_walk = r == 0 ? 1 : one_walk;
+			goto done;
+		}
+		one_walk = -1;
+		mnl_socket_close(nl);
+		nl = NULL;
+		return dump(states, w);
+	}
 	r = dump_family(nl, AF_INET, states, ++seq, buf, w);
 	if (r == 0)
 		r = dump_family(nl, AF_INET6, states, ++seq, buf, w);
+done:
 	if (r < 0) {
 		/* A dump abandoned midway leaves the socket busy. */
 		mnl_socket_close(nl);
