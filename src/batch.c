@@ -91,8 +91,10 @@ static char *timer_str(char *buf, size_t len, const struct sock *s, bool utf8)
 		snprintf(buf, len, "-");
 		return buf;
 	}
+	/* The kernel reports an expired timer not yet run as 0 left: it is due. */
 	fmt_dur(d, (int64_t)s->expires_ms * NS_PER_MS, TIME_BETWEEN, utf8);
-	snprintf(buf, len, "%s:%s", timer_name(s->timer), d + strspn(d, " "));
+	snprintf(buf, len, "%s:%s", timer_name(s->timer),
+		 s->expires_ms ? d + strspn(d, " ") : "due");
 	return buf;
 }
 

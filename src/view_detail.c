@@ -129,7 +129,8 @@ void view_draw_detail(struct view *v, int y0, int h)
 		view_puta(v, y, 1, w, EL_HEADING, "Queues");
 		snprintf(line, sizeof(line), "Recv-Q %u   Send-Q %u   timer %s%s%s   retransmits %u", s->rqueue,
 			 s->wqueue, s->timer < ARRAY_SIZE(tn) ? tn[s->timer] : "?",
-			 s->timer ? " in " : "", s->timer ? ex + strspn(ex, " ") : "", s->retrans);
+			 s->timer ? (s->expires_ms ? " in " : " due") : "",
+			 s->timer && s->expires_ms ? ex + strspn(ex, " ") : "", s->retrans);
 		view_puta(v, y++, 9, w - 8, EL_NORMAL, line);
 	}
 	/* Asked of the source when shown: the kernel's figures now, or the recording's. */

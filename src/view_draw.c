@@ -452,7 +452,8 @@ static void timer_text(const struct tsock *ts, bool utf8, char *buf, size_t len)
 		return;
 	}
 	fmt_dur(d, (int64_t)ts->s.expires_ms * NS_PER_MS, TIME_EXACT, utf8);
-	snprintf(buf, len, "%-3s %s", kind[ts->s.timer], d + strspn(d, " "));
+	snprintf(buf, len, "%-3s %s", kind[ts->s.timer],
+		 ts->s.expires_ms ? d + strspn(d, " ") : "due");
 }
 
 static void draw_sock(struct view *v, int y, const struct tsock *ts, bool sel,
