@@ -177,7 +177,12 @@ static void draw_title(struct view *v)
 	}
 	x += view_puta(v, 0, x, COLS - x, EL_TITLE, line);
 	if (v->flt_text) {
-		snprintf(line, sizeof(line), "  filter: %s", v->flt_text);
+		size_t shown = 0;
+
+		/* The totals above count every socket; say how many the filter lets through. */
+		for (unsigned g = 0; g <= ST_MAX; g++)
+			shown += v->grp[g].n - v->grp[g].ghosts;
+		snprintf(line, sizeof(line), "  filter: %s (%zu match)", v->flt_text, shown);
 		x += view_puta(v, 0, x, COLS - x, EL_TITLE, line);
 	}
 	if (v->frozen) {

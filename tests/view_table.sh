@@ -48,7 +48,7 @@ expect "kept by the filter" "^. CLOSE_WAIT  1"
 shows "$CW_LOCAL" || { screen; fail "CLOSE_WAIT socket $CW_LOCAL not shown"; }
 lacks "^. LISTEN  " || { screen; fail "LISTEN group shown under a close-wait filter"; }
 keys Enter
-expect "filter in the header" "filter: state close-wait"
+expect "filter in the header, with how many match" "filter: state close-wait \\(1 match\\)"
 
 # A bad expression: its error inline, the last good filter still applied.
 keys f
