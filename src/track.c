@@ -239,6 +239,8 @@ static struct entry *row_new(struct track *t, const struct sock *r, const struct
 
 	e->ts.s = *r;
 	e->gen = t->gen;
+	if (tab_fw2_mini(r))
+		e->iflags |= E_MINI;
 	if (r->cookie)
 		track_cidx_insert(t, e);
 	track_kidx_insert(t, e);
@@ -262,6 +264,8 @@ static void row_reveal(struct track *t, struct entry *e, const struct sock *r,
 	e->ts.s = *r;
 	if (rekey)
 		track_kidx_insert(t, e);
+	if (tab_fw2_mini(r))
+		e->iflags |= E_MINI;
 	e->gen = t->gen;
 	t->size++;
 	track_tab_count(t, e, +1);
@@ -281,6 +285,9 @@ static void row_resurrect(struct track *t, struct entry *e, const struct sock *r
 	ts->flags |= TS_NEW;
 	ts->gone = 0;
 	ts->s = *r;
+	e->iflags &= (uint16_t)~E_MINI;
+	if (tab_fw2_mini(r))
+		e->iflags |= E_MINI;
 	e->gen = t->gen;
 	track_tab_count(t, e, +1);
 	ts->prev_state = ST_CLOSE;
@@ -305,6 +312,7 @@ static void row_update(struct track *t, struct entry *e, const struct sock *r,
 	uint8_t old = ts->s.state, st = r->state;
 	int64_t lo = ts->last_seen, at;
 	bool rekey = !track_key_same(&ts->s, r);
+	bool was_mini = e->iflags & E_MINI;
 
 	/* The exact source moved it after this dump began: the row is older news. */
 	if (st != old && ts->changed > sn->mono)
@@ -320,6 +328,14 @@ static void row_update(struct track *t, struct entry *e, const struct sock *r,
 		ts->last_seen = sn->mono;
 	ts->missing = 0;
 	ts->flags &= (uint8_t)~TS_MISSING;
+	/*
+	 * The mini-socket is read after the hand-over, whenever the dump began:
+	 * the full socket's end is past, and it dates no TIME_WAIT to come.
+	 */
+	if (tab_fw2_mini(r)) {
+		e->iflags |= E_MINI;
+		e->end_at = 0;
+	}
 	if (st != old) {
 		int64_t since = sn->mono;
 		uint8_t kind = TIME_BETWEEN;
@@ -332,8 +348,16 @@ static void row_update(struct track *t, struct entry *e, const struct sock *r,
 			since = lo = e->end_at;
 			kind = TIME_EXACT;
 		} else if (timer_since(t, r, sn->mono, &at)) {
-			since = lo = clamp64(at, lo, since);
-			kind = TIME_EXACT;
+			since = clamp64(at, lo, since);
+			/*
+			 * A FIN_WAIT_2 mini-socket turns TIME_WAIT at the peer's FIN:
+			 * no tracepoint saw it, and the timer it restarted counts in
+			 * jiffies from a row read after the dump began.
+			 */
+			if (!(was_mini && st == ST_TIME_WAIT)) {
+				lo = since;
+				kind = TIME_EXACT;
+			}
 		}
 		track_transition(t, e, st, since, lo, kind, 0);
 	}

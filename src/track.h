@@ -114,6 +114,10 @@ void track_destroyed(struct track *t, const struct sock *s, int64_t mono, int64_
  * later); the next change of that socket supplies it. FIN_WAIT_2/CLOSING -> CLOSE is
  * taken as a hand-over to TIME_WAIT, decided by the next full dump; other
  * X -> CLOSE end the socket at once (TS_RESET where only a reset does that).
+ * A dump that shows the mini-socket still in FIN_WAIT_2 (an orphan whose
+ * peer's FIN has not come) undoes the hand-over: its TIME_WAIT begins with
+ * that FIN, which no tracepoint reports, and takes the time of the timer the
+ * FIN restarts as TIME_BETWEEN; later notices of the full socket say nothing.
  * A change older than the entry time of the state we know is ignored.
  */
 void track_changed(struct track *t, const struct sock_key *k, uint8_t from, uint8_t to,

@@ -101,7 +101,7 @@ void track_destroyed(struct track *t, const struct sock *s, int64_t mono, int64_
 			/* The notice comes after a dump showed its mini-socket, with a cookie of its own. */
 			struct entry *mini = track_kidx_find(t, &k, mini_pred, NULL);
 			if (mini) {
-				if (mini->ts.s.state == ST_TIME_WAIT)
+				if (mini->ts.s.state == ST_TIME_WAIT && !(mini->iflags & E_MINI))
 					track_refine(mini, mono, false);
 				return;
 			}
@@ -124,8 +124,12 @@ void track_destroyed(struct track *t, const struct sock *s, int64_t mono, int64_
 		track_kidx_insert(t, e);
 		return;
 	}
-	/* Ghosts and sockets already known to have ended: said once is enough. */
-	if (!tab_alive(e) || e->end_at)
+	/*
+	 * Ghosts and sockets already known to have ended: said once is enough.
+	 * A dump that showed its FIN_WAIT_2 mini-socket read it after the full
+	 * socket ended: the notice, read later still, dates nothing.
+	 */
+	if (!tab_alive(e) || e->end_at || (e->iflags & E_MINI))
 		return;
 	if (e->ts.s.state == ST_TIME_WAIT) {
 		/* The poll saw the mini-socket first: its start is the full socket's end. */
@@ -149,7 +153,8 @@ void track_destroyed(struct track *t, const struct sock *s, int64_t mono, int64_
 static bool full_pred(const struct entry *e, const void *arg)
 {
 	(void)arg;
-	return tab_alive(e) && e->ts.s.state != ST_TIME_WAIT && !e->end_at;
+	return tab_alive(e) && e->ts.s.state != ST_TIME_WAIT && !(e->iflags & E_MINI) &&
+	       !e->end_at;
 }
 
 /* The same, or ended (by a notice) no earlier than the change: the sample came late. */
@@ -157,7 +162,8 @@ static bool changed_pred(const struct entry *e, const void *arg)
 {
 	const int64_t *mono = arg;
 
-	return tab_alive(e) && e->ts.s.state != ST_TIME_WAIT && (!e->end_at || *mono <= e->end_at);
+	return tab_alive(e) && e->ts.s.state != ST_TIME_WAIT && !(e->iflags & E_MINI) &&
+	       (!e->end_at || *mono <= e->end_at);
 }
 
 static bool req_unlinked_pred(const struct entry *e, const void *arg)

@@ -14,6 +14,7 @@ enum {
 	E_PROV = 1 << 3,     /* created by an exact change, no cookie yet */
 	E_REQ = 1 << 4,      /* a request socket whose child the exact source reported */
 	E_INGHOSTS = 1 << 5, /* listed in track.ghosts */
+	E_MINI = 1 << 6,     /* a dump showed its FIN_WAIT_2 mini-socket: the full socket is gone */
 };
 
 /* One slot. ts comes first: sinks get &e->ts and the tracker casts back. */
@@ -78,6 +79,16 @@ static inline bool tab_visible(const struct entry *e)
 static inline bool tab_alive(const struct entry *e)
 {
 	return tab_visible(e) && !(e->ts.flags & TS_GHOST);
+}
+
+/*
+ * An orphan whose peer's FIN has not come is handed over to a mini-socket
+ * still in FIN_WAIT_2 (the TIME_WAIT timer runs on mini-sockets only); its
+ * TIME_WAIT begins with that FIN, which no tracepoint reports.
+ */
+static inline bool tab_fw2_mini(const struct sock *s)
+{
+	return s->state == ST_FIN_WAIT2 && s->inode == 0 && s->timer == TM_TIMEWAIT;
 }
 
 void track_tab_init(struct track *t);

@@ -712,6 +712,83 @@ static void test_exact_notice_first(void)
 	track_free(t);
 }
 
+/*
+ * An orphan whose peer's FIN has not come yet is handed over to a mini-socket
+ * still in FIN_WAIT_2: the tracepoint's FIN_WAIT_2 -> CLOSE is the end of the
+ * full socket, and TIME_WAIT begins later, with the peer's FIN, which no
+ * tracepoint reports. Once a dump has shown that mini-socket, neither the
+ * tracepoint's time nor a destroy notice read later dates the TIME_WAIT: the
+ * timer the FIN restarted does, and not as an exact time. (The order of a
+ * burst run: samples, a fast-lane dump, a notice, the next full dump.)
+ */
+static void test_fw2_mini_handover(void)
+{
+	struct track *t = new_track();
+	struct sock a = mk(0, ST_ESTABLISHED, 34612, 80), m = mk(7, ST_FIN_WAIT2, 34612, 80);
+	struct sock b = mk(8, ST_FIN_WAIT1, 34613, 80), mb = mk(8, ST_FIN_WAIT2, 34613, 80);
+	struct sock_key ka = key_of(&a), kb = key_of(&b);
+	int64_t t2 = S(1) + MS(4), fast = t2 + 126000;
+	const struct tsock *ts;
+
+	m.inode = mb.inode = 0;
+	m.timer = mb.timer = TM_TIMEWAIT;
+	m.expires_ms = mb.expires_ms = 60000;
+	full_empty(t, S(1));
+	track_changed(t, &ka, ST_CLOSE, ST_SYN_SENT, S(1) + 10, 0);
+	track_changed(t, &ka, ST_SYN_SENT, ST_ESTABLISHED, S(1) + 20, 0);
+	track_changed(t, &ka, ST_ESTABLISHED, ST_FIN_WAIT1, S(1) + 40, 0);
+	track_changed(t, &ka, ST_FIN_WAIT1, ST_FIN_WAIT2, t2, 0);
+	track_changed(t, &ka, ST_FIN_WAIT2, ST_CLOSE, t2 + 11000, 0);
+	dump(t, fast, ST_RARE_MASK, &m, 1);
+	CHECK(nev == 4 && track_find(t, 7) && track_find(t, 7)->s.state == ST_FIN_WAIT2);
+	/* The notice (its cookie made at the destruction) and a repeated sample: nothing new. */
+	track_destroyed(t, &(struct sock){ .cookie = 5, .state = ST_CLOSE, .sport = 34612,
+					   .dport = 80, .family = AF_INET,
+					   .src = { 127, 0, 0, 1 }, .dst = { 127, 0, 0, 2 } },
+			S(1) + MS(16), 0);
+	track_changed(t, &ka, ST_FIN_WAIT2, ST_CLOSE, t2 + 11000, 0);
+	CHECK(nev == 4 && track_alive(t) == 1);
+	/* The peer's FIN came at about S(1) + 5 ms: the TIME_WAIT timer says so, roughly. */
+	FULL(t, S(1) + MS(453), mk_tw(7, 34612, 80, 59552));
+	CHECK(nev == 5 && ev_is(4, 7, ST_FIN_WAIT2, ST_TIME_WAIT, S(1) + MS(5)));
+	CHECK(evs[4].dwell_kind == TIME_BETWEEN && evs[4].dwell == MS(1));
+	ts = track_find(t, 7);
+	CHECK(ts && ts->since_kind == TIME_BETWEEN && ts->since == S(1) + MS(5) &&
+	      ts->since_lo == fast);
+
+	/* The full socket had its cookie already: a notice after the sighting is a repeat. */
+	nev = 0;
+	FULL(t, S(2), mk_tw(7, 34612, 80, 59000), b);
+	track_changed(t, &kb, ST_FIN_WAIT1, ST_FIN_WAIT2, S(2) + MS(10), 0);
+	track_changed(t, &kb, ST_FIN_WAIT2, ST_CLOSE, S(2) + MS(10) + 20, 0);
+	dump(t, S(2) + MS(12), ST_RARE_MASK, &mb, 1);
+	track_destroyed(t, &(struct sock){ .cookie = 8, .state = ST_CLOSE }, S(2) + MS(14), 0);
+	CHECK(nev == 2 && track_find(t, 8)->s.state == ST_FIN_WAIT2);
+	FULL(t, S(3), mk_tw(7, 34612, 80, 58000), mk_tw(8, 34613, 80, 59020));
+	CHECK(nev == 3 && ev_is(2, 8, ST_FIN_WAIT2, ST_TIME_WAIT, S(2) + MS(20)));
+	CHECK(evs[2].dwell_kind == TIME_BETWEEN);
+	ts = track_find(t, 8);
+	CHECK(ts && ts->since_kind == TIME_BETWEEN && ts->since_lo == S(2) + MS(12));
+	/* A notice after the TIME_WAIT showed says nothing of its start either. */
+	track_destroyed(t, &(struct sock){ .cookie = 8, .state = ST_CLOSE }, S(2) + MS(15), 0);
+	CHECK(ts->since == S(2) + MS(20) && ts->since_kind == TIME_BETWEEN);
+
+	/* Seen in FIN_WAIT_2 by no dump, the handover is dated by the full socket's end. */
+	nev = 0;
+	b = mk(0, ST_ESTABLISHED, 34614, 80);
+	kb = key_of(&b);
+	track_changed(t, &kb, ST_CLOSE, ST_SYN_SENT, S(3) + 10, 0);
+	track_changed(t, &kb, ST_SYN_SENT, ST_ESTABLISHED, S(3) + 20, 0);
+	track_changed(t, &kb, ST_ESTABLISHED, ST_FIN_WAIT1, S(3) + 30, 0);
+	track_changed(t, &kb, ST_FIN_WAIT1, ST_FIN_WAIT2, S(3) + 40, 0);
+	track_changed(t, &kb, ST_FIN_WAIT2, ST_CLOSE, S(3) + 50, 0);
+	FULL(t, S(4), mk_tw(7, 34612, 80, 57000), mk_tw(8, 34613, 80, 58020),
+	     mk_tw(9, 34614, 80, 59000));
+	CHECK(nev == 5 && ev_is(4, 9, ST_FIN_WAIT2, ST_TIME_WAIT, S(3) + 50));
+	CHECK(evs[4].dwell_kind == TIME_EXACT && evs[4].dwell == 10);
+	track_free(t);
+}
+
 /* Cookie-less rows (old recordings) are tracked by 4-tuple. */
 static void test_cookieless(void)
 {
@@ -834,6 +911,7 @@ int main(void)
 	RUN(test_exact_late);
 	RUN(test_fresh_cookie_handover);
 	RUN(test_exact_notice_first);
+	RUN(test_fw2_mini_handover);
 	RUN(test_cookieless);
 	RUN(test_legal);
 	RUN(test_reset);
