@@ -3,6 +3,8 @@
 # state change the kernel made to the test's full sockets during a burst of
 # 1,000 short loopback connections: the same changes, in the same order per
 # socket, at the kernel's own times, and no change the kernel did not make.
+# The one change the kernel does not time, an orphan's TIME_WAIT that begins
+# after its FIN_WAIT_2 mini-socket, must not be marked exact when reported.
 # The ground truth is the same tracepoint read independently through a
 # private tracefs instance (its own buffer, filter and clock).
 . "$TOP_SRCDIR/tests/lib.sh"
@@ -140,8 +142,18 @@ def same(k, e):
     return (e["from"] == k[0] or (k[0] == "LISTEN" and e["from"] == "CLOSED")) and \
         (e["to"] == k[1] or (k[1] == "CLOSED" and e["to"] == "TIME_WAIT"))
 
+# When the peer sent its FIN: its first change into FIN_WAIT_1 or LAST_ACK
+# since this socket's own FIN (ks[:i] is this socket's history so far).
+def peer_fin(key, ks, i):
+    ours = [k[2] for k in ks[:i] if k[1] == "FIN_WAIT_1"]
+    if not ours:
+        return None
+    fins = [k[2] for k in kernel.get((key[1], key[0]), [])
+            if k[1] in ("FIN_WAIT_1", "LAST_ACK") and k[2] >= ours[-1]]
+    return min(fins, default=None)
+
 changes = sum(len(v) for v in kernel.values())
-missing = invented = badtime = 0
+missing = invented = badtime = by_poll = 0
 for key, ks in kernel.items():
     ts = seen.get(key, [])
     i = 0
@@ -150,20 +162,27 @@ for key, ks in kernel.items():
             # A request socket a dump saw is the same connection, born before
             # the child the kernel reports (its SYN came first): no later, then.
             request_first = ks[i][0] == "LISTEN" and e["mono"] <= ks[i][2]
-            # The TIME_WAIT handover is the poller's to see (the tracepoint
-            # says FIN_WAIT_2 -> CLOSE). Known defect, left open in issue 7:
-            # in about one run in three, one handover of ~700 takes a later
-            # time (a destroy notice's or a dump's, up to ~15 ms late). Such
-            # a time is tolerated only for this change, never earlier than
-            # the kernel's, and by at most 50 ms; every other change is held
-            # to 0.5 ms.
-            tw_by_poll = e["to"] == "TIME_WAIT" and \
-                ks[i][2] <= e["mono"] <= ks[i][2] + 0.05
-            if abs(e["mono"] - ks[i][2]) > 0.0005 and not request_first and not tw_by_poll:
+            # An orphan whose peer's FIN had not come when the ACK of its own
+            # did goes on as a FIN_WAIT_2 mini-socket: the kernel's
+            # FIN_WAIT_2 -> CLOSE ends the full socket, and TIME_WAIT begins
+            # with the peer's FIN, which no tracepoint of this socket reports.
+            # A dump that sees that mini-socket leaves the TIME_WAIT to the
+            # poller: not marked exact, not before the hand-over, and no later
+            # than the peer's FIN and the jiffy of the timer it restarted.
+            # Every time marked exact is held to 0.5 ms.
+            fin = peer_fin(key, ks, i)
+            mini = ks[i][:2] == ("FIN_WAIT_2", "CLOSED") and fin is not None and fin > ks[i][2]
+            if e["to"] == "TIME_WAIT" and e["dwell_kind"] != "exact" and mini:
+                by_poll += 1
+                ok = ks[i][2] - 0.0005 <= e["mono"] <= fin + 0.02
+            else:
+                ok = abs(e["mono"] - ks[i][2]) <= 0.0005 or request_first
+            if not ok:
                 badtime += 1
                 if badtime <= 5 and not quiet:
                     print(f"time differs: {key} {e['from']}->{e['to']} "
-                          f"tcpdwell {e['mono']} kernel {ks[i][2]}")
+                          f"tcpdwell {e['mono']} ({e['dwell_kind']}) kernel {ks[i][2]}"
+                          f" peer FIN {fin}")
             i += 1
         elif "TIME_WAIT" not in (e["from"], e["to"]):
             # Only the poller's TIME_WAIT (the kernel shows FIN_WAIT_2 -> CLOSE) may add.
@@ -180,7 +199,8 @@ for key in seen:
         if not quiet:
             print(f"socket the kernel never reported: {key}")
 print(f"{births} sockets on {len(kernel)} 4-tuples, {changes} kernel changes; "
-      f"missing {missing}, invented {invented}, time off {badtime}")
+      f"missing {missing}, invented {invented}, time off {badtime}; "
+      f"{by_poll} TIME_WAIT after a FIN_WAIT_2 mini-socket timed by the poller")
 sys.exit(1 if missing or invented or badtime else 0)
 EOF
 # The poller reports TIME_WAIT at its next dump: give it a few polls to agree.
