@@ -549,6 +549,9 @@ void track_apply(struct track *t, const struct snapshot *sn)
 	t->wall_off = sn->wall - sn->mono;
 	if (++t->gen == 0)
 		t->gen = 1;
+	/* More rows than sockets alive (the first dump above all): room for the new ones at once. */
+	if (sn->n > t->alive)
+		track_tab_reserve(t, sn->n - t->alive);
 	for (size_t i = 0; i < sn->n; i++)
 		apply_row(t, &sn->v[i], sn);
 	if (full) {

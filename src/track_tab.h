@@ -42,7 +42,9 @@ struct track {
 
 	/* Entries live in fixed chunks so that their addresses never move. */
 	struct entry **chunks;
-	uint32_t nchunks, used, free_head;
+	uint32_t nchunks, used, free_head, nfree;
+	struct tab_block *blocks; /* the memory the chunks are cut from */
+	size_t nblocks;
 
 	uint32_t *cb, cmask; /* cookie buckets */
 	size_t cn;
@@ -92,6 +94,11 @@ static inline bool tab_fw2_mini(const struct sock *s)
 }
 
 void track_tab_init(struct track *t);
+/*
+ * Room for more new entries in one go: a first dump of 160,000 sockets then
+ * grows each index once and fills storage faulted in at once, not page by page.
+ */
+void track_tab_reserve(struct track *t, size_t more);
 void track_tab_clear(struct track *t);
 /* A zeroed slot, in no index and not counted. */
 struct entry *track_tab_alloc(struct track *t);
