@@ -3,9 +3,11 @@
 #include "unit.h"
 
 #include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
 
 #include "track.h"
+#include "track_tab.h"
 
 #define S(x) ((int64_t)(x) * NS_PER_SEC)
 #define MS(x) ((int64_t)(x) * NS_PER_MS)
@@ -890,6 +892,67 @@ static void test_many(void)
 	track_free(t);
 }
 
+/* Look every socket of v up by cookie; how many are there, in their state. */
+static size_t found_all(const struct track *t, const struct sock *v, size_t n)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct tsock *ts = track_find(t, v[i].cookie);
+		k += ts && ts->s.state == v[i].state && ts->s.sport == v[i].sport;
+	}
+	return k;
+}
+
+/*
+ * A dump larger than the room reserved before (a small first dump, then a
+ * large one: room for the new rows at once), then smaller ones (the rest
+ * goes, its slots are reused, nothing more is reserved), then larger again:
+ * entries never move, every socket is found, counts hold.
+ */
+static void test_reserve(void)
+{
+	enum { SMALL = 10, BIG = 5000, AGAIN = 3000 };
+	struct track *t = new_track();
+	struct sock *v = xreallocarray(NULL, BIG + AGAIN, sizeof(*v));
+	struct sock *w = xreallocarray(NULL, SMALL + AGAIN, sizeof(*w));
+	const struct tsock *first;
+	uint32_t chunks;
+
+	for (size_t i = 0; i < BIG + AGAIN; i++)
+		v[i] = mk(i + 1, i % 3 ? ST_ESTABLISHED : ST_TIME_WAIT, (uint16_t)(1024 + i), 80);
+	dump(t, S(1), ST_ALL_MASK, v, SMALL);
+	first = track_find(t, 1);
+	CHECK(track_alive(t) == SMALL && found_all(t, v, SMALL) == SMALL);
+	dump(t, S(2), ST_ALL_MASK, v, BIG);
+	CHECK(track_alive(t) == BIG && nev_total == BIG - SMALL);
+	CHECK(found_all(t, v, BIG) == BIG && track_find(t, 1) == first);
+	CHECK(t->cmask + 1 >= BIG && t->kmask + 1 >= BIG);
+	chunks = t->nchunks;
+	CHECK((size_t)chunks * TAB_CHUNK >= BIG && chunks <= BIG / TAB_CHUNK + 2);
+	/* Smaller: the others miss once, then go, then expire: their slots are free. */
+	dump(t, S(3), ST_ALL_MASK, v, SMALL);
+	dump(t, S(4), ST_ALL_MASK, v, SMALL);
+	CHECK(track_alive(t) == SMALL && track_size(t) == BIG);
+	track_expire(t, S(10));
+	CHECK(track_size(t) == SMALL && t->nfree == BIG - SMALL);
+	CHECK(found_all(t, v, SMALL) == SMALL && track_find(t, BIG) == NULL);
+	/* AGAIN new sockets fit in the freed slots: no more memory. */
+	memcpy(w, v, SMALL * sizeof(*w));
+	memcpy(w + SMALL, v + BIG, AGAIN * sizeof(*w));
+	dump(t, S(11), ST_ALL_MASK, w, SMALL + AGAIN);
+	CHECK(t->nchunks == chunks && track_alive(t) == SMALL + AGAIN);
+	CHECK(found_all(t, w, SMALL + AGAIN) == SMALL + AGAIN && track_find(t, 1) == first);
+	/* Larger than all that was ever held: grows again, nothing lost. */
+	dump(t, S(12), ST_ALL_MASK, v, BIG + AGAIN);
+	CHECK(track_alive(t) == BIG + AGAIN && found_all(t, v, BIG + AGAIN) == BIG + AGAIN);
+	CHECK(t->nchunks > chunks && t->cmask + 1 >= BIG + AGAIN);
+	CHECK(track_count(t, ST_TIME_WAIT) == (BIG + AGAIN + 2) / 3);
+	free(w);
+	free(v);
+	track_free(t);
+}
+
 int main(void)
 {
 	RUN(test_transition);
@@ -916,5 +979,6 @@ int main(void)
 	RUN(test_legal);
 	RUN(test_reset);
 	RUN(test_many);
+	RUN(test_reserve);
 	return unit_done();
 }
