@@ -186,6 +186,16 @@ void view_redraw(struct view *v)
 	refresh();
 	v->last_draw = mono_ns();
 	v->dirty = false;
+	v->shown_data = track_last_poll(v->t) != 0;
+}
+
+/*
+ * The first dump has come but the screen still waits for it: draw now, not
+ * DRAW_MIN_NS after the "Waiting for the first poll..." screen.
+ */
+static bool first_data_due(const struct view *v)
+{
+	return !v->shown_data && track_last_poll(v->t) != 0;
 }
 
 void view_quit(struct view *v)
@@ -298,6 +308,8 @@ static int64_t s_next_due(void *ctx)
 {
 	struct view *v = ctx;
 
+	if (first_data_due(v))
+		return 0;
 	return v->last_draw + (v->dirty ? DRAW_MIN_NS : DRAW_IDLE_NS);
 }
 
@@ -312,7 +324,7 @@ static void s_tick(void *ctx, struct loop *l, int64_t now)
 			v->rebuild = true;
 	}
 	check_size(v);
-	if (now - v->last_draw < DRAW_MIN_NS)
+	if (now - v->last_draw < DRAW_MIN_NS && !first_data_due(v))
 		return;
 	if (v->dirty || now - v->last_draw >= DRAW_IDLE_NS)
 		view_redraw(v);

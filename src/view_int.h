@@ -133,6 +133,7 @@ struct view {
 	int64_t last_draw, last_want;
 	unsigned want_rounds;
 	bool dirty;
+	bool shown_data; /* the last screen drawn had a dump applied (not "Waiting...") */
 
 	uint64_t detail_cookie;
 	const struct tsock *detail_ts;
