@@ -16,7 +16,8 @@ cat "$TMP/out"
 num='[0-9]+(\.[0-9]+)?'
 # Each measured row has a number for the one size.
 for label in '(a)  bare dump' '(b)  full poll' '(c)  ss -tan ' '(d)  ss -tanp' \
-	'(e)  fast-lane poll' '(f)  tcpdwell -b -c 1' '(f1) of which owners' \
+	'(e)  fast-lane poll' '(f)  first screen with the table' '(fq) then q answered' \
+	'(f2) tcpdwell -b -c 1' '(f1) of which owners' \
 	'(g)  memory per tracked socket' 'of which the tracker' '(b) per socket'; do
 	line=$(grep -F -- "$label" "$TMP/out") || fail "no row '$label'"
 	[[ $line =~ [[:space:]]$num$ ]] || fail "row '$label' has no figure: $line"

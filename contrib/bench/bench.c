@@ -22,12 +22,14 @@
 uint64_t bench_netns_gen;
 
 /* The measured things, run in this order in every round (interleaved). */
-enum { M_A, M_B, M_C, M_D, M_E, M_F, M_F1, NM };
+enum { M_A, M_B, M_C, M_D, M_E, M_F, M_FQ, M_F2, M_F1, NM };
 
+/* M_FQ comes from the run of M_F, right after it. */
 static const char *const m_label[NM] = {
 	[M_A] = "(a)  bare dump, the floor",	  [M_B] = "(b)  full poll + tracker",
 	[M_C] = "(c)  ss -tan",			  [M_D] = "(d)  ss -tanp",
-	[M_E] = "(e)  fast-lane poll + tracker", [M_F] = "(f)  tcpdwell -b -c 1",
+	[M_E] = "(e)  fast-lane poll + tracker", [M_F] = "(f)  first screen with the table",
+	[M_FQ] = "(fq) then q answered, to exit",  [M_F2] = "(f2) tcpdwell -b -c 1",
 	[M_F1] = "(f1) of which owners (procmap)",
 };
 
@@ -56,7 +58,7 @@ static void usage(FILE *out)
 	      "in a private network namespace and measure what tcpdwell costs against the\n"
 	      "kernel's floor and ss(8). Sizes default to 10000 160000; REPS to 5. Needs root.\n"
 	      "  -r REPS      repetitions of each measurement, interleaved (default 5)\n"
-	      "  -t PATH      the tcpdwell binary for (f) (default $TCPDWELL or the build's)\n"
+	      "  -t PATH      the tcpdwell binary for (f) and (f2) (default $TCPDWELL or the build's)\n"
 	      "  -v           print every repetition to stderr\n",
 	      out);
 }
@@ -149,7 +151,7 @@ static double median(double *v, unsigned n)
 /* A first guess of how long each measurement takes, to keep TIME_WAIT alive through it. */
 static int64_t guess_ns(unsigned m, size_t size)
 {
-	int64_t per = m == M_D || m == M_F || m == M_F1 ? 80000 : 10000;
+	int64_t per = m == M_D || m == M_F || m == M_F2 || m == M_F1 ? 80000 : 10000;
 
 	return NS_PER_SEC / 2 + per * (int64_t)size;
 }
@@ -159,6 +161,7 @@ static int64_t run_one(unsigned m, struct meas *ms, const struct config *c, stru
 {
 	char *ss_tan[] = { "ss", "-tan", NULL }, *ss_tanp[] = { "ss", "-tanp", NULL };
 	char *tcpdwell[] = { (char *)c->tcpdwell, "-b", "-c", "1", NULL };
+	static int64_t quit_ns = -1;
 	int status = 0;
 	int64_t ns = -1;
 
@@ -180,6 +183,13 @@ static int64_t run_one(unsigned m, struct meas *ms, const struct config *c, stru
 		ns = meas_fast(ms);
 		break;
 	case M_F:
+		ns = meas_screen(c->tcpdwell, &quit_ns);
+		break;
+	case M_FQ:
+		ns = quit_ns;
+		quit_ns = -1;
+		break;
+	case M_F2:
 		ns = meas_exec(tcpdwell, false, &res->f_rss_kb, &status);
 		break;
 	case M_F1:
@@ -327,8 +337,8 @@ static const struct ratio ratios[] = {
 	{ "b/a   poll vs the floor", "<= 1.3", M_B, M_A, 1.3 },
 	{ "b/c   poll vs ss -tan", "<= 0.8", M_B, M_C, 0.8 },
 	{ "e/b   fast lane vs poll", "<= 0.25", M_E, M_B, 0.25 },
-	{ "f/b   first table vs poll", "<= 1.5", M_F, M_B, 1.5 },
-	{ "f/d   first table vs ss -tanp", "", M_F, M_D, 0 },
+	{ "f/b   first screen vs poll", "<= 1.5", M_F, M_B, 1.5 },
+	{ "f/d   first screen vs ss -tanp", "", M_F, M_D, 0 },
 	{ "f1/d  owners vs ss -tanp", "<= 1.0", M_F1, M_D, 1.0 },
 };
 
@@ -366,7 +376,7 @@ static void print_table(const struct config *c, const struct result *res, unsign
 	row("     first poll (tracker empty)", "ms", res, n, get_base);
 	row("     (a) per socket", "ns", res, n, get_a_per);
 	row("     (b) per socket", "ns", res, n, get_b_per);
-	row("     (f) peak RSS of tcpdwell", "MiB", res, n, get_rss);
+	row("     (f2) peak RSS of tcpdwell", "MiB", res, n, get_rss);
 
 	printf("\n%-32s %-8s", "ratio", "goal");
 	for (unsigned i = 0; i < n; i++)

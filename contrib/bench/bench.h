@@ -65,6 +65,12 @@ int64_t meas_fast(struct meas *m);
 size_t meas_tracked(const struct meas *m);
 int64_t meas_owners(struct meas *m, size_t *resolved);
 int64_t meas_exec(char *const argv[], bool keep_err, long *maxrss_kb, int *status);
+/*
+ * tcpdwell's full-screen view in a 120x40 pseudo-terminal: from spawn until
+ * its first complete screen with the table is on the terminal; then 'q', and
+ * in *quit_ns the time until it exited.
+ */
+int64_t meas_screen(const char *tcpdwell, int64_t *quit_ns);
 /* Resident bytes per tracked socket, in a fresh process running meas_memory_probe(). */
 int meas_memory(double *per_sock, double *per_sock_track);
 int meas_memory_probe(void);

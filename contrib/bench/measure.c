@@ -4,11 +4,14 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/poll.h> /* not <poll.h>: src/poll.h is on the include path */
+#include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 
@@ -166,6 +169,178 @@ int64_t meas_exec(char *const argv[], bool keep_err, long *maxrss_kb, int *statu
 	if (maxrss_kb)
 		*maxrss_kb = ru.ru_maxrss;
 	return WIFEXITED(*status) && WEXITSTATUS(*status) == 0 ? dt : -1;
+}
+
+/*
+ * Telling tcpdwell's first complete screen showing the table from what it
+ * writes to the terminal. The view draws one screen as it opens, before the
+ * first dump is applied: the table area then says "Waiting for the first
+ * poll..." and no socket row is on it. The next screen has the table:
+ * socket rows, and every socket of the population has an address in
+ * 127.0.0.0/8, so "127." in the text (escape sequences taken out) means
+ * the table's rows are being written. curses writes a screen in one burst
+ * at refresh(), after all of it was computed (rows, sort, owners already
+ * known), and the view draws at most ten screens a second (DRAW_MIN_NS in
+ * src/view.c: 100 ms from one to the next). So the first complete table
+ * screen is the burst of output that holds the first "127.": its last byte,
+ * read before SCREEN_GAP_NS of silence (less than those 100 ms), is when it
+ * was complete. Its time is when this process read that byte.
+ */
+#define SCREEN_GAP_NS (40 * NS_PER_MS)
+#define SCREEN_TIMEOUT_NS (120 * NS_PER_SEC)
+
+struct strip {
+	int st; /* 0 text, 1 after ESC, 2 in a CSI sequence, 3 in an OSC string, 4 charset */
+	char tail[4];
+};
+
+/* Feed terminal output; true once "127." is in its text (escape sequences skipped). */
+static bool strip_feed(struct strip *sp, const unsigned char *b, size_t n)
+{
+	bool hit = false;
+
+	for (size_t i = 0; i < n && !hit; i++) {
+		unsigned char c = b[i];
+
+		switch (sp->st) {
+		case 0:
+			if (c == 0x1b) {
+				sp->st = 1;
+			} else if (c >= 0x20 && c != 0x7f) {
+				memmove(sp->tail, sp->tail + 1, sizeof(sp->tail) - 1);
+				sp->tail[sizeof(sp->tail) - 1] = (char)c;
+				hit = !memcmp(sp->tail, "127.", 4);
+			}
+			break;
+		case 1:
+			sp->st = c == '[' ? 2 : c == ']' ? 3 : (c == '(' || c == ')') ? 4 : 0;
+			break;
+		case 2:
+			if (c >= 0x40 && c <= 0x7e)
+				sp->st = 0;
+			break;
+		case 3:
+			if (c == 0x07 || c == 0x1b)
+				sp->st = c == 0x1b ? 1 : 0;
+			break;
+		default:
+			sp->st = 0;
+			break;
+		}
+	}
+	return hit;
+}
+
+/* The environment with TERM set to what the benchmark's terminal is. */
+static char **screen_env(void)
+{
+	size_t n = 0, k = 0;
+	char **env;
+
+	while (environ[n])
+		n++;
+	env = xcalloc(n + 2, sizeof(*env));
+	for (size_t i = 0; i < n; i++)
+		if (strncmp(environ[i], "TERM=", 5) && strncmp(environ[i], "LINES=", 6) &&
+		    strncmp(environ[i], "COLUMNS=", 8))
+			env[k++] = environ[i];
+	env[k++] = "TERM=xterm-256color";
+	env[k] = NULL;
+	return env;
+}
+
+static int64_t reap(pid_t pid, bool kill_it)
+{
+	int status;
+
+	if (kill_it)
+		kill(pid, SIGKILL);
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+}
+
+int64_t meas_screen(const char *tcpdwell, int64_t *quit_ns)
+{
+	char *argv[] = { (char *)tcpdwell, NULL }, slave[64], **env;
+	struct winsize ws = { .ws_row = 40, .ws_col = 120 };
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t at;
+	struct strip sp = { 0 };
+	unsigned char buf[65536];
+	int64_t t0, last = 0, done = -1, quit_at = 0;
+	bool seen = false;
+	pid_t pid;
+	int m, r;
+
+	*quit_ns = -1;
+	m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (m < 0)
+		return -1;
+	if (grantpt(m) < 0 || unlockpt(m) < 0 || ptsname_r(m, slave, sizeof(slave)) != 0 ||
+	    ioctl(m, TIOCSWINSZ, &ws) < 0) {
+		close(m);
+		return -1;
+	}
+	env = screen_env();
+	fflush(NULL);
+	posix_spawnattr_init(&at);
+	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSID); /* the pty becomes its terminal */
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, slave, O_RDWR, 0);
+	posix_spawn_file_actions_adddup2(&fa, STDIN_FILENO, STDOUT_FILENO);
+	posix_spawn_file_actions_adddup2(&fa, STDIN_FILENO, STDERR_FILENO);
+	t0 = mono_ns();
+	r = posix_spawn(&pid, tcpdwell, &fa, &at, argv, env);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&at);
+	free(env);
+	if (r != 0) {
+		close(m);
+		return -1;
+	}
+	for (;;) {
+		int64_t now = mono_ns(), wait = SCREEN_TIMEOUT_NS - (now - t0);
+		struct pollfd p = { .fd = m, .events = POLLIN };
+		ssize_t n;
+
+		if (seen && done < 0)
+			wait = last + SCREEN_GAP_NS - now;
+		if (wait < 0)
+			wait = 0;
+		r = poll(&p, 1, (int)(wait / NS_PER_MS));
+		now = mono_ns();
+		if (r == 0) {
+			if (seen && done < 0) {
+				/* The screen is complete: a key now must be answered at once. */
+				done = last - t0;
+				quit_at = mono_ns();
+				if (write(m, "q", 1) != 1)
+					break;
+				continue;
+			}
+			break; /* timed out */
+		}
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		n = read(m, buf, sizeof(buf));
+		if (n <= 0)
+			break; /* EIO: the last holder of the terminal's other side is gone */
+		if (done < 0) {
+			last = now;
+			if (!seen)
+				seen = strip_feed(&sp, buf, (size_t)n);
+		}
+	}
+	close(m);
+	if (reap(pid, done < 0) < 0 || done < 0)
+		return -1;
+	*quit_ns = mono_ns() - quit_at;
+	return done;
 }
 
 size_t rss_bytes(void)
