@@ -1,6 +1,7 @@
 #include "config.h"
 #include "track_tab.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -65,17 +66,33 @@ void track_tab_clear(struct track *t)
 
 #define HUGE_PAGE ((size_t)2 << 20)
 
+/* Whether the kernel may back a region that asks for it with huge pages. */
+static bool thp_usable(void)
+{
+	static int usable = -1;
+
+	if (usable < 0) {
+		FILE *f = fopen("/sys/kernel/mm/transparent_hugepage/enabled", "re");
+		char buf[128] = "";
+
+		usable = f && fgets(buf, sizeof(buf), f) && !strstr(buf, "[never]");
+		if (f)
+			fclose(f);
+	}
+	return usable;
+}
+
 /*
  * Fresh memory for len bytes, its pages in place at once. Touched one by
- * one, each new page costs a fault, and on a virtual machine with shadow
- * paging some microseconds more on first use: for 160,000 entries (11,000
- * pages) that was most of a first dump's cost. A large block asks for huge
- * pages (at most one part in eight wasted by rounding up); all are
- * populated in one call. *maplen is 0 when the memory came from malloc.
+ * one, each new page costs a fault, some microseconds on a virtual machine:
+ * for 160,000 entries (11,000 pages) that was most of a first dump's cost.
+ * A large block asks for huge pages (one fault each; at most one part in
+ * eight wasted by rounding up); without them, the kernel fills every page
+ * in one call (MAP_POPULATE). *maplen is 0 when the memory came from malloc.
  */
 static void *block_map(size_t len, size_t *maplen)
 {
-	bool huge = len >= 8 * HUGE_PAGE;
+	bool huge = len >= 8 * HUGE_PAGE && thp_usable();
 	size_t ml = huge ? (len + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1) : len;
 	void *p = mmap(NULL, ml, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS | (huge ? 0 : MAP_POPULATE), -1, 0);
@@ -84,14 +101,8 @@ static void *block_map(size_t len, size_t *maplen)
 		*maplen = 0;
 		return xmalloc(len);
 	}
-#ifdef MADV_HUGEPAGE
-	if (huge) {
+	if (huge)
 		madvise(p, ml, MADV_HUGEPAGE);
-#ifdef MADV_POPULATE_WRITE
-		madvise(p, ml, MADV_POPULATE_WRITE); /* Linux 5.14; else faults, fewer if huge */
-#endif
-	}
-#endif
 	*maplen = ml;
 	return p;
 }
