@@ -457,7 +457,9 @@ static bool stale_row(struct track *t, const struct sock *r, const struct snapsh
 	return track_kidx_find(t, &k, exact_newer_pred, &since) != NULL;
 }
 
-static void apply_row(struct track *t, const struct sock *r, const struct snapshot *sn)
+/* empty: the tracker held no entry when this dump began (its first, most often). */
+static void apply_row(struct track *t, const struct sock *r, const struct snapshot *sn,
+		      bool empty)
 {
 	struct entry *e = r->cookie ? track_cidx_find(t, r->cookie) : NULL;
 
@@ -487,7 +489,8 @@ static void apply_row(struct track *t, const struct sock *r, const struct snapsh
 			row_resurrect(t, e, r, sn);
 		return;
 	}
-	if (!e)
+	/* Into an empty table, a row with a cookie continues nothing: no entry predates the dump. */
+	if (!e && !(empty && r->cookie))
 		e = row_match(t, r);
 	if (!e && stale_row(t, r, sn))
 		return;
@@ -542,6 +545,7 @@ void track_apply(struct track *t, const struct snapshot *sn)
 	 */
 	bool full = (sn->states & universe) == universe ||
 		    (sn->states & t->widest) == t->widest;
+	bool empty = t->used == t->nfree;
 
 	if (!sn->complete)
 		return;
@@ -553,7 +557,7 @@ void track_apply(struct track *t, const struct snapshot *sn)
 	if (sn->n > t->alive)
 		track_tab_reserve(t, sn->n - t->alive);
 	for (size_t i = 0; i < sn->n; i++)
-		apply_row(t, &sn->v[i], sn);
+		apply_row(t, &sn->v[i], sn, empty);
 	if (full) {
 		absences(t, sn);
 		t->last_full = sn->mono;
