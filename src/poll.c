@@ -155,6 +155,16 @@ static int full_run(void *ctx, struct loop *l, int64_t now)
 		return 0;
 	lane_dump(ln, l);
 	schedule(ln, now);
+	/*
+	 * The dump just told the rare states too: the fast lane looks again one
+	 * interval after it, not at once (the first screen waited for that look).
+	 */
+	if (ln->p->fast_on) {
+		int64_t after = mono_ns() + ln->p->fast.effective;
+
+		if (ln->p->fast.next_due < after)
+			ln->p->fast.next_due = after;
+	}
 	return 0;
 }
 
