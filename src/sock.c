@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 
 #include "util.h"
@@ -135,6 +137,39 @@ void snapshot_clear(struct snapshot *sn)
 	sn->states = 0;
 }
 
+#define PREFAULT_WINDOW ((size_t)1 << 20)
+
+/*
+ * A large snapshot grows by realloc, its new pages untouched: filled row by
+ * row, each page would cost a fault, some microseconds on a virtual
+ * machine, and a first dump of 160,000 rows touches 6,600 pages. Where a
+ * row starts a new window of PREFAULT_WINDOW bytes, the kernel puts the
+ * window's pages in at once (Linux 5.14; before, the faults stay). Later
+ * dumps find them in place: a quick walk.
+ */
+static void prefault(const struct snapshot *sn)
+{
+#ifdef MADV_POPULATE_WRITE
+	static uintptr_t page;
+	size_t sz = sizeof(*sn->v), off = sn->n * sz, end = sn->cap * sz;
+	uintptr_t lo, hi;
+
+	if ((off & (PREFAULT_WINDOW - 1)) >= sz || end < PREFAULT_WINDOW)
+		return;
+	if (!page)
+		page = (uintptr_t)sysconf(_SC_PAGESIZE);
+	if (end > (off | (PREFAULT_WINDOW - 1)) + 1)
+		end = (off | (PREFAULT_WINDOW - 1)) + 1;
+	/* Only pages wholly inside the array: its neighbours are not ours. */
+	lo = ((uintptr_t)sn->v + off + page - 1) & ~(page - 1);
+	hi = ((uintptr_t)sn->v + end) & ~(page - 1);
+	if (hi > lo)
+		madvise((void *)lo, hi - lo, MADV_POPULATE_WRITE);
+#else
+	(void)sn;
+#endif
+}
+
 void snapshot_grow(struct snapshot *sn, size_t n)
 {
 	size_t cap = sn->cap ? sn->cap : 256;
@@ -156,6 +191,7 @@ struct sock *snapshot_reserve(struct snapshot *sn)
 {
 	if (sn->n == sn->cap || (sn->with_info && !sn->info))
 		snapshot_grow(sn, sn->n + 1);
+	prefault(sn);
 	return &sn->v[sn->n++];
 }
 
