@@ -1,7 +1,6 @@
 #include "config.h"
 #include "track_tab.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -64,46 +63,24 @@ void track_tab_clear(struct track *t)
 	free(t->ghosts);
 }
 
-#define HUGE_PAGE ((size_t)2 << 20)
-
-/* Whether the kernel may back a region that asks for it with huge pages. */
-static bool thp_usable(void)
-{
-	static int usable = -1;
-
-	if (usable < 0) {
-		FILE *f = fopen("/sys/kernel/mm/transparent_hugepage/enabled", "re");
-		char buf[128] = "";
-
-		usable = f && fgets(buf, sizeof(buf), f) && !strstr(buf, "[never]");
-		if (f)
-			fclose(f);
-	}
-	return usable;
-}
-
 /*
  * Fresh memory for len bytes, its pages in place at once. Touched one by
  * one, each new page costs a fault, some microseconds on a virtual machine:
  * for 160,000 entries (11,000 pages) that was most of a first dump's cost.
- * A large block asks for huge pages (one fault each; at most one part in
- * eight wasted by rounding up); without them, the kernel fills every page
- * in one call (MAP_POPULATE). *maplen is 0 when the memory came from malloc.
+ * MAP_POPULATE has the kernel fill them in one call. (Huge pages were tried:
+ * no faster here, and compaction can stall a fragmented box.) *maplen is 0
+ * when the memory came from malloc.
  */
 static void *block_map(size_t len, size_t *maplen)
 {
-	bool huge = len >= 8 * HUGE_PAGE && thp_usable();
-	size_t ml = huge ? (len + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1) : len;
-	void *p = mmap(NULL, ml, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | (huge ? 0 : MAP_POPULATE), -1, 0);
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
 
 	if (p == MAP_FAILED) {
 		*maplen = 0;
 		return xmalloc(len);
 	}
-	if (huge)
-		madvise(p, ml, MADV_HUGEPAGE);
-	*maplen = ml;
+	*maplen = len;
 	return p;
 }
 
