@@ -341,6 +341,11 @@ static void finish_pass(struct procmap *pm)
 	}
 }
 
+bool procmap_first_pass(const struct procmap *pm)
+{
+	return pm->proc ? pm->pass == 1 : pm->unknown && !pm->ever;
+}
+
 size_t procmap_scan(struct procmap *pm, int64_t now, int64_t budget_ns)
 {
 	int64_t deadline = budget_ns > 0 ? mono_ns() + budget_ns : 0;

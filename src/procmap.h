@@ -22,6 +22,11 @@ void procmap_want(struct procmap *pm, uint32_t inode);
  * no bound); rescans are rate-limited. Returns how many inodes got an owner.
  */
 size_t procmap_scan(struct procmap *pm, int64_t now, int64_t budget_ns);
+/*
+ * Whether the first walk of /proc is due or under way: the owners of the
+ * first screen, worth looking for sooner than later walks.
+ */
+bool procmap_first_pass(const struct procmap *pm);
 /* Owner of an inode, or NULL when unknown. */
 const struct owner *procmap_lookup(const struct procmap *pm, uint32_t inode);
 /* Sockets we could not attribute because /proc/PID/fd was unreadable. */

@@ -23,6 +23,12 @@
 #define DRAW_MIN_NS (100 * NS_PER_MS) /* at most ten frames a second */
 #define DRAW_IDLE_NS (500 * NS_PER_MS) /* clock, dwell and marks move on their own */
 #define PROCMAP_BUDGET_NS (3 * NS_PER_MS)
+/*
+ * While the first screen's owners are looked for, the next slice this long
+ * after one (a quarter of a core), not one slice per screen drawn: at
+ * 160,000 sockets the first walk of /proc is most of a second of work.
+ */
+#define PROCMAP_PAUSE_NS (10 * NS_PER_MS)
 
 /* What view_emergency_restore() needs, prepared while nothing is failing. */
 static volatile sig_atomic_t emerg_active;
@@ -308,9 +314,13 @@ static int64_t s_next_due(void *ctx)
 {
 	struct view *v = ctx;
 
+	int64_t due = v->last_draw + (v->dirty ? DRAW_MIN_NS : DRAW_IDLE_NS);
+
 	if (first_data_due(v))
 		return 0;
-	return v->last_draw + (v->dirty ? DRAW_MIN_NS : DRAW_IDLE_NS);
+	if (v->o.pm && procmap_first_pass(v->o.pm) && v->last_scan + PROCMAP_PAUSE_NS < due)
+		due = v->last_scan + PROCMAP_PAUSE_NS;
+	return due;
 }
 
 static void s_tick(void *ctx, struct loop *l, int64_t now)
@@ -323,6 +333,7 @@ static void s_tick(void *ctx, struct loop *l, int64_t now)
 		if (v->sort == SORT_OWNER)
 			v->rebuild = true;
 	}
+	v->last_scan = mono_ns();
 	check_size(v);
 	if (now - v->last_draw < DRAW_MIN_NS && !first_data_due(v))
 		return;

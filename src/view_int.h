@@ -130,7 +130,7 @@ struct view {
 	int64_t spark_sec;
 
 	/* Redraw pacing and procmap upkeep. */
-	int64_t last_draw, last_want;
+	int64_t last_draw, last_want, last_scan;
 	unsigned want_rounds;
 	bool dirty;
 	bool shown_data; /* the last screen drawn had a dump applied (not "Waiting...") */

@@ -242,13 +242,16 @@ static void test_gc_and_growth(void)
 	procmap_free(pm);
 }
 
-/* 300 processes, the sockets in the last ones: a 1 ns budget resumes across calls. */
+/*
+ * 300 processes, the sockets in the last ones: a 1 ns budget resumes across
+ * calls; the first walk says so until it ends, a later one does not.
+ */
 static void test_budget(void)
 {
 	struct procmap *pm;
 	char link[32];
 	size_t found = 0;
-	int calls = 0;
+	int calls = 0, first = 0;
 
 	for (int pid = 2000; pid < 2300; pid++) {
 		const char *fds[1] = {link};
@@ -257,14 +260,22 @@ static void test_budget(void)
 		proc(pid, "many\n", 5, fds, 1);
 	}
 	pm = procmap_new(root);
+	CHECK(!procmap_first_pass(pm)); /* nothing to look for yet */
 	for (int pid = 2000; pid < 2300; pid++)
 		procmap_want(pm, 50000 + pid);
+	CHECK(procmap_first_pass(pm));
 	while (found < 300 && calls < 10000) {
 		found += procmap_scan(pm, 0, 1);
 		calls++;
+		first += found < 300 && procmap_first_pass(pm);
 	}
 	CHECK(found == 300);
-	CHECK(calls > 1);
+	CHECK(calls > 1 && first == calls - 1);
+	/* Done; a later walk for a new inode is not the first one. */
+	CHECK(!procmap_first_pass(pm));
+	procmap_want(pm, 99999);
+	procmap_scan(pm, 0, 1);
+	CHECK(!procmap_first_pass(pm));
 	for (int pid = 2000; pid < 2300; pid++) {
 		const struct owner *o = procmap_lookup(pm, 50000 + pid);
 
