@@ -93,7 +93,7 @@ struct view {
 	size_t fz_count[ST_MAX];
 
 	/* The table. */
-	const struct tsock **sorted, **spare; /* spare: sortcap too, for grouping */
+	const struct tsock **sorted;
 	size_t nsorted, sortcap;
 	struct vrow *rows;
 	size_t nrows, rowcap;

@@ -181,32 +181,54 @@ static void restore_selection(struct view *v)
 		v->sel = v->nrows ? v->nrows - 1 : 0;
 }
 
-/*
- * v->spare[0..k) into v->sorted in row order: by group (a counting sort, in
- * state-machine order), then each group that shows its rows by the chosen
- * key. A folded group shows none: 160,000 ESTABLISHED and TIME_WAIT sockets
- * on a busy box are not sorted for a screen that shows only their counts.
- */
-static void sort_groups(struct view *v, size_t k)
+static bool row_shown(const struct view *v, const struct tsock *ts)
 {
-	size_t at[ST_MAX + 2] = { 0 }, from = 0;
-	unsigned rank[ST_MAX + 1];
+	if (v->o.scenario && !scenario_owns(v->o.scenario, &ts->s))
+		return false;
+	return !v->flt || filter_match(v->flt, &ts->s);
+}
 
-	for (unsigned g = 0; g <= ST_MAX; g++)
-		rank[g] = st_rank(g) < ST_MAX ? st_rank(g) : ST_MAX;
-	for (size_t i = 0; i < k; i++)
-		at[rank[group_of(v->spare[i])] + 1]++;
-	for (unsigned r = 1; r <= ST_MAX + 1; r++)
-		at[r] += at[r - 1];
-	for (size_t i = 0; i < k; i++)
-		v->sorted[at[rank[group_of(v->spare[i])]]++] = v->spare[i];
-	/* at[r] is now where rank r ends; each rank is one group. */
-	for (unsigned r = 0; r <= ST_MAX; r++) {
-		size_t len = at[r] - from;
+/*
+ * The shown sockets into v->sorted in row order, and the rows: groups in
+ * state-machine order (a counting sort by the group sizes already counted),
+ * then each group that shows its rows sorted by the chosen key. A folded
+ * group shows none: the 160,000 ESTABLISHED and TIME_WAIT sockets of a busy
+ * box are neither sorted nor looked at again for a screen that shows only
+ * their counts.
+ */
+static void group_rows(struct view *v, const struct tsock *const *src, size_t n)
+{
+	unsigned order[ST_MAX + 1], norder = 0;
+	size_t at[ST_MAX + 1], pos[ST_MAX + 1], k = 0;
 
-		if (len > 1 && !v->grp[group_of(v->sorted[from])].folded)
-			qsort_r(v->sorted + from, len, sizeof(*v->sorted), cmp_rows, v);
-		from = at[r];
+	for (unsigned r = 0; r <= ST_MAX; r++)
+		for (unsigned g = 0; g <= ST_MAX; g++)
+			if ((st_rank(g) < ST_MAX ? st_rank(g) : ST_MAX) == r)
+				order[norder++] = g;
+	for (unsigned i = 0; i < norder; i++) {
+		at[i] = pos[order[i]] = k;
+		k += v->grp[order[i]].n;
+	}
+	/* row_shown() depends on the socket alone: this pass finds what the counts counted. */
+	for (size_t i = 0; i < n; i++) {
+		unsigned g = group_of(src[i]);
+
+		if (pos[g] < k && row_shown(v, src[i]))
+			v->sorted[pos[g]++] = src[i];
+	}
+	v->nrows = 0;
+	for (unsigned i = 0; i < norder; i++) {
+		const struct vgroup *gr = &v->grp[order[i]];
+
+		if (!gr->n)
+			continue;
+		push_row(v, NULL, order[i]);
+		if (gr->folded)
+			continue;
+		if (gr->n > 1)
+			qsort_r(v->sorted + at[i], gr->n, sizeof(*v->sorted), cmp_rows, v);
+		for (size_t j = at[i]; j < at[i] + gr->n; j++)
+			push_row(v, v->sorted[j], order[i]);
 	}
 }
 
@@ -229,17 +251,14 @@ void view_rebuild(struct view *v)
 	if (n > v->sortcap) {
 		v->sortcap = n + n / 4 + 64;
 		v->sorted = xreallocarray(v->sorted, v->sortcap, sizeof(*v->sorted));
-		v->spare = xreallocarray(v->spare, v->sortcap, sizeof(*v->spare));
 	}
 	for (size_t i = 0; i < n; i++) {
 		const struct tsock *ts = src[i];
 		struct vgroup *gr = &v->grp[group_of(ts)];
 
-		if (v->o.scenario && !scenario_owns(v->o.scenario, &ts->s))
+		if (!row_shown(v, ts))
 			continue;
-		if (v->flt && !filter_match(v->flt, &ts->s))
-			continue;
-		v->spare[k++] = ts;
+		k++;
 		gr->n++;
 		if (ts->flags & TS_GHOST) {
 			gr->ghosts++;
@@ -256,17 +275,7 @@ void view_rebuild(struct view *v)
 	}
 	v->nsorted = k;
 	auto_fold(v, k);
-	sort_groups(v, k);
-
-	v->nrows = 0;
-	for (size_t i = 0; i < k; i++) {
-		unsigned g = group_of(v->sorted[i]);
-
-		if (i == 0 || group_of(v->sorted[i - 1]) != g)
-			push_row(v, NULL, g);
-		if (!v->grp[g].folded)
-			push_row(v, v->sorted[i], g);
-	}
+	group_rows(v, src, n);
 	restore_selection(v);
 	if (!fixed)
 		v->now_fixed = 0;
