@@ -15,6 +15,11 @@ view_start() {
     cmd="env TERM=tmux-256color LC_ALL=C.UTF-8 ${VIEW_ENV:-} $(printf '%q ' "$TCPDWELL" "$@")"
     $VT new-session -d -s v -x "$w" -y "$h" "$cmd; echo EXITED=\$?; sleep 600" ||
         fail "cannot start tmux"
+    # Whatever still runs in the pane when the test ends goes with it, at once:
+    # a sanitizer build's exit-time leak check, hung up by kill-server, can
+    # otherwise spin on a core for the rest of the suite.
+    local pid
+    pid=$($VT display-message -p -t v '#{pane_pid}') && at_exit "kill -KILL -- -$pid 2>/dev/null"
 }
 screen() { $VT capture-pane -p -t v; }
 screen_e() { $VT capture-pane -e -p -t v; }
