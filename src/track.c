@@ -457,11 +457,35 @@ static bool stale_row(struct track *t, const struct sock *r, const struct snapsh
 	return track_kidx_find(t, &k, exact_newer_pred, &since) != NULL;
 }
 
-/* empty: the tracker held no entry when this dump began (its first, most often). */
-static void apply_row(struct track *t, const struct sock *r, const struct snapshot *sn,
-		      bool empty)
+/*
+ * The entry of a cookie, trying first the slot after *hint. A dump lists
+ * sockets in the order of the kernel's hash table, which changes little
+ * from dump to dump, and entries were made in the order of a dump: the next
+ * row is most often the next slot, found without a random read of the index.
+ */
+static struct entry *cookie_entry(const struct track *t, uint64_t cookie, struct entry **hint)
 {
-	struct entry *e = r->cookie ? track_cidx_find(t, r->cookie) : NULL;
+	struct entry *e = NULL;
+
+	if (*hint && (*hint)->self + 1 < t->used) {
+		e = tab_get(t, (*hint)->self + 1);
+		if ((e->iflags & (E_CIDX | E_FREE)) != E_CIDX || e->ts.s.cookie != cookie)
+			e = NULL;
+	}
+	if (!e)
+		e = track_cidx_find(t, cookie);
+	*hint = e;
+	return e;
+}
+
+/*
+ * empty: the tracker held no entry when this dump began (its first, most
+ * often). hint: the entry of the row before, for cookie_entry().
+ */
+static void apply_row(struct track *t, const struct sock *r, const struct snapshot *sn,
+		      bool empty, struct entry **hint)
+{
+	struct entry *e = r->cookie ? cookie_entry(t, r->cookie, hint) : NULL;
 
 	if (e && (e->iflags & E_HIDDEN)) {
 		struct sock_key k;
@@ -556,8 +580,10 @@ void track_apply(struct track *t, const struct snapshot *sn)
 	/* More rows than sockets alive (the first dump above all): room for the new ones at once. */
 	if (sn->n > t->alive)
 		track_tab_reserve(t, sn->n - t->alive);
+	struct entry *hint = NULL;
+
 	for (size_t i = 0; i < sn->n; i++)
-		apply_row(t, &sn->v[i], sn, empty);
+		apply_row(t, &sn->v[i], sn, empty, &hint);
 	if (full) {
 		absences(t, sn);
 		t->last_full = sn->mono;
