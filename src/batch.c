@@ -128,8 +128,8 @@ static void batch_table(struct batch *b, struct loop *l)
 						 clen ? ", " : "", st_name(st_order[i]), c);
 	}
 	loop_describe(l, src, sizeof(src));
-	fprintf(out, "tcpdwell %s, %s, %zu sockets%s%s\n", iso_time(when, sizeof(when), wall),
-		src, track_alive(t), clen ? ": " : "", counts);
+	fprintf(out, "tcpdwell %s, %s, %zu socket%s%s%s\n", iso_time(when, sizeof(when), wall),
+		src, track_alive(t), track_alive(t) == 1 ? "" : "s", clen ? ": " : "", counts);
 	if (b->o.pm && procmap_unreadable(b->o.pm))
 		fprintf(out, "note: %zu sockets could not be attributed to a process (no privilege)\n",
 			procmap_unreadable(b->o.pm));

@@ -167,13 +167,14 @@ static void draw_title(struct view *v)
 	if (v->o.replay) {
 		x += view_puta(v, 0, x, COLS - x, EL_BADGE, strstr(desc, "REPLAY") ? "" : " REPLAY ");
 		x += view_putf(v, 0, x, COLS - x, EL_BADGE, " %s ", desc);
-		snprintf(line, sizeof(line), " %s  %zu sockets%s", hs, alive, gone);
+		snprintf(line, sizeof(line), " %s  %zu socket%s%s", hs, alive, alive == 1 ? "" : "s",
+			 gone);
 	} else {
 		char iv[DUR_BUFSZ];
 
 		fmt_dur(iv, v->o.interval_ns, TIME_EXACT, v->utf8);
-		snprintf(line, sizeof(line), " tcpdwell  %s  %s  %zu sockets%s  every %s  %s", hs,
-			 clock, alive, gone, iv + strspn(iv, " "), desc);
+		snprintf(line, sizeof(line), " tcpdwell  %s  %s  %zu socket%s%s  every %s  %s", hs,
+			 clock, alive, alive == 1 ? "" : "s", gone, iv + strspn(iv, " "), desc);
 	}
 	x += view_puta(v, 0, x, COLS - x, EL_TITLE, line);
 	if (v->flt_text) {
