@@ -12,6 +12,7 @@
 #include "exact.h"
 #include "filter.h"
 #include "loop.h"
+#include "metrics.h"
 #include "poll.h"
 #include "procmap.h"
 #include "record.h"
@@ -37,6 +38,7 @@ struct config {
 	long count;
 	int format;
 	const char *write_path;
+	const char *metrics_path;
 	const char *read_path;
 	const char *begin, *end;
 	double speed;
@@ -55,7 +57,7 @@ struct config {
 enum {
 	OPT_FORMAT = 256, OPT_BEGIN, OPT_END, OPT_SPEED, OPT_SCENARIO, OPT_STEP, OPT_LIST,
 	OPT_DIAGRAM, OPT_GHOST, OPT_LEAK, OPT_NO_COLOR, OPT_FAST, OPT_FAST_BUDGET,
-	OPT_NO_DESTROY, OPT_SOURCE,
+	OPT_NO_DESTROY, OPT_SOURCE, OPT_METRICS,
 };
 
 static const struct option long_opts[] = {
@@ -80,6 +82,7 @@ static const struct option long_opts[] = {
 	{ "fast-budget", required_argument, NULL, OPT_FAST_BUDGET },
 	{ "no-destroy", no_argument, NULL, OPT_NO_DESTROY },
 	{ "source", required_argument, NULL, OPT_SOURCE },
+	{ "metrics", required_argument, NULL, OPT_METRICS },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -105,6 +108,8 @@ static void usage(FILE *out)
 	      "                         (default: poll)\n"
 	      "      --ghost SECONDS    keep closed sockets on screen this long (default 3)\n"
 	      "      --leak SECONDS     flag CLOSE_WAIT/FIN_WAIT_2 older than this (default 60)\n"
+	      "      --metrics FILE     write counts, transitions and dwell times for Prometheus\n"
+	      "                         to FILE every second (node_exporter textfile, *.prom)\n"
 	      "Recording:\n"
 	      "  -w, --write FILE       record what is observed to FILE\n"
 	      "  -r, --read FILE        replay a recording (view, -b or -e)\n"
@@ -258,6 +263,9 @@ static void parse_args(int argc, char **argv, struct config *c)
 		case OPT_NO_DESTROY:
 			c->destroy = false;
 			break;
+		case OPT_METRICS:
+			c->metrics_path = optarg;
+			break;
 		case OPT_SOURCE:
 			if (!strcmp(optarg, "poll"))
 				c->source = SRC_POLL;
@@ -384,6 +392,10 @@ static int open_sinks(struct loop *l, const struct config *c, const struct filte
 			fprintf(stderr, "tcpdwell: %s\n", err);
 			return EXIT_USAGE;
 		}
+	}
+	if (c->metrics_path && metrics_open(l, c->metrics_path, err, sizeof(err)) < 0) {
+		fprintf(stderr, "tcpdwell: %s\n", err);
+		return EXIT_USAGE;
 	}
 	switch (c->mode) {
 	case MODE_VIEW: {

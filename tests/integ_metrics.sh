@@ -1,0 +1,60 @@
+#!/bin/bash
+# Proves: --metrics writes a Prometheus text file that a collector can read:
+# every line is a comment or a sample of one of four metric families; the
+# socket gauge counts a held CLOSE_WAIT and its oldest-dwell gauge grows; a
+# simultaneous close seen live adds FIN_WAIT_1 -> CLOSING to the transition
+# counters and its dwells to a histogram whose buckets never decrease and
+# end at the count; the file is replaced whole (no temporary file is left);
+# a directory that cannot take it is refused at start with exit status 2.
+. "$TOP_SRCDIR/tests/lib.sh"
+in_netns "$@"
+. "$TOP_SRCDIR/tests/integ_lib.sh"
+
+prom="$TMP/tcp.prom"
+
+# Every line a HELP/TYPE comment or NAME{LABELS} VALUE of our families.
+well_formed() {
+    awk '
+        /^# (HELP|TYPE) tcpdwell_/ { next }
+        /^tcpdwell_(sockets|oldest_seconds|transitions_total|dwell_seconds_(bucket|sum|count))\{[a-z]+="[^"]*"(,[a-z]+="[^"]*")*\} [0-9.e+]+$/ { next }
+        { print "bad line " NR ": " $0; bad = 1 }
+        END { exit bad }' "$1"
+}
+sample() { awk -v k="$1" '$1 == k { print $2 }' "$prom"; }
+
+hold cw close-wait 8401
+timeout 20 "$TCPDWELL" -b -c 3 -d 0.2 --metrics "$prom" >/dev/null 2>"$TMP/b.err" ||
+    fail "tcpdwell -b --metrics failed: $(cat "$TMP/b.err")"
+well_formed "$prom" || fail "not a Prometheus text file"
+[ "$(sample 'tcpdwell_sockets{state="CLOSE_WAIT"}')" = 1 ] ||
+    fail "CLOSE_WAIT gauge: $(grep CLOSE_WAIT "$prom")"
+old1=$(sample 'tcpdwell_oldest_seconds{state="CLOSE_WAIT"}')
+[ -n "$old1" ] || fail "no oldest CLOSE_WAIT: $(cat "$prom")"
+ls "$TMP" | grep -q '\.tmp$' && fail "a temporary file was left: $(ls "$TMP")"
+
+# Live: written every second while running, then once more at the end.
+"$TCPDWELL" -e -d 0.05 --metrics "$prom" >/dev/null 2>"$TMP/e.err" &
+epid=$!
+wait_until 10 awk -v o="$old1" '$1 == "tcpdwell_oldest_seconds{state=\"CLOSE_WAIT\"}" &&
+    $2 > o { f = 1 } END { exit !f }' "$prom" || fail "the oldest CLOSE_WAIT did not grow"
+hold sc simultaneous-close 8402 1
+wait_until 20 hold_said sc time-wait || fail "holdstate: $(cat "$TMP/hold-sc.err")"
+key='tcpdwell_transitions_total{from="FIN_WAIT_1",to="CLOSING"}'
+wait_until 10 grep -qF "$key" "$prom" || fail "no FIN_WAIT_1 -> CLOSING counted: $(cat "$prom")"
+kill "$epid"
+wait "$epid"
+well_formed "$prom" || fail "not a Prometheus text file after the run"
+[ "$(sample "$key")" -ge 1 ] || fail "FIN_WAIT_1 -> CLOSING: $(sample "$key")"
+# The histogram of FIN_WAIT_1: buckets in order, never decreasing, +Inf = count.
+awk '
+    /^tcpdwell_dwell_seconds_bucket\{state="FIN_WAIT_1"/ { if ($2 < last) bad = 1; last = $2; inf = $2; n++ }
+    $1 == "tcpdwell_dwell_seconds_count{state=\"FIN_WAIT_1\"}" { count = $2 }
+    END { exit !(n == 10 && !bad && inf == count && count >= 1) }' "$prom" ||
+    fail "FIN_WAIT_1 histogram: $(grep 'state="FIN_WAIT_1"' "$prom")"
+
+# Refused at start, with the reason.
+"$TCPDWELL" -b -c 1 --metrics "$TMP/no/such/dir/x.prom" >/dev/null 2>"$TMP/r.err"
+rc=$?
+[ "$rc" = 2 ] && grep -q "cannot write metrics beside .*No such file" "$TMP/r.err" ||
+    fail "a missing directory: status $rc, $(cat "$TMP/r.err")"
+pass "metrics: gauges, counters and a histogram in a well-formed, whole file"
