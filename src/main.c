@@ -39,6 +39,7 @@ struct config {
 	int format;
 	const char *write_path;
 	const char *metrics_path;
+	const char *metrics_listen;
 	const char *read_path;
 	const char *begin, *end;
 	double speed;
@@ -57,7 +58,7 @@ struct config {
 enum {
 	OPT_FORMAT = 256, OPT_BEGIN, OPT_END, OPT_SPEED, OPT_SCENARIO, OPT_STEP, OPT_LIST,
 	OPT_DIAGRAM, OPT_GHOST, OPT_LEAK, OPT_NO_COLOR, OPT_FAST, OPT_FAST_BUDGET,
-	OPT_NO_DESTROY, OPT_SOURCE, OPT_METRICS,
+	OPT_NO_DESTROY, OPT_SOURCE, OPT_METRICS, OPT_METRICS_LISTEN,
 };
 
 static const struct option long_opts[] = {
@@ -83,6 +84,7 @@ static const struct option long_opts[] = {
 	{ "no-destroy", no_argument, NULL, OPT_NO_DESTROY },
 	{ "source", required_argument, NULL, OPT_SOURCE },
 	{ "metrics", required_argument, NULL, OPT_METRICS },
+	{ "metrics-listen", required_argument, NULL, OPT_METRICS_LISTEN },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -110,6 +112,8 @@ static void usage(FILE *out)
 	      "      --leak SECONDS     flag CLOSE_WAIT/FIN_WAIT_2 older than this (default 60)\n"
 	      "      --metrics FILE     write counts, transitions and dwell times for Prometheus\n"
 	      "                         to FILE every second (node_exporter textfile, *.prom)\n"
+	      "      --metrics-listen [ADDR:]PORT  serve them at http://ADDR:PORT/metrics\n"
+	      "                         (ADDR 127.0.0.1 unless given)\n"
 	      "Recording:\n"
 	      "  -w, --write FILE       record what is observed to FILE\n"
 	      "  -r, --read FILE        replay a recording (view, -b or -e)\n"
@@ -266,6 +270,9 @@ static void parse_args(int argc, char **argv, struct config *c)
 		case OPT_METRICS:
 			c->metrics_path = optarg;
 			break;
+		case OPT_METRICS_LISTEN:
+			c->metrics_listen = optarg;
+			break;
 		case OPT_SOURCE:
 			if (!strcmp(optarg, "poll"))
 				c->source = SRC_POLL;
@@ -393,9 +400,13 @@ static int open_sinks(struct loop *l, const struct config *c, const struct filte
 			return EXIT_USAGE;
 		}
 	}
-	if (c->metrics_path && metrics_open(l, c->metrics_path, err, sizeof(err)) < 0) {
-		fprintf(stderr, "tcpdwell: %s\n", err);
-		return EXIT_USAGE;
+	if (c->metrics_path || c->metrics_listen) {
+		struct metrics_opts mo = { .path = c->metrics_path, .listen = c->metrics_listen };
+
+		if (metrics_open(l, &mo, err, sizeof(err)) < 0) {
+			fprintf(stderr, "tcpdwell: %s\n", err);
+			return EXIT_USAGE;
+		}
 	}
 	switch (c->mode) {
 	case MODE_VIEW: {

@@ -8,6 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#ifdef HAVE_MICROHTTPD
+#include <microhttpd.h>
+#endif
 
 #include "util.h"
 
@@ -31,9 +37,13 @@ struct metrics {
 struct metrics_sink {
 	struct metrics *m;
 	struct loop *l;
-	char *path, *tmp;
+	char *path, *tmp; /* NULL: no file */
 	int64_t next;
 	bool failed; /* the last write failed: said once, until one works again */
+#ifdef HAVE_MICROHTTPD
+	struct MHD_Daemon *httpd;
+	int listen_fd;
+#endif
 };
 
 static unsigned idx(unsigned st)
@@ -169,14 +179,221 @@ static int write_file(struct metrics_sink *k)
 
 static void flush(struct metrics_sink *k)
 {
-	int e = write_file(k);
+	int e;
 
+	if (!k->path)
+		return;
+	e = write_file(k);
 	if (e && !k->failed)
 		loop_status(k->l, "metrics: cannot write '%s': %s", k->path, strerror(-e));
 	else if (!e && k->failed)
 		loop_status(k->l, "metrics: '%s' written again", k->path);
 	k->failed = e != 0;
 }
+
+#ifdef HAVE_MICROHTTPD
+bool metrics_http_available(void)
+{
+	return true;
+}
+
+static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const char *type,
+			     char *body, size_t len, enum MHD_ResponseMemoryMode mode)
+{
+	struct MHD_Response *r = MHD_create_response_from_buffer(len, body, mode);
+	enum MHD_Result ret;
+
+	if (!r)
+		return MHD_NO;
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+	ret = MHD_queue_response(c, status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+/* GET /metrics (or /): the same text as the file, made when asked. */
+static enum MHD_Result answer(void *cls, struct MHD_Connection *c, const char *url,
+			      const char *method, const char *version, const char *upload,
+			      size_t *upload_len, void **state)
+{
+	struct metrics_sink *k = cls;
+	static char not_found[] = "tcpdwell serves its metrics at /metrics\n";
+	static char bad_method[] = "only GET and HEAD\n";
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	(void)version, (void)upload, (void)state;
+	if (*upload_len)
+		return MHD_NO;
+	if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD))
+		return reply(c, MHD_HTTP_METHOD_NOT_ALLOWED, "text/plain", bad_method,
+			     strlen(bad_method), MHD_RESPMEM_PERSISTENT);
+	if (strcmp(url, "/metrics") && strcmp(url, "/"))
+		return reply(c, MHD_HTTP_NOT_FOUND, "text/plain", not_found, strlen(not_found),
+			     MHD_RESPMEM_PERSISTENT);
+	f = open_memstream(&buf, &len);
+	if (!f)
+		return MHD_NO;
+	metrics_write(k->m, loop_track(k->l), loop_now(k->l), f);
+	if (fclose(f) != 0) {
+		free(buf);
+		return MHD_NO;
+	}
+	return reply(c, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8", buf, len,
+		     MHD_RESPMEM_MUST_FREE);
+}
+
+/* "[ADDR:]PORT", ADDR an IPv4 address or [IPv6]; 127.0.0.1 when left out. */
+static int parse_listen(const char *s, struct sockaddr_storage *sa, socklen_t *salen)
+{
+	const char *colon = strrchr(s, ':'), *port = colon ? colon + 1 : s;
+	char host[INET6_ADDRSTRLEN + 2] = "127.0.0.1", *end;
+	size_t hl = colon ? (size_t)(colon - s) : 0;
+	long p;
+
+	errno = 0;
+	p = strtol(port, &end, 10);
+	if (!*port || *end || errno || p < 1 || p > 65535)
+		return -1;
+	if (colon) {
+		if (hl >= sizeof(host))
+			return -1;
+		memcpy(host, s, hl);
+		host[hl] = 0;
+	}
+	memset(sa, 0, sizeof(*sa));
+	if (host[0] == '[' && hl >= 2 && host[hl - 1] == ']') {
+		struct sockaddr_in6 *a = (struct sockaddr_in6 *)sa;
+
+		host[hl - 1] = 0;
+		if (inet_pton(AF_INET6, host + 1, &a->sin6_addr) != 1)
+			return -1;
+		a->sin6_family = AF_INET6;
+		a->sin6_port = htons((uint16_t)p);
+		*salen = sizeof(*a);
+		return 0;
+	}
+	struct sockaddr_in *a = (struct sockaddr_in *)sa;
+	if (inet_pton(AF_INET, host, &a->sin_addr) != 1)
+		return -1;
+	a->sin_family = AF_INET;
+	a->sin_port = htons((uint16_t)p);
+	*salen = sizeof(*a);
+	return 0;
+}
+
+/* Our own listening socket, so that a refusal says why; MHD takes it over. */
+static int http_start(struct metrics_sink *k, const char *listen_at, char *err, size_t errlen)
+{
+	struct sockaddr_storage sa;
+	socklen_t salen;
+	int one = 1, fd;
+
+	if (parse_listen(listen_at, &sa, &salen) < 0) {
+		snprintf(err, errlen,
+			 "invalid metrics address '%s': expected [ADDR:]PORT, e.g. 9101, "
+			 "0.0.0.0:9101 or [::1]:9101", listen_at);
+		return -1;
+	}
+	fd = socket(sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    bind(fd, (struct sockaddr *)&sa, salen) < 0 || listen(fd, 16) < 0) {
+		snprintf(err, errlen, "cannot serve metrics on '%s': %s", listen_at,
+			 strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	k->listen_fd = fd;
+	k->httpd = MHD_start_daemon(MHD_USE_EPOLL | (sa.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
+				    0, NULL, NULL, answer, k, MHD_OPTION_LISTEN_SOCKET, fd,
+				    MHD_OPTION_CONNECTION_LIMIT, 16U,
+				    MHD_OPTION_CONNECTION_TIMEOUT, 10U, MHD_OPTION_END);
+	if (!k->httpd) {
+		snprintf(err, errlen, "cannot serve metrics on '%s': libmicrohttpd refused",
+			 listen_at);
+		close(fd);
+		k->listen_fd = -1;
+		return -1;
+	}
+	return 0;
+}
+
+static void http_run(struct metrics_sink *k)
+{
+	if (k->httpd)
+		MHD_run(k->httpd);
+}
+
+static int s_fd(void *ctx)
+{
+	struct metrics_sink *k = ctx;
+	const union MHD_DaemonInfo *i;
+
+	if (!k->httpd || !(i = MHD_get_daemon_info(k->httpd, MHD_DAEMON_INFO_EPOLL_FD)))
+		return -1;
+	return i->epoll_fd;
+}
+
+static void s_input(void *ctx, struct loop *l)
+{
+	(void)l;
+	http_run(ctx);
+}
+
+static int64_t http_due(struct metrics_sink *k, int64_t due)
+{
+	MHD_UNSIGNED_LONG_LONG ms;
+
+	/* Idle connections time out only when MHD runs. */
+	if (k->httpd && MHD_get_timeout(k->httpd, &ms) == MHD_YES) {
+		int64_t at = mono_ns() + (int64_t)ms * NS_PER_MS;
+
+		if (at < due)
+			due = at;
+	}
+	return due;
+}
+
+static void http_stop(struct metrics_sink *k)
+{
+	if (k->httpd)
+		MHD_stop_daemon(k->httpd);
+	if (k->listen_fd >= 0)
+		close(k->listen_fd);
+}
+#else
+bool metrics_http_available(void)
+{
+	return false;
+}
+
+static int http_start(struct metrics_sink *k, const char *listen_at, char *err, size_t errlen)
+{
+	(void)k;
+	snprintf(err, errlen,
+		 "cannot serve metrics on '%s': this tcpdwell was built without libmicrohttpd "
+		 "(--metrics FILE works)", listen_at);
+	return -1;
+}
+
+static void http_run(struct metrics_sink *k)
+{
+	(void)k;
+}
+
+static int64_t http_due(struct metrics_sink *k, int64_t due)
+{
+	(void)k;
+	return due;
+}
+
+static void http_stop(struct metrics_sink *k)
+{
+	(void)k;
+}
+#endif
 
 static void s_event(void *ctx, const struct track_event *ev)
 {
@@ -185,30 +402,37 @@ static void s_event(void *ctx, const struct track_event *ev)
 
 static int64_t s_next_due(void *ctx)
 {
-	return ((struct metrics_sink *)ctx)->next;
+	struct metrics_sink *k = ctx;
+
+	return http_due(k, k->path ? k->next : INT64_MAX);
 }
 
 static void s_tick(void *ctx, struct loop *l, int64_t now)
 {
 	struct metrics_sink *k = ctx;
 
+	http_run(k);
 	/* Nothing to say before the first poll: a collector would read all zeros. */
-	if (now < k->next || !track_last_poll(loop_track(l)))
+	if (!k->path || now < k->next || !track_last_poll(loop_track(l)))
 		return;
 	k->next = now + WRITE_EVERY;
 	flush(k);
 }
 
-static void s_close(void *ctx)
+static void sink_free(struct metrics_sink *k)
 {
-	struct metrics_sink *k = ctx;
-
-	/* The last figures stay behind for the collector. */
-	flush(k);
+	http_stop(k);
 	metrics_free(k->m);
 	free(k->path);
 	free(k->tmp);
 	free(k);
+}
+
+static void s_close(void *ctx)
+{
+	/* The last figures stay behind for the collector. */
+	flush(ctx);
+	sink_free(ctx);
 }
 
 static const struct sink_ops metrics_ops = {
@@ -217,12 +441,16 @@ static const struct sink_ops metrics_ops = {
 	.next_due = s_next_due,
 	.tick = s_tick,
 	.close = s_close,
+#ifdef HAVE_MICROHTTPD
+	.fd = s_fd,
+	.input = s_input,
+#endif
 };
 
-int metrics_open(struct loop *l, const char *path, char *err, size_t errlen)
+/* Try the temporary file where it will be written: a mistyped directory fails now. */
+static char *tmp_name(const char *path, char *err, size_t errlen)
 {
-	struct metrics_sink *k;
-	size_t len = strlen(path) + 16;
+	size_t len = strlen(path) + 32;
 	char *tmp = xmalloc(len);
 	int fd;
 
@@ -232,16 +460,35 @@ int metrics_open(struct loop *l, const char *path, char *err, size_t errlen)
 	if (fd < 0) {
 		snprintf(err, errlen, "cannot write metrics beside '%s': %s", path, strerror(errno));
 		free(tmp);
-		return -1;
+		return NULL;
 	}
 	close(fd);
 	unlink(tmp);
-	k = xcalloc(1, sizeof(*k));
-	k->m = metrics_new();
+	return tmp;
+}
+
+int metrics_open(struct loop *l, const struct metrics_opts *o, char *err, size_t errlen)
+{
+	struct metrics_sink *k = xcalloc(1, sizeof(*k));
+
 	k->l = l;
-	k->path = xstrdup(path);
-	k->tmp = tmp;
-	k->next = 0;
+#ifdef HAVE_MICROHTTPD
+	k->listen_fd = -1;
+#endif
+	if (o->path) {
+		if (!(k->tmp = tmp_name(o->path, err, errlen))) {
+			free(k);
+			return -1;
+		}
+		k->path = xstrdup(o->path);
+	}
+	if (o->listen && http_start(k, o->listen, err, errlen) < 0) {
+		free(k->path);
+		free(k->tmp);
+		free(k);
+		return -1;
+	}
+	k->m = metrics_new();
 	loop_add_sink(l, &metrics_ops, k);
 	return 0;
 }

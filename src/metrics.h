@@ -4,13 +4,25 @@
 
 #include "loop.h"
 
+struct metrics_opts {
+	/*
+	 * Written every second (and once more at the end): to a temporary file
+	 * beside it, then renamed over it, so that a collector never reads half
+	 * a file. NULL: none.
+	 */
+	const char *path;
+	/* "[ADDR:]PORT" to serve GET /metrics on (ADDR 127.0.0.1 unless given); NULL: none. */
+	const char *listen;
+};
+
 /*
- * Write the metrics to path every second (and once more at the end): to a
- * temporary file beside it, then renamed over it, so that a collector never
- * reads half a file. Refuses a path whose directory cannot take that
- * temporary file. -1 with err set.
+ * Add the metrics sink. Refuses a path whose directory cannot take the
+ * temporary file, an address it cannot listen on, and a listen address when
+ * built without libmicrohttpd. -1 with err set.
  */
-int metrics_open(struct loop *l, const char *path, char *err, size_t errlen);
+int metrics_open(struct loop *l, const struct metrics_opts *o, char *err, size_t errlen);
+/* Whether this build can serve the metrics over HTTP. */
+bool metrics_http_available(void);
 
 /* The text itself, as written to the file (tests and the sink share it). */
 struct metrics;

@@ -6,6 +6,8 @@
 # counters and its dwells to a histogram whose buckets never decrease and
 # end at the count; the file is replaced whole (no temporary file is left);
 # a directory that cannot take it is refused at start with exit status 2.
+# --metrics-listen serves the same text at /metrics over HTTP (404 elsewhere)
+# and refuses a port in use; a build without libmicrohttpd says so instead.
 . "$TOP_SRCDIR/tests/lib.sh"
 in_netns "$@"
 . "$TOP_SRCDIR/tests/integ_lib.sh"
@@ -57,4 +59,43 @@ awk '
 rc=$?
 [ "$rc" = 2 ] && grep -q "cannot write metrics beside .*No such file" "$TMP/r.err" ||
     fail "a missing directory: status $rc, $(cat "$TMP/r.err")"
-pass "metrics: gauges, counters and a histogram in a well-formed, whole file"
+# Over HTTP.
+port=9411
+# http_get PATH: the reply to GET PATH on $port, in $TMP/http.out.
+http_get() {
+    exec 3<>"/dev/tcp/127.0.0.1/$port" || return 1
+    printf 'GET %s HTTP/1.0\r\n\r\n' "$1" >&3
+    timeout 5 cat <&3 >"$TMP/http.out"
+    exec 3<&-
+}
+"$TCPDWELL" -e -d 0.2 --metrics-listen "127.0.0.1:$port" >/dev/null 2>"$TMP/h.err" &
+hpid=$!
+# It answers, or (a build without libmicrohttpd) it has said it cannot.
+answers_or_refused() { http_get /metrics 2>/dev/null || grep -q "built without" "$TMP/h.err"; }
+wait_until 10 answers_or_refused || fail "no HTTP answer: $(cat "$TMP/h.err")"
+if grep -q "built without libmicrohttpd" "$TMP/h.err"; then
+    wait "$hpid"
+    rc=$?
+    [ "$rc" = 2 ] || fail "without libmicrohttpd: status $rc"
+    pass "metrics file; HTTP refused plainly in a build without libmicrohttpd"
+    exit 0
+fi
+head -1 "$TMP/http.out" | grep -q '^HTTP/1\.[01] 200' || fail "GET /metrics: $(head -5 "$TMP/http.out")"
+grep -qi '^Content-Type: text/plain; version=0.0.4' "$TMP/http.out" ||
+    fail "content type: $(head -8 "$TMP/http.out")"
+sed '1,/^\r$/d' "$TMP/http.out" >"$prom"
+well_formed "$prom" || fail "HTTP body not a Prometheus text"
+# http_sample KEY VALUE: the served text, in $prom, has KEY at VALUE.
+http_sample() {
+    http_get /metrics && sed '1,/^\r$/d' "$TMP/http.out" >"$prom" && [ "$(sample "$1")" = "$2" ]
+}
+wait_until 5 http_sample 'tcpdwell_sockets{state="CLOSE_WAIT"}' 1 ||
+    fail "CLOSE_WAIT over HTTP: $(grep CLOSE_WAIT "$prom")"
+http_get /nothing || fail "GET /nothing: no answer"
+head -1 "$TMP/http.out" | grep -q ' 404' || fail "GET /nothing: $(head -1 "$TMP/http.out")"
+"$TCPDWELL" -b -c 1 --metrics-listen "127.0.0.1:$port" >/dev/null 2>"$TMP/busy.err"
+rc=$?
+[ "$rc" = 2 ] && grep -q "cannot serve metrics on .*in use" "$TMP/busy.err" ||
+    fail "a port in use: status $rc, $(cat "$TMP/busy.err")"
+kill "$hpid"
+pass "metrics: gauges, counters and a histogram in a well-formed, whole file, and over HTTP"
