@@ -262,11 +262,6 @@ static int dump_once(struct diag *d, uint32_t states, struct snapshot *sn)
 	return r;
 }
 
-bool diag_one_walk(const struct diag *d)
-{
-	return d->one_walk > 0;
-}
-
 int diag_sock_info(struct diag *d, const struct sock *s, struct sock_info *out)
 {
 	struct inet_diag_sockid id = {

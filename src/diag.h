@@ -23,8 +23,6 @@ void diag_close(struct diag *d);
  * when the dump failed (sn->complete stays false).
  */
 int diag_dump(struct diag *d, uint32_t states, const struct filter *f, struct snapshot *sn);
-/* Whether dumps take one walk for both families (after the first dump). */
-bool diag_one_walk(const struct diag *d);
 /*
  * The tcp_info of one socket, asked of the kernel by its 4-tuple and cookie
  * (no dump). Returns 0, -ENOENT when the socket is gone or has no tcp_info

@@ -51,12 +51,12 @@ static unsigned idx(unsigned st)
 	return st < ST_MAX ? st : ST_MAX;
 }
 
-struct metrics *metrics_new(void)
+static struct metrics *metrics_new(void)
 {
 	return xcalloc(1, sizeof(struct metrics));
 }
 
-void metrics_free(struct metrics *m)
+static void metrics_free(struct metrics *m)
 {
 	if (!m)
 		return;
@@ -64,7 +64,7 @@ void metrics_free(struct metrics *m)
 	free(m);
 }
 
-void metrics_event(struct metrics *m, const struct track_event *ev)
+static void metrics_event(struct metrics *m, const struct track_event *ev)
 {
 	unsigned from = idx(ev->from), to = idx(ev->to);
 	double d = (double)ev->dwell / NS_PER_SEC;
@@ -80,15 +80,15 @@ void metrics_event(struct metrics *m, const struct track_event *ev)
 			m->dwell_bucket[from][b]++;
 }
 
-/* A state as a label value: the kernel's number for one we do not know. */
+/* A state as a label value; OTHER for a state number we do not know. */
 static const char *label(unsigned i)
 {
 	return i < ST_MAX ? st_name(i) : "OTHER";
 }
 
-void metrics_write(const struct metrics *cm, const struct track *t, int64_t now, FILE *out)
+/* The text, for the file and for HTTP alike; m's scratch array is reused. */
+static void metrics_write(struct metrics *m, const struct track *t, int64_t now, FILE *out)
 {
-	struct metrics *m = (struct metrics *)cm; /* only the scratch array changes */
 	int64_t oldest[NST] = { 0 };
 	size_t n = track_collect(t, &m->v, &m->cap);
 
@@ -192,11 +192,6 @@ static void flush(struct metrics_sink *k)
 }
 
 #ifdef HAVE_MICROHTTPD
-bool metrics_http_available(void)
-{
-	return true;
-}
-
 static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const char *type,
 			     char *body, size_t len, enum MHD_ResponseMemoryMode mode)
 {
@@ -364,11 +359,6 @@ static void http_stop(struct metrics_sink *k)
 		close(k->listen_fd);
 }
 #else
-bool metrics_http_available(void)
-{
-	return false;
-}
-
 static int http_start(struct metrics_sink *k, const char *listen_at, char *err, size_t errlen)
 {
 	(void)k;

@@ -21,14 +21,6 @@ struct metrics_opts {
  * built without libmicrohttpd. -1 with err set.
  */
 int metrics_open(struct loop *l, const struct metrics_opts *o, char *err, size_t errlen);
-/* Whether this build can serve the metrics over HTTP. */
-bool metrics_http_available(void);
 
-/* The text itself, as written to the file (tests and the sink share it). */
-struct metrics;
-struct metrics *metrics_new(void);
-void metrics_free(struct metrics *m);
-void metrics_event(struct metrics *m, const struct track_event *ev);
-void metrics_write(const struct metrics *m, const struct track *t, int64_t now, FILE *out);
 
 #endif
