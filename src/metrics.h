@@ -22,5 +22,4 @@ struct metrics_opts {
  */
 int metrics_open(struct loop *l, const struct metrics_opts *o, char *err, size_t errlen);
 
-
 #endif

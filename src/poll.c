@@ -16,8 +16,6 @@
 #define MAX_INTERVAL (3600 * NS_PER_SEC)
 /* Report a failing dump again only every so many polls: the status line, not a flood. */
 #define FAIL_REPEAT 100
-/* The final tcp_info of the last so many destroyed sockets, for the detail view of a ghost. */
-#define FINAL_KEEP 256
 
 struct poller;
 
@@ -49,11 +47,7 @@ struct poller {
 	bool info;
 	unsigned long resyncs;
 	int refs;
-	struct final {
-		uint64_t cookie;
-		struct sock_info info;
-	} finals[FINAL_KEEP];
-	unsigned nfinal; /* finals written so far; the ring wraps */
+	struct info_ring finals; /* for the detail view of a ghost */
 };
 
 static void poller_unref(struct poller *p)
@@ -126,20 +120,8 @@ static int full_info(void *ctx, const struct sock *s, struct sock_info *out)
 {
 	struct poller *p = ((struct lane *)ctx)->p;
 	int r = diag_sock_info(p->diag, s, out);
-	unsigned n = p->nfinal < FINAL_KEEP ? p->nfinal : FINAL_KEEP;
 
-	if (r == 0 || !s->cookie)
-		return r;
-	/* Newest first: a cookie is never reused, but look at the latest anyway. */
-	for (unsigned i = 0; i < n; i++) {
-		const struct final *f = &p->finals[(p->nfinal - 1 - i) % FINAL_KEEP];
-
-		if (f->cookie == s->cookie) {
-			*out = f->info;
-			return 0;
-		}
-	}
-	return r;
+	return r == 0 || !info_ring_get(&p->finals, s->cookie, out) ? r : 0;
 }
 
 static int64_t lane_next_due(void *ctx)
@@ -297,12 +279,8 @@ static void on_destroy(void *arg, const struct sock *s, const struct sock_info *
 	struct obs o = { .kind = OBS_DESTROY, .mono = mono_ns(), .wall = wall_ns(), .sock = *s,
 			 .info = info };
 
-	if (info && s->cookie) {
-		struct final *f = &b->p->finals[b->p->nfinal++ % FINAL_KEEP];
-
-		f->cookie = s->cookie;
-		f->info = *info;
-	}
+	if (info && s->cookie)
+		info_ring_put(&b->p->finals, s->cookie, info);
 	loop_observe(b->l, &o);
 }
 

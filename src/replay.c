@@ -17,8 +17,6 @@
 #define SPEED_MAX 64.0
 /* Snapshots kept for the detail view's tcp_info: one per state mask (full and fast dumps). */
 #define KEEP_SNAPS 4
-/* Final tcp_info of the last so many destroyed sockets. */
-#define KEEP_FINALS 64
 
 struct replay {
 	struct record_reader *r;
@@ -38,11 +36,7 @@ struct replay {
 		uint64_t fed; /* 0: empty */
 	} kept[KEEP_SNAPS];
 	uint64_t nfed;
-	struct {
-		uint64_t cookie;
-		struct sock_info info;
-	} finals[KEEP_FINALS];
-	unsigned nfinal;
+	struct info_ring finals;
 };
 
 /* A copy of a snapshot fed, replacing the one of the same state mask (or the oldest). */
@@ -58,20 +52,7 @@ static void keep_snapshot(struct replay *rp, const struct snapshot *sn)
 		if (rp->kept[i].fed < rp->kept[k].fed)
 			k = i;
 	}
-	struct snapshot *d = &rp->kept[k].sn;
-	d->with_info = true;
-	snapshot_clear(d);
-	snapshot_grow(d, sn->n);
-	for (size_t i = 0; i < sn->n; i++) {
-		const struct sock_info *in = snapshot_info(sn, i);
-
-		d->v[i] = sn->v[i];
-		d->v[i].has_info = in != NULL;
-		if (in)
-			d->info[i] = *in;
-	}
-	d->n = sn->n;
-	d->states = sn->states;
+	snapshot_copy(&rp->kept[k].sn, sn);
 	rp->kept[k].fed = ++rp->nfed;
 }
 
@@ -79,39 +60,27 @@ static void forget_kept(struct replay *rp)
 {
 	for (size_t i = 0; i < KEEP_SNAPS; i++)
 		rp->kept[i].fed = 0;
-	rp->nfinal = 0;
+	rp->finals.n = 0;
 }
 
 /* The tcp_info the recording holds for a socket: the newest snapshot's, or its final one. */
 static int rp_info(void *ctx, const struct sock *s, struct sock_info *out)
 {
 	struct replay *rp = ctx;
-	const struct snapshot *best = NULL;
-	uint64_t best_fed = 0;
+	uint64_t found = 0; /* the feed number of the snapshot it came from */
 
 	if (!s->cookie)
 		return -ENOENT;
 	for (size_t k = 0; k < KEEP_SNAPS; k++) {
 		const struct snapshot *sn = &rp->kept[k].sn;
 
-		if (rp->kept[k].fed <= best_fed)
-			continue;
-		for (size_t i = 0; i < sn->n; i++)
+		for (size_t i = 0; rp->kept[k].fed > found && i < sn->n; i++)
 			if (sn->v[i].cookie == s->cookie && snapshot_info(sn, i)) {
-				best = sn;
-				best_fed = rp->kept[k].fed;
 				*out = sn->info[i];
-				break;
+				found = rp->kept[k].fed;
 			}
 	}
-	if (best)
-		return 0;
-	for (unsigned i = rp->nfinal; i-- > 0 && i + KEEP_FINALS >= rp->nfinal;)
-		if (rp->finals[i % KEEP_FINALS].cookie == s->cookie) {
-			*out = rp->finals[i % KEEP_FINALS].info;
-			return 0;
-		}
-	return -ENOENT;
+	return found || info_ring_get(&rp->finals, s->cookie, out) ? 0 : -ENOENT;
 }
 
 /* Damage ends the replay where it is and says so, where the user looks. */
@@ -169,18 +138,17 @@ static void feed(struct replay *rp, struct loop *l)
 		o.snap = it->snap;
 		rp->snap_at = it->at;
 		rp->fed_snap = true;
-		keep_snapshot(rp, it->snap);
+		/* Only the view asks for tcp_info: a conversion (-b, -e) copies nothing. */
+		if (rp->realtime)
+			keep_snapshot(rp, it->snap);
 		break;
 	case REC_DESTROY:
 		o.kind = OBS_DESTROY;
 		o.sock = it->sock;
 		if (it->sock.has_info) {
 			o.info = &it->info;
-			if (it->sock.cookie) {
-				rp->finals[rp->nfinal % KEEP_FINALS].cookie = it->sock.cookie;
-				rp->finals[rp->nfinal % KEEP_FINALS].info = it->info;
-				rp->nfinal++;
-			}
+			if (it->sock.cookie)
+				info_ring_put(&rp->finals, it->sock.cookie, &it->info);
 		}
 		break;
 	case REC_CHANGE:

@@ -196,6 +196,43 @@ struct sock *snapshot_reserve(struct snapshot *sn)
 	return &sn->v[sn->n++];
 }
 
+void snapshot_copy(struct snapshot *d, const struct snapshot *s)
+{
+	d->with_info = s->with_info && s->info;
+	snapshot_clear(d);
+	snapshot_grow(d, s->n);
+	if (s->n) {
+		memcpy(d->v, s->v, s->n * sizeof(*s->v));
+		if (d->with_info)
+			memcpy(d->info, s->info, s->n * sizeof(*s->info));
+	}
+	d->n = s->n;
+	d->mono = s->mono;
+	d->wall = s->wall;
+	d->states = s->states;
+	d->complete = s->complete;
+}
+
+void info_ring_put(struct info_ring *r, uint64_t cookie, const struct sock_info *in)
+{
+	r->v[r->n % INFO_RING].cookie = cookie;
+	r->v[r->n % INFO_RING].info = *in;
+	r->n++;
+}
+
+bool info_ring_get(const struct info_ring *r, uint64_t cookie, struct sock_info *out)
+{
+	unsigned kept = r->n < INFO_RING ? r->n : INFO_RING;
+
+	/* Newest first: a cookie is never reused, but the latest figures win anyway. */
+	for (unsigned i = 1; cookie && i <= kept; i++)
+		if (r->v[(r->n - i) % INFO_RING].cookie == cookie) {
+			*out = r->v[(r->n - i) % INFO_RING].info;
+			return true;
+		}
+	return false;
+}
+
 const struct sock_info *snapshot_info(const struct snapshot *sn, size_t i)
 {
 	return sn->with_info && sn->info && i < sn->n && sn->v[i].has_info ? &sn->info[i] : NULL;

@@ -78,6 +78,22 @@ struct sock {
 	uint32_t netns; /* index into the source's namespace labels, 0 = own */
 };
 
+/*
+ * The final tcp_info of the last destroyed sockets, by cookie: a gone
+ * socket's figures for the detail view (a ring; the oldest are overwritten).
+ */
+#define INFO_RING 256
+struct info_ring {
+	struct {
+		uint64_t cookie;
+		struct sock_info info;
+	} v[INFO_RING];
+	unsigned n; /* put so far */
+};
+void info_ring_put(struct info_ring *r, uint64_t cookie, const struct sock_info *in);
+/* The newest figures kept for cookie; false when none are. */
+bool info_ring_get(const struct info_ring *r, uint64_t cookie, struct sock_info *out);
+
 /* The 4-tuple key, for sockets without a cookie and for joining sources. */
 struct sock_key {
 	uint8_t family;
@@ -113,6 +129,8 @@ struct sock *snapshot_reserve(struct snapshot *sn);
 const struct sock_info *snapshot_info(const struct snapshot *sn, size_t i);
 /* Make room for n rows (and their info when with_info); n never shrinks it. */
 void snapshot_grow(struct snapshot *sn, size_t n);
+/* d becomes a copy of s, rows and tcp_info, reusing d's memory. */
+void snapshot_copy(struct snapshot *d, const struct snapshot *s);
 void snapshot_free(struct snapshot *sn);
 
 #endif

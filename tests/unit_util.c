@@ -177,6 +177,53 @@ static void test_snapshot(void)
 	snapshot_free(&sn);
 }
 
+/* A copy keeps each row's tcp_info with it; the copy's memory is reused. */
+static void test_snapshot_copy(void)
+{
+	struct snapshot a, b;
+
+	snapshot_init(&a);
+	snapshot_init(&b);
+	a.with_info = true;
+	for (int i = 0; i < 300; i++) {
+		struct sock *s = snapshot_push(&a);
+
+		s->cookie = (uint64_t)i + 1;
+		s->has_info = i % 2;
+		a.info[i].rtt_us = (uint32_t)i * 10;
+	}
+	a.states = ST_ALL_MASK;
+	snapshot_copy(&b, &a);
+	CHECK(b.n == 300 && b.states == ST_ALL_MASK && b.v[299].cookie == 300);
+	CHECK(!snapshot_info(&b, 0) && snapshot_info(&b, 1) && snapshot_info(&b, 1)->rtt_us == 10);
+	CHECK(snapshot_info(&b, 299) && snapshot_info(&b, 299)->rtt_us == 2990);
+	/* A source without tcp_info gives a copy without it. */
+	a.with_info = false;
+	snapshot_copy(&b, &a);
+	CHECK(b.n == 300 && !snapshot_info(&b, 1));
+	snapshot_free(&a);
+	snapshot_free(&b);
+}
+
+/* The ring of final figures: the newest for a cookie wins, the oldest are overwritten. */
+static void test_info_ring(void)
+{
+	static struct info_ring r;
+	struct sock_info in = { 0 }, out;
+
+	CHECK(!info_ring_get(&r, 5, &out));
+	for (unsigned i = 1; i <= INFO_RING + 10; i++) {
+		in.rtt_us = i;
+		info_ring_put(&r, i, &in);
+	}
+	in.rtt_us = 9999;
+	info_ring_put(&r, INFO_RING + 10, &in);
+	CHECK(info_ring_get(&r, INFO_RING + 10, &out) && out.rtt_us == 9999);
+	CHECK(info_ring_get(&r, 20, &out) && out.rtt_us == 20);
+	CHECK(!info_ring_get(&r, 11, &out)); /* overwritten */
+	CHECK(!info_ring_get(&r, 0, &out)); /* cookie 0 is none */
+}
+
 int main(void)
 {
 	RUN(test_fmt_dur_units);
@@ -190,5 +237,7 @@ int main(void)
 	RUN(test_state_names);
 	RUN(test_sock_key);
 	RUN(test_snapshot);
+	RUN(test_snapshot_copy);
+	RUN(test_info_ring);
 	return unit_done();
 }
