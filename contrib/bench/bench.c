@@ -6,12 +6,14 @@
 #include <getopt.h>
 #include <net/if.h>
 #include <sched.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 
 #include "sock.h"
 #include "util.h"
@@ -22,14 +24,18 @@
 uint64_t bench_netns_gen;
 
 /* The measured things, run in this order in every round (interleaved). */
-enum { M_A, M_B, M_C, M_D, M_E, M_F, M_FQ, M_F2, M_F1, NM };
+enum { M_A, M_B, M_C, M_D, M_E, M_F, M_FQ, M_FW, M_F2, M_F1, NM };
 
-/* M_FQ comes from the run of M_F, right after it. */
+/*
+ * M_FQ comes from the run of M_F, right after it. M_FW is M_F again at once:
+ * its memory is what the last run just gave back (see README, Performance).
+ */
 static const char *const m_label[NM] = {
 	[M_A] = "(a)  bare dump, the floor",	  [M_B] = "(b)  full poll + tracker",
 	[M_C] = "(c)  ss -tan",			  [M_D] = "(d)  ss -tanp",
 	[M_E] = "(e)  fast-lane poll + tracker", [M_F] = "(f)  first screen with the table",
-	[M_FQ] = "(fq) then q answered, to exit",  [M_F2] = "(f2) tcpdwell -b -c 1",
+	[M_FQ] = "(fq) then q answered, to exit",  [M_FW] = "(fw) first screen, started again",
+	[M_F2] = "(f2) tcpdwell -b -c 1",
 	[M_F1] = "(f1) of which owners (procmap)",
 };
 
@@ -47,6 +53,7 @@ struct config {
 	unsigned reps;
 	const char *tcpdwell;
 	bool verbose;
+	const char *exec; /* -x: run this in the population instead of measuring */
 	size_t sizes[MAX_SIZES];
 	unsigned nsizes;
 };
@@ -54,12 +61,15 @@ struct config {
 static void usage(FILE *out)
 {
 	fputs("Usage: tcpdwell-bench [-r REPS] [-t TCPDWELL] [-v] [SIZE]...\n"
+	      "       tcpdwell-bench -x COMMAND [SIZE]\n"
 	      "Build SIZE TCP sockets (5/8 ESTABLISHED, 3/8 TIME_WAIT, a few in each rare state)\n"
 	      "in a private network namespace and measure what tcpdwell costs against the\n"
 	      "kernel's floor and ss(8). Sizes default to 10000 160000; REPS to 5. Needs root.\n"
 	      "  -r REPS      repetitions of each measurement, interleaved (default 5)\n"
 	      "  -t PATH      the tcpdwell binary for (f) and (f2) (default $TCPDWELL or the build's)\n"
-	      "  -v           print every repetition to stderr\n",
+	      "  -v           print every repetition to stderr\n"
+	      "  -x COMMAND   build one population (default 160000) and run COMMAND with sh -c\n"
+	      "               in its namespace instead of measuring, to profile or look at it\n",
 	      out);
 }
 
@@ -69,7 +79,7 @@ static void parse_args(int argc, char **argv, struct config *c)
 	int opt;
 
 	*c = (struct config){ .reps = 5, .tcpdwell = env && *env ? env : BENCH_TCPDWELL };
-	while ((opt = getopt(argc, argv, "r:t:vh")) != -1) {
+	while ((opt = getopt(argc, argv, "r:t:vx:h")) != -1) {
 		switch (opt) {
 		case 'r':
 			c->reps = (unsigned)strtoul(optarg, NULL, 10);
@@ -84,6 +94,9 @@ static void parse_args(int argc, char **argv, struct config *c)
 			break;
 		case 'v':
 			c->verbose = true;
+			break;
+		case 'x':
+			c->exec = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -104,6 +117,12 @@ static void parse_args(int argc, char **argv, struct config *c)
 		}
 		c->sizes[c->nsizes++] = v;
 	}
+	if (c->exec && c->nsizes > 1) {
+		fprintf(stderr, "tcpdwell-bench: -x takes one size\n");
+		exit(2);
+	}
+	if (!c->nsizes && c->exec)
+		c->sizes[c->nsizes++] = 160000;
 	if (!c->nsizes) {
 		c->sizes[c->nsizes++] = 10000;
 		c->sizes[c->nsizes++] = 160000;
@@ -151,7 +170,7 @@ static double median(double *v, unsigned n)
 /* A first guess of how long each measurement takes, to keep TIME_WAIT alive through it. */
 static int64_t guess_ns(unsigned m, size_t size)
 {
-	int64_t per = m == M_D || m == M_F || m == M_F2 || m == M_F1 ? 80000 : 10000;
+	int64_t per = m == M_D || m == M_F || m == M_FW || m == M_F2 || m == M_F1 ? 80000 : 10000;
 
 	return NS_PER_SEC / 2 + per * (int64_t)size;
 }
@@ -189,6 +208,11 @@ static int64_t run_one(unsigned m, struct meas *ms, const struct config *c, stru
 		ns = quit_ns;
 		quit_ns = -1;
 		break;
+	case M_FW: {
+		int64_t q;
+		ns = meas_screen(c->tcpdwell, &q);
+		break;
+	}
 	case M_F2:
 		ns = meas_exec(tcpdwell, false, &res->f_rss_kb, &status);
 		break;
@@ -197,6 +221,39 @@ static int64_t run_one(unsigned m, struct meas *ms, const struct config *c, stru
 		break;
 	}
 	return ns;
+}
+
+/* -x: build the population and run a command in its namespace; its exit status. */
+static int run_exec(const char *cmd, size_t size)
+{
+	char *argv[] = { "sh", "-c", (char *)cmd, NULL };
+	struct pop_plan plan;
+	struct pop *p;
+	char err[256];
+	int status = -1;
+	pid_t pid;
+
+	if (enter_netns() < 0) {
+		fprintf(stderr, "tcpdwell-bench: cannot make a network namespace: %s\n",
+			strerror(errno));
+		return 1;
+	}
+	pop_plan_for(size, &plan);
+	p = pop_build(&plan, err, sizeof(err));
+	if (!p) {
+		fprintf(stderr, "tcpdwell-bench: %s\n", err);
+		return 1;
+	}
+	pop_describe(p, "population", stderr);
+	fflush(NULL);
+	if (posix_spawn(&pid, "/bin/sh", NULL, NULL, argv, environ) != 0) {
+		fprintf(stderr, "tcpdwell-bench: cannot run /bin/sh\n");
+	} else {
+		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+			;
+	}
+	pop_free(p);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
 }
 
 static int run_size(const struct config *c, size_t size, struct result *res)
@@ -338,6 +395,7 @@ static const struct ratio ratios[] = {
 	{ "b/c   poll vs ss -tan", "<= 0.8", M_B, M_C, 0.8 },
 	{ "e/b   fast lane vs poll", "<= 0.25", M_E, M_B, 0.25 },
 	{ "f/b   first screen vs poll", "<= 1.5", M_F, M_B, 1.5 },
+	{ "fw/b  started again vs poll", "", M_FW, M_B, 0 },
 	{ "f/d   first screen vs ss -tanp", "", M_F, M_D, 0 },
 	{ "f1/d  owners vs ss -tanp", "<= 1.0", M_F1, M_D, 1.0 },
 };
@@ -431,6 +489,8 @@ int main(int argc, char **argv)
 				"network namespace (unshare CLONE_NEWNET); run it with sudo\n");
 		return 77;
 	}
+	if (c.exec)
+		return run_exec(c.exec, c.sizes[0]);
 	if (access(c.tcpdwell, X_OK) < 0)
 		fprintf(stderr, "tcpdwell-bench: note: cannot run '%s' (%s): (f) will be n/a\n",
 			c.tcpdwell, strerror(errno));
