@@ -24,6 +24,14 @@ void diag_close(struct diag *d);
  */
 int diag_dump(struct diag *d, uint32_t states, const struct filter *f, struct snapshot *sn);
 /*
+ * About how many TCP sockets a dump of every state would list, from the
+ * kernel's counters in /proc/net/sockstat and sockstat6 (this namespace);
+ * 0 when they cannot be read. Cheap: no walk of the socket tables.
+ */
+size_t diag_count_hint(void);
+/* The same from these two files (a test's). */
+size_t diag_count_hint_from(const char *sockstat, const char *sockstat6);
+/*
  * The tcp_info of one socket, asked of the kernel by its 4-tuple and cookie
  * (no dump). Returns 0, -ENOENT when the socket is gone or has no tcp_info
  * (TIME_WAIT, a request), or another -errno.

@@ -248,11 +248,11 @@ void diag_dedup(struct snapshot *sn, struct diag_cookie_set *set)
 		want *= 2;
 	if (want > set->cap) {
 		free(set->slot);
-		set->slot = xcalloc(want, sizeof(*set->slot));
+		set->slot = xreallocarray(NULL, want, sizeof(*set->slot));
 		set->cap = want;
-	} else {
-		memset(set->slot, 0, set->cap * sizeof(*set->slot));
+		populate(set->slot, set->cap * sizeof(*set->slot));
 	}
+	memset(set->slot, 0, set->cap * sizeof(*set->slot));
 
 	for (i = j = 0; i < sn->n; i++) {
 		uint64_t c = sn->v[i].cookie;

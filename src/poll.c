@@ -380,7 +380,12 @@ int poll_open(struct loop *l, const struct poll_opts *o, char *err, size_t errle
 	lane_init(&p->full, p, "poll", states, o->interval_ns);
 	lane_init(&p->fast, p, "fast", states & ST_RARE_MASK, o->fast_ns);
 
-	/* The first dump now, so that a refusal is one clear error before any screen is set up. */
+	/*
+	 * The first dump now, so that a refusal is one clear error before any
+	 * screen is set up. Unfiltered, its size is known about: room at once.
+	 */
+	if (!o->filter)
+		snapshot_expect(&p->full.sn, diag_count_hint());
 	r = diag_dump(p->diag, p->full.mask, p->filter, &p->full.sn);
 	if (r < 0) {
 		snprintf(err, errlen, "cannot dump TCP sockets over sock_diag: %s%s",

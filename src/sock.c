@@ -140,35 +140,22 @@ void snapshot_clear(struct snapshot *sn)
 #define PREFAULT_WINDOW ((size_t)256 << 10)
 
 /*
- * A large snapshot grows by realloc, its new pages untouched: filled row by
- * row, each page would cost a fault, some microseconds on a virtual
+ * A snapshot grows ahead of its rows, its new pages untouched: filled row
+ * by row, each page would cost a fault, some microseconds on a virtual
  * machine, and a first dump of 160,000 rows touches 3,100 pages. Where a
- * row starts a new window of PREFAULT_WINDOW bytes, the kernel puts the
- * window's pages in at once (Linux 5.14; before, the faults stay); at most
- * one window is resident before rows need it. Later dumps find the pages
- * in place: a quick walk.
+ * row starts a new window of PREFAULT_WINDOW bytes, the window's pages are
+ * put in at once; at most one window is resident before rows need it.
+ * Later dumps find the pages in place.
  */
 static void prefault(const struct snapshot *sn)
 {
-#ifdef MADV_POPULATE_WRITE
-	static uintptr_t page;
 	size_t sz = sizeof(*sn->v), off = sn->n * sz, end = sn->cap * sz;
-	uintptr_t lo, hi;
 
 	if ((off & (PREFAULT_WINDOW - 1)) >= sz || end < PREFAULT_WINDOW)
 		return;
-	if (!page)
-		page = (uintptr_t)sysconf(_SC_PAGESIZE);
 	if (end > (off | (PREFAULT_WINDOW - 1)) + 1)
 		end = (off | (PREFAULT_WINDOW - 1)) + 1;
-	/* Only pages wholly inside the array: its neighbours are not ours. */
-	lo = ((uintptr_t)sn->v + off + page - 1) & ~(page - 1);
-	hi = ((uintptr_t)sn->v + end) & ~(page - 1);
-	if (hi > lo)
-		madvise((void *)lo, hi - lo, MADV_POPULATE_WRITE);
-#else
-	(void)sn;
-#endif
+	populate((char *)sn->v + off, end - off);
 }
 
 void snapshot_grow(struct snapshot *sn, size_t n)
@@ -177,15 +164,31 @@ void snapshot_grow(struct snapshot *sn, size_t n)
 
 	while (cap < n)
 		cap *= 2;
+	if (cap > SIZE_MAX / sizeof(*sn->info))
+		abort(); /* more rows than memory can name */
 	if (cap != sn->cap || !sn->v) {
-		sn->v = xreallocarray(sn->v, cap, sizeof(*sn->v));
+		sn->v = big_realloc(sn->v, sn->cap * sizeof(*sn->v), cap * sizeof(*sn->v));
 		if (sn->info)
-			sn->info = xreallocarray(sn->info, cap, sizeof(*sn->info));
+			sn->info = big_realloc(sn->info, sn->cap * sizeof(*sn->info),
+					       cap * sizeof(*sn->info));
 		sn->cap = cap;
 	}
 	/* The info array follows the rows' capacity; it is made only when asked for. */
 	if (sn->with_info && !sn->info)
-		sn->info = xreallocarray(NULL, sn->cap, sizeof(*sn->info));
+		sn->info = big_alloc(sn->cap * sizeof(*sn->info));
+}
+
+void snapshot_expect(struct snapshot *sn, size_t rows)
+{
+	/* What is surely filled goes in huge pages; an estimate may be a little high. */
+	size_t sure = rows - rows / 16;
+
+	if (sn->cap >= rows || sure <= sn->n || rows > SIZE_MAX / 2 / sizeof(*sn->info))
+		return;
+	snapshot_grow(sn, rows + rows / 8);
+	big_huge(sn->v + sn->n, (sure - sn->n) * sizeof(*sn->v));
+	if (sn->info)
+		big_huge(sn->info + sn->n, (sure - sn->n) * sizeof(*sn->info));
 }
 
 struct sock *snapshot_reserve(struct snapshot *sn)
@@ -248,7 +251,7 @@ struct sock *snapshot_push(struct snapshot *sn)
 
 void snapshot_free(struct snapshot *sn)
 {
-	free(sn->v);
-	free(sn->info);
+	big_free(sn->v, sn->cap * sizeof(*sn->v));
+	big_free(sn->info, sn->cap * sizeof(*sn->info));
 	snapshot_init(sn);
 }

@@ -129,6 +129,12 @@ struct sock *snapshot_reserve(struct snapshot *sn);
 const struct sock_info *snapshot_info(const struct snapshot *sn, size_t i);
 /* Make room for n rows (and their info when with_info); n never shrinks it. */
 void snapshot_grow(struct snapshot *sn, size_t n);
+/*
+ * About rows rows are coming (an estimate, before a first dump): room for
+ * them at once, not grown by doublings, and what is surely filled in huge
+ * pages (big_huge).
+ */
+void snapshot_expect(struct snapshot *sn, size_t rows);
 /* d becomes a copy of s, rows and tcp_info, reusing d's memory. */
 void snapshot_copy(struct snapshot *d, const struct snapshot *s);
 void snapshot_free(struct snapshot *sn);

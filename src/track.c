@@ -684,6 +684,7 @@ size_t track_collect(const struct track *t, const struct tsock ***v, size_t *cap
 	if (*cap < t->size || !*v) {
 		*cap = t->size + t->size / 4 + 16;
 		*v = xreallocarray(*v, *cap, sizeof(**v));
+		populate(*v, t->size * sizeof(**v));
 	}
 	for (uint32_t i = 0; i < t->used; i++) {
 		const struct entry *e = tab_get(t, i);

@@ -3,11 +3,10 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 struct tab_block {
 	void *p;
-	size_t len; /* mapped length; 0 when it came from malloc */
+	size_t len; /* as given to big_alloc() */
 };
 
 /* Cookies are sequential in the kernel: mix them so that low bits spread over buckets. */
@@ -25,6 +24,7 @@ static uint32_t *buckets_new(uint32_t n)
 {
 	uint32_t *b = xreallocarray(NULL, n, sizeof(*b));
 
+	populate(b, (size_t)n * sizeof(*b));
 	memset(b, 0xff, (size_t)n * sizeof(*b)); /* TAB_NIL everywhere */
 	return b;
 }
@@ -50,38 +50,13 @@ void track_tab_clear(struct track *t)
 {
 	for (uint32_t i = 0; i < t->used; i++)
 		free(tab_get(t, i)->ts.hist);
-	for (size_t i = 0; i < t->nblocks; i++) {
-		if (t->blocks[i].len)
-			munmap(t->blocks[i].p, t->blocks[i].len);
-		else
-			free(t->blocks[i].p);
-	}
+	for (size_t i = 0; i < t->nblocks; i++)
+		big_free(t->blocks[i].p, t->blocks[i].len);
 	free(t->blocks);
 	free(t->chunks);
 	free(t->cb);
 	free(t->kb);
 	free(t->ghosts);
-}
-
-/*
- * Fresh memory for len bytes, its pages in place at once. Touched one by
- * one, each new page costs a fault, some microseconds on a virtual machine:
- * for 160,000 entries (11,000 pages) that was most of a first dump's cost.
- * MAP_POPULATE has the kernel fill them in one call. (Huge pages were tried:
- * no faster here, and compaction can stall a fragmented box.) *maplen is 0
- * when the memory came from malloc.
- */
-static void *block_map(size_t len, size_t *maplen)
-{
-	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-
-	if (p == MAP_FAILED) {
-		*maplen = 0;
-		return xmalloc(len);
-	}
-	*maplen = len;
-	return p;
 }
 
 /* count more chunks, cut from one block. */
@@ -92,7 +67,10 @@ static void chunks_add(struct track *t, uint32_t count)
 
 	if (count > (TAB_NIL >> TAB_CHUNK_SHIFT) - t->nchunks)
 		abort(); /* 4 billion sockets: the indexes cannot name more */
-	p = block_map((size_t)count * TAB_CHUNK * sizeof(struct entry), &len);
+	/* One block for a whole dump's new entries, all of them used: huge pages when large. */
+	len = (size_t)count * TAB_CHUNK * sizeof(struct entry);
+	p = big_alloc(len);
+	big_huge(p, len);
 	t->blocks = xreallocarray(t->blocks, t->nblocks + 1, sizeof(*t->blocks));
 	t->blocks[t->nblocks++] = (struct tab_block){ p, len };
 	t->chunks = xreallocarray(t->chunks, (size_t)t->nchunks + count, sizeof(*t->chunks));

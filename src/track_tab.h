@@ -96,7 +96,7 @@ static inline bool tab_fw2_mini(const struct sock *s)
 void track_tab_init(struct track *t);
 /*
  * Room for more new entries in one go: a first dump of 160,000 sockets then
- * grows each index once and fills storage faulted in at once, not page by page.
+ * grows each index once and fills one block of storage in huge pages.
  */
 void track_tab_reserve(struct track *t, size_t more);
 void track_tab_clear(struct track *t);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -50,6 +51,98 @@ void *xreallocarray(void *p, size_t nmemb, size_t size)
 	if (size && nmemb > SIZE_MAX / size)
 		oom(SIZE_MAX);
 	return xrealloc(p, nmemb * size);
+}
+
+#define HUGE_PAGE ((size_t)2 << 20)
+
+static size_t page_round(size_t len)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+
+	return (len + page - 1) & ~(page - 1);
+}
+
+void *big_alloc(size_t len)
+{
+	size_t span, head;
+	uintptr_t a;
+	void *p;
+
+	if (len < BIG_MIN)
+		return xmalloc(len);
+	len = page_round(len);
+	span = len + HUGE_PAGE;
+	p = mmap(NULL, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		oom(len);
+	/* Aligned, so that every whole 2 MiB span of it can be one huge page. */
+	a = ((uintptr_t)p + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1);
+	head = a - (uintptr_t)p;
+	if (head)
+		munmap(p, head);
+	munmap((void *)(a + len), span - head - len);
+	return (void *)a;
+}
+
+/*
+ * A new page costs a fault when first written, and on a virtual machine a
+ * fault is dear: here 45 MB took 150-200 ms in 4 KiB pages, 7 ms in 2 MiB
+ * ones, and a first dump of 160,000 sockets writes about that much. Huge
+ * pages are a hint (THP "madvise"; "never" ignores it, "always" needs none).
+ */
+void big_huge(void *p, size_t len)
+{
+#ifdef MADV_HUGEPAGE
+	uintptr_t lo = ((uintptr_t)p + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1);
+	uintptr_t hi = ((uintptr_t)p + len) & ~(uintptr_t)(HUGE_PAGE - 1);
+
+	if (len >= BIG_MIN && hi > lo)
+		madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
+#else
+	(void)p;
+	(void)len;
+#endif
+}
+
+void big_free(void *p, size_t len)
+{
+	if (len < BIG_MIN)
+		free(p);
+	else if (p)
+		munmap(p, page_round(len));
+}
+
+void populate(void *p, size_t len)
+{
+#ifdef MADV_POPULATE_WRITE
+	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+	uintptr_t lo = ((uintptr_t)p + page - 1) & ~(page - 1);
+	uintptr_t hi = ((uintptr_t)p + len) & ~(page - 1);
+
+	if (hi > lo)
+		madvise((void *)lo, hi - lo, MADV_POPULATE_WRITE);
+#else
+	(void)p;
+	(void)len;
+#endif
+}
+
+void *big_realloc(void *p, size_t old, size_t len)
+{
+	size_t keep = old < len ? old : len;
+	void *q;
+
+	if (!p)
+		return big_alloc(len);
+	if (old < BIG_MIN && len < BIG_MIN)
+		return xrealloc(p, len);
+	/* Copying costs little next to the faults the huge pages save. */
+	q = big_alloc(len);
+	if (len >= BIG_MIN)
+		big_huge(q, keep);
+	memcpy(q, p, keep);
+	big_free(p, old);
+	return q;
 }
 
 char *xstrdup(const char *s)

@@ -17,6 +17,29 @@ void *xrealloc(void *p, size_t n);
 /* Grow an array of nmemb elements of size bytes, checking for overflow. */
 void *xreallocarray(void *p, size_t nmemb, size_t size);
 char *xstrdup(const char *s);
+/*
+ * Large arrays that one dump fills at once (rows and tracker entries for
+ * 100,000s of sockets). From BIG_MIN bytes on they are mapped on their own
+ * at a 2 MiB boundary; below, plain malloc. The caller passes the size each
+ * time: it says which of the two it was. big_realloc() moves the contents
+ * into huge pages (big_huge) and leaves the rest in small ones.
+ */
+#define BIG_MIN ((size_t)4 << 20)
+void *big_alloc(size_t len);
+void *big_realloc(void *p, size_t old, size_t len);
+void big_free(void *p, size_t len);
+/*
+ * Ask for transparent huge pages in the whole 2 MiB spans of [p, p + len)
+ * of big memory, before anything there is written: for what will surely be
+ * filled (a huge page is resident whole once one byte of it is written).
+ */
+void big_huge(void *p, size_t len);
+/*
+ * Have the kernel put in at once the pages wholly inside [p, p + len), memory
+ * about to be written: cheaper than a fault per page (Linux 5.14; before, a
+ * no-op). Pages shared with neighbours are left to fault as usual.
+ */
+void populate(void *p, size_t len);
 
 /* CLOCK_MONOTONIC and CLOCK_REALTIME as nanoseconds. */
 int64_t mono_ns(void);

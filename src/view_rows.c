@@ -251,6 +251,7 @@ void view_rebuild(struct view *v)
 	if (n > v->sortcap) {
 		v->sortcap = n + n / 4 + 64;
 		v->sorted = xreallocarray(v->sorted, v->sortcap, sizeof(*v->sorted));
+		populate(v->sorted, n * sizeof(*v->sorted));
 	}
 	for (size_t i = 0; i < n; i++) {
 		const struct tsock *ts = src[i];

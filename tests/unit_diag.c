@@ -6,6 +6,8 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdio.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -1095,6 +1097,40 @@ static void test_bc_deep(void)
 	CHECK(!n || (audit(bc, (int)n) && bc_run(bc, (int)n, &s)));
 }
 
+static char *write_tmp(const char *text)
+{
+	static char paths[2][64];
+	static int k;
+	char *path = paths[k++ % 2];
+	int fd;
+
+	snprintf(path, sizeof(paths[0]), "%s/unit_diag.XXXXXX",
+		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	fd = mkstemp(path);
+	if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text))
+		abort();
+	close(fd);
+	return path;
+}
+
+/* The size of a first dump, guessed from the kernel's counters: both families and TIME_WAIT. */
+static void test_count_hint(void)
+{
+	char *v4 = write_tmp("sockets: used 300\n"
+			     "TCP: inuse 120 orphan 3 tw 45 alloc 130 mem 9\n"
+			     "UDP: inuse 7 mem 1\n");
+	char *v6 = write_tmp("TCP6: inuse 11\nUDP6: inuse 2\n");
+
+	CHECK(diag_count_hint_from(v4, v6) == 120 + 45 + 11);
+	unlink(v6);
+	CHECK(diag_count_hint_from(v4, v6) == 120 + 45); /* no IPv6 */
+	unlink(v4);
+	CHECK(diag_count_hint_from(v4, v6) == 0);
+	v4 = write_tmp("TCPX: inuse 99\nTCP: orphan 1 tw 2\n");
+	CHECK(diag_count_hint_from(v4, "/nonexistent") == 2); /* no inuse: tw alone */
+	unlink(v4);
+}
+
 int main(void)
 {
 	RUN(test_good_rows);
@@ -1112,5 +1148,6 @@ int main(void)
 	RUN(test_bc_shapes);
 	RUN(test_bc_random);
 	RUN(test_bc_deep);
+	RUN(test_count_hint);
 	return unit_done();
 }

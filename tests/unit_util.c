@@ -177,6 +177,59 @@ static void test_snapshot(void)
 	snapshot_free(&sn);
 }
 
+/*
+ * Big memory: below BIG_MIN plain malloc, from it on a mapping of its own;
+ * contents survive growth across the threshold both ways.
+ */
+static void test_big(void)
+{
+	size_t small = 1000, big = BIG_MIN + 12345, bigger = 3 * BIG_MIN;
+	unsigned char *p = big_alloc(small);
+
+	for (size_t i = 0; i < small; i++)
+		p[i] = (unsigned char)i;
+	p = big_realloc(p, small, big);
+	CHECK(((uintptr_t)p & ((2u << 20) - 1)) == 0); /* a huge page can start there */
+	for (size_t i = small; i < big; i++)
+		p[i] = (unsigned char)(i * 7);
+	big_huge(p, big);
+	p = big_realloc(p, big, bigger);
+	bool same = true;
+	for (size_t i = 0; i < big; i++)
+		same &= p[i] == (unsigned char)(i < small ? i : i * 7);
+	CHECK(same);
+	p[bigger - 1] = 1;
+	p = big_realloc(p, bigger, small);
+	same = true;
+	for (size_t i = 0; i < small; i++)
+		same &= p[i] == (unsigned char)i;
+	CHECK(same);
+	big_free(p, small);
+	big_free(NULL, bigger);
+	populate(NULL, 0);
+}
+
+/* Room for an expected dump at once: rows up to it never move. */
+static void test_snapshot_expect(void)
+{
+	size_t rows = BIG_MIN / sizeof(struct sock) * 3;
+	struct snapshot sn;
+	struct sock *v;
+
+	snapshot_init(&sn);
+	snapshot_push(&sn)->cookie = 1;
+	snapshot_expect(&sn, rows);
+	CHECK(sn.cap >= rows && sn.n == 1 && sn.v[0].cookie == 1);
+	v = sn.v;
+	for (size_t i = 1; i < rows; i++)
+		snapshot_push(&sn)->cookie = i + 1;
+	CHECK(sn.v == v && sn.n == rows && sn.v[rows - 1].cookie == rows);
+	snapshot_expect(&sn, 10); /* smaller than what is there: nothing */
+	CHECK(sn.v == v && sn.n == rows);
+	snapshot_free(&sn);
+	CHECK(!sn.v && !sn.cap);
+}
+
 /* A copy keeps each row's tcp_info with it; the copy's memory is reused. */
 static void test_snapshot_copy(void)
 {
@@ -238,6 +291,8 @@ int main(void)
 	RUN(test_sock_key);
 	RUN(test_snapshot);
 	RUN(test_snapshot_copy);
+	RUN(test_big);
+	RUN(test_snapshot_expect);
 	RUN(test_info_ring);
 	return unit_done();
 }
