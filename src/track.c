@@ -7,6 +7,8 @@
 #include "track_tab.h"
 
 #define TW_LEN_NS (60 * NS_PER_SEC) /* TCP_TIMEWAIT_LEN: fixed in Linux */
+/* Rows ahead of the one applied whose index buckets are fetched (track_tab_prefetch). */
+#define PREFETCH_AHEAD 8
 
 static int64_t clamp64(int64_t v, int64_t lo, int64_t hi)
 {
@@ -582,8 +584,12 @@ void track_apply(struct track *t, const struct snapshot *sn)
 		track_tab_reserve(t, sn->n - t->alive);
 	struct entry *hint = NULL;
 
-	for (size_t i = 0; i < sn->n; i++)
+	for (size_t i = 0; i < sn->n; i++) {
+		/* Every row of a first dump is a new entry: its index buckets are fetched early. */
+		if (empty && i + PREFETCH_AHEAD < sn->n)
+			track_tab_prefetch(t, &sn->v[i + PREFETCH_AHEAD]);
 		apply_row(t, &sn->v[i], sn, empty, &hint);
+	}
 	if (full) {
 		absences(t, sn);
 		t->last_full = sn->mono;

@@ -198,6 +198,16 @@ void track_tab_reserve(struct track *t, size_t more)
 	index_fit(t, false, t->kn + more);
 }
 
+void track_tab_prefetch(const struct track *t, const struct sock *r)
+{
+	struct sock_key k;
+
+	if (r->cookie)
+		__builtin_prefetch(&t->cb[cookie_hash(r->cookie) & t->cmask], 1);
+	sock_key(r, &k);
+	__builtin_prefetch(&t->kb[sock_key_hash(&k) & t->kmask], 1);
+}
+
 struct entry *track_cidx_find(const struct track *t, uint64_t cookie)
 {
 	uint32_t i = t->cb[cookie_hash(cookie) & t->cmask];
