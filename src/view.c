@@ -328,6 +328,11 @@ static void s_tick(void *ctx, struct loop *l, int64_t now)
 	struct view *v = ctx;
 
 	(void)l;
+	/* The first table first: owners are looked for after it is on the screen. */
+	if (first_data_due(v)) {
+		view_redraw(v);
+		return;
+	}
 	if (v->o.pm && procmap_scan(v->o.pm, now, PROCMAP_BUDGET_NS) > 0) {
 		v->dirty = true;
 		if (v->sort == SORT_OWNER)
@@ -335,7 +340,7 @@ static void s_tick(void *ctx, struct loop *l, int64_t now)
 	}
 	v->last_scan = mono_ns();
 	check_size(v);
-	if (now - v->last_draw < DRAW_MIN_NS && !first_data_due(v))
+	if (now - v->last_draw < DRAW_MIN_NS)
 		return;
 	if (v->dirty || now - v->last_draw >= DRAW_IDLE_NS)
 		view_redraw(v);
@@ -452,7 +457,7 @@ int view_open(struct loop *l, const struct view_opts *o, char *err, size_t errle
 	set_escdelay(25);
 	curs_set(0);
 	view_color_init(v);
+	/* The first screen is drawn by the loop's first tick, after the first dump is applied. */
 	loop_add_sink(l, &view_sink, v);
-	view_redraw(v);
 	return 0;
 }

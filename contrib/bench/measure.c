@@ -173,18 +173,18 @@ int64_t meas_exec(char *const argv[], bool keep_err, long *maxrss_kb, int *statu
 
 /*
  * Telling tcpdwell's first complete screen showing the table from what it
- * writes to the terminal. The view draws one screen as it opens, before the
- * first dump is applied: the table area then says "Waiting for the first
- * poll..." and no socket row is on it. The next screen has the table:
- * socket rows, and every socket of the population has an address in
- * 127.0.0.0/8, so "127." in the text (escape sequences taken out) means
- * the table's rows are being written. curses writes a screen in one burst
- * at refresh(), after all of it was computed (rows, sort, owners already
- * known), and the view draws at most ten screens a second (DRAW_MIN_NS in
- * src/view.c: 100 ms from one to the next). So the first complete table
- * screen is the burst of output that holds the first "127.": its last byte,
- * read before SCREEN_GAP_NS of silence (less than those 100 ms), is when it
- * was complete. Its time is when this process read that byte.
+ * writes to the terminal. A screen drawn before the first dump is applied
+ * says "Waiting for the first poll..." in the table area and has no socket
+ * row. A screen with the table has socket rows, and every socket of the
+ * population has an address in 127.0.0.0/8, so "127." in the text (escape
+ * sequences taken out) means the table's rows are being written. curses
+ * writes a screen in one burst at refresh(), after all of it was computed
+ * (counts, rows, sort), and the view draws at most ten screens a second
+ * (DRAW_MIN_NS in src/view.c: 100 ms from one to the next). So the first
+ * complete table screen is the burst of output that holds the first
+ * "127.": its last byte, read before SCREEN_GAP_NS of silence (less than
+ * those 100 ms), is when it was complete. Its time is when this process
+ * read that byte.
  */
 #define SCREEN_GAP_NS (40 * NS_PER_MS)
 #define SCREEN_TIMEOUT_NS (120 * NS_PER_SEC)
