@@ -135,6 +135,42 @@ void snapshot_clear(struct snapshot *sn)
 	sn->n = 0;
 	sn->complete = false;
 	sn->states = 0;
+	sn->nns = 0;
+}
+
+void snapshot_cover(struct snapshot *sn, uint32_t ns)
+{
+	if (sn->nns == sn->ns_cap) {
+		sn->ns_cap = sn->ns_cap ? sn->ns_cap * 2 : 8;
+		sn->ns = xreallocarray(sn->ns, sn->ns_cap, sizeof(*sn->ns));
+	}
+	sn->ns[sn->nns++] = ns;
+}
+
+bool snapshot_covers(const struct snapshot *sn, uint32_t ns)
+{
+	if (!sn->nns)
+		return ns == 0;
+	for (uint32_t i = 0; i < sn->nns; i++)
+		if (sn->ns[i] == ns)
+			return true;
+	return false;
+}
+
+void snapshot_append(struct snapshot *d, const struct snapshot *s, uint32_t ns)
+{
+	bool info = d->with_info && s->with_info && s->info;
+
+	snapshot_grow(d, d->n + s->n);
+	for (size_t i = 0; i < s->n; i++) {
+		d->v[d->n + i] = s->v[i];
+		d->v[d->n + i].netns = ns;
+		if (info)
+			d->info[d->n + i] = s->info[i];
+		else if (d->with_info)
+			d->v[d->n + i].has_info = 0;
+	}
+	d->n += s->n;
 }
 
 #define PREFAULT_WINDOW ((size_t)256 << 10)
@@ -214,6 +250,8 @@ void snapshot_copy(struct snapshot *d, const struct snapshot *s)
 	d->wall = s->wall;
 	d->states = s->states;
 	d->complete = s->complete;
+	for (uint32_t i = 0; i < s->nns; i++)
+		snapshot_cover(d, s->ns[i]);
 }
 
 void info_ring_put(struct info_ring *r, uint64_t cookie, const struct sock_info *in)
@@ -253,5 +291,6 @@ void snapshot_free(struct snapshot *sn)
 {
 	big_free(sn->v, sn->cap * sizeof(*sn->v));
 	big_free(sn->info, sn->cap * sizeof(*sn->info));
+	free(sn->ns);
 	snapshot_init(sn);
 }

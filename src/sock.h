@@ -119,6 +119,12 @@ struct snapshot {
 	size_t n, cap;
 	struct sock *v;
 	struct sock_info *info; /* info[i] belongs to v[i] when v[i].has_info */
+	/*
+	 * The namespaces (label indexes) the dump covers: a socket of another
+	 * namespace says nothing by its absence. None listed: namespace 0 alone.
+	 */
+	uint32_t *ns;
+	uint32_t nns, ns_cap;
 };
 void snapshot_init(struct snapshot *sn);
 void snapshot_clear(struct snapshot *sn);
@@ -135,7 +141,13 @@ void snapshot_grow(struct snapshot *sn, size_t n);
  * pages (big_huge).
  */
 void snapshot_expect(struct snapshot *sn, size_t rows);
-/* d becomes a copy of s, rows and tcp_info, reusing d's memory. */
+/* The dump covers namespace ns too. */
+void snapshot_cover(struct snapshot *sn, uint32_t ns);
+/* Whether the dump covers namespace ns. */
+bool snapshot_covers(const struct snapshot *sn, uint32_t ns);
+/* Append s's rows and tcp_info to d, each row's namespace set to ns. */
+void snapshot_append(struct snapshot *d, const struct snapshot *s, uint32_t ns);
+/* d becomes a copy of s, rows, tcp_info and namespaces, reusing d's memory. */
 void snapshot_copy(struct snapshot *d, const struct snapshot *s);
 void snapshot_free(struct snapshot *sn);
 

@@ -25,9 +25,30 @@ static uint8_t dwell_kind(uint8_t from_kind, uint8_t to_kind)
 	return TIME_BETWEEN;
 }
 
-static int64_t cover_of(const struct track *t, unsigned st)
+/* When a dump that covered namespace ns last asked for state st; 0 if none did. */
+static int64_t cover_of(const struct track *t, uint32_t ns, unsigned st)
 {
-	return st < ST_MAX ? t->cover[st] : 0;
+	return st < ST_MAX && ns < t->ns_cap ? t->ns[ns].cover[st] : 0;
+}
+
+/* The dump of generation t->gen covers namespace ns. */
+static bool covered(const struct track *t, uint32_t ns)
+{
+	return ns < t->ns_cap && t->ns[ns].gen == t->gen;
+}
+
+static void cover_mark(struct track *t, uint32_t ns)
+{
+	if (ns >= t->ns_cap) {
+		uint32_t cap = t->ns_cap ? t->ns_cap : 4;
+
+		while (cap <= ns)
+			cap *= 2;
+		t->ns = xreallocarray(t->ns, cap, sizeof(*t->ns));
+		memset(t->ns + t->ns_cap, 0, (size_t)(cap - t->ns_cap) * sizeof(*t->ns));
+		t->ns_cap = cap;
+	}
+	t->ns[ns].gen = t->gen;
 }
 
 void track_emit(struct track *t, const struct entry *e, uint8_t from, uint8_t to, int64_t mono,
@@ -211,7 +232,7 @@ static void first_state(struct track *t, struct entry *e, const struct snapshot 
 {
 	struct tsock *ts = &e->ts;
 	unsigned st = ts->s.state;
-	int64_t lo = cover_of(t, st), at;
+	int64_t lo = cover_of(t, ts->s.netns, st), at;
 	bool fresh = lo != 0;
 
 	ts->since = sn->mono;
@@ -342,8 +363,8 @@ static void row_update(struct track *t, struct entry *e, const struct sock *r,
 		int64_t since = sn->mono;
 		uint8_t kind = TIME_BETWEEN;
 
-		if (cover_of(t, st) > lo)
-			lo = cover_of(t, st);
+		if (cover_of(t, r->netns, st) > lo)
+			lo = cover_of(t, r->netns, st);
 		if (lo > since)
 			lo = since;
 		if (e->end_at && st == ST_TIME_WAIT && e->end_at >= lo && e->end_at <= since) {
@@ -465,17 +486,19 @@ static bool stale_row(struct track *t, const struct sock *r, const struct snapsh
  * from dump to dump, and entries were made in the order of a dump: the next
  * row is most often the next slot, found without a random read of the index.
  */
-static struct entry *cookie_entry(const struct track *t, uint64_t cookie, struct entry **hint)
+static struct entry *cookie_entry(const struct track *t, const struct sock *r,
+				  struct entry **hint)
 {
 	struct entry *e = NULL;
 
 	if (*hint && (*hint)->self + 1 < t->used) {
 		e = tab_get(t, (*hint)->self + 1);
-		if ((e->iflags & (E_CIDX | E_FREE)) != E_CIDX || e->ts.s.cookie != cookie)
+		if ((e->iflags & (E_CIDX | E_FREE)) != E_CIDX || e->ts.s.cookie != r->cookie ||
+		    e->ts.s.netns != r->netns)
 			e = NULL;
 	}
 	if (!e)
-		e = track_cidx_find(t, cookie);
+		e = track_cidx_find(t, r->cookie, r->netns);
 	*hint = e;
 	return e;
 }
@@ -487,7 +510,7 @@ static struct entry *cookie_entry(const struct track *t, uint64_t cookie, struct
 static void apply_row(struct track *t, const struct sock *r, const struct snapshot *sn,
 		      bool empty, struct entry **hint)
 {
-	struct entry *e = r->cookie ? cookie_entry(t, r->cookie, hint) : NULL;
+	struct entry *e = r->cookie ? cookie_entry(t, r, hint) : NULL;
 
 	if (e && (e->iflags & E_HIDDEN)) {
 		struct sock_key k;
@@ -528,13 +551,17 @@ static void apply_row(struct track *t, const struct sock *r, const struct snapsh
 		row_update(t, e, r, sn);
 }
 
-/* Absence counts only in a full dump: a socket missing once may be back (dumps are not atomic). */
+/*
+ * Absence counts only in a full dump: a socket missing once may be back
+ * (dumps are not atomic). And only in the namespaces the dump covered: one
+ * whose dump failed, or that is not watched, says nothing about its sockets.
+ */
 static void absences(struct track *t, const struct snapshot *sn)
 {
 	for (uint32_t i = 0; i < t->used; i++) {
 		struct entry *e = tab_get(t, i);
 
-		if (e->iflags & E_FREE)
+		if ((e->iflags & E_FREE) || !covered(t, e->ts.s.netns))
 			continue;
 		if (e->iflags & E_HIDDEN) {
 			if (e->gen != t->gen && sn->mono > e->end_at)
@@ -579,6 +606,10 @@ void track_apply(struct track *t, const struct snapshot *sn)
 	t->wall_off = sn->wall - sn->mono;
 	if (++t->gen == 0)
 		t->gen = 1;
+	if (!sn->nns)
+		cover_mark(t, 0);
+	for (uint32_t i = 0; i < sn->nns; i++)
+		cover_mark(t, sn->ns[i]);
 	/* More rows than sockets alive (the first dump above all): room for the new ones at once. */
 	if (sn->n > t->alive)
 		track_tab_reserve(t, sn->n - t->alive);
@@ -594,9 +625,11 @@ void track_apply(struct track *t, const struct snapshot *sn)
 		absences(t, sn);
 		t->last_full = sn->mono;
 	}
-	for (unsigned st = 0; st < ST_MAX; st++)
-		if (sn->states & ST_MASK(st))
-			t->cover[st] = sn->mono;
+	for (uint32_t i = 0; i < t->ns_cap; i++)
+		if (covered(t, i))
+			for (unsigned st = 0; st < ST_MAX; st++)
+				if (sn->states & ST_MASK(st))
+					t->ns[i].cover[st] = sn->mono;
 }
 
 struct track *track_new(const struct track_opts *o)
@@ -625,6 +658,7 @@ void track_free(struct track *t)
 	if (!t)
 		return;
 	track_tab_clear(t);
+	free(t->ns);
 	free(t);
 }
 
@@ -633,7 +667,9 @@ void track_reset(struct track *t)
 	track_tab_clear(t);
 	track_tab_init(t);
 	t->gen = 0;
-	memset(t->cover, 0, sizeof(t->cover));
+	free(t->ns);
+	t->ns = NULL;
+	t->ns_cap = 0;
 	t->last_full = 0;
 	t->wall_off = 0;
 	t->widest = 0;
@@ -702,7 +738,7 @@ size_t track_collect(const struct track *t, const struct tsock ***v, size_t *cap
 
 const struct tsock *track_find(const struct track *t, uint64_t cookie)
 {
-	const struct entry *e = track_cidx_find(t, cookie);
+	const struct entry *e = track_cidx_find(t, cookie, 0);
 
 	return e && tab_visible(e) ? &e->ts : NULL;
 }

@@ -85,7 +85,7 @@ void track_hidden_closed(struct track *t, struct entry *e)
 
 void track_destroyed(struct track *t, const struct sock *s, int64_t mono, int64_t wall)
 {
-	struct entry *e = s->cookie ? track_cidx_find(t, s->cookie) : NULL;
+	struct entry *e = s->cookie ? track_cidx_find(t, s->cookie, s->netns) : NULL;
 	bool via_req = false;
 
 	if (!e) {

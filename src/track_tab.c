@@ -9,9 +9,13 @@ struct tab_block {
 	size_t len; /* as given to big_alloc() */
 };
 
-/* Cookies are sequential in the kernel: mix them so that low bits spread over buckets. */
-static uint32_t cookie_hash(uint64_t c)
+/*
+ * Cookies are sequential in the kernel: mix them so that low bits spread over
+ * buckets. The namespace joins in (kernels that count cookies per namespace).
+ */
+static uint32_t cookie_hash(uint64_t c, uint32_t netns)
 {
+	c += (uint64_t)netns * 0x9e3779b97f4a7c15ULL;
 	c ^= c >> 30;
 	c *= 0xbf58476d1ce4e5b9ULL;
 	c ^= c >> 27;
@@ -146,7 +150,7 @@ static void rehash(struct track *t, bool cookie, uint32_t nmask)
 		while (i != TAB_NIL) {
 			struct entry *e = tab_get(t, i);
 			uint32_t next = cookie ? e->next_c : e->next_k;
-			uint32_t h = (cookie ? cookie_hash(e->ts.s.cookie) : e->khash) & nmask;
+			uint32_t h = (cookie ? cookie_hash(e->ts.s.cookie, e->ts.s.netns) : e->khash) & nmask;
 
 			if (cookie)
 				e->next_c = TAB_NIL;
@@ -203,18 +207,18 @@ void track_tab_prefetch(const struct track *t, const struct sock *r)
 	struct sock_key k;
 
 	if (r->cookie)
-		__builtin_prefetch(&t->cb[cookie_hash(r->cookie) & t->cmask], 1);
+		__builtin_prefetch(&t->cb[cookie_hash(r->cookie, r->netns) & t->cmask], 1);
 	sock_key(r, &k);
 	__builtin_prefetch(&t->kb[sock_key_hash(&k) & t->kmask], 1);
 }
 
-struct entry *track_cidx_find(const struct track *t, uint64_t cookie)
+struct entry *track_cidx_find(const struct track *t, uint64_t cookie, uint32_t netns)
 {
-	uint32_t i = t->cb[cookie_hash(cookie) & t->cmask];
+	uint32_t i = t->cb[cookie_hash(cookie, netns) & t->cmask];
 
 	while (i != TAB_NIL) {
 		struct entry *e = tab_get(t, i);
-		if (e->ts.s.cookie == cookie)
+		if (e->ts.s.cookie == cookie && e->ts.s.netns == netns)
 			return e;
 		i = e->next_c;
 	}
@@ -227,7 +231,7 @@ void track_cidx_insert(struct track *t, struct entry *e)
 
 	if (t->cn >= (size_t)t->cmask + 1 && t->cmask < (UINT32_MAX >> 1))
 		rehash(t, true, t->cmask * 2 + 1);
-	b = &t->cb[cookie_hash(e->ts.s.cookie) & t->cmask];
+	b = &t->cb[cookie_hash(e->ts.s.cookie, e->ts.s.netns) & t->cmask];
 	e->next_c = *b;
 	*b = e->self;
 	e->iflags |= E_CIDX;
@@ -236,7 +240,7 @@ void track_cidx_insert(struct track *t, struct entry *e)
 
 void track_cidx_remove(struct track *t, struct entry *e)
 {
-	uint32_t *p = &t->cb[cookie_hash(e->ts.s.cookie) & t->cmask];
+	uint32_t *p = &t->cb[cookie_hash(e->ts.s.cookie, e->ts.s.netns) & t->cmask];
 
 	while (*p != TAB_NIL && *p != e->self)
 		p = &tab_get(t, *p)->next_c;

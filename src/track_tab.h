@@ -58,7 +58,15 @@ struct track {
 	size_t nghosts, ghosts_cap;
 
 	uint32_t gen;
-	int64_t cover[ST_MAX]; /* mono of the last dump that asked for each state */
+	/*
+	 * Per namespace (by index): mono of the last dump that covered it and
+	 * asked for each state, and the generation of the last dump covering it.
+	 */
+	struct track_ns {
+		int64_t cover[ST_MAX];
+		uint32_t gen;
+	} *ns;
+	uint32_t ns_cap;
 	uint32_t widest; /* union of the states every dump so far asked for */
 	bool exact_on;	 /* exact changes have come: destroy notices wait for them */
 	int64_t last_full;
@@ -111,7 +119,11 @@ void track_tab_prefetch(const struct track *t, const struct sock *r);
 /* Drop from every index and the counters, and free the slot. */
 void track_tab_release(struct track *t, struct entry *e);
 
-struct entry *track_cidx_find(const struct track *t, uint64_t cookie);
+/*
+ * A cookie names a socket within its namespace: kernels before 5.11 count
+ * cookies per namespace, so two namespaces may each have cookie 7.
+ */
+struct entry *track_cidx_find(const struct track *t, uint64_t cookie, uint32_t netns);
 void track_cidx_insert(struct track *t, struct entry *e);
 void track_cidx_remove(struct track *t, struct entry *e);
 
