@@ -181,6 +181,9 @@ static enum kind compile(struct bc *bc, const struct filter_node *n, bool pos, i
 	case FOP_STATE:
 		/* States go to the kernel as idiag_states, not as bytecode. */
 		return widen;
+	case FOP_NETNS:
+		/* Each namespace is dumped on its own: the label is ours, not the kernel's. */
+		return widen;
 	case FOP_SPORT:
 	case FOP_DPORT:
 		return port_cond(bc, n);

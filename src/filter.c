@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "netns.h"
 #include "util.h"
 
 /*
@@ -42,6 +43,7 @@ struct filter {
 	struct filter_node *nodes; /* one allocation; tree links point into it */
 	size_t nnodes, cap;
 	const struct filter_node *root;
+	const struct netns_tab *labels;
 };
 
 struct parser {
@@ -55,7 +57,7 @@ struct parser {
 	bool failed;
 };
 
-static const char expect_term[] = "expected state, sport, dport, src, dst, not or '('";
+static const char expect_term[] = "expected state, sport, dport, src, dst, netns, not or '('";
 static const char expect_addr[] =
     "expected ADDR[/PREFIX][:PORT], e.g. 10.0.0.0/8, 127.0.0.1:80 or [::1]:80";
 static const char expect_port[] = "expected :PORT, a number 0-65535 or a service name";
@@ -471,6 +473,31 @@ static const struct filter_node *parse_addr(struct parser *p, enum filter_op op)
 	return neg ? negate(p, n) : n;
 }
 
+/* netns [= | !=] NAME: a namespace label, matched in user space. */
+static const struct filter_node *parse_netns(struct parser *p)
+{
+	const struct token *t = next(p);
+	struct filter_node *n;
+	bool neg = false;
+
+	if (t->kind == T_CMP) {
+		if (t->cmp != FCMP_EQ && t->cmp != FCMP_NE) {
+			fail(p, t, "netns compares with = or != only");
+			return NULL;
+		}
+		neg = t->cmp == FCMP_NE;
+		t = next(p);
+	}
+	if (t->kind != T_WORD) {
+		fail(p, t, "expected a namespace name after netns, e.g. netns web");
+		return NULL;
+	}
+	n = node(p, FOP_NETNS);
+	n->u.name.off = t->off;
+	n->u.name.len = t->len;
+	return neg ? negate(p, n) : n;
+}
+
 static const struct filter_node *parse_unary(struct parser *p)
 {
 	const struct token *t = next(p);
@@ -506,6 +533,8 @@ static const struct filter_node *parse_unary(struct parser *p)
 			n = parse_addr(p, FOP_SRC);
 		} else if (word_is(t, "dst")) {
 			n = parse_addr(p, FOP_DST);
+		} else if (word_is(t, "netns")) {
+			n = parse_netns(p);
 		} else {
 			fail(p, t, "%s", expect_term);
 			n = NULL;
@@ -646,15 +675,40 @@ static bool net_match(const struct filter_node *n, int family, const uint8_t *ad
 	return false;
 }
 
-static bool match(const struct filter_node *n, const struct sock *s)
+static bool word_eq(const char *s, size_t slen, const char *w, size_t wlen)
+{
+	return slen == wlen && !memcmp(s, w, wlen);
+}
+
+/*
+ * NAME is the whole label, or for a namespace known by a process, "pid 1234
+ * (nginx)", its pid or its command: a label with spaces is hard to type.
+ */
+static bool netns_match(const struct filter *f, const struct filter_node *n, uint32_t ns)
+{
+	const char *w = f->text + n->u.name.off, *label = netns_label(f->labels, ns), *open;
+	size_t wlen = n->u.name.len, llen = strlen(label), digits;
+
+	if (word_eq(label, llen, w, wlen))
+		return true;
+	if (strncmp(label, "pid ", 4) || !(open = strstr(label, " (")) || label[llen - 1] != ')')
+		return false;
+	digits = (size_t)(open - label) - 4;
+	return word_eq(label + 4, digits, w, wlen) ||
+	       word_eq(open + 2, (size_t)(label + llen - 1 - (open + 2)), w, wlen);
+}
+
+static bool match(const struct filter *f, const struct filter_node *n, const struct sock *s)
 {
 	switch (n->op) {
 	case FOP_AND:
-		return match(n->a, s) && match(n->b, s);
+		return match(f, n->a, s) && match(f, n->b, s);
 	case FOP_OR:
-		return match(n->a, s) || match(n->b, s);
+		return match(f, n->a, s) || match(f, n->b, s);
 	case FOP_NOT:
-		return !match(n->a, s);
+		return !match(f, n->a, s);
+	case FOP_NETNS:
+		return netns_match(f, n, s->netns);
 	case FOP_TRUE:
 		return true;
 	case FOP_STATE:
@@ -673,7 +727,13 @@ static bool match(const struct filter_node *n, const struct sock *s)
 
 bool filter_match(const struct filter *f, const struct sock *s)
 {
-	return !f || match(f->root, s);
+	return !f || match(f, f->root, s);
+}
+
+void filter_bind_netns(struct filter *f, const struct netns_tab *labels)
+{
+	if (f)
+		f->labels = labels;
 }
 
 /*

@@ -5,6 +5,7 @@
 #include "sock.h"
 
 struct filter;
+struct netns_tab;
 
 /*
  * Parse an expression such as "state fin-wait-1 and (sport = :80 or dst
@@ -18,6 +19,8 @@ bool filter_match(const struct filter *f, const struct sock *s);
 uint32_t filter_states(const struct filter *f);
 /* The expression as given. */
 const char *filter_text(const struct filter *f);
+/* Where `netns NAME` finds each socket's namespace label (NULL: no socket has one). */
+void filter_bind_netns(struct filter *f, const struct netns_tab *labels);
 
 /* Walking the parsed tree, for the kernel bytecode compiler in diag.c. */
 enum filter_op {
@@ -25,6 +28,7 @@ enum filter_op {
 	FOP_STATE,	  /* u.states */
 	FOP_SPORT, FOP_DPORT, /* u.port with cmp */
 	FOP_SRC, FOP_DST,     /* u.net */
+	FOP_NETNS,	      /* u.name: the namespace label (user space only) */
 };
 enum filter_cmp { FCMP_EQ, FCMP_NE, FCMP_LT, FCMP_LE, FCMP_GT, FCMP_GE };
 struct filter_node {
@@ -40,6 +44,9 @@ struct filter_node {
 			uint8_t addr[16];
 			int32_t port; /* -1: any */
 		} net;
+		struct {
+			size_t off, len; /* in filter_text() */
+		} name;
 	} u;
 };
 const struct filter_node *filter_root(const struct filter *f);

@@ -27,6 +27,7 @@ struct loop_sink {
 
 struct loop {
 	struct track *t;
+	struct netns_tab *labels;
 	struct loop_source src[LOOP_MAX];
 	struct loop_sink snk[LOOP_MAX];
 	size_t nsrc, nsnk;
@@ -87,6 +88,16 @@ void loop_add_sink(struct loop *l, const struct sink_ops *ops, void *ctx)
 struct track *loop_track(struct loop *l)
 {
 	return l->t;
+}
+
+void loop_set_netns(struct loop *l, struct netns_tab *labels)
+{
+	l->labels = labels;
+}
+
+struct netns_tab *loop_netns(const struct loop *l)
+{
+	return l->labels;
 }
 
 void loop_observe(struct loop *l, const struct obs *o)

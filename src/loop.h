@@ -84,11 +84,16 @@ struct sink_ops {
 	void (*close)(void *ctx);
 };
 
+struct netns_tab;
+
 struct loop *loop_new(struct track *t);
 void loop_free(struct loop *l); /* closes every source and sink */
 void loop_add_source(struct loop *l, const struct source_ops *ops, void *ctx);
 void loop_add_sink(struct loop *l, const struct sink_ops *ops, void *ctx);
 struct track *loop_track(struct loop *l);
+/* The labels of the namespaces watched: sources fill them, sinks read them. */
+void loop_set_netns(struct loop *l, struct netns_tab *labels);
+struct netns_tab *loop_netns(const struct loop *l);
 
 /* Hand one observation to the tracker, then to every sink's observe(). */
 void loop_observe(struct loop *l, const struct obs *o);

@@ -434,6 +434,7 @@ int view_open(struct loop *l, const struct view_opts *o, char *err, size_t errle
 			return -1;
 		}
 		v->flt_text = xstrdup(o->filter_text);
+		filter_bind_netns(v->flt, loop_netns(l));
 	}
 
 	tcgetattr(STDIN_FILENO, &emerg_tio);

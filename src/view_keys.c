@@ -313,6 +313,7 @@ static void prompt_changed(struct view *v)
 		v->perr[0] = 0;
 		if (v->plen && !(f = filter_parse(v->pbuf, v->perr, sizeof(v->perr))))
 			return;
+		filter_bind_netns(f, loop_netns(v->l));
 		filter_free(v->flt);
 		free(v->flt_text);
 		v->flt = f;

@@ -27,7 +27,7 @@ bad() {
     [ "$(cat "$TMP/bad.err")" = "$want" ] || fail "filter '$*': $(cat "$TMP/bad.err")"
     [ ! -s "$TMP/bad.out" ] || fail "filter '$*' printed: $(cat "$TMP/bad.out")"
 }
-bad "tcpdwell: filter: unexpected 'frob' at column 13: expected state, sport, dport, src, dst, not or '('" \
+bad "tcpdwell: filter: unexpected 'frob' at column 13: expected state, sport, dport, src, dst, netns, not or '('" \
     sport = :80 frob
 bad "tcpdwell: filter: unknown state 'frob' at column 7: expected a state such as established, fin-wait-1, time-wait, or all, connected, synchronized, bucket, big" \
     'state frob'

@@ -800,6 +800,9 @@ static bool ref_match(const struct filter_node *n, const struct sock *s)
 		return !ref_match(n->a, s);
 	case FOP_TRUE:
 		return true;
+	case FOP_NETNS:
+		/* A label, never compiled: the generated trees have none. */
+		return false;
 	case FOP_STATE:
 		return n->u.states & ST_MASK(s->state);
 	case FOP_SPORT:

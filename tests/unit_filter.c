@@ -56,6 +56,9 @@ static void dump(const struct filter_node *n, char *out, size_t len)
 		snprintf(out, len, "%s:%s/%u:%d", n->op == FOP_SRC ? "src" : "dst", ip,
 			 n->u.net.prefix, (int)n->u.net.port);
 		break;
+	case FOP_NETNS:
+		snprintf(out, len, "netns@%zu+%zu", n->u.name.off, n->u.name.len);
+		break;
 	}
 }
 
@@ -416,7 +419,7 @@ static void test_states_sound(void)
 
 static void test_errors(void)
 {
-	const char *term = "expected state, sport, dport, src, dst, not or '('";
+	const char *term = "expected state, sport, dport, src, dst, netns, not or '('";
 	const char *addr = "expected ADDR[/PREFIX][:PORT], e.g. 10.0.0.0/8, 127.0.0.1:80 "
 			   "or [::1]:80";
 	char want[512];
