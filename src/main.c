@@ -13,6 +13,8 @@
 #include "filter.h"
 #include "loop.h"
 #include "metrics.h"
+#include "netns.h"
+#include "nswatch.h"
 #include "poll.h"
 #include "procmap.h"
 #include "record.h"
@@ -53,6 +55,8 @@ struct config {
 	double fast_budget;
 	bool destroy;
 	char *filter_text;
+	const char *netns; /* --netns: a name, a path or "all" */
+	struct nswatch_ns ns; /* the one it names */
 };
 
 enum {
@@ -83,6 +87,7 @@ static const struct option long_opts[] = {
 	{ "fast-budget", required_argument, NULL, OPT_FAST_BUDGET },
 	{ "no-destroy", no_argument, NULL, OPT_NO_DESTROY },
 	{ "source", required_argument, NULL, OPT_SOURCE },
+	{ "netns", required_argument, NULL, 'N' },
 	{ "metrics", required_argument, NULL, OPT_METRICS },
 	{ "metrics-listen", required_argument, NULL, OPT_METRICS_LISTEN },
 	{ "help", no_argument, NULL, 'h' },
@@ -108,6 +113,8 @@ static void usage(FILE *out)
 	      "      --no-destroy       do not listen for the kernel's socket-destroy notices\n"
 	      "      --source SRC       poll, exact (kernel tracepoint, needs root) or auto\n"
 	      "                         (default: poll)\n"
+	      "  -N, --netns NS         watch network namespace NS (a name under /run/netns or\n"
+	      "                         a path such as /proc/PID/ns/net), or all of them: all\n"
 	      "      --ghost SECONDS    keep closed sockets on screen this long (default 3)\n"
 	      "      --leak SECONDS     flag CLOSE_WAIT/FIN_WAIT_2 older than this (default 60)\n"
 	      "      --metrics FILE     write counts, transitions and dwell times for Prometheus\n"
@@ -177,6 +184,28 @@ static char *join_args(int argc, char **argv)
 	return s;
 }
 
+/*
+ * --netns: what it goes with, and the namespace it names (one that cannot
+ * be opened is a usage error, like a recording that cannot be read).
+ */
+static void check_netns(struct config *c)
+{
+	char err[512];
+
+	if (c->read_path)
+		die_usage("%s", "--netns does not apply to a replay: its labels are in the recording");
+	if (c->scenario)
+		die_usage("%s", "--netns and --scenario do not go together: a scenario makes its "
+				"own namespace");
+	if (c->source == SRC_EXACT)
+		die_usage("%s", "--netns and --source exact do not go together: the kernel "
+				"tracepoint cannot tell namespaces apart");
+	if (strcmp(c->netns, "all") && nswatch_resolve(c->netns, &c->ns, err, sizeof(err)) < 0) {
+		fprintf(stderr, "tcpdwell: %s\n", err);
+		exit(EXIT_USAGE);
+	}
+}
+
 static void parse_args(int argc, char **argv, struct config *c)
 {
 	int opt;
@@ -192,7 +221,7 @@ static void parse_args(int argc, char **argv, struct config *c)
 		.fast_budget = 0.05,
 		.destroy = true,
 	};
-	while ((opt = getopt_long(argc, argv, "bed:c:n:w:r:hV", long_opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "bed:c:n:w:r:N:hV", long_opts, NULL)) != -1) {
 		switch (opt) {
 		case 'b':
 			c->mode = MODE_BATCH;
@@ -270,6 +299,9 @@ static void parse_args(int argc, char **argv, struct config *c)
 		case OPT_METRICS:
 			c->metrics_path = optarg;
 			break;
+		case 'N':
+			c->netns = optarg;
+			break;
 		case OPT_METRICS_LISTEN:
 			c->metrics_listen = optarg;
 			break;
@@ -302,6 +334,8 @@ static void parse_args(int argc, char **argv, struct config *c)
 		die_usage("%s", "-r and --scenario do not go together");
 	if (c->read_path && c->source != SRC_DEFAULT)
 		die_usage("%s", "--source does not apply to a replay");
+	if (c->netns)
+		check_netns(c);
 	/*
 	 * The poller by default; a scenario run as root takes the exact source
 	 * where it can, so that a loopback teardown shows every state.
@@ -342,6 +376,12 @@ static int open_sources(struct loop *l, struct config *c, const struct filter *f
 {
 	char err[512];
 
+	/* The tracepoint reports changes of every namespace alike: it cannot label them. */
+	if (c->netns && c->source == SRC_AUTO) {
+		c->source = SRC_POLL;
+		loop_status(l, "exact source not used with --netns (it cannot tell namespaces "
+			       "apart): polling");
+	}
 	if (c->read_path) {
 		struct replay_opts ro = {
 			.realtime = c->mode == MODE_VIEW,
@@ -375,6 +415,9 @@ static int open_sources(struct loop *l, struct config *c, const struct filter *f
 		/* Only a recording keeps every socket's tcp_info; the detail view asks for one. */
 		.info = c->write_path != NULL,
 		.filter = f,
+		.netns = c->netns && strcmp(c->netns, "all") ? &c->ns : NULL,
+		.all_netns = c->netns && !strcmp(c->netns, "all"),
+		.labels = loop_netns(l),
 	};
 	if (poll_open(l, &po, err, sizeof(err)) < 0) {
 		fprintf(stderr, "tcpdwell: %s\n", err);
@@ -462,6 +505,7 @@ int main(int argc, char **argv)
 	struct filter *f = NULL;
 	struct scenario *sc = NULL;
 	struct procmap *pm = NULL;
+	struct netns_tab *labels;
 	struct track *t;
 	struct loop *l;
 	char err[512];
@@ -500,6 +544,10 @@ int main(int argc, char **argv)
 	};
 	t = track_new(&to);
 	l = loop_new(t);
+	labels = netns_tab_new();
+	loop_set_netns(l, labels);
+	if (f)
+		filter_bind_netns(f, labels);
 	/* Without a screen, status messages (write errors, lost notices) go to stderr. */
 	if (c.mode != MODE_VIEW)
 		loop_echo(l, stderr);
@@ -528,6 +576,7 @@ int main(int argc, char **argv)
 	/* Closing the loop closes the view (terminal restored) and the recording. */
 	loop_free(l);
 	track_free(t);
+	netns_tab_free(labels);
 	procmap_free(pm);
 	scenario_free(sc);
 	filter_free(f);

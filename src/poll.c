@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "diag.h"
 #include "filter.h"
+#include "poll_int.h"
 #include "util.h"
 
 #define MIN_INTERVAL (10 * NS_PER_MS)
@@ -38,8 +38,7 @@ struct lane {
 
 /* What the three sources share; freed when the last of them is closed. */
 struct poller {
-	struct diag *diag;
-	struct diag_events *events;
+	struct poll_nsset ns;
 	const struct filter *filter;
 	double budget;
 	struct lane full, fast;
@@ -54,8 +53,7 @@ static void poller_unref(struct poller *p)
 {
 	if (--p->refs > 0)
 		return;
-	diag_close(p->diag);
-	diag_events_close(p->events);
+	poll_ns_close(&p->ns);
 	snapshot_free(&p->full.sn);
 	snapshot_free(&p->fast.sn);
 	free(p);
@@ -96,7 +94,8 @@ static bool lane_dump(struct lane *ln, struct loop *l)
 	int r = 0;
 
 	if (!ln->primed)
-		r = diag_dump(ln->p->diag, ln->mask, ln->p->filter, &ln->sn);
+		r = poll_ns_dump(&ln->p->ns, l, ln->mask, ln->p->filter, ln == &ln->p->full,
+				 &ln->sn);
 	ln->primed = false;
 	if (r < 0) {
 		report_failure(ln, l, r);
@@ -119,7 +118,7 @@ static bool lane_dump(struct lane *ln, struct loop *l)
 static int full_info(void *ctx, const struct sock *s, struct sock_info *out)
 {
 	struct poller *p = ((struct lane *)ctx)->p;
-	int r = diag_sock_info(p->diag, s, out);
+	int r = poll_ns_info(&p->ns, s, out);
 
 	return r == 0 || !info_ring_get(&p->finals, s->cookie, out) ? r : 0;
 }
@@ -135,6 +134,8 @@ static int full_run(void *ctx, struct loop *l, int64_t now)
 
 	if (now < ln->next_due)
 		return 0;
+	/* New namespaces join the next full dump; vanished ones are let go. */
+	poll_ns_rescan(&ln->p->ns, l, now);
 	lane_dump(ln, l);
 	schedule(ln, now);
 	/*
@@ -292,14 +293,14 @@ static int64_t destroy_next_due(void *ctx)
 
 static int destroy_fd(void *ctx)
 {
-	return diag_events_fd(((struct poller *)ctx)->events);
+	return poll_ns_events_fd(&((struct poller *)ctx)->ns);
 }
 
 static int destroy_run(void *ctx, struct loop *l, int64_t now)
 {
 	struct poller *p = ctx;
 	struct destroy_batch b = { .l = l, .p = p };
-	int r = diag_events_read(p->events, on_destroy, &b);
+	int r = poll_ns_events_read(&p->ns, on_destroy, &b);
 
 	if (r == -ENOBUFS) {
 		/* Some sockets ended unseen: only a full dump tells what is left. */
@@ -345,31 +346,14 @@ static void lane_init(struct lane *ln, struct poller *p, const char *name, uint3
 	ln->sn.with_info = p->info;
 }
 
-static const char *hint(int err)
-{
-	switch (err) {
-	case EPERM:
-	case EACCES:
-		return " (refused: a sandbox or seccomp policy?)";
-	case EPROTONOSUPPORT:
-	case ENOENT:
-	case EOPNOTSUPP:
-		return " (is the kernel built with inet_diag and tcp_diag?)";
-	default:
-		return "";
-	}
-}
-
 int poll_open(struct loop *l, const struct poll_opts *o, char *err, size_t errlen)
 {
 	struct poller *p = xcalloc(1, sizeof(*p));
 	uint32_t states = o->filter ? filter_states(o->filter) & ST_ALL_MASK : ST_ALL_MASK;
 	int r;
 
-	p->diag = diag_open();
-	if (!p->diag) {
-		snprintf(err, errlen, "cannot open a sock_diag netlink socket: %s%s",
-			 strerror(errno), hint(errno));
+	if (poll_ns_open(&p->ns, o, l, err, errlen) < 0) {
+		poll_ns_close(&p->ns);
 		free(p);
 		return -1;
 	}
@@ -384,12 +368,12 @@ int poll_open(struct loop *l, const struct poll_opts *o, char *err, size_t errle
 	 * The first dump now, so that a refusal is one clear error before any
 	 * screen is set up. Unfiltered, its size is known about: room at once.
 	 */
-	if (!o->filter)
-		snapshot_expect(&p->full.sn, diag_count_hint());
-	r = diag_dump(p->diag, p->full.mask, p->filter, &p->full.sn);
+	if (p->ns.hint)
+		snapshot_expect(&p->full.sn, p->ns.hint);
+	r = poll_ns_dump(&p->ns, l, p->full.mask, p->filter, true, &p->full.sn);
 	if (r < 0) {
 		snprintf(err, errlen, "cannot dump TCP sockets over sock_diag: %s%s",
-			 strerror(-r), hint(-r));
+			 strerror(-r), poll_hint(-r));
 		p->refs = 1;
 		poller_unref(p);
 		return -1;
@@ -405,14 +389,9 @@ int poll_open(struct loop *l, const struct poll_opts *o, char *err, size_t errle
 		p->refs++;
 		loop_add_source(l, &fast_ops, &p->fast);
 	}
-	if (o->destroy) {
-		p->events = diag_events_open();
-		if (p->events) {
-			p->refs++;
-			loop_add_source(l, &destroy_ops, p);
-		} else {
-			loop_status(l, "destroy notices unavailable: %s", strerror(errno));
-		}
+	if (poll_ns_events_fd(&p->ns) >= 0) {
+		p->refs++;
+		loop_add_source(l, &destroy_ops, p);
 	}
 	return 0;
 }

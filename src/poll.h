@@ -5,6 +5,8 @@
 #include "loop.h"
 
 struct filter;
+struct netns_tab;
+struct nswatch_ns;
 
 struct poll_opts {
 	int64_t interval_ns;	  /* full dump every; >= 10 ms */
@@ -13,9 +15,15 @@ struct poll_opts {
 	bool destroy;		  /* subscribe to destroy notices */
 	bool info;		  /* every dump asks for tcp_info (a recording keeps it) */
 	const struct filter *filter; /* port/address parts go to the kernel as bytecode */
+	const struct nswatch_ns *netns; /* watch this namespace, not our own; or NULL */
+	bool all_netns;		  /* watch every namespace on the box, found again every few s */
+	struct netns_tab *labels; /* where the namespaces' labels go (with netns or all_netns) */
 };
 
-/* Open the sources and add them to the loop; -1 with err set when sock_diag cannot be used. */
+/*
+ * Open the sources and add them to the loop; -1 with err set when sock_diag
+ * cannot be used, or the namespace asked for cannot be entered.
+ */
 int poll_open(struct loop *l, const struct poll_opts *o, char *err, size_t errlen);
 
 #endif

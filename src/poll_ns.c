@@ -1,0 +1,345 @@
+/* poll_ns.c - the poller's namespaces: sockets made inside each, dumps across them, rescans. */
+#include "config.h"
+#include "poll_int.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include "netns.h"
+#include "util.h"
+
+/* How often every namespace on the box is looked for again (a container starting). */
+#define RESCAN_NS (3 * NS_PER_SEC)
+/* A socket is gone when a second full dump lacks it: a vanished namespace is empty twice. */
+#define VANISH_DUMPS 2
+
+const char *poll_hint(int err)
+{
+	switch (err) {
+	case EPERM:
+	case EACCES:
+		return " (refused: a sandbox or seccomp policy?)";
+	case EPROTONOSUPPORT:
+	case ENOENT:
+	case EOPNOTSUPP:
+		return " (is the kernel built with inet_diag and tcp_diag?)";
+	default:
+		return "";
+	}
+}
+
+struct opener {
+	struct poll_ns *ns;
+	bool events;
+	int events_err;
+	size_t hint; /* sockets the kernel counts there, for the first dump's room */
+};
+
+/* Runs inside the namespace: what is opened here stays here. */
+static int open_here(void *arg)
+{
+	struct opener *op = arg;
+
+	op->ns->diag = diag_open();
+	if (!op->ns->diag)
+		return -errno;
+	if (op->events && !(op->ns->events = diag_events_open()))
+		op->events_err = errno;
+	op->hint = diag_count_hint();
+	return 0;
+}
+
+static void ns_shut(struct poll_ns *ns)
+{
+	diag_close(ns->diag);
+	diag_events_close(ns->events);
+	ns->diag = NULL;
+	ns->events = NULL;
+}
+
+static struct poll_ns *ns_add(struct poll_nsset *s, const struct nswatch_ns *id)
+{
+	struct poll_ns *ns;
+
+	if (s->n == s->cap) {
+		s->cap = s->cap ? s->cap * 2 : 4;
+		s->v = xreallocarray(s->v, s->cap, sizeof(*s->v));
+	}
+	ns = &s->v[s->n++];
+	memset(ns, 0, sizeof(*ns));
+	if (id)
+		ns->id = *id;
+	return ns;
+}
+
+static const char *enter_hint(int err)
+{
+	switch (err) {
+	case EPERM:
+		return " (entering another namespace needs CAP_SYS_ADMIN: run as root)";
+	case ESRCH:
+		return " (it is gone)";
+	default:
+		return "";
+	}
+}
+
+/* Open one namespace found by a scan; false when it cannot be entered. */
+static bool open_found(struct poll_nsset *s, struct loop *l, const struct nswatch_ns *id,
+		       bool self)
+{
+	struct poll_ns *ns = ns_add(s, id);
+	struct opener op = { .ns = ns, .events = s->events };
+	int r = self ? open_here(&op) : nswatch_run_in(id, open_here, &op);
+
+	if (r < 0) {
+		ns_shut(ns);
+		s->n--;
+		s->refused++;
+		s->refused_err = -r;
+		return false;
+	}
+	ns->idx = s->next_idx++;
+	netns_tab_set(s->labels, ns->idx, id->label);
+	if (ns->events) {
+		struct epoll_event ev = { .events = EPOLLIN, .data.u32 = ns->idx };
+		epoll_ctl(s->epfd, EPOLL_CTL_ADD, diag_events_fd(ns->events), &ev);
+	} else if (s->events) {
+		loop_status(l, "netns %s: destroy notices unavailable: %s", id->label,
+			    strerror(op.events_err));
+	}
+	return true;
+}
+
+static bool found_in(const struct nswatch_ns *v, size_t n, const struct nswatch_ns *id)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i].dev == id->dev && v[i].ino == id->ino)
+			return true;
+	return false;
+}
+
+void poll_ns_rescan(struct poll_nsset *s, struct loop *l, int64_t now)
+{
+	size_t nfound, unreadable, refused_before = s->refused, live = 0;
+
+	if (!s->all || now < s->next_scan)
+		return;
+	s->next_scan = now + RESCAN_NS;
+	nfound = nswatch_scan(&s->found, &s->found_cap, &unreadable);
+	if (!nfound)
+		return; /* /proc unreadable: keep what we have rather than drop it all */
+	/* Gone from /proc and /run/netns: our sockets alone keep it alive; let it go. */
+	for (size_t i = 0; i < s->n; i++) {
+		struct poll_ns *ns = &s->v[i];
+
+		if (ns->diag && !found_in(s->found, nfound, &ns->id)) {
+			ns_shut(ns);
+			ns->vanished = VANISH_DUMPS;
+		}
+	}
+	s->refused = 0;
+	for (size_t i = 0; i < nfound; i++) {
+		bool known = false;
+
+		for (size_t j = 0; j < s->n && !known; j++)
+			known = s->v[j].diag && s->v[j].id.dev == s->found[i].dev &&
+				s->v[j].id.ino == s->found[i].ino;
+		if (!known)
+			open_found(s, l, &s->found[i], i == 0 && s->next_idx == 0);
+	}
+	for (size_t i = 0; i < s->n; i++)
+		live += s->v[i].diag != NULL;
+	netns_tab_watch(s->labels, true, (uint32_t)live);
+	/* One note when what is skipped changes, not one per scan. */
+	if (s->refused && s->refused != refused_before)
+		loop_status(l, "%zu network namespace%s skipped: cannot enter: %s%s", s->refused,
+			    s->refused == 1 ? "" : "s", strerror(s->refused_err),
+			    enter_hint(s->refused_err));
+	/* Root is refused only for processes on their way out: not worth a note. */
+	if (unreadable && !s->unreadable && geteuid() != 0)
+		loop_status(l, "the namespaces of %zu process%s of other users cannot be looked "
+			       "at: run as root to watch them",
+			    unreadable, unreadable == 1 ? "" : "es");
+	s->unreadable = unreadable;
+}
+
+int poll_ns_open(struct poll_nsset *s, const struct poll_opts *o, struct loop *l, char *err,
+		 size_t errlen)
+{
+	struct poll_ns *ns;
+	struct opener op = { .events = o->destroy };
+	int r;
+
+	s->info = o->info;
+	s->events = o->destroy;
+	s->labels = o->labels;
+	s->all = o->all_netns && o->labels;
+	s->epfd = -1;
+	s->one.with_info = o->info;
+	if (s->all) {
+		s->epfd = epoll_create1(EPOLL_CLOEXEC);
+		if (s->epfd < 0) {
+			snprintf(err, errlen, "cannot watch every namespace: epoll: %s",
+				 strerror(errno));
+			return -1;
+		}
+		poll_ns_rescan(s, l, mono_ns());
+		if (!s->n || s->v[0].idx != 0 || !s->v[0].diag) {
+			snprintf(err, errlen, "cannot open a sock_diag netlink socket: %s%s",
+				 strerror(s->refused_err), poll_hint(s->refused_err));
+			return -1;
+		}
+		return 0;
+	}
+	ns = ns_add(s, o->netns);
+	op.ns = ns;
+	r = o->netns ? nswatch_run_in(o->netns, open_here, &op) : open_here(&op);
+	if (r < 0) {
+		if (o->netns && !ns->diag && (r == -EPERM || r == -ESRCH || r == -EINVAL))
+			snprintf(err, errlen, "cannot enter network namespace '%s': %s%s",
+				 o->netns->label, strerror(-r), enter_hint(-r));
+		else
+			snprintf(err, errlen, "cannot open a sock_diag netlink socket%s%s: %s%s",
+				 o->netns ? " in network namespace " : "",
+				 o->netns ? o->netns->label : "", strerror(-r), poll_hint(-r));
+		return -1;
+	}
+	if (o->labels && o->netns) {
+		netns_tab_set(o->labels, 0, o->netns->label);
+		netns_tab_watch(o->labels, false, 1);
+	}
+	if (!o->filter)
+		s->hint = op.hint;
+	if (o->destroy && !ns->events)
+		loop_status(l, "destroy notices unavailable: %s", strerror(op.events_err));
+	return 0;
+}
+
+void poll_ns_close(struct poll_nsset *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		ns_shut(&s->v[i]);
+	if (s->epfd >= 0)
+		close(s->epfd);
+	free(s->v);
+	free(s->found);
+	snapshot_free(&s->one);
+}
+
+/* Namespaces that vanished and were declared empty often enough leave the list. */
+static void drop_vanished(struct poll_nsset *s)
+{
+	size_t j = 0;
+
+	for (size_t i = 0; i < s->n; i++)
+		if (s->v[i].diag || s->v[i].vanished)
+			s->v[j++] = s->v[i];
+	s->n = j;
+}
+
+int poll_ns_dump(struct poll_nsset *s, struct loop *l, uint32_t states, const struct filter *f,
+		 bool full, struct snapshot *sn)
+{
+	int64_t mono = mono_ns(), wall = wall_ns();
+	size_t ok = 0;
+	int err = 0;
+
+	if (!s->all)
+		return diag_dump(s->v[0].diag, states, f, sn);
+	snapshot_clear(sn);
+	for (size_t i = 0; i < s->n; i++) {
+		struct poll_ns *ns = &s->v[i];
+		int r;
+
+		if (!ns->diag) {
+			/* An empty namespace, as far as its sockets go: listed, without rows. */
+			if (full) {
+				snapshot_cover(sn, ns->idx);
+				ns->vanished--;
+			}
+			continue;
+		}
+		r = diag_dump(ns->diag, states, f, &s->one);
+		if (r < 0) {
+			if (r != ns->last_err)
+				loop_status(l, "netns %s: sock_diag dump failed: %s; its sockets stay "
+					       "as last seen",
+					    netns_label(s->labels, ns->idx), strerror(-r));
+			ns->last_err = err = r;
+			continue;
+		}
+		if (ns->last_err)
+			loop_status(l, "netns %s: sock_diag dumps work again",
+				    netns_label(s->labels, ns->idx));
+		ns->last_err = 0;
+		snapshot_append(sn, &s->one, ns->idx);
+		snapshot_cover(sn, ns->idx);
+		ok++;
+	}
+	if (full)
+		drop_vanished(s);
+	sn->states = states;
+	sn->mono = mono;
+	sn->wall = wall;
+	sn->complete = ok || !err;
+	return sn->complete ? 0 : err;
+}
+
+int poll_ns_events_fd(const struct poll_nsset *s)
+{
+	if (!s->events)
+		return -1;
+	if (s->all)
+		return s->epfd;
+	return s->n && s->v[0].events ? diag_events_fd(s->v[0].events) : -1;
+}
+
+struct notice_ns {
+	diag_notice_fn fn;
+	void *arg;
+	uint32_t idx;
+};
+
+static void notice_in_ns(void *arg, const struct sock *s, const struct sock_info *info)
+{
+	struct notice_ns *nn = arg;
+	struct sock c = *s;
+
+	c.netns = nn->idx;
+	nn->fn(nn->arg, &c, info);
+}
+
+int poll_ns_events_read(struct poll_nsset *s, diag_notice_fn fn, void *arg)
+{
+	int ret = 0;
+
+	for (size_t i = 0; i < s->n; i++) {
+		struct notice_ns nn = { fn, arg, s->v[i].idx };
+		int r;
+
+		if (!s->v[i].events)
+			continue;
+		r = diag_events_read(s->v[i].events, notice_in_ns, &nn);
+		if (r < 0 && ret != -ENOBUFS)
+			ret = r;
+	}
+	return ret;
+}
+
+int poll_ns_info(struct poll_nsset *s, const struct sock *sk, struct sock_info *out)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (s->v[i].idx == sk->netns && s->v[i].diag) {
+			struct sock c = *sk;
+
+			/* The kernel of that namespace knows it by its tuple and cookie alone. */
+			c.netns = 0;
+			return diag_sock_info(s->v[i].diag, &c, out);
+		}
+	return -ENOENT;
+}
