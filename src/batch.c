@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "filter.h"
+#include "netns.h"
 #include "procmap.h"
 #include "util.h"
 
@@ -61,6 +62,9 @@ static char *owner_str(char *buf, size_t len, const struct procmap *pm, uint32_t
 
 /* ---- the periodic table (-b) ---- */
 
+/* The owner column's width when a namespace column follows it. */
+#define OWNER_W 22
+
 struct batch {
 	struct batch_opts o;
 	long printed;
@@ -104,7 +108,9 @@ static void batch_table(struct batch *b, struct loop *l)
 	FILE *out = b->o.out;
 	int64_t now = loop_now(l), wall = track_wall(t, track_last_poll(t));
 	size_t n = track_collect(t, &b->v, &b->cap), shown = 0;
-	char when[40], src[64], counts[512] = "";
+	const struct netns_tab *labels = loop_netns(l);
+	bool nscol = netns_tab_multi(labels);
+	char when[40], src[64], nsdesc[96], counts[512] = "";
 	size_t clen = 0;
 
 	/* Ghosts are gone; the filter decides the rest. */
@@ -128,13 +134,17 @@ static void batch_table(struct batch *b, struct loop *l)
 						 clen ? ", " : "", st_name(st_order[i]), c);
 	}
 	loop_describe(l, src, sizeof(src));
-	fprintf(out, "tcpdwell %s, %s, %zu socket%s%s%s\n", iso_time(when, sizeof(when), wall),
-		src, track_alive(t), track_alive(t) == 1 ? "" : "s", clen ? ": " : "", counts);
+	netns_tab_describe(labels, nsdesc, sizeof(nsdesc));
+	fprintf(out, "tcpdwell %s, %s%s%s, %zu socket%s%s%s\n", iso_time(when, sizeof(when), wall),
+		src, *nsdesc ? ", " : "", nsdesc, track_alive(t), track_alive(t) == 1 ? "" : "s",
+		clen ? ": " : "", counts);
 	if (b->o.pm && procmap_unreadable(b->o.pm))
 		fprintf(out, "note: %zu sockets could not be attributed to a process (no privilege)\n",
 			procmap_unreadable(b->o.pm));
-	fprintf(out, "%-11s %7s  %-26s %-26s %7s %7s  %-16s %s\n", "STATE", "DWELL", "LOCAL",
-		"PEER", "RECV-Q", "SEND-Q", "TIMER", "OWNER");
+	/* The namespace goes last: the columns before it stay where scripts expect them. */
+	fprintf(out, "%-11s %7s  %-26s %-26s %7s %7s  %-16s %-*s%s\n", "STATE", "DWELL", "LOCAL",
+		"PEER", "RECV-Q", "SEND-Q", "TIMER", nscol ? OWNER_W : 0, "OWNER",
+		nscol ? " NETNS" : "");
 	for (size_t i = 0; i < shown; i++) {
 		const struct tsock *ts = b->v[i];
 		const struct sock *s = &ts->s;
@@ -147,11 +157,12 @@ static void batch_table(struct batch *b, struct loop *l)
 			fprintf(out, "%s %zu\n", st_name(s->state), c);
 		}
 		fmt_dur(dur, now - ts->since, ts->since_kind, b->o.utf8);
-		fprintf(out, "%-11s %7s  %-26s %-26s %7u %7u  %-16s %s\n", st_name(s->state), dur,
-			addr_str(la, sizeof(la), s->family, s->src, s->sport),
+		fprintf(out, "%-11s %7s  %-26s %-26s %7u %7u  %-16s %-*s%s%s\n", st_name(s->state),
+			dur, addr_str(la, sizeof(la), s->family, s->src, s->sport),
 			addr_str(pa, sizeof(pa), s->family, s->dst, s->dport), s->rqueue, s->wqueue,
-			timer_str(tm, sizeof(tm), s, b->o.utf8),
-			owner_str(own, sizeof(own), b->o.pm, s->inode));
+			timer_str(tm, sizeof(tm), s, b->o.utf8), nscol ? OWNER_W : 0,
+			owner_str(own, sizeof(own), b->o.pm, s->inode), nscol ? " " : "",
+			nscol ? netns_label(labels, s->netns) : "");
 	}
 	fputc('\n', out);
 	if (fflush(out) == EOF && !b->failed) {
@@ -233,16 +244,18 @@ static void csv_str(FILE *out, const char *s)
 
 static const char *const kind_names[] = { "between", "exact", "at_least" };
 
-void events_print_header(FILE *out, enum ev_format fmt)
+void events_print_header(FILE *out, enum ev_format fmt, const struct netns_tab *labels)
 {
 	if (fmt == FMT_CSV)
-		fputs("time,mono,cookie,family,local,peer,from,to,dwell,dwell_kind,jump,pid,comm\n",
-		      out);
+		fprintf(out, "time,mono,cookie,family,local,peer,from,to,dwell,dwell_kind,jump,pid,"
+			     "comm%s\n",
+			netns_tab_active(labels) ? ",netns" : "");
 }
 
 void events_print(FILE *out, enum ev_format fmt, const struct track_event *ev,
-		  const struct procmap *pm)
+		  const struct procmap *pm, const struct netns_tab *labels)
 {
+	const char *ns = netns_tab_active(labels) ? netns_label(labels, ev->s.netns) : NULL;
 	const struct sock *s = &ev->s;
 	const struct owner *own = pm && s->inode ? procmap_lookup(pm, s->inode) : NULL;
 	char when[40], la[ADDR_BUFSZ], pa[ADDR_BUFSZ], mono[32], dwell[32], dur[DUR_BUFSZ];
@@ -266,6 +279,8 @@ void events_print(FILE *out, enum ev_format fmt, const struct track_event *ev,
 			fputs(" (jump)", out);
 		if (own)
 			fprintf(out, " %d/%s", own->pid, own->comm);
+		if (ns)
+			fprintf(out, " netns %s", ns);
 		fputc('\n', out);
 		break;
 	case FMT_JSON:
@@ -282,6 +297,10 @@ void events_print(FILE *out, enum ev_format fmt, const struct track_event *ev,
 		} else {
 			fputs("\"pid\":null,\"comm\":null", out);
 		}
+		if (ns) {
+			fputs(",\"netns\":", out);
+			json_str(out, ns);
+		}
 		fputs("}\n", out);
 		break;
 	case FMT_CSV:
@@ -295,6 +314,10 @@ void events_print(FILE *out, enum ev_format fmt, const struct track_event *ev,
 		} else {
 			fputc(',', out);
 		}
+		if (ns) {
+			fputc(',', out);
+			csv_str(out, ns);
+		}
 		fputc('\n', out);
 		break;
 	}
@@ -305,7 +328,20 @@ struct events {
 	struct loop *l;
 	long printed;
 	bool failed;
+	bool headed; /* the CSV header is out */
 };
+
+/*
+ * The header waits for the first observation: a replay learns whether its
+ * sockets have namespaces (a CSV column more) from its first snapshot.
+ */
+static void events_head(struct events *e)
+{
+	if (e->headed)
+		return;
+	e->headed = true;
+	events_print_header(e->o.out, e->o.format, loop_netns(e->l));
+}
 
 static bool event_wanted(const struct events *e, const struct track_event *ev)
 {
@@ -330,7 +366,8 @@ static void events_event(void *ctx, const struct track_event *ev)
 		return;
 	if (e->o.pm && ev->s.inode)
 		procmap_want(e->o.pm, ev->s.inode);
-	events_print(e->o.out, e->o.format, ev, e->o.pm);
+	events_head(e);
+	events_print(e->o.out, e->o.format, ev, e->o.pm, loop_netns(e->l));
 	e->printed++;
 }
 
@@ -339,6 +376,7 @@ static void events_observe(void *ctx, struct loop *l, const struct obs *o)
 	struct events *e = ctx;
 
 	(void)o;
+	events_head(e);
 	if (fflush(e->o.out) == EOF && !e->failed) {
 		e->failed = true;
 		loop_quit(l, errno == EPIPE ? 0 : 1);
@@ -369,6 +407,5 @@ void events_open(struct loop *l, const struct events_opts *o)
 
 	e->o = *o;
 	e->l = l;
-	events_print_header(o->out, o->format);
 	loop_add_sink(l, &events_ops, e);
 }

@@ -6,6 +6,7 @@
 #include "loop.h"
 
 struct filter;
+struct netns_tab;
 struct procmap;
 
 enum ev_format { FMT_TEXT, FMT_JSON, FMT_CSV };
@@ -32,10 +33,13 @@ struct events_opts {
 };
 /* The event stream printer (-e). */
 void events_open(struct loop *l, const struct events_opts *o);
-/* One event as one line in a format (shared with scenario output). */
+/*
+ * One event as one line in a format, with the socket's namespace when
+ * labels are active (text: at the end; JSON: "netns"; CSV: the last column).
+ */
 void events_print(FILE *out, enum ev_format fmt, const struct track_event *ev,
-		  const struct procmap *pm);
+		  const struct procmap *pm, const struct netns_tab *labels);
 /* The CSV header line. */
-void events_print_header(FILE *out, enum ev_format fmt);
+void events_print_header(FILE *out, enum ev_format fmt, const struct netns_tab *labels);
 
 #endif

@@ -10,6 +10,7 @@
 #include <wchar.h>
 
 #include "filter.h"
+#include "netns.h"
 #include "procmap.h"
 #include "scenario.h"
 
@@ -145,7 +146,7 @@ const char *view_owner(const struct view *v, const struct tsock *ts, char *buf, 
 /* The top line: host, time, interval, source, totals, and what mode the screen is in. */
 static void draw_title(struct view *v)
 {
-	char host[64] = "?", clock[32], desc[96], line[400], hs[64];
+	char host[64] = "?", clock[32], desc[96], nsdesc[96], line[400], hs[64];
 	int64_t wall = v->frozen ? v->fz_wall : v->o.replay ? track_wall(v->t, view_now(v)) : wall_ns();
 	time_t secs = (time_t)(wall / NS_PER_SEC);
 	struct tm tm;
@@ -159,6 +160,7 @@ static void draw_title(struct view *v)
 	for (unsigned st = 1; st < ST_MAX; st++)
 		alive += view_count(v, st);
 	loop_describe(v->l, desc, sizeof(desc));
+	netns_tab_describe(loop_netns(v->l), nsdesc, sizeof(nsdesc));
 	view_fill(0, 0, COLS, view_attr(v, EL_TITLE));
 	char gone[32] = "";
 	if (total > alive)
@@ -167,14 +169,16 @@ static void draw_title(struct view *v)
 	if (v->o.replay) {
 		x += view_puta(v, 0, x, COLS - x, EL_BADGE, strstr(desc, "REPLAY") ? "" : " REPLAY ");
 		x += view_putf(v, 0, x, COLS - x, EL_BADGE, " %s ", desc);
-		snprintf(line, sizeof(line), " %s  %zu socket%s%s", hs, alive, alive == 1 ? "" : "s",
-			 gone);
+		snprintf(line, sizeof(line), " %s  %zu socket%s%s%s%s", hs, alive,
+			 alive == 1 ? "" : "s", gone, *nsdesc ? "  " : "", nsdesc);
 	} else {
 		char iv[DUR_BUFSZ];
 
 		fmt_dur(iv, v->o.interval_ns, TIME_EXACT, v->utf8);
-		snprintf(line, sizeof(line), " tcpdwell  %s  %s  %zu socket%s%s  every %s  %s", hs,
-			 clock, alive, alive == 1 ? "" : "s", gone, iv + strspn(iv, " "), desc);
+		/* The namespace before the source: at 80 columns the source is cut first. */
+		snprintf(line, sizeof(line), " tcpdwell  %s  %s  %zu socket%s%s%s%s  every %s  %s", hs,
+			 clock, alive, alive == 1 ? "" : "s", gone, *nsdesc ? "  " : "", nsdesc,
+			 iv + strspn(iv, " "), desc);
 	}
 	x += view_puta(v, 0, x, COLS - x, EL_TITLE, line);
 	if (v->flt_text) {
@@ -310,20 +314,25 @@ static void draw_counts(struct view *v, int y0, int nlines)
 
 /* Column widths of the table at the current size. */
 struct cols {
-	int dwell, local, peer, rq, sq, timer, owner;
+	int dwell, netns, local, peer, rq, sq, timer, owner;
 };
 
 /*
  * Column widths at the current size: addresses as wide as the widest one on
  * screen needs (IPv6 is long, IPv4 short), the owner takes what is left.
  */
-static void table_cols(struct cols *c, int want_addr)
+static void table_cols(struct cols *c, int want_addr, bool nscol)
 {
 	int rest;
 
 	memset(c, 0, sizeof(*c));
 	c->dwell = 7;
 	rest = COLS - 2 - 8;
+	/* Sockets of several namespaces: which one, beside the dwell. */
+	if (nscol && COLS >= 60) {
+		c->netns = COLS >= 120 ? 18 : COLS >= 100 ? 12 : 8;
+		rest -= c->netns + 1;
+	}
 	if (COLS >= 64) {
 		c->rq = c->sq = 6;
 		rest -= 14;
@@ -394,6 +403,10 @@ static void draw_colhead(struct view *v, int y, const struct cols *cp)
 	attron(view_attr(v, EL_COLHEAD));
 	view_put(y, x, c.dwell, "  DWELL");
 	x += c.dwell + 1;
+	if (c.netns) {
+		view_put(y, x, c.netns, "NETNS");
+		x += c.netns + 1;
+	}
 	view_put(y, x, c.local, "LOCAL");
 	x += c.local + 1;
 	if (c.peer) {
@@ -488,6 +501,10 @@ static void draw_sock(struct view *v, int y, const struct tsock *ts, bool sel,
 		view_put(y, x, c.dwell, d);
 	}
 	x += c.dwell + 1;
+	if (c.netns) {
+		view_put(y, x, c.netns, netns_label(loop_netns(v->l), ts->s.netns));
+		x += c.netns + 1;
+	}
 	fmt_addr(buf, sizeof(buf), ts->s.family, ts->s.src, ts->s.sport);
 	put_addr(y, x, c.local, buf, v->utf8);
 	x += c.local + 1;
@@ -668,7 +685,7 @@ void view_draw_main(struct view *v)
 		int th = bottom - y - narr - pane - head;
 
 		scroll_to_selection(v, th);
-		table_cols(&c, visible_addr_width(v, th));
+		table_cols(&c, visible_addr_width(v, th), netns_tab_multi(loop_netns(v->l)));
 		if (head)
 			draw_colhead(v, y++, &c);
 		draw_table(v, y, th, &c);
