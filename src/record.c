@@ -56,6 +56,7 @@ int record_open(struct loop *l, const char *path, const struct record_meta *m, c
 
 	if (!w)
 		return -1;
+	record_writer_set_labels(w, loop_netns(l));
 	rc = xcalloc(1, sizeof(*rc));
 	rc->w = w;
 	rc->path = xstrdup(path);

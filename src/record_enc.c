@@ -694,10 +694,13 @@ void rsnap_to(struct snapshot *sn, const struct rsnap *r)
 	sn->wall = r->wall;
 	sn->states = r->states;
 	sn->complete = true;
+	for (uint32_t i = 0; (r->nsflags & RNS_PRESENT) && i < r->nns; i++)
+		snapshot_cover(sn, r->ns[i].idx);
 }
 
 void rsnap_free(struct rsnap *r)
 {
 	free(r->v);
+	free(r->ns);
 	memset(r, 0, sizeof(*r));
 }

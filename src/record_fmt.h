@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "loop.h"
+#include "netns.h"
 #include "record.h"
 
 #define RECORD_MAGIC "TCPDWREC"
@@ -78,18 +79,43 @@ struct rrow {
 	struct sock s;
 	struct sock_info info;
 };
+/* A namespace a snapshot covers, and its label. */
+struct rns {
+	uint32_t idx;
+	char label[NETNS_LABEL_MAX];
+};
+enum { RNS_PRESENT = 1 << 0, RNS_MULTI = 1 << 1 }; /* rsnap.nsflags */
+
 /* A snapshot of such rows: the writer's bases and the reader's frames. */
 struct rsnap {
 	int64_t mono, wall;
 	uint32_t states;
 	size_t n, cap;
 	struct rrow *v;
+	/* The namespace block: RNS_PRESENT when the snapshot had one (a run with --netns). */
+	uint32_t nsflags;
+	uint32_t nns, ns_cap;
+	struct rns *ns;
 };
 void rsnap_reserve(struct rsnap *r, size_t n);
 /* Copies of a snapshot's rows and tcp_info, either way (rsnap_to() sets with_info). */
 void rsnap_from(struct rsnap *r, const struct snapshot *sn);
 void rsnap_to(struct snapshot *sn, const struct rsnap *r);
 void rsnap_free(struct rsnap *r);
+/* d's namespace block becomes a copy of s's. */
+void rsnap_copy_ns(struct rsnap *d, const struct rsnap *s);
+/* The label base has for namespace idx, or NULL. */
+const char *rsnap_ns_label(const struct rsnap *base, uint32_t idx);
+
+/*
+ * The namespace block after a snapshot's sockets (record_ns.c): u32 flags
+ * (1 more than one namespace), u32 count, then per namespace u32 index and
+ * a string label, empty in a delta when base has the same. Readers of
+ * format 1 that predate it ignore it: it follows everything they read.
+ */
+void record_put_ns(struct rbuf *b, const struct rsnap *sn, const struct rsnap *base);
+/* Read it into out when the payload has one (labels from base where empty); -1 if malformed. */
+int record_get_ns(struct rcur *c, struct rsnap *out, const struct rsnap *base);
 
 /* Sockets: whole ones by columns, and snapshot deltas (record_enc.c). */
 void record_put_socks(struct rbuf *b, const struct rrow *v, size_t n);
@@ -137,6 +163,8 @@ struct record_epoch {
 struct record_writer;
 struct record_writer *record_writer_open(const char *path, const struct record_meta *m,
 					 char *err, size_t errlen);
+/* Where snapshots' namespace labels come from (NULL or inactive: no namespace block). */
+void record_writer_set_labels(struct record_writer *w, const struct netns_tab *labels);
 /* Write one observation; 0, or -errno with the file cut back to its last complete record. */
 int record_writer_obs(struct record_writer *w, const struct obs *o);
 /* Epoch length: a key frame every ns or every count snapshots, whichever comes first. */
@@ -153,6 +181,7 @@ struct record_item {
 	int64_t at;	    /* the record's time on the file's timeline: never goes back */
 	int64_t mono, wall; /* the observation's own times (mono on the timeline) */
 	const struct snapshot *snap;	/* KEY, DELTA */
+	const struct rsnap *ns;		/* KEY, DELTA: its namespaces and labels (nsflags 0: none) */
 	const struct record_seg *seg;	/* SEGMENT */
 	struct sock sock;		/* DESTROY */
 	struct sock_info info;		/* DESTROY: the final tcp_info when sock.has_info */

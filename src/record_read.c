@@ -219,7 +219,12 @@ static int decode(struct record_reader *r, struct record_item *it, struct rcur *
 		r->cur.n = n;
 		if (record_get_socks(c, r->cur.v, n) < 0)
 			break;
-		it->snap = slot_swap(r, slot_for(r, r->cur.states, true));
+		why = "namespace block";
+		if (record_get_ns(c, &r->cur, NULL) < 0)
+			break;
+		s = slot_for(r, r->cur.states, true);
+		it->snap = slot_swap(r, s);
+		it->ns = &s->sn;
 		return 0;
 	case REC_DELTA: {
 		struct rcur peek = *c;
@@ -234,7 +239,11 @@ static int decode(struct record_reader *r, struct record_item *it, struct rcur *
 		r->cur.wall = it->wall;
 		if (record_get_delta(c, &s->sn, &r->cur, &why) < 0)
 			break;
+		why = "namespace block";
+		if (record_get_ns(c, &r->cur, &s->sn) < 0)
+			break;
 		it->snap = slot_swap(r, s);
+		it->ns = &s->sn;
 		return 0;
 	}
 	case REC_DESTROY: {

@@ -47,7 +47,35 @@ struct record_writer {
 	ZSTD_CCtx *zc;
 	struct record_epoch *epochs;
 	size_t nepochs;
+	const struct netns_tab *labels;
 };
+
+void record_writer_set_labels(struct record_writer *w, const struct netns_tab *labels)
+{
+	w->labels = labels;
+}
+
+/* The namespaces snap covers, labelled, when tcpdwell watches chosen namespaces. */
+static void fill_ns(struct record_writer *w, struct rsnap *r, const struct snapshot *snap)
+{
+	uint32_t n = snap->nns ? snap->nns : 1;
+
+	r->nsflags = 0;
+	r->nns = 0;
+	if (!netns_tab_active(w->labels))
+		return;
+	if (n > r->ns_cap) {
+		r->ns = xreallocarray(r->ns, n, sizeof(*r->ns));
+		r->ns_cap = n;
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		r->ns[i].idx = snap->nns ? snap->ns[i] : 0;
+		snprintf(r->ns[i].label, sizeof(r->ns[i].label), "%s",
+			 netns_label(w->labels, r->ns[i].idx));
+	}
+	r->nns = n;
+	r->nsflags = RNS_PRESENT | (netns_tab_multi(w->labels) ? RNS_MULTI : 0);
+}
 
 static void bases_clear(struct record_writer *w)
 {
@@ -296,6 +324,7 @@ static void base_set(struct base *b, const struct rsnap *sn)
 	b->sn.mono = sn->mono;
 	b->sn.wall = sn->wall;
 	b->sn.states = sn->states;
+	rsnap_copy_ns(&b->sn, sn);
 	b->used = true;
 }
 
@@ -310,6 +339,7 @@ static int put_snapshot(struct record_writer *w, const struct snapshot *snap, in
 	int ret;
 
 	rsnap_from(&w->conv, snap);
+	fill_ns(w, &w->conv, snap);
 	if (epoch)
 		bases_clear(w);
 	b = base_for(w, sn->states, false);
@@ -318,6 +348,8 @@ static int put_snapshot(struct record_writer *w, const struct snapshot *snap, in
 	rbuf_u64(&w->raw, (uint64_t)sn->wall);
 	if (b) {
 		record_put_delta(&w->raw, &b->sn, sn, &w->map);
+		record_put_ns(&w->raw, sn, &b->sn);
+		rsnap_copy_ns(&b->sn, sn);
 		b->touched = ++w->clock;
 		ret = put_record(w, REC_DELTA, 0, mono, wall, ZSTD_LEVEL_DELTA);
 	} else {
@@ -325,6 +357,7 @@ static int put_snapshot(struct record_writer *w, const struct snapshot *snap, in
 		rbuf_u32(&w->raw, sn->states);
 		rbuf_u32(&w->raw, (uint32_t)sn->n);
 		record_put_socks(&w->raw, sn->v, sn->n);
+		record_put_ns(&w->raw, sn, NULL);
 		base_set(b, sn);
 		b->touched = ++w->clock;
 		ret = put_record(w, REC_KEY, epoch ? RECF_EPOCH : 0, mono, wall, ZSTD_LEVEL_KEY);

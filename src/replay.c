@@ -118,6 +118,18 @@ static bool fetch(struct replay *rp, struct loop *l)
 	return true;
 }
 
+/* A snapshot's namespace labels reach the sinks before its sockets do. */
+static void take_labels(struct loop *l, const struct rsnap *ns)
+{
+	struct netns_tab *labels = loop_netns(l);
+
+	if (!labels || !ns || !(ns->nsflags & RNS_PRESENT))
+		return;
+	for (uint32_t i = 0; i < ns->nns; i++)
+		netns_tab_set(labels, ns->ns[i].idx, ns->ns[i].label);
+	netns_tab_watch(labels, ns->nsflags & RNS_MULTI, ns->nns);
+}
+
 /* Hand the pending record to the pipeline. */
 static void feed(struct replay *rp, struct loop *l)
 {
@@ -136,6 +148,7 @@ static void feed(struct replay *rp, struct loop *l)
 	case REC_DELTA:
 		o.kind = OBS_SNAPSHOT;
 		o.snap = it->snap;
+		take_labels(l, it->ns);
 		rp->snap_at = it->at;
 		rp->fed_snap = true;
 		/* Only the view asks for tcp_info: a conversion (-b, -e) copies nothing. */
