@@ -953,6 +953,107 @@ static void test_reserve(void)
 	track_free(t);
 }
 
+/* Apply a full dump taken at mono that covers the namespaces cov. */
+static void dump_ns(struct track *t, int64_t mono, const uint32_t *cov, size_t ncov,
+		    const struct sock *v, size_t n)
+{
+	struct snapshot sn;
+
+	snapshot_init(&sn);
+	sn.mono = mono;
+	sn.wall = mono + WALL_OFF;
+	sn.states = ST_ALL_MASK;
+	sn.complete = true;
+	for (size_t i = 0; i < ncov; i++)
+		snapshot_cover(&sn, cov[i]);
+	for (size_t i = 0; i < n; i++)
+		*snapshot_push(&sn) = v[i];
+	track_apply(t, &sn);
+	snapshot_free(&sn);
+}
+
+static struct sock in_ns(struct sock s, uint32_t ns)
+{
+	s.netns = ns;
+	return s;
+}
+
+/* The entry of cookie in namespace ns, ghosts included. */
+static const struct tsock *find_ns(const struct track *t, uint64_t cookie, uint32_t ns)
+{
+	const struct tsock **v = NULL, *found = NULL;
+	size_t cap = 0, n = track_collect(t, &v, &cap);
+
+	for (size_t i = 0; i < n; i++)
+		if (v[i]->s.cookie == cookie && v[i]->s.netns == ns)
+			found = v[i];
+	free(v);
+	return found;
+}
+
+/*
+ * Absence counts only in the namespaces a dump covered: a namespace whose
+ * dump failed keeps its sockets; one dumped without a socket twice loses it,
+ * and the others keep theirs. The same cookie in two namespaces (kernels
+ * that count cookies per namespace) is two sockets.
+ */
+static void test_netns_absence(void)
+{
+	struct track *t = new_track();
+	static const uint32_t both[] = { 0, 1 }, only0[] = { 0 };
+	struct sock a = mk(1, ST_ESTABLISHED, 1000, 80), b = in_ns(a, 1);
+	struct sock ab[] = { a, b };
+
+	dump_ns(t, S(1), both, 2, ab, 2);
+	CHECK(track_alive(t) == 2 && find_ns(t, 1, 0) != find_ns(t, 1, 1));
+	/* Namespace 1's dump failed, twice: its socket is not missing. */
+	dump_ns(t, S(2), only0, 1, &a, 1);
+	dump_ns(t, S(3), only0, 1, &a, 1);
+	CHECK(nev == 0 && track_alive(t) == 2 && !(find_ns(t, 1, 1)->flags & TS_MISSING));
+	/* Dumped without it: missing once, then gone at the first dump that lacked it. */
+	dump_ns(t, S(4), both, 2, &a, 1);
+	CHECK(nev == 0 && (find_ns(t, 1, 1)->flags & TS_MISSING));
+	dump_ns(t, S(5), both, 2, &a, 1);
+	CHECK(nev == 1 && evs[0].s.netns == 1 && evs[0].to == ST_CLOSE && evs[0].mono == S(4));
+	CHECK(track_alive(t) == 1 && !(find_ns(t, 1, 0)->flags & (TS_GHOST | TS_MISSING)));
+	/*
+	 * A destroy notice names its namespace: namespace 0's socket of that
+	 * cookie ends, exactly then (the next full dump rules out a TIME_WAIT).
+	 */
+	track_destroyed(t, &a, S(6), S(6) + WALL_OFF);
+	dump_ns(t, S(7), both, 2, NULL, 0);
+	CHECK(nev == 2 && evs[1].s.netns == 0 && evs[1].mono == S(6) &&
+	      evs[1].dwell_kind == TIME_ATLEAST && (find_ns(t, 1, 0)->flags & TS_GHOST));
+	track_free(t);
+}
+
+/*
+ * A namespace dumped for the first time after start-up (a container found
+ * by a rescan) holds sockets that predate its first dump: no appearance,
+ * dwell "at least". Later newcomers there appear. A dump that lists no
+ * namespace covers namespace 0 alone.
+ */
+static void test_netns_late(void)
+{
+	struct track *t = new_track();
+	static const uint32_t both[] = { 0, 1 }, only0[] = { 0 };
+	struct sock a = mk(1, ST_LISTEN, 80, 0), b = in_ns(mk(2, ST_LISTEN, 81, 0), 1);
+	struct sock c = in_ns(mk(3, ST_SYN_SENT, 2000, 81), 1);
+	struct sock ab[] = { a, b }, abc[] = { a, b, c };
+
+	dump_ns(t, S(1), only0, 1, &a, 1);
+	dump_ns(t, S(2), both, 2, ab, 2);
+	CHECK(nev == 0 && find_ns(t, 2, 1)->since_kind == TIME_ATLEAST);
+	dump_ns(t, S(3), both, 2, abc, 3);
+	CHECK(nev == 1 && evs[0].s.netns == 1 && evs[0].from == ST_CLOSE &&
+	      evs[0].to == ST_SYN_SENT && evs[0].dwell_kind == TIME_BETWEEN);
+	CHECK(find_ns(t, 3, 1)->since_lo == S(2));
+	FULL(t, S(4), a);
+	FULL(t, S(5), a);
+	CHECK(nev == 1 && track_alive(t) == 3);
+	track_free(t);
+}
+
 int main(void)
 {
 	RUN(test_transition);
@@ -980,5 +1081,7 @@ int main(void)
 	RUN(test_reset);
 	RUN(test_many);
 	RUN(test_reserve);
+	RUN(test_netns_absence);
+	RUN(test_netns_late);
 	return unit_done();
 }
