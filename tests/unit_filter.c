@@ -12,7 +12,9 @@
 #include <stdlib.h>
 #include <sys/socket.h>
 
+#include "diag.h"
 #include "filter.h"
+#include "netns.h"
 #include "sock.h"
 
 /* The tree in prefix form, to assert the shape the parser built. */
@@ -561,12 +563,69 @@ static void test_limits(void)
 	CHECK(filter_parse("frob", NULL, 0) == NULL);
 }
 
+/* netns NAME against a socket of namespace ns, with labels bound. */
+static bool netns_matches(const char *expr, const struct netns_tab *labels, uint32_t ns)
+{
+	char err[256];
+	struct filter *f = filter_parse(expr, err, sizeof(err));
+	struct sock s = { .family = AF_INET, .state = ST_LISTEN, .netns = ns };
+	bool m;
+
+	if (!f) {
+		fprintf(stderr, "'%s' did not parse: %s\n", expr, err);
+		return false;
+	}
+	filter_bind_netns(f, labels);
+	m = filter_match(f, &s);
+	filter_free(f);
+	return m;
+}
+
+/*
+ * netns NAME matches a socket's namespace label in user space: the whole
+ * label, or the pid or command of a "pid N (COMM)" one; never the kernel's
+ * bytecode; nothing when no labels are bound (tcpdwell's own namespace).
+ */
+static void test_netns(void)
+{
+	struct netns_tab *labels = netns_tab_new();
+	uint8_t bc[256];
+	char err[256];
+	struct filter *f;
+
+	netns_tab_set(labels, 0, "host");
+	netns_tab_set(labels, 1, "web");
+	netns_tab_set(labels, 2, "pid 1234 (nginx)");
+	TREE("netns web", "netns@6+3");
+	TREE("netns != web", "(not netns@9+3)");
+	TREE("netns = web and state listen", "(and netns@8+3 state:0x400)");
+	CHECK(netns_matches("netns web", labels, 1));
+	CHECK(!netns_matches("netns web", labels, 0));
+	CHECK(!netns_matches("netns we", labels, 1));
+	CHECK(netns_matches("netns != web", labels, 0));
+	CHECK(netns_matches("netns 1234", labels, 2) && netns_matches("netns nginx", labels, 2));
+	CHECK(!netns_matches("netns 123", labels, 2) && !netns_matches("netns pid", labels, 2));
+	CHECK(netns_matches("netns host or netns web", labels, 1));
+	CHECK(!netns_matches("netns web", labels, 7)); /* never labelled: "?" */
+	CHECK(!netns_matches("netns web", NULL, 1));
+	ERR("netns", "filter: unexpected end of expression at column 6: expected a namespace "
+		     "name after netns, e.g. netns web");
+	ERR("netns < web", "filter: unexpected '<' at column 7: netns compares with = or != only");
+	/* Nothing for the kernel: each namespace is dumped by itself. */
+	f = filter_parse("netns web", err, sizeof(err));
+	CHECK(f && filter_states(f) == ST_ALL_MASK &&
+	      diag_bc_compile(filter_root(f), bc, sizeof(bc)) == 0);
+	filter_free(f);
+	netns_tab_free(labels);
+}
+
 int main(void)
 {
 	RUN(test_states_and_groups);
 	RUN(test_ports);
 	RUN(test_addresses);
 	RUN(test_precedence);
+	RUN(test_netns);
 	RUN(test_match);
 	RUN(test_states_mask);
 	RUN(test_states_sound);
