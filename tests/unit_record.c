@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "netns.h"
 #include "unit.h"
 #include "util.h"
 
@@ -549,6 +550,113 @@ static void test_crc(void)
 	CHECK(record_crc32(0, "123456789", 9) == 0xCBF43926u);
 }
 
+/* A snapshot of namespaces cov[0..ncov), one listener in each. */
+static void ns_snap(struct snapshot *sn, int step, const uint32_t *cov, uint32_t ncov)
+{
+	snapshot_clear(sn);
+	sn->mono = (100 + step) * NS_PER_SEC;
+	sn->wall = 1795000000LL * NS_PER_SEC + sn->mono;
+	sn->states = ST_ALL_MASK;
+	sn->complete = true;
+	for (uint32_t i = 0; i < ncov; i++) {
+		struct sock *s = snapshot_push(sn);
+
+		s->cookie = 7; /* one cookie in every namespace: old kernels count per namespace */
+		s->family = AF_INET;
+		s->state = ST_LISTEN;
+		s->sport = 80;
+		s->netns = cov[i];
+		snapshot_cover(sn, cov[i]);
+	}
+}
+
+/*
+ * Snapshots of several namespaces keep which namespaces they covered and
+ * their labels, in key frames and deltas (a delta's unchanged labels come
+ * from its base), also when read from an epoch; a run without --netns
+ * writes no namespace block, and reads back as namespace 0 alone.
+ */
+static void test_netns_block(void)
+{
+	static const uint32_t c012[] = { 0, 1, 2 }, c01[] = { 0, 1 }, c0123[] = { 0, 1, 2, 3 };
+	struct netns_tab *labels = netns_tab_new();
+	struct snapshot sn;
+	struct record_writer *w;
+	struct record_reader *r;
+	struct record_item it;
+	char err[512];
+	int k = 0;
+
+	netns_tab_set(labels, 0, "host");
+	netns_tab_set(labels, 1, "web");
+	netns_tab_set(labels, 2, "pid 77 (db)");
+	netns_tab_watch(labels, true, 3);
+	snapshot_init(&sn);
+	unlink(path);
+	w = record_writer_open(path, &meta, err, sizeof(err));
+	CHECK(w != NULL);
+	if (!w)
+		return;
+	record_writer_set_labels(w, labels);
+	for (int i = 0; i < 4; i++) {
+		struct obs o = { .kind = OBS_SNAPSHOT, .snap = &sn };
+
+		if (i == 3)
+			netns_tab_set(labels, 3, "pid 88 (late)");
+		/* Step 2: namespace 2's dump failed; step 3: a fourth namespace joins. */
+		ns_snap(&sn, i, i == 2 ? c01 : i == 3 ? c0123 : c012, i == 2 ? 2 : i == 3 ? 4 : 3);
+		o.mono = sn.mono, o.wall = sn.wall;
+		CHECK(record_writer_obs(w, &o) == 0);
+	}
+	CHECK(record_writer_close(w) == 0);
+
+	r = record_reader_open(path, err, sizeof(err));
+	CHECK(r != NULL);
+	while (r && record_reader_next(r, &it) == 1) {
+		const uint32_t want_n = k == 2 ? 2 : k == 3 ? 4 : 3;
+
+		if (it.type != REC_KEY && it.type != REC_DELTA)
+			continue;
+		CHECK(k > 0 || it.type == REC_KEY);
+		CHECK(k == 0 || it.type == REC_DELTA);
+		CHECK(it.ns && (it.ns->nsflags & RNS_PRESENT) && (it.ns->nsflags & RNS_MULTI));
+		CHECK(it.snap->nns == want_n && it.snap->n == want_n && it.ns->nns == want_n);
+		for (uint32_t i = 0; i < want_n && i < it.ns->nns; i++) {
+			CHECK(it.snap->ns[i] == i && it.snap->v[i].netns == i);
+			CHECK_STR(it.ns->ns[i].label, netns_label(labels, i));
+		}
+		CHECK(snapshot_covers(it.snap, 1) && snapshot_covers(it.snap, 2) == (k != 2));
+		k++;
+	}
+	CHECK(k == 4);
+	record_reader_close(r);
+
+	/* Without labels in use: no block, and a reader sees namespace 0 alone. */
+	unlink(path);
+	w = record_writer_open(path, &meta, err, sizeof(err));
+	CHECK(w != NULL);
+	if (w) {
+		struct obs o = { .kind = OBS_SNAPSHOT, .snap = &sn };
+
+		ns_snap(&sn, 0, c0123, 1);
+		o.mono = sn.mono, o.wall = sn.wall;
+		CHECK(record_writer_obs(w, &o) == 0);
+		CHECK(record_writer_close(w) == 0);
+	}
+	r = record_reader_open(path, err, sizeof(err));
+	k = 0;
+	while (r && record_reader_next(r, &it) == 1)
+		if (it.type == REC_KEY) {
+			CHECK(it.ns && it.ns->nsflags == 0 && it.snap->nns == 0);
+			CHECK(snapshot_covers(it.snap, 0) && !snapshot_covers(it.snap, 1));
+			k++;
+		}
+	CHECK(k == 1);
+	record_reader_close(r);
+	snapshot_free(&sn);
+	netns_tab_free(labels);
+}
+
 int main(void)
 {
 	snprintf(dir, sizeof(dir), "/tmp/unit_record.XXXXXX");
@@ -571,6 +679,8 @@ int main(void)
 	RUN(test_backwards);
 	RUN(test_write_error);
 	RUN(test_times);
+	RUN(test_netns_block);
+	unlink(path);
 	for (int i = 0; i < NSTEPS; i++)
 		snapshot_free(&ref[i]);
 	char cmd[128];
