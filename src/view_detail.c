@@ -6,6 +6,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "netns.h"
+
 /* For a student: what the state means and what ends it. */
 static const char *const explain[ST_MAX] = {
 	[ST_LISTEN] = "A server socket waiting for connections. It never carries data itself: "
@@ -101,8 +103,10 @@ void view_draw_detail(struct view *v, int y0, int h)
 	fmt_addr(a, sizeof(a), s->family, s->src, s->sport);
 	fmt_addr(b, sizeof(b), s->family, s->dst, s->dport);
 	view_fill(y, 0, COLS, view_attr(v, EL_PANE));
-	view_putf(v, y++, 1, w, EL_PANE, "Socket %s %s %s   %s", a, v->utf8 ? "\u2192" : "->", b,
-		  s->family == 10 ? "IPv6" : "IPv4");
+	view_putf(v, y++, 1, w, EL_PANE, "Socket %s %s %s   %s%s%s", a, v->utf8 ? "\u2192" : "->", b,
+		  s->family == 10 ? "IPv6" : "IPv4",
+		  netns_tab_active(loop_netns(v->l)) ? "   netns " : "",
+		  netns_label(loop_netns(v->l), s->netns));
 	if (y >= end)
 		return;
 	fmt_dur(d, view_dwell(v, ts), ts->since_kind, v->utf8);
