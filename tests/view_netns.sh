@@ -1,0 +1,50 @@
+#!/bin/bash
+# Proves, on the real binary in tmux: with --netns all the header says how
+# many namespaces are watched and the table has a NETNS column with each
+# socket's label, at 120x40 and at 80x24; the detail view names the
+# namespace; with one named namespace there is no column, the header names it.
+. "$TOP_SRCDIR/tests/lib.sh"
+in_netns "$@"
+. "$TOP_SRCDIR/tests/view_lib.sh"
+need_cmd ip
+
+A=tdw-view-$$
+at_exit "ip netns del $A 2>/dev/null"
+ip netns add "$A" || fail "ip netns add $A"
+ip -n "$A" link set lo up || fail "cannot bring loopback up in $A"
+out="$TMP/hold-a"
+ip netns exec "$A" "$HOLDSTATE" listen 5201 300 >"$out" 2>&1 &
+wait_until 10 grep -q '^ready' "$out" || { cat "$out"; fail "holdstate in $A not ready"; }
+read -r _ A_LOCAL _ < <(grep '^ready' "$out")
+hold listen 5202
+OWN_LOCAL=$HELD_LOCAL
+
+view_start 120 40 -d 0.2 --netns all
+expect "header" "netns all: [0-9]+ namespaces"
+expect "column" "DWELL NETNS +LOCAL"
+expect "row of $A" " $A +$A_LOCAL "
+expect "row of our own namespace" " self +$OWN_LOCAL "
+
+# 80 columns: still a column, narrower.
+$VT resize-window -t v -x 80 -y 24 2>/dev/null || $VT resize-pane -t v -x 80 -y 24
+wait_until 10 test "$(pane_fmt '#{pane_width}')" = 80 || fail "pane not resized"
+expect "column at 80x24" "DWELL NETNS +LOCAL"
+expect "row of $A at 80x24" " ${A:0:8} "
+
+# The detail of the selected socket names its namespace.
+keys -l /
+text "$A_LOCAL"
+keys Enter
+sleep 0.3
+keys Enter
+expect "detail" "netns $A"
+keys q
+expect "quit" "EXITED=0"
+$VT kill-server
+
+# One namespace by name: the header names it, no column.
+view_start 120 40 -d 0.2 --netns "$A"
+expect "header with one" "netns $A "
+expect "its listener" "$A_LOCAL"
+lacks "NETNS" || { screen; fail "a NETNS column with one namespace"; }
+pass "namespaces in the header, the column and the detail"
