@@ -237,7 +237,7 @@ static void drop_vanished(struct poll_nsset *s)
 	size_t j = 0;
 
 	for (size_t i = 0; i < s->n; i++)
-		if (s->v[i].diag || s->v[i].vanished)
+		if (s->v[i].diag || --s->v[i].vanished > 0)
 			s->v[j++] = s->v[i];
 	s->n = j;
 }
@@ -258,10 +258,8 @@ int poll_ns_dump(struct poll_nsset *s, struct loop *l, uint32_t states, const st
 
 		if (!ns->diag) {
 			/* An empty namespace, as far as its sockets go: listed, without rows. */
-			if (full) {
+			if (full)
 				snapshot_cover(sn, ns->idx);
-				ns->vanished--;
-			}
 			continue;
 		}
 		r = diag_dump(ns->diag, states, f, &s->one);
@@ -281,12 +279,13 @@ int poll_ns_dump(struct poll_nsset *s, struct loop *l, uint32_t states, const st
 		snapshot_cover(sn, ns->idx);
 		ok++;
 	}
-	if (full)
-		drop_vanished(s);
 	sn->states = states;
 	sn->mono = mono;
 	sn->wall = wall;
 	sn->complete = ok || !err;
+	/* Only a dump the tracker takes counts towards letting a vanished namespace go. */
+	if (full && sn->complete)
+		drop_vanished(s);
 	return sn->complete ? 0 : err;
 }
 
