@@ -434,9 +434,10 @@ static int open_sinks(struct loop *l, const struct config *c, const struct filte
 		    strstr(setlocale(LC_CTYPE, NULL), "utf8");
 
 	if (c->write_path) {
-		char src[96];
-		snprintf(src, sizeof(src), "%s%s%s", c->exact ? "exact" : "poll",
-			 sc ? ", scenario " : "", sc ? scenario_name(sc) : "");
+		char src[384];
+		snprintf(src, sizeof(src), "%s%s%s%s%s", c->exact ? "exact" : "poll",
+			 sc ? ", scenario " : "", sc ? scenario_name(sc) : "",
+			 c->netns ? ", netns " : "", c->netns ? c->netns : "");
 		struct record_meta m = { .interval_ns = c->interval_ns, .source = src };
 		if (record_open(l, c->write_path, &m, err, sizeof(err)) < 0) {
 			fprintf(stderr, "tcpdwell: %s\n", err);
