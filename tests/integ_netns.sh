@@ -106,6 +106,9 @@ grep -qE "^TIME_WAIT .* $C\$" "$TMP/replay.out" || fail "the replay lacks $C's T
 "$TCPDWELL" -r "$TMP/rec.tcpd" -e --format csv >"$TMP/replay.csv" ||
     fail "replay to csv failed"
 head -1 "$TMP/replay.csv" | grep -q ',comm,netns$' || fail "csv header: $(head -1 "$TMP/replay.csv")"
+"$TCPDWELL" -r "$TMP/rec.tcpd" -e >"$TMP/replay.txt" || fail "replay to text failed"
+grep -q "^.* -> CLOSED.* netns $C\$" "$TMP/replay.txt" ||
+    fail "no text event ending 'netns $C': $(cat "$TMP/replay.txt")"
 
 # A name that is not there: a usage error that says where names come from.
 out=$("$TCPDWELL" -b -c 1 --netns nosuch-$$ 2>&1)
