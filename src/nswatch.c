@@ -1,4 +1,4 @@
-/* nswatch.c - network namespaces by name, path or scan of /run/netns and /proc; setns there and back. */
+/* nswatch.c - namespaces by name, path or a scan of /run/netns and /proc; setns there and back. */
 #include "config.h"
 #include "nswatch.h"
 
@@ -21,7 +21,7 @@
 #define NS_GET_NSTYPE _IO(0xb7, 0x3)
 #endif
 
-#define NSFS_MAGIC_ 0x6e736673
+#define NSFS_MAGIC_	  0x6e736673
 #define PROC_SUPER_MAGIC_ 0x9fa0
 
 /*
@@ -48,7 +48,8 @@ int nswatch_resolve(const char *arg, struct nswatch_ns *ns, char *err, size_t er
 
 	memset(ns, 0, sizeof(*ns));
 	if (!*arg) {
-		snprintf(err, errlen, "empty network namespace name (ip netns list shows the named ones)");
+		snprintf(err, errlen,
+			 "empty network namespace name (ip netns list shows the named ones)");
 		return -EINVAL;
 	}
 	if (named)
@@ -60,8 +61,8 @@ int nswatch_resolve(const char *arg, struct nswatch_ns *ns, char *err, size_t er
 	if (fd < 0) {
 		e = errno;
 		if (e == ENOENT)
-			snprintf(err, errlen, "cannot open network namespace '%s': no such file%s", arg,
-				 named ? " (ip netns list shows the named ones)" : "");
+			snprintf(err, errlen, "cannot open network namespace '%s': no such file%s",
+				 arg, named ? " (ip netns list shows the named ones)" : "");
 		else
 			snprintf(err, errlen, "cannot open network namespace '%s': %s%s", arg,
 				 strerror(e), e == EACCES ? " (run as root)" : "");
@@ -69,8 +70,9 @@ int nswatch_resolve(const char *arg, struct nswatch_ns *ns, char *err, size_t er
 	}
 	if (fstat(fd, &st) < 0 || !is_netns(fd)) {
 		close(fd);
-		snprintf(err, errlen, "cannot use '%s' as a network namespace: not a network namespace file "
-				      "(a name under " RUN_NETNS " or a path such as /proc/PID/ns/net)",
+		snprintf(err, errlen,
+			 "cannot use '%s' as a network namespace: not a network namespace file "
+			 "(a name under " RUN_NETNS " or a path such as /proc/PID/ns/net)",
 			 arg);
 		return -EINVAL;
 	}
@@ -149,7 +151,7 @@ size_t nswatch_scan(struct nswatch_ns **v, size_t *cap, size_t *unreadable)
 	snprintf(ns->path, sizeof(ns->path), "/proc/self/ns/net");
 	snprintf(ns->label, sizeof(ns->label), "%s",
 		 stat_ns("/proc/1/ns/net", &idev, &iino) && idev == dev && iino == ino ? "host"
-										     : "self");
+										       : "self");
 	if ((d = opendir(RUN_NETNS))) {
 		while ((de = readdir(d))) {
 			char path[288];
@@ -164,10 +166,12 @@ size_t nswatch_scan(struct nswatch_ns **v, size_t *cap, size_t *unreadable)
 				ns = add(v, &n, cap, dev, ino);
 				snprintf(ns->path, sizeof(ns->path), "%s", path);
 			} else if (ns != *v || strcmp(ns->label, "self")) {
-				/* Two names for one namespace: the first listed; "host" says more. */
+				/* Two names for one namespace: the first listed; "host" says more.
+				 */
 				continue;
 			}
-			snprintf(ns->label, sizeof(ns->label), "%.*s", NETNS_LABEL_MAX - 1, de->d_name);
+			snprintf(ns->label, sizeof(ns->label), "%.*s", NETNS_LABEL_MAX - 1,
+				 de->d_name);
 		}
 		closedir(d);
 	}

@@ -28,9 +28,9 @@ struct poll_nsset {
 	bool events;		  /* open destroy notices in each */
 	struct netns_tab *labels; /* NULL: our own namespace, unlabelled */
 	uint32_t next_idx;
-	int epfd;		  /* every namespace's destroy notices (all) */
+	int epfd; /* every namespace's destroy notices (all) */
 	int64_t next_scan;
-	struct snapshot one;	  /* one namespace's dump, before it joins the lane's */
+	struct snapshot one; /* one namespace's dump, before it joins the lane's */
 	struct nswatch_ns *found;
 	size_t found_cap;
 	size_t refused; /* namespaces that could not be entered at the last scan */

@@ -89,11 +89,10 @@ static const char *enter_hint(int err)
 }
 
 /* Open one namespace found by a scan; false when it cannot be entered. */
-static bool open_found(struct poll_nsset *s, struct loop *l, const struct nswatch_ns *id,
-		       bool self)
+static bool open_found(struct poll_nsset *s, struct loop *l, const struct nswatch_ns *id, bool self)
 {
 	struct poll_ns *ns = ns_add(s, id);
-	struct opener op = { .ns = ns, .events = s->events };
+	struct opener op = {.ns = ns, .events = s->events};
 	int r = self ? open_here(&op) : nswatch_run_in(id, open_here, &op);
 
 	if (r < 0) {
@@ -106,7 +105,7 @@ static bool open_found(struct poll_nsset *s, struct loop *l, const struct nswatc
 	ns->idx = s->next_idx++;
 	netns_tab_set(s->labels, ns->idx, id->label);
 	if (ns->events) {
-		struct epoll_event ev = { .events = EPOLLIN, .data.u32 = ns->idx };
+		struct epoll_event ev = {.events = EPOLLIN, .data.u32 = ns->idx};
 		epoll_ctl(s->epfd, EPOLL_CTL_ADD, diag_events_fd(ns->events), &ev);
 	} else if (s->events) {
 		loop_status(l, "netns %s: destroy notices unavailable: %s", id->label,
@@ -162,8 +161,9 @@ void poll_ns_rescan(struct poll_nsset *s, struct loop *l, int64_t now)
 			    enter_hint(s->refused_err));
 	/* Root is refused only for processes on their way out: not worth a note. */
 	if (unreadable && !s->unreadable && geteuid() != 0)
-		loop_status(l, "the namespaces of %zu process%s of other users cannot be looked "
-			       "at: run as root to watch them",
+		loop_status(l,
+			    "the namespaces of %zu process%s of other users cannot be looked "
+			    "at: run as root to watch them",
 			    unreadable, unreadable == 1 ? "" : "es");
 	s->unreadable = unreadable;
 }
@@ -172,7 +172,7 @@ int poll_ns_open(struct poll_nsset *s, const struct poll_opts *o, struct loop *l
 		 size_t errlen)
 {
 	struct poll_ns *ns;
-	struct opener op = { .events = o->destroy };
+	struct opener op = {.events = o->destroy};
 	int r;
 
 	s->info = o->info;
@@ -265,8 +265,9 @@ int poll_ns_dump(struct poll_nsset *s, struct loop *l, uint32_t states, const st
 		r = diag_dump(ns->diag, states, f, &s->one);
 		if (r < 0) {
 			if (r != ns->last_err)
-				loop_status(l, "netns %s: sock_diag dump failed: %s; its sockets stay "
-					       "as last seen",
+				loop_status(l,
+					    "netns %s: sock_diag dump failed: %s; its sockets stay "
+					    "as last seen",
 					    netns_label(s->labels, ns->idx), strerror(-r));
 			ns->last_err = err = r;
 			continue;
@@ -318,7 +319,7 @@ int poll_ns_events_read(struct poll_nsset *s, diag_notice_fn fn, void *arg)
 	int ret = 0;
 
 	for (size_t i = 0; i < s->n; i++) {
-		struct notice_ns nn = { fn, arg, s->v[i].idx };
+		struct notice_ns nn = {fn, arg, s->v[i].idx};
 		int r;
 
 		if (!s->v[i].events)
