@@ -394,6 +394,32 @@ static void put_addr(int y, int x, int w, const char *s, bool utf8)
 	view_put(y, x + 1, w - 1, s + len - (w - 1));
 }
 
+/*
+ * A namespace label in w cells. "pid 15603 (bash)" cut short would name
+ * another pid: the pid goes first, the command after it as far as it fits.
+ */
+static void put_netns(int y, int x, int w, const char *label, bool utf8)
+{
+	char buf[NETNS_LABEL_MAX];
+	const char *open = strstr(label, " (");
+	int len = (int)strlen(label);
+
+	if (w <= 0)
+		return;
+	if (len > w && !strncmp(label, "pid ", 4) && open && label[len - 1] == ')') {
+		snprintf(buf, sizeof(buf), "%.*s %.*s", (int)(open - label) - 4, label + 4,
+			 (int)(label + len - 1 - (open + 2)), open + 2);
+		label = buf;
+		len = (int)strlen(label);
+	}
+	if (len <= w) {
+		view_put(y, x, w, label);
+		return;
+	}
+	view_put(y, x, w - 1, label);
+	view_put(y, x + w - 1, 1, utf8 ? "\u2026" : ">");
+}
+
 static void draw_colhead(struct view *v, int y, const struct cols *cp)
 {
 	struct cols c = *cp;
@@ -502,7 +528,7 @@ static void draw_sock(struct view *v, int y, const struct tsock *ts, bool sel,
 	}
 	x += c.dwell + 1;
 	if (c.netns) {
-		view_put(y, x, c.netns, netns_label(loop_netns(v->l), ts->s.netns));
+		put_netns(y, x, c.netns, netns_label(loop_netns(v->l), ts->s.netns), v->utf8);
 		x += c.netns + 1;
 	}
 	fmt_addr(buf, sizeof(buf), ts->s.family, ts->s.src, ts->s.sport);
