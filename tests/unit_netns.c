@@ -2,9 +2,11 @@
 #include "config.h"
 #include "unit.h"
 
+#include <errno.h>
 #include <string.h>
 
 #include "netns.h"
+#include "nswatch.h"
 
 /* A table nobody set shows no labels: tcpdwell watching its own namespace looks as before. */
 static void test_inactive(void)
@@ -67,10 +69,34 @@ static void test_all(void)
 	netns_tab_free(t);
 }
 
+/*
+ * --netns NAME: a missing name says where names come from, a file that is
+ * not a network namespace says so, and our own namespace's file resolves.
+ */
+static void test_resolve(void)
+{
+	struct nswatch_ns ns;
+	char err[512];
+
+	CHECK(nswatch_resolve("tcpdwell-unit-nosuch", &ns, err, sizeof(err)) == -ENOENT);
+	CHECK_STR(err, "cannot open network namespace 'tcpdwell-unit-nosuch': no such file (ip "
+		       "netns list shows the named ones)");
+	CHECK(nswatch_resolve("/nonexistent/ns", &ns, err, sizeof(err)) == -ENOENT);
+	CHECK_STR(err, "cannot open network namespace '/nonexistent/ns': no such file");
+	CHECK(nswatch_resolve("/dev/null", &ns, err, sizeof(err)) == -EINVAL);
+	CHECK(strstr(err, "cannot use '/dev/null' as a network namespace") == err);
+	CHECK(nswatch_resolve("/proc/self/ns/uts", &ns, err, sizeof(err)) == -EINVAL);
+	CHECK(nswatch_resolve("", &ns, err, sizeof(err)) == -EINVAL);
+	CHECK(nswatch_resolve("/proc/self/ns/net", &ns, err, sizeof(err)) == 0);
+	CHECK_STR(ns.label, "/proc/self/ns/net");
+	CHECK(ns.ino != 0);
+}
+
 int main(void)
 {
 	RUN(test_inactive);
 	RUN(test_one);
 	RUN(test_all);
+	RUN(test_resolve);
 	return unit_done();
 }
