@@ -234,12 +234,11 @@ int nswatch_run_in(const struct nswatch_ns *ns, int (*fn)(void *arg), void *arg)
 	}
 	close(fd);
 	r = fn(arg);
-	/* Back home: we could enter, so we can return; if not, nothing we do is right. */
-	if (setns(self, CLONE_NEWNET) < 0) {
-		fprintf(stderr, "tcpdwell: cannot return to our own network namespace: %s\n",
-			strerror(errno));
-		_exit(1);
-	}
+	/*
+	 * Back home: we could enter, so we can return. If not, every socket
+	 * opened from now on would be in the wrong namespace: the caller stops.
+	 */
+	e = setns(self, CLONE_NEWNET) < 0;
 	close(self);
-	return r;
+	return e ? -ENOTRECOVERABLE : r;
 }

@@ -33,7 +33,8 @@ size_t nswatch_scan(struct nswatch_ns **v, size_t *cap, size_t *unreadable);
 /*
  * Enter ns (checking it is still the same namespace), call fn(arg), and come
  * back to our own. fn's result, or -errno when ns cannot be entered
- * (-EPERM: no CAP_SYS_ADMIN; -ESRCH: it is gone).
+ * (-EPERM: no CAP_SYS_ADMIN; -ESRCH: it is gone); -ENOTRECOVERABLE when we
+ * could not come back (what fn opened is in ns; nothing more should be).
  */
 int nswatch_run_in(const struct nswatch_ns *ns, int (*fn)(void *arg), void *arg);
 

@@ -95,6 +95,12 @@ static bool open_found(struct poll_nsset *s, struct loop *l, const struct nswatc
 	struct opener op = {.ns = ns, .events = s->events};
 	int r = self ? open_here(&op) : nswatch_run_in(id, open_here, &op);
 
+	if (r == -ENOTRECOVERABLE) {
+		/* Stranded elsewhere: stop through the loop, which restores the terminal. */
+		loop_status(l, "netns %s: cannot return to our own network namespace: stopping",
+			    id->label);
+		loop_quit(l, 1);
+	}
 	if (r < 0) {
 		ns_shut(ns);
 		s->n--;
@@ -148,7 +154,7 @@ void poll_ns_rescan(struct poll_nsset *s, struct loop *l, int64_t now)
 		for (size_t j = 0; j < s->n && !known; j++)
 			known = s->v[j].diag && s->v[j].id.dev == s->found[i].dev &&
 				s->v[j].id.ino == s->found[i].ino;
-		if (!known)
+		if (!known && !loop_quitting(l))
 			open_found(s, l, &s->found[i], i == 0 && s->next_idx == 0);
 	}
 	for (size_t i = 0; i < s->n; i++)
@@ -200,7 +206,11 @@ int poll_ns_open(struct poll_nsset *s, const struct poll_opts *o, struct loop *l
 	op.ns = ns;
 	r = o->netns ? nswatch_run_in(o->netns, open_here, &op) : open_here(&op);
 	if (r < 0) {
-		if (o->netns && !ns->diag && (r == -EPERM || r == -ESRCH || r == -EINVAL))
+		if (r == -ENOTRECOVERABLE)
+			snprintf(err, errlen,
+				 "cannot return from network namespace '%s' to our own",
+				 o->netns->label);
+		else if (o->netns && !ns->diag && (r == -EPERM || r == -ESRCH || r == -EINVAL))
 			snprintf(err, errlen, "cannot enter network namespace '%s': %s%s",
 				 o->netns->label, strerror(-r), enter_hint(-r));
 		else
