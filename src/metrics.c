@@ -15,6 +15,7 @@
 #include <microhttpd.h>
 #endif
 
+#include "netns.h"
 #include "util.h"
 
 #define WRITE_EVERY NS_PER_SEC
@@ -26,11 +27,20 @@ static const double bounds[] = { 0.0001, 0.001, 0.01, 0.1, 1, 10, 60, 300, 3600 
 /* Index ST_MAX collects state numbers we do not know. */
 #define NST (ST_MAX + 1)
 
-struct metrics {
+/* What is counted for one namespace: index 0 holds everything without --netns. */
+struct mns {
 	uint64_t trans[NST][NST];
 	uint64_t dwell_count[NST], dwell_bucket[NST][NB];
 	double dwell_sum[NST];
-	const struct tsock **v; /* scratch for the oldest socket of each state */
+	size_t alive[NST];   /* these two are filled for each write */
+	int64_t oldest[NST];
+};
+
+struct metrics {
+	struct mns *ns; /* by namespace index */
+	uint32_t nns;
+	const struct netns_tab *labels; /* every series gets netns="..." when active */
+	const struct tsock **v;		/* scratch for the sockets of each write */
 	size_t cap;
 };
 
@@ -51,33 +61,50 @@ static unsigned idx(unsigned st)
 	return st < ST_MAX ? st : ST_MAX;
 }
 
-static struct metrics *metrics_new(void)
+static struct metrics *metrics_new(const struct netns_tab *labels)
 {
-	return xcalloc(1, sizeof(struct metrics));
+	struct metrics *m = xcalloc(1, sizeof(struct metrics));
+
+	m->labels = labels;
+	return m;
 }
 
 static void metrics_free(struct metrics *m)
 {
 	if (!m)
 		return;
+	free(m->ns);
 	free(m->v);
 	free(m);
 }
 
+static struct mns *ns_get(struct metrics *m, uint32_t i)
+{
+	if (i >= m->nns) {
+		uint32_t n = i + 1 > 2 * m->nns ? i + 1 : 2 * m->nns;
+
+		m->ns = xreallocarray(m->ns, n, sizeof(*m->ns));
+		memset(m->ns + m->nns, 0, (size_t)(n - m->nns) * sizeof(*m->ns));
+		m->nns = n;
+	}
+	return &m->ns[i];
+}
+
 static void metrics_event(struct metrics *m, const struct track_event *ev)
 {
+	struct mns *c = ns_get(m, ev->s.netns);
 	unsigned from = idx(ev->from), to = idx(ev->to);
 	double d = (double)ev->dwell / NS_PER_SEC;
 
-	m->trans[from][to]++;
+	c->trans[from][to]++;
 	/* An appearance has no dwell, and an unseen socket's is unknown. */
 	if (ev->from == ST_CLOSE || ev->from == ST_UNKNOWN)
 		return;
-	m->dwell_count[from]++;
-	m->dwell_sum[from] += d;
+	c->dwell_count[from]++;
+	c->dwell_sum[from] += d;
 	for (size_t b = 0; b < NB; b++)
 		if (d <= bounds[b])
-			m->dwell_bucket[from][b]++;
+			c->dwell_bucket[from][b]++;
 }
 
 /* A state as a label value; OTHER for a state number we do not know. */
@@ -86,67 +113,134 @@ static const char *label(unsigned i)
 	return i < ST_MAX ? st_name(i) : "OTHER";
 }
 
-/* The text, for the file and for HTTP alike; m's scratch array is reused. */
-static void metrics_write(struct metrics *m, const struct track *t, int64_t now, FILE *out)
+/* 'netns="LABEL",' before a series' other labels, escaped as the format wants; or nothing. */
+static void ns_label(const struct metrics *m, uint32_t i, FILE *out)
 {
-	int64_t oldest[NST] = { 0 };
+	if (!m->labels || !netns_tab_active(m->labels))
+		return;
+	fputs("netns=\"", out);
+	for (const char *p = netns_label(m->labels, i); *p; p++) {
+		if (*p == '\\' || *p == '"')
+			fputc('\\', out);
+		if (*p == '\n')
+			fputs("\\n", out);
+		else
+			fputc(*p, out);
+	}
+	fputs("\",", out);
+}
+
+/* Sockets alive and the oldest of each state, by namespace, from the tracker now. */
+static void count_alive(struct metrics *m, const struct track *t)
+{
 	size_t n = track_collect(t, &m->v, &m->cap);
 
+	ns_get(m, 0);
+	for (uint32_t i = 0; i < m->nns; i++) {
+		memset(m->ns[i].alive, 0, sizeof(m->ns[i].alive));
+		memset(m->ns[i].oldest, 0, sizeof(m->ns[i].oldest));
+	}
 	for (size_t i = 0; i < n; i++) {
 		const struct tsock *ts = m->v[i];
 		unsigned s = idx(ts->s.state);
+		struct mns *c;
 
-		if (!(ts->flags & TS_GHOST) && (!oldest[s] || ts->since < oldest[s]))
-			oldest[s] = ts->since;
+		if (ts->flags & TS_GHOST)
+			continue;
+		c = ns_get(m, ts->s.netns);
+		c->alive[s]++;
+		if (!c->oldest[s] || ts->since < c->oldest[s])
+			c->oldest[s] = ts->since;
 	}
+}
 
+/* Sockets by state: namespace 0 always, another while it has any. */
+static void write_alive(const struct metrics *m, FILE *out)
+{
 	fputs("# HELP tcpdwell_sockets TCP sockets alive, by state.\n"
 	      "# TYPE tcpdwell_sockets gauge\n", out);
-	for (size_t i = 0; i < st_order_len; i++) {
-		unsigned st = st_order[i];
-		size_t c = track_count(t, st);
+	for (uint32_t i = 0; i < m->nns; i++) {
+		const struct mns *c = &m->ns[i];
+		size_t any = 0;
 
-		/* The ten states of the state machine always; the kernel's request sockets when any. */
-		if (st == ST_CLOSE || st == ST_UNKNOWN || (st == ST_NEW_SYN_RECV && !c))
+		for (unsigned s = 0; s < NST; s++)
+			any += c->alive[s];
+		if (i && !any)
 			continue;
-		fprintf(out, "tcpdwell_sockets{state=\"%s\"} %zu\n", st_name(st), c);
+		for (size_t k = 0; k < st_order_len; k++) {
+			unsigned st = st_order[k];
+
+			/* The ten states of the state machine always; the kernel's request sockets when any. */
+			if (st == ST_CLOSE || st == ST_UNKNOWN || (st == ST_NEW_SYN_RECV && !c->alive[st]))
+				continue;
+			fputs("tcpdwell_sockets{", out);
+			ns_label(m, i, out);
+			fprintf(out, "state=\"%s\"} %zu\n", st_name(st), c->alive[st]);
+		}
 	}
+}
+
+/* The text, for the file and for HTTP alike; m's scratch array is reused. */
+static void metrics_write(struct metrics *m, const struct track *t, int64_t now, FILE *out)
+{
+	count_alive(m, t);
+	write_alive(m, out);
 
 	fputs("# HELP tcpdwell_oldest_seconds How long the oldest socket of a state has been in it "
 	      "(at least: from the first poll for one older than tcpdwell).\n"
 	      "# TYPE tcpdwell_oldest_seconds gauge\n", out);
-	for (size_t i = 0; i < st_order_len; i++) {
-		unsigned s = st_order[i];
+	for (uint32_t i = 0; i < m->nns; i++)
+		for (size_t k = 0; k < st_order_len; k++) {
+			unsigned s = st_order[k];
+			int64_t o = m->ns[i].oldest[s];
 
-		if (oldest[s])
-			fprintf(out, "tcpdwell_oldest_seconds{state=\"%s\"} %.6f\n", st_name(s),
-				(double)(now > oldest[s] ? now - oldest[s] : 0) / NS_PER_SEC);
-	}
+			if (!o)
+				continue;
+			fputs("tcpdwell_oldest_seconds{", out);
+			ns_label(m, i, out);
+			fprintf(out, "state=\"%s\"} %.6f\n", st_name(s),
+				(double)(now > o ? now - o : 0) / NS_PER_SEC);
+		}
 
 	fputs("# HELP tcpdwell_transitions_total State changes seen, by old and new state.\n"
 	      "# TYPE tcpdwell_transitions_total counter\n", out);
-	for (unsigned f = 0; f < NST; f++)
-		for (unsigned s = 0; s < NST; s++)
-			if (m->trans[f][s])
-				fprintf(out,
-					"tcpdwell_transitions_total{from=\"%s\",to=\"%s\"} %llu\n",
-					label(f), label(s), (unsigned long long)m->trans[f][s]);
+	for (uint32_t i = 0; i < m->nns; i++)
+		for (unsigned f = 0; f < NST; f++)
+			for (unsigned s = 0; s < NST; s++) {
+				if (!m->ns[i].trans[f][s])
+					continue;
+				fputs("tcpdwell_transitions_total{", out);
+				ns_label(m, i, out);
+				fprintf(out, "from=\"%s\",to=\"%s\"} %llu\n", label(f), label(s),
+					(unsigned long long)m->ns[i].trans[f][s]);
+			}
 
 	fputs("# HELP tcpdwell_dwell_seconds Time spent in a state, counted when it was left.\n"
 	      "# TYPE tcpdwell_dwell_seconds histogram\n", out);
-	for (unsigned s = 0; s < NST; s++) {
-		if (!m->dwell_count[s])
-			continue;
-		for (size_t b = 0; b < NB; b++)
-			fprintf(out, "tcpdwell_dwell_seconds_bucket{state=\"%s\",le=\"%g\"} %llu\n",
-				label(s), bounds[b], (unsigned long long)m->dwell_bucket[s][b]);
-		fprintf(out, "tcpdwell_dwell_seconds_bucket{state=\"%s\",le=\"+Inf\"} %llu\n",
-			label(s), (unsigned long long)m->dwell_count[s]);
-		fprintf(out, "tcpdwell_dwell_seconds_sum{state=\"%s\"} %.6f\n", label(s),
-			m->dwell_sum[s]);
-		fprintf(out, "tcpdwell_dwell_seconds_count{state=\"%s\"} %llu\n", label(s),
-			(unsigned long long)m->dwell_count[s]);
-	}
+	for (uint32_t i = 0; i < m->nns; i++)
+		for (unsigned s = 0; s < NST; s++) {
+			const struct mns *c = &m->ns[i];
+
+			if (!c->dwell_count[s])
+				continue;
+			for (size_t b = 0; b < NB; b++) {
+				fputs("tcpdwell_dwell_seconds_bucket{", out);
+				ns_label(m, i, out);
+				fprintf(out, "state=\"%s\",le=\"%g\"} %llu\n", label(s), bounds[b],
+					(unsigned long long)c->dwell_bucket[s][b]);
+			}
+			fputs("tcpdwell_dwell_seconds_bucket{", out);
+			ns_label(m, i, out);
+			fprintf(out, "state=\"%s\",le=\"+Inf\"} %llu\n", label(s),
+				(unsigned long long)c->dwell_count[s]);
+			fputs("tcpdwell_dwell_seconds_sum{", out);
+			ns_label(m, i, out);
+			fprintf(out, "state=\"%s\"} %.6f\n", label(s), c->dwell_sum[s]);
+			fputs("tcpdwell_dwell_seconds_count{", out);
+			ns_label(m, i, out);
+			fprintf(out, "state=\"%s\"} %llu\n", label(s),
+				(unsigned long long)c->dwell_count[s]);
+		}
 }
 
 /* Write the temporary file and rename it over the real one; -errno on failure. */
@@ -478,7 +572,7 @@ int metrics_open(struct loop *l, const struct metrics_opts *o, char *err, size_t
 		free(k);
 		return -1;
 	}
-	k->m = metrics_new();
+	k->m = metrics_new(loop_netns(l));
 	loop_add_sink(l, &metrics_ops, k);
 	return 0;
 }

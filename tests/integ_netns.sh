@@ -3,7 +3,7 @@
 # --netns all shows every namespace's, each row labelled, picks up a
 # namespace made after start, and reports the sockets of a deleted one gone
 # (a TIME_WAIT that outlives its process, which only our sockets would keep);
-# JSON events carry "netns"; a recording keeps the labels for its replay; a
+# JSON events and the metrics carry "netns"; a recording keeps the labels for its replay; a
 # bad name is a usage error; without root, entering fails clearly (one name)
 # or is skipped with a note (all).
 . "$TOP_SRCDIR/tests/lib.sh"
@@ -62,6 +62,22 @@ timeout 20 "$TCPDWELL" -b -c 1 -d 0.1 --netns all netns "$B" >"$TMP/f.out" 2>&1 
     fail "netns filter: $(cat "$TMP/f.out")"
 rows=$(ns_rows "$TMP/f.out" | awk '{ print $4 }' | sort -u)
 [ "$rows" = "$B" ] || fail "filter 'netns $B' shows: $(cat "$TMP/f.out")"
+
+# Metrics: every series says its namespace; counts are per namespace.
+"$TCPDWELL" -e -d 0.2 --netns all --metrics "$TMP/ns.prom" >/dev/null 2>"$TMP/prom.err" &
+prom_pid=$!
+has_series() { grep -qxF "$1" "$TMP/ns.prom" 2>/dev/null; }
+for want in "tcpdwell_sockets{netns=\"$A\",state=\"LISTEN\"} 1" \
+    "tcpdwell_sockets{netns=\"$B\",state=\"ESTABLISHED\"} 2" \
+    "tcpdwell_sockets{netns=\"$B\",state=\"LISTEN\"} 0" \
+    "tcpdwell_sockets{netns=\"self\",state=\"LISTEN\"} 1"; do
+    wait_until 10 has_series "$want" ||
+        fail "metrics lack '$want': $(cat "$TMP/ns.prom" "$TMP/prom.err" 2>&1)"
+done
+grep -E '^tcpdwell_' "$TMP/ns.prom" | grep -v '{netns="' &&
+    fail "a series without its namespace: $(cat "$TMP/ns.prom")"
+kill "$prom_pid"
+wait "$prom_pid"
 
 # Running: events, and tables while recording.
 "$TCPDWELL" -e --format json -d 0.2 --netns all >"$TMP/events.json" 2>"$TMP/events.err" &
