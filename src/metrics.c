@@ -80,13 +80,7 @@ static void metrics_free(struct metrics *m)
 
 static struct mns *ns_get(struct metrics *m, uint32_t i)
 {
-	if (i >= m->nns) {
-		uint32_t n = i + 1 > 2 * m->nns ? i + 1 : 2 * m->nns;
-
-		m->ns = xreallocarray(m->ns, n, sizeof(*m->ns));
-		memset(m->ns + m->nns, 0, (size_t)(n - m->nns) * sizeof(*m->ns));
-		m->nns = n;
-	}
+	m->ns = xgrow_index(m->ns, &m->nns, i, sizeof(*m->ns));
 	return &m->ns[i];
 }
 

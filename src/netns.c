@@ -30,15 +30,7 @@ void netns_tab_free(struct netns_tab *t)
 
 void netns_tab_set(struct netns_tab *t, uint32_t i, const char *label)
 {
-	if (i >= t->cap) {
-		uint32_t cap = t->cap ? t->cap : 8;
-
-		while (cap <= i)
-			cap *= 2;
-		t->label = xreallocarray(t->label, cap, sizeof(*t->label));
-		memset(t->label + t->cap, 0, (size_t)(cap - t->cap) * sizeof(*t->label));
-		t->cap = cap;
-	}
+	t->label = xgrow_index(t->label, &t->cap, i, sizeof(*t->label));
 	snprintf(t->label[i], sizeof(t->label[i]), "%s", label);
 	if (i >= t->n)
 		t->n = i + 1;

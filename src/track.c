@@ -39,15 +39,7 @@ static bool covered(const struct track *t, uint32_t ns)
 
 static void cover_mark(struct track *t, uint32_t ns)
 {
-	if (ns >= t->ns_cap) {
-		uint32_t cap = t->ns_cap ? t->ns_cap : 4;
-
-		while (cap <= ns)
-			cap *= 2;
-		t->ns = xreallocarray(t->ns, cap, sizeof(*t->ns));
-		memset(t->ns + t->ns_cap, 0, (size_t)(cap - t->ns_cap) * sizeof(*t->ns));
-		t->ns_cap = cap;
-	}
+	t->ns = xgrow_index(t->ns, &t->ns_cap, ns, sizeof(*t->ns));
 	t->ns[ns].gen = t->gen;
 }
 

@@ -145,6 +145,23 @@ void *big_realloc(void *p, size_t old, size_t len)
 	return q;
 }
 
+void *xgrow_index(void *p, uint32_t *cap, uint32_t i, size_t size)
+{
+	uint32_t n = *cap ? *cap : 8;
+
+	if (i < *cap)
+		return p;
+	while (n <= i) {
+		if (n > UINT32_MAX / 2)
+			oom(SIZE_MAX);
+		n *= 2;
+	}
+	p = xreallocarray(p, n, size);
+	memset((char *)p + (size_t)*cap * size, 0, (size_t)(n - *cap) * size);
+	*cap = n;
+	return p;
+}
+
 char *xstrdup(const char *s)
 {
 	size_t n = strlen(s) + 1;

@@ -18,6 +18,11 @@ void *xrealloc(void *p, size_t n);
 void *xreallocarray(void *p, size_t nmemb, size_t size);
 char *xstrdup(const char *s);
 /*
+ * Make index i of an array of size-byte elements exist: grown by doubling
+ * (from 8), the new elements zeroed; *cap follows. Returns the array.
+ */
+void *xgrow_index(void *p, uint32_t *cap, uint32_t i, size_t size);
+/*
  * Large arrays that one dump fills at once (rows and tracker entries for
  * 100,000s of sockets). From BIG_MIN bytes on they are mapped on their own
  * at a 2 MiB boundary; below, plain malloc. The caller passes the size each

@@ -76,8 +76,9 @@ static struct sock_key key_of(const struct sock *s)
 	return k;
 }
 
-/* Apply a dump of n sockets taken at mono, asking for states. */
-static void dump(struct track *t, int64_t mono, uint32_t states, const struct sock *v, size_t n)
+/* Apply a dump of n sockets taken at mono, asking for states, covering namespaces cov. */
+static void dump_cov(struct track *t, int64_t mono, uint32_t states, const uint32_t *cov,
+		     size_t ncov, const struct sock *v, size_t n)
 {
 	struct snapshot sn;
 
@@ -86,10 +87,18 @@ static void dump(struct track *t, int64_t mono, uint32_t states, const struct so
 	sn.wall = mono + WALL_OFF;
 	sn.states = states;
 	sn.complete = true;
+	for (size_t i = 0; i < ncov; i++)
+		snapshot_cover(&sn, cov[i]);
 	for (size_t i = 0; i < n; i++)
 		*snapshot_push(&sn) = v[i];
 	track_apply(t, &sn);
 	snapshot_free(&sn);
+}
+
+/* Apply a dump of n sockets taken at mono, asking for states. */
+static void dump(struct track *t, int64_t mono, uint32_t states, const struct sock *v, size_t n)
+{
+	dump_cov(t, mono, states, NULL, 0, v, n);
 }
 
 #define FULL(t, mono, ...)                                                                        \
@@ -957,19 +966,7 @@ static void test_reserve(void)
 static void dump_ns(struct track *t, int64_t mono, const uint32_t *cov, size_t ncov,
 		    const struct sock *v, size_t n)
 {
-	struct snapshot sn;
-
-	snapshot_init(&sn);
-	sn.mono = mono;
-	sn.wall = mono + WALL_OFF;
-	sn.states = ST_ALL_MASK;
-	sn.complete = true;
-	for (size_t i = 0; i < ncov; i++)
-		snapshot_cover(&sn, cov[i]);
-	for (size_t i = 0; i < n; i++)
-		*snapshot_push(&sn) = v[i];
-	track_apply(t, &sn);
-	snapshot_free(&sn);
+	dump_cov(t, mono, ST_ALL_MASK, cov, ncov, v, n);
 }
 
 static struct sock in_ns(struct sock s, uint32_t ns)

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <arpa/inet.h>
+#include <stdlib.h>
 #include <sys/socket.h>
 
 #include "unit.h"
@@ -209,6 +210,21 @@ static void test_big(void)
 	populate(NULL, 0);
 }
 
+/* An index made to exist: doubled from 8, new elements zero, old ones kept. */
+static void test_grow_index(void)
+{
+	uint32_t cap = 0, *v = NULL;
+
+	v = xgrow_index(v, &cap, 0, sizeof(*v));
+	CHECK(cap == 8 && v[0] == 0 && v[7] == 0);
+	v[3] = 33;
+	v = xgrow_index(v, &cap, 7, sizeof(*v));
+	CHECK(cap == 8);
+	v = xgrow_index(v, &cap, 40, sizeof(*v));
+	CHECK(cap == 64 && v[3] == 33 && v[8] == 0 && v[40] == 0 && v[63] == 0);
+	free(v);
+}
+
 /* Room for an expected dump at once: rows up to it never move. */
 static void test_snapshot_expect(void)
 {
@@ -292,6 +308,7 @@ int main(void)
 	RUN(test_snapshot);
 	RUN(test_snapshot_copy);
 	RUN(test_big);
+	RUN(test_grow_index);
 	RUN(test_snapshot_expect);
 	RUN(test_info_ring);
 	return unit_done();
