@@ -35,6 +35,7 @@ const char *poll_hint(int err)
 struct opener {
 	struct poll_ns *ns;
 	bool events;
+	bool want_hint; /* one namespace watched: its first dump is sized from this */
 	int events_err;
 	size_t hint; /* sockets the kernel counts there, for the first dump's room */
 };
@@ -49,7 +50,8 @@ static int open_here(void *arg)
 		return -errno;
 	if (op->events && !(op->ns->events = diag_events_open()))
 		op->events_err = errno;
-	op->hint = diag_count_hint();
+	if (op->want_hint)
+		op->hint = diag_count_hint();
 	return 0;
 }
 
@@ -120,10 +122,15 @@ static bool open_found(struct poll_nsset *s, struct loop *l, const struct nswatc
 	return true;
 }
 
+static bool same_ns(const struct nswatch_ns *a, const struct nswatch_ns *b)
+{
+	return a->dev == b->dev && a->ino == b->ino;
+}
+
 static bool found_in(const struct nswatch_ns *v, size_t n, const struct nswatch_ns *id)
 {
 	for (size_t i = 0; i < n; i++)
-		if (v[i].dev == id->dev && v[i].ino == id->ino)
+		if (same_ns(&v[i], id))
 			return true;
 	return false;
 }
@@ -152,8 +159,7 @@ void poll_ns_rescan(struct poll_nsset *s, struct loop *l, int64_t now)
 		bool known = false;
 
 		for (size_t j = 0; j < s->n && !known; j++)
-			known = s->v[j].diag && s->v[j].id.dev == s->found[i].dev &&
-				s->v[j].id.ino == s->found[i].ino;
+			known = s->v[j].diag && same_ns(&s->v[j].id, &s->found[i]);
 		if (!known && !loop_quitting(l))
 			open_found(s, l, &s->found[i], i == 0 && s->next_idx == 0);
 	}
@@ -178,7 +184,7 @@ int poll_ns_open(struct poll_nsset *s, const struct poll_opts *o, struct loop *l
 		 size_t errlen)
 {
 	struct poll_ns *ns;
-	struct opener op = {.events = o->destroy};
+	struct opener op = {.events = o->destroy, .want_hint = !o->filter};
 	int r;
 
 	s->info = o->info;
@@ -223,8 +229,7 @@ int poll_ns_open(struct poll_nsset *s, const struct poll_opts *o, struct loop *l
 		netns_tab_set(o->labels, 0, o->netns->label);
 		netns_tab_watch(o->labels, false, 1);
 	}
-	if (!o->filter)
-		s->hint = op.hint;
+	s->hint = op.hint;
 	if (o->destroy && !ns->events)
 		loop_status(l, "destroy notices unavailable: %s", strerror(op.events_err));
 	return 0;
