@@ -26,8 +26,12 @@ owner=$(awk -v l="$fw_local" '$1 == "FIN_WAIT_2" && $3 == l { print $NF }' "$TMP
 rows=$(batch_rows state close-wait)
 [ "$rows" = "CLOSE_WAIT $fw_peer $fw_local" ] || fail "filtered: $rows"
 
-# Held, both still there a while later and nothing left either state.
-sleep 1
+# Held, both still there after more polls and nothing left either state: the
+# event stream reports a listener opened after the checks above, so it has
+# polled since.
+hold later listen 9989
+wait_until 10 event_seen "$later_local" "0.0.0.0:*" LISTEN ||
+    fail "no event for a later listener: $(cat "$TMP/events.json")"
 jq -se --arg l "$fw_local" --arg p "$fw_peer" \
     'any(.[]; (.local == $l or .local == $p) and (.from == "FIN_WAIT_2" or .from == "CLOSE_WAIT"))
      | not' "$TMP/events.json" >/dev/null || fail "a held state was left: $(cat "$TMP/events.json")"

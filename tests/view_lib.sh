@@ -4,14 +4,17 @@
 need_cmd tmux
 [ -x "$HOLDSTATE" ] || skip "the holdstate helper is not built"
 
-VT="tmux -L tcpdwell-view-$$ -f /dev/null"
-at_exit "$VT kill-server 2>/dev/null"
-
 # view_start WIDTH HEIGHT ARGS...: tcpdwell ARGS in a pane of that size; when
-# it ends the pane shows EXITED=status and stays.
+# it ends the pane shows EXITED=status and stays. Each view has a tmux server
+# of its own: a server told to exit goes asynchronously, and a new session
+# asked of it in that moment fails with "server exited unexpectedly".
+VIEW_N=0
 view_start() {
     local w=$1 h=$2 cmd
     shift 2
+    VIEW_N=$((VIEW_N + 1))
+    VT="tmux -L tcpdwell-view-$$-$VIEW_N -f /dev/null"
+    at_exit "$VT kill-server 2>/dev/null"
     cmd="env TERM=tmux-256color LC_ALL=C.UTF-8 ${VIEW_ENV:-} $(printf '%q ' "$TCPDWELL" "$@")"
     $VT new-session -d -s v -x "$w" -y "$h" "$cmd; echo EXITED=\$?; sleep 600" ||
         fail "cannot start tmux"
@@ -21,6 +24,8 @@ view_start() {
     local pid
     pid=$($VT display-message -p -t v '#{pane_pid}') && at_exit "kill -KILL -- -$pid 2>/dev/null"
 }
+# view_stop: the current view and its tmux server go.
+view_stop() { $VT kill-server 2>/dev/null; }
 screen() { $VT capture-pane -p -t v; }
 screen_e() { $VT capture-pane -e -p -t v; }
 shows() { screen | grep -qE -- "$1"; }

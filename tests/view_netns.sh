@@ -35,12 +35,12 @@ expect "row of $A at 80x24, cut" " ${A:0:7}(…|>) "
 keys -l /
 text "$A_LOCAL"
 keys Enter
-sleep 0.3
+expect_not "search prompt closed" "^Search:"
 keys Enter
 expect "detail" "netns $A"
 keys q
 expect "quit" "EXITED=0"
-$VT kill-server
+view_stop
 
 # One namespace by name: the header names it, no column.
 view_start 120 40 -d 0.2 --netns "$A"

@@ -35,9 +35,8 @@ bg='\[([0-9]+;)*4[0-7](;[0-9]+)*m'
 screen_e | grep -aE "FIN_WAIT_1  1" | grep -qaE "$bg" ||
     { screen_e | cat -v; fail "FIN_WAIT_1 group not highlighted"; }
 keys Down  # move the selection bar off the LISTEN header
-sleep 0.3
-screen_e | grep -aE "LISTEN  [0-9]" | grep -qaE "$bg" &&
-    { screen_e | cat -v; fail "LISTEN group highlighted like FIN_WAIT_1"; }
+listen_plain() { ! screen_e | grep -aE "LISTEN  [0-9]" | grep -qaE "$bg"; }
+wait_until 10 listen_plain || { screen_e | cat -v; fail "LISTEN group highlighted like FIN_WAIT_1"; }
 
 # The filter narrows the table as it is typed.
 keys f

@@ -24,6 +24,9 @@ done < <(screen)
 [ "$w" -le 60 ] || { screen; fail "a line wider than 60 columns after the resize"; }
 expect "key bar at 60x15" "^F1Help"
 
+# A storm of sizes, down to one cell. The pause paces the storm so that each
+# size reaches tcpdwell as a SIGWINCH of its own; nothing here waits for a
+# state, the expectations after the storm do.
 for size in "20 5" "5 2" "1 1" "200 60" "3 40"; do
     set -- $size
     $VT resize-window -t v -x "$1" -y "$2"
@@ -42,7 +45,7 @@ expect "exit status" "EXITED=0"
 [ "$(pane_fmt '#{keypad_cursor_flag}')" = 0 ] || fail "keypad mode left on after q"
 
 # SIGTERM: the same.
-$VT kill-session -t v
+view_stop
 view_start 100 30 -d 0.2
 expect "view up again" "^. FIN_WAIT_1  1"
 pid=$(pgrep -P "$(pane_fmt '#{pane_pid}')" -x tcpdwell) || fail "no tcpdwell process in the pane"
@@ -52,7 +55,7 @@ expect "ended by SIGTERM" "EXITED="
 [ "$(pane_fmt '#{cursor_flag}')" = 1 ] || fail "cursor still hidden after SIGTERM"
 
 # Monochrome: reverse video marks FIN_WAIT_1, and no colour is set anywhere.
-$VT kill-session -t v
+view_stop
 VIEW_ENV="NO_COLOR=1" view_start 100 30 -d 0.2
 expect "monochrome view" "^. FIN_WAIT_1  1"
 screen_e | grep -aE "FIN_WAIT_1  1" | grep -qaE '\[([0-9]+;)*7(;[0-9]+)*m' ||
