@@ -37,6 +37,7 @@ struct loop {
 	char msg[256];
 	int64_t msg_when;
 	FILE *echo;
+	struct warmer *warm; /* faulting in a first dump's memory, until the dump is observed */
 };
 
 struct loop *loop_new(struct track *t)
@@ -52,6 +53,7 @@ void loop_free(struct loop *l)
 {
 	if (!l)
 		return;
+	warm_join(l->warm);
 	/* Sinks first: the recorder closes its file before the sources go. */
 	for (size_t i = 0; i < l->nsnk; i++)
 		if (l->snk[i].ops->close)
@@ -100,8 +102,26 @@ struct netns_tab *loop_netns(const struct loop *l)
 	return l->labels;
 }
 
+void loop_expect(struct loop *l, size_t n, struct span first)
+{
+	struct span v[4];
+	size_t k = 0;
+
+	if (first.len)
+		v[k++] = first;
+	k += track_reserve(l->t, n, v + k, ARRAY_SIZE(v) - k);
+	warm_join(l->warm);
+	l->warm = warm_start(v, k);
+}
+
 void loop_observe(struct loop *l, const struct obs *o)
 {
+	/*
+	 * The first dump's memory is in, or this waits for the rest: the tracker
+	 * writing where the thread still faults would wait on it page by page.
+	 */
+	warm_join(l->warm);
+	l->warm = NULL;
 	switch (o->kind) {
 	case OBS_SNAPSHOT:
 		/* A dump that failed midway would make every socket look gone. */

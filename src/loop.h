@@ -95,6 +95,13 @@ struct track *loop_track(struct loop *l);
 void loop_set_netns(struct loop *l, struct netns_tab *labels);
 struct netns_tab *loop_netns(const struct loop *l);
 
+/*
+ * A source about to make a first dump of about n sockets, into the memory
+ * first: the tracker makes room for them, and a second thread faults in
+ * first and then the tracker's new memory while the dump runs. The next
+ * observation waits for that thread.
+ */
+void loop_expect(struct loop *l, size_t n, struct span first);
 /* Hand one observation to the tracker, then to every sink's observe(). */
 void loop_observe(struct loop *l, const struct obs *o);
 /* Run every source's sync(): what they observed until now reaches the tracker. */

@@ -366,10 +366,11 @@ int poll_open(struct loop *l, const struct poll_opts *o, char *err, size_t errle
 
 	/*
 	 * The first dump now, so that a refusal is one clear error before any
-	 * screen is set up. Unfiltered, its size is known about: room at once.
+	 * screen is set up. Unfiltered, its size is known about: room at once,
+	 * in the snapshot and the tracker, faulted in while the kernel works.
 	 */
 	if (p->ns.hint)
-		snapshot_expect(&p->full.sn, p->ns.hint);
+		loop_expect(l, p->ns.hint, snapshot_expect(&p->full.sn, p->ns.hint));
 	r = poll_ns_dump(&p->ns, l, p->full.mask, p->filter, true, &p->full.sn);
 	if (r < 0) {
 		snprintf(err, errlen, "cannot dump TCP sockets over sock_diag: %s%s",

@@ -214,17 +214,20 @@ void snapshot_grow(struct snapshot *sn, size_t n)
 		sn->info = big_alloc(sn->cap * sizeof(*sn->info));
 }
 
-void snapshot_expect(struct snapshot *sn, size_t rows)
+struct span snapshot_expect(struct snapshot *sn, size_t rows)
 {
 	/* What is surely filled goes in huge pages; an estimate may be a little high. */
 	size_t sure = rows - rows / 16;
+	struct span sp;
 
 	if (sn->cap >= rows || sure <= sn->n || rows > SIZE_MAX / 2 / sizeof(*sn->info))
-		return;
+		return (struct span){ NULL, 0 };
 	snapshot_grow(sn, rows + rows / 8);
-	big_huge(sn->v + sn->n, (sure - sn->n) * sizeof(*sn->v));
+	sp = (struct span){ sn->v + sn->n, (sure - sn->n) * sizeof(*sn->v) };
+	big_huge(sp.p, sp.len);
 	if (sn->info)
 		big_huge(sn->info + sn->n, (sure - sn->n) * sizeof(*sn->info));
+	return sp;
 }
 
 struct sock *snapshot_reserve(struct snapshot *sn)

@@ -138,9 +138,10 @@ void snapshot_grow(struct snapshot *sn, size_t n);
 /*
  * About rows rows are coming (an estimate, before a first dump): room for
  * them at once, not grown by doublings, and what is surely filled in huge
- * pages (big_huge).
+ * pages (big_huge). Returns that span of rows (empty when nothing changed),
+ * for a caller that faults it in ahead.
  */
-void snapshot_expect(struct snapshot *sn, size_t rows);
+struct span snapshot_expect(struct snapshot *sn, size_t rows);
 /* The dump covers namespace ns too. */
 void snapshot_cover(struct snapshot *sn, uint32_t ns);
 /* Whether the dump covers namespace ns. */

@@ -89,6 +89,14 @@ void track_reset(struct track *t);
 void track_listen(struct track *t, track_event_fn fn, void *arg);
 
 /*
+ * About n sockets are coming (before a first dump): room for them now, not
+ * grown while the dump is applied. Puts in fresh[] (at most cap) the memory
+ * reserved that will surely be written and has not been yet, for a caller
+ * that faults it in ahead (warm_start()); returns how many spans.
+ */
+size_t track_reserve(struct track *t, size_t n, struct span *fresh, size_t cap);
+
+/*
  * Apply one complete dump. The first dump after start (or reset) is the
  * baseline: its sockets get TIME_ATLEAST entry times (or TIME_EXACT where a
  * kernel timer tells) and no events. A dump whose states do not cover the

@@ -143,9 +143,10 @@ static void rehash(struct track *t, bool cookie, uint32_t nmask)
 	uint32_t *old = cookie ? t->cb : t->kb;
 	uint32_t omask = cookie ? t->cmask : t->kmask;
 	uint32_t *nb = buckets_new(nmask + 1);
-	uint32_t *tail = buckets_new(nmask + 1);
+	/* Where each new chain ends; an empty table (before a first dump) needs none. */
+	uint32_t *tail = (cookie ? t->cn : t->kn) ? buckets_new(nmask + 1) : NULL;
 
-	for (uint32_t b = 0; b <= omask; b++) {
+	for (uint32_t b = 0; tail && b <= omask; b++) {
 		uint32_t i = old[b];
 		while (i != TAB_NIL) {
 			struct entry *e = tab_get(t, i);
@@ -200,6 +201,23 @@ void track_tab_reserve(struct track *t, size_t more)
 	}
 	index_fit(t, true, t->cn + more);
 	index_fit(t, false, t->kn + more);
+}
+
+size_t track_reserve(struct track *t, size_t n, struct span *fresh, size_t cap)
+{
+	size_t nb = t->nblocks, k = 0;
+	/* An estimate may be a little high: only what will surely be filled. */
+	size_t sure = (n - n / 16) * sizeof(struct entry);
+
+	if (n > t->alive)
+		track_tab_reserve(t, n - t->alive);
+	for (size_t i = nb; i < t->nblocks && k < cap && sure; i++) {
+		size_t len = t->blocks[i].len < sure ? t->blocks[i].len : sure;
+
+		fresh[k++] = (struct span){ t->blocks[i].p, len };
+		sure -= len;
+	}
+	return k;
 }
 
 void track_tab_prefetch(const struct track *t, const struct sock *r)

@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -125,6 +126,63 @@ void populate(void *p, size_t len)
 	(void)p;
 	(void)len;
 #endif
+}
+
+#ifdef MADV_POPULATE_WRITE
+#define HAVE_POPULATE 1
+#else
+#define HAVE_POPULATE 0
+#endif
+#define WARM_MAX 8
+#define WARM_STEP ((size_t)2 << 20)
+
+struct warmer {
+	pthread_t th;
+	struct span v[WARM_MAX];
+	size_t n;
+};
+
+static void *warm_run(void *arg)
+{
+	const struct warmer *w = arg;
+
+	/* One step at a time: populate() holds the memory map's lock while it works. */
+	for (size_t i = 0; i < w->n; i++)
+		for (size_t off = 0; off < w->v[i].len; off += WARM_STEP)
+			populate((char *)w->v[i].p + off,
+				 w->v[i].len - off < WARM_STEP ? w->v[i].len - off : WARM_STEP);
+	return NULL;
+}
+
+struct warmer *warm_start(const struct span *v, size_t n)
+{
+	struct warmer *w;
+	size_t total = 0;
+
+	/* Without MADV_POPULATE_WRITE populate() does nothing: no thread for it. */
+	if (!HAVE_POPULATE)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		total += v[i].p ? v[i].len : 0;
+	if (total < BIG_MIN)
+		return NULL;
+	w = xcalloc(1, sizeof(*w));
+	for (size_t i = 0; i < n && w->n < WARM_MAX; i++)
+		if (v[i].p && v[i].len)
+			w->v[w->n++] = v[i];
+	if (pthread_create(&w->th, NULL, warm_run, w)) {
+		free(w);
+		return NULL;
+	}
+	return w;
+}
+
+void warm_join(struct warmer *w)
+{
+	if (!w)
+		return;
+	pthread_join(w->th, NULL);
+	free(w);
 }
 
 void *big_realloc(void *p, size_t old, size_t len)

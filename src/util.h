@@ -45,6 +45,24 @@ void big_huge(void *p, size_t len);
  * no-op). Pages shared with neighbours are left to fault as usual.
  */
 void populate(void *p, size_t len);
+/*
+ * Memory faulted in by a second thread while this one works: a first dump
+ * waits in the kernel for most of its time, and on a virtual machine the
+ * faults of the memory it and the tracker are about to fill cost about as
+ * much again. The spans go in order, each in steps of 2 MiB (populate():
+ * only the kernel touches them and leaves their contents as they are, so
+ * the caller may write there meanwhile). warm_start() returns NULL when the
+ * spans hold less than BIG_MIN or no thread could start; the faults then
+ * come where the memory is first written, as without it.
+ */
+struct span {
+	void *p;
+	size_t len;
+};
+struct warmer;
+struct warmer *warm_start(const struct span *v, size_t n);
+/* Wait until w is done, and free it (NULL is fine). */
+void warm_join(struct warmer *w);
 
 /* CLOCK_MONOTONIC and CLOCK_REALTIME as nanoseconds. */
 int64_t mono_ns(void);

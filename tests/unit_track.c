@@ -914,6 +914,43 @@ static size_t found_all(const struct track *t, const struct sock *v, size_t n)
 }
 
 /*
+ * Room made before a first dump (its size estimated): the spans given to
+ * fault in lie in the new memory and stop short of the estimate; the dump
+ * then takes no more memory, with a few rows more than estimated too.
+ */
+static void test_expect(void)
+{
+	enum { N = 6000 };
+	struct track *t = new_track();
+	struct sock *v = xreallocarray(NULL, N, sizeof(*v));
+	struct span fresh[4];
+	size_t nf, len = 0;
+	uint32_t chunks;
+
+	for (size_t i = 0; i < N; i++)
+		v[i] = mk(i + 1, ST_ESTABLISHED, (uint16_t)(1024 + i), 80);
+	nf = track_reserve(t, N - 100, fresh, 4);
+	chunks = t->nchunks;
+	CHECK(nf >= 1 && (size_t)chunks * TAB_CHUNK >= N - 100);
+	for (size_t i = 0; i < nf; i++) {
+		bool inside = false;
+		for (uint32_t c = 0; c < chunks; c++)
+			inside |= (char *)fresh[i].p >= (char *)t->chunks[c] &&
+				  (char *)fresh[i].p < (char *)(t->chunks[c] + TAB_CHUNK);
+		CHECK(inside);
+		len += fresh[i].len;
+	}
+	CHECK(len > 0 && len <= (N - 100) * sizeof(struct entry));
+	CHECK(t->cmask + 1 >= N - 100 && t->kmask + 1 >= N - 100);
+	dump(t, S(1), ST_ALL_MASK, v, N);
+	CHECK(t->nchunks == chunks && found_all(t, v, N) == N);
+	/* Nothing new to reserve: no spans. */
+	CHECK(track_reserve(t, N, fresh, 4) == 0 && t->nchunks == chunks);
+	free(v);
+	track_free(t);
+}
+
+/*
  * A dump larger than the room reserved before (a small first dump, then a
  * large one: room for the new rows at once), then smaller ones (the rest
  * goes, its slots are reused, nothing more is reserved), then larger again:
@@ -1078,6 +1115,7 @@ int main(void)
 	RUN(test_reset);
 	RUN(test_many);
 	RUN(test_reserve);
+	RUN(test_expect);
 	RUN(test_netns_absence);
 	RUN(test_netns_late);
 	return unit_done();
