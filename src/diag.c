@@ -360,6 +360,7 @@ int diag_dump(struct diag *d, uint32_t states, const struct filter *f, struct sn
 	}
 	diag_dedup(sn, &d->set);
 	sn->complete = true;
+	sn->unique = true;
 	return 0;
 }
 

@@ -103,6 +103,8 @@ struct sock_key {
 };
 void sock_key(const struct sock *s, struct sock_key *k);
 uint64_t sock_key_hash(const struct sock_key *k);
+/* The same as sock_key_hash() of s's key, without making the key. */
+uint64_t sock_hash(const struct sock *s);
 bool sock_key_eq(const struct sock_key *a, const struct sock_key *b);
 
 /*
@@ -115,6 +117,7 @@ struct snapshot {
 	int64_t wall;	/* CLOCK_REALTIME ns at the same moment */
 	uint32_t states; /* ST_MASK bits asked for */
 	bool complete;
+	bool unique;	 /* no two rows share a cookie: diag_dedup() made sure */
 	bool with_info;	 /* info[] runs beside v[] (set before filling; kept by clear) */
 	size_t n, cap;
 	struct sock *v;

@@ -222,12 +222,9 @@ size_t track_reserve(struct track *t, size_t n, struct span *fresh, size_t cap)
 
 void track_tab_prefetch(const struct track *t, const struct sock *r)
 {
-	struct sock_key k;
-
 	if (r->cookie)
 		__builtin_prefetch(&t->cb[cookie_hash(r->cookie, r->netns) & t->cmask], 1);
-	sock_key(r, &k);
-	__builtin_prefetch(&t->kb[sock_key_hash(&k) & t->kmask], 1);
+	__builtin_prefetch(&t->kb[sock_hash(r) & t->kmask], 1);
 }
 
 struct entry *track_cidx_find(const struct track *t, uint64_t cookie, uint32_t netns)
@@ -272,13 +269,11 @@ void track_cidx_remove(struct track *t, struct entry *e)
 
 void track_kidx_insert(struct track *t, struct entry *e)
 {
-	struct sock_key k;
 	uint32_t *b;
 
 	if (t->kn >= (size_t)t->kmask + 1 && t->kmask < (UINT32_MAX >> 1))
 		rehash(t, false, t->kmask * 2 + 1);
-	sock_key(&e->ts.s, &k);
-	e->khash = (uint32_t)sock_key_hash(&k);
+	e->khash = (uint32_t)sock_hash(&e->ts.s);
 	b = &t->kb[e->khash & t->kmask];
 	e->next_k = *b;
 	*b = e->self;

@@ -914,6 +914,42 @@ static size_t found_all(const struct track *t, const struct sock *v, size_t n)
 }
 
 /*
+ * A first dump into an empty table: rows of a deduplicated dump (unique)
+ * go in without a lookup, and are found and counted as any others; a dump
+ * not known to be free of duplicates still gets one entry per cookie.
+ */
+static void test_first_unique(void)
+{
+	struct sock v[] = { mk(7, ST_ESTABLISHED, 1000, 80), mk(8, ST_LISTEN, 80, 0),
+			    mk(9, ST_CLOSE_WAIT, 1001, 80) };
+	struct sock dup[] = { mk(7, ST_ESTABLISHED, 1000, 80), mk(7, ST_FIN_WAIT1, 1000, 80) };
+	struct track *t = new_track();
+	struct snapshot sn;
+
+	snapshot_init(&sn);
+	sn.mono = S(1);
+	sn.wall = S(1) + WALL_OFF;
+	sn.states = ST_ALL_MASK;
+	sn.complete = sn.unique = true;
+	for (size_t i = 0; i < ARRAY_SIZE(v); i++)
+		*snapshot_push(&sn) = v[i];
+	track_apply(t, &sn);
+	CHECK(track_alive(t) == 3 && found_all(t, v, 3) == 3);
+	CHECK(track_count(t, ST_LISTEN) == 1 && track_count(t, ST_CLOSE_WAIT) == 1);
+	/* The next dump finds them by cookie: nothing new, nothing gone. */
+	sn.mono = S(2);
+	track_apply(t, &sn);
+	CHECK(track_alive(t) == 3 && nev_total == 0);
+	track_free(t);
+
+	t = new_track();
+	dump(t, S(1), ST_ALL_MASK, dup, 2);
+	CHECK(track_alive(t) == 1 && track_find(t, 7) && track_find(t, 7)->s.state == ST_FIN_WAIT1);
+	snapshot_free(&sn);
+	track_free(t);
+}
+
+/*
  * Room made before a first dump (its size estimated): the spans given to
  * fault in lie in the new memory and stop short of the estimate; the dump
  * then takes no more memory, with a few rows more than estimated too.
@@ -1116,6 +1152,7 @@ int main(void)
 	RUN(test_many);
 	RUN(test_reserve);
 	RUN(test_expect);
+	RUN(test_first_unique);
 	RUN(test_netns_absence);
 	RUN(test_netns_late);
 	return unit_done();

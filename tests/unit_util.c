@@ -148,6 +148,36 @@ static void test_state_names(void)
 	CHECK_STR(timer_name(77), "?");
 }
 
+/*
+ * 4,096 keys that differ only in their source port (one client's connections
+ * to one server) spread over 4,096 buckets: no bucket gets more than a few.
+ */
+static void test_sock_hash_spread(void)
+{
+	enum { N = 4096 };
+	static uint16_t count[N];
+	struct sock s = { .family = AF_INET, .dport = 80 };
+	uint16_t most = 0;
+
+	s.src[0] = 127, s.src[3] = 1, s.dst[0] = 127, s.dst[3] = 2;
+	for (unsigned i = 0; i < N; i++) {
+		s.sport = (uint16_t)(32768 + i);
+		uint16_t c = ++count[sock_hash(&s) & (N - 1)];
+		most = c > most ? c : most;
+	}
+	CHECK(most <= 8);
+	memset(count, 0, sizeof(count));
+	most = 0;
+	s.family = AF_INET6;
+	for (unsigned i = 0; i < N; i++) {
+		s.sport = 443;
+		s.dst[15] = (uint8_t)i, s.dst[14] = (uint8_t)(i >> 8);
+		uint16_t c = ++count[sock_hash(&s) & (N - 1)];
+		most = c > most ? c : most;
+	}
+	CHECK(most <= 8);
+}
+
 /* The 4-tuple key ignores bytes past an IPv4 address. */
 static void test_sock_key(void)
 {
@@ -161,9 +191,11 @@ static void test_sock_key(void)
 	sock_key(&b, &kb);
 	CHECK(sock_key_eq(&ka, &kb));
 	CHECK(sock_key_hash(&ka) == sock_key_hash(&kb));
+	CHECK(sock_hash(&a) == sock_key_hash(&ka) && sock_hash(&b) == sock_key_hash(&ka));
 	b.dport = 3;
 	sock_key(&b, &kb);
 	CHECK(!sock_key_eq(&ka, &kb));
+	CHECK(sock_hash(&b) == sock_key_hash(&kb) && sock_hash(&b) != sock_hash(&a));
 }
 
 static void test_snapshot(void)
@@ -363,6 +395,7 @@ int main(void)
 	RUN(test_parse_duration);
 	RUN(test_state_names);
 	RUN(test_sock_key);
+	RUN(test_sock_hash_spread);
 	RUN(test_snapshot);
 	RUN(test_snapshot_copy);
 	RUN(test_big);
