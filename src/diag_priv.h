@@ -10,7 +10,7 @@
 
 /* An open-addressing set of row indexes keyed by cookie, reused from dump to dump. */
 struct diag_cookie_set {
-	uint32_t *slot; /* row index + 1; 0 = empty */
+	uint32_t *slot; /* row index + 1 in the low bits, the cookie's fingerprint above; 0 = empty */
 	size_t cap;	/* a power of two */
 };
 void diag_cookie_set_free(struct diag_cookie_set *set);
