@@ -725,6 +725,13 @@ size_t track_collect(const struct track *t, const struct tsock ***v, size_t *cap
 		*v = xreallocarray(*v, *cap, sizeof(**v));
 		populate(*v, t->size * sizeof(**v));
 	}
+	/* Every slot in use and shown (a first dump's table): no entry needs reading. */
+	if (t->size == t->used) {
+		for (uint32_t c = 0; n < t->used; c++)
+			for (uint32_t i = 0; i < TAB_CHUNK && n < t->used; i++)
+				(*v)[n++] = &t->chunks[c][i].ts;
+		return n;
+	}
 	for (uint32_t i = 0; i < t->used; i++) {
 		const struct entry *e = tab_get(t, i);
 		if (tab_visible(e))

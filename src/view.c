@@ -352,6 +352,7 @@ static void view_free(struct view *v)
 		view_freeze(v, false);
 	free(v->ents);
 	free(v->sorted);
+	free(v->grp_of);
 	free(v->rows);
 	filter_free(v->flt);
 	filter_free(v->flt_saved);

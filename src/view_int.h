@@ -94,6 +94,7 @@ struct view {
 
 	/* The table. */
 	const struct tsock **sorted;
+	uint8_t *grp_of; /* per source socket: its group, or NOT_SHOWN (sortcap long) */
 	size_t nsorted, sortcap;
 	struct vrow *rows;
 	size_t nrows, rowcap;

@@ -44,6 +44,9 @@ const char *view_sort_name(enum vsort s)
 	return s < SORT_MAX ? names[s] : "?";
 }
 
+/* v->grp_of[] of a socket the filter or scenario hides (groups are 0..ST_MAX). */
+#define NOT_SHOWN UINT8_MAX
+
 static unsigned group_of(const struct tsock *ts)
 {
 	return ts->s.state < ST_MAX ? ts->s.state : ST_MAX;
@@ -194,7 +197,8 @@ static bool row_shown(const struct view *v, const struct tsock *ts)
  * then each group that shows its rows sorted by the chosen key. A folded
  * group shows none: the 160,000 ESTABLISHED and TIME_WAIT sockets of a busy
  * box are neither sorted nor looked at again for a screen that shows only
- * their counts.
+ * their counts. The counting pass left each socket's group in v->grp_of:
+ * this one reads no socket.
  */
 static void group_rows(struct view *v, const struct tsock *const *src, size_t n)
 {
@@ -209,11 +213,10 @@ static void group_rows(struct view *v, const struct tsock *const *src, size_t n)
 		at[i] = pos[order[i]] = k;
 		k += v->grp[order[i]].n;
 	}
-	/* row_shown() depends on the socket alone: this pass finds what the counts counted. */
 	for (size_t i = 0; i < n; i++) {
-		unsigned g = group_of(src[i]);
+		unsigned g = v->grp_of[i];
 
-		if (pos[g] < k && row_shown(v, src[i]))
+		if (g != NOT_SHOWN)
 			v->sorted[pos[g]++] = src[i];
 	}
 	v->nrows = 0;
@@ -251,14 +254,18 @@ void view_rebuild(struct view *v)
 	if (n > v->sortcap) {
 		v->sortcap = n + n / 4 + 64;
 		v->sorted = xreallocarray(v->sorted, v->sortcap, sizeof(*v->sorted));
+		v->grp_of = xreallocarray(v->grp_of, v->sortcap, sizeof(*v->grp_of));
 		populate(v->sorted, n * sizeof(*v->sorted));
 	}
 	for (size_t i = 0; i < n; i++) {
 		const struct tsock *ts = src[i];
-		struct vgroup *gr = &v->grp[group_of(ts)];
+		unsigned g = group_of(ts);
+		struct vgroup *gr = &v->grp[g];
 
+		v->grp_of[i] = NOT_SHOWN;
 		if (!row_shown(v, ts))
 			continue;
+		v->grp_of[i] = (uint8_t)g;
 		k++;
 		gr->n++;
 		if (ts->flags & TS_GHOST) {

@@ -871,6 +871,12 @@ static void test_many(void)
 		v[i] = mk(i + 1, ST_ESTABLISHED, (uint16_t)(1024 + i % 60000), (uint16_t)(80 + i / 60000));
 	dump(t, S(1), ST_ALL_MASK, v, N);
 	CHECK(nev_total == 0 && track_count(t, ST_ESTABLISHED) == N && track_size(t) == N);
+	/* Every slot shown: collected without reading entries, in slot (here row) order. */
+	n = track_collect(t, &all, &cap);
+	bool same = n == N;
+	for (size_t i = 0; i < n && same; i++)
+		same = all[i] == track_find(t, i + 1);
+	CHECK(same);
 	first = track_find(t, 1);
 	/* K change state, K are new, the last K are gone. */
 	for (size_t i = 0; i < K; i++) {
