@@ -38,6 +38,7 @@ struct loop {
 	int64_t msg_when;
 	FILE *echo;
 	struct warmer *warm; /* faulting in a first dump's memory, until the dump is observed */
+	size_t expected;     /* the size of that first dump, about */
 };
 
 struct loop *loop_new(struct track *t)
@@ -104,14 +105,20 @@ struct netns_tab *loop_netns(const struct loop *l)
 
 void loop_expect(struct loop *l, size_t n, struct span first)
 {
-	struct span v[4];
+	struct span v[6];
 	size_t k = 0;
 
+	l->expected = n;
 	if (first.len)
 		v[k++] = first;
 	k += track_reserve(l->t, n, v + k, ARRAY_SIZE(v) - k);
 	warm_join(l->warm);
 	l->warm = warm_start(v, k);
+}
+
+size_t loop_expected(const struct loop *l)
+{
+	return l->expected;
 }
 
 void loop_observe(struct loop *l, const struct obs *o)

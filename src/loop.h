@@ -98,10 +98,12 @@ struct netns_tab *loop_netns(const struct loop *l);
 /*
  * A source about to make a first dump of about n sockets, into the memory
  * first: the tracker makes room for them, and a second thread faults in
- * first and then the tracker's new memory while the dump runs. The next
- * observation waits for that thread.
+ * first and then the tracker's new memory (filling its new index) while the
+ * dump runs. The next observation waits for that thread.
  */
 void loop_expect(struct loop *l, size_t n, struct span first);
+/* The n of loop_expect(), for a sink that sizes its own memory by it; 0 when none came. */
+size_t loop_expected(const struct loop *l);
 /* Hand one observation to the tracker, then to every sink's observe(). */
 void loop_observe(struct loop *l, const struct obs *o);
 /* Run every source's sync(): what they observed until now reaches the tracker. */

@@ -258,9 +258,9 @@ struct span snapshot_expect(struct snapshot *sn, size_t rows)
 	struct span sp;
 
 	if (sn->cap >= rows || sure <= sn->n || rows > SIZE_MAX / 2 / sizeof(*sn->info))
-		return (struct span){ NULL, 0 };
+		return (struct span){ .p = NULL };
 	snapshot_grow(sn, rows + rows / 8);
-	sp = (struct span){ sn->v + sn->n, (sure - sn->n) * sizeof(*sn->v) };
+	sp = (struct span){ .p = sn->v + sn->n, .len = (sure - sn->n) * sizeof(*sn->v) };
 	big_huge(sp.p, sp.len);
 	if (sn->info)
 		big_huge(sn->info + sn->n, (sure - sn->n) * sizeof(*sn->info));

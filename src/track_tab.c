@@ -203,18 +203,57 @@ void track_tab_reserve(struct track *t, size_t more)
 	index_fit(t, false, t->kn + more);
 }
 
+/*
+ * An index with nothing in it gets buckets for n entries at once, unfilled:
+ * *fill is the span to fill with 0xff (TAB_NIL everywhere) before use.
+ */
+static void index_fresh(struct track *t, bool cookie, size_t n, struct span *fill)
+{
+	uint32_t mask = cookie ? t->cmask : t->kmask, nmask = mask;
+	uint32_t *b;
+
+	*fill = (struct span){ .p = NULL };
+	while ((size_t)nmask + 1 < n && nmask < (UINT32_MAX >> 1))
+		nmask = nmask * 2 + 1;
+	if (nmask == mask)
+		return;
+	b = xreallocarray(NULL, (size_t)nmask + 1, sizeof(*b));
+	if (cookie) {
+		free(t->cb);
+		t->cb = b;
+		t->cmask = nmask;
+	} else {
+		free(t->kb);
+		t->kb = b;
+		t->kmask = nmask;
+	}
+	*fill = (struct span){ .p = b, .len = ((size_t)nmask + 1) * sizeof(*b), .fill = true, .byte = 0xff };
+}
+
 size_t track_reserve(struct track *t, size_t n, struct span *fresh, size_t cap)
 {
 	size_t nb = t->nblocks, k = 0;
 	/* An estimate may be a little high: only what will surely be filled. */
 	size_t sure = (n - n / 16) * sizeof(struct entry);
 
+	/* Empty indexes: their new buckets are filled with the rest, off this thread. */
+	if (n > t->alive && !t->cn && !t->kn && cap >= 2) {
+		index_fresh(t, true, n, &fresh[k]);
+		k += fresh[k].len != 0;
+		index_fresh(t, false, n, &fresh[k]);
+		k += fresh[k].len != 0;
+	}
 	if (n > t->alive)
 		track_tab_reserve(t, n - t->alive);
 	for (size_t i = nb; i < t->nblocks && k < cap && sure; i++) {
 		size_t len = t->blocks[i].len < sure ? t->blocks[i].len : sure;
 
-		fresh[k++] = (struct span){ t->blocks[i].p, len };
+		/*
+		 * Written through (with the zeros it holds): page faults, not
+		 * populate(), which would hold the memory map's lock for each
+		 * step while this thread may need it.
+		 */
+		fresh[k++] = (struct span){ .p = t->blocks[i].p, .len = len, .fill = true };
 		sure -= len;
 	}
 	return k;

@@ -128,12 +128,8 @@ void populate(void *p, size_t len)
 #endif
 }
 
-#ifdef MADV_POPULATE_WRITE
-#define HAVE_POPULATE 1
-#else
-#define HAVE_POPULATE 0
-#endif
 #define WARM_MAX 8
+#define WARM_MIN ((size_t)1 << 20) /* 256 pages: milliseconds of faults on this VM */
 #define WARM_STEP ((size_t)2 << 20)
 
 struct warmer {
@@ -142,15 +138,24 @@ struct warmer {
 	size_t n;
 };
 
+static void warm_span(const struct span *s)
+{
+	/* Written through: page faults, which leave the memory map's lock alone. */
+	if (s->fill) {
+		memset(s->p, s->byte, s->len);
+		return;
+	}
+	/* One step at a time: populate() holds that lock while it works. */
+	for (size_t off = 0; off < s->len; off += WARM_STEP)
+		populate((char *)s->p + off, s->len - off < WARM_STEP ? s->len - off : WARM_STEP);
+}
+
 static void *warm_run(void *arg)
 {
 	const struct warmer *w = arg;
 
-	/* One step at a time: populate() holds the memory map's lock while it works. */
 	for (size_t i = 0; i < w->n; i++)
-		for (size_t off = 0; off < w->v[i].len; off += WARM_STEP)
-			populate((char *)w->v[i].p + off,
-				 w->v[i].len - off < WARM_STEP ? w->v[i].len - off : WARM_STEP);
+		warm_span(&w->v[i]);
 	return NULL;
 }
 
@@ -159,22 +164,22 @@ struct warmer *warm_start(const struct span *v, size_t n)
 	struct warmer *w;
 	size_t total = 0;
 
-	/* Without MADV_POPULATE_WRITE populate() does nothing: no thread for it. */
-	if (!HAVE_POPULATE)
-		return NULL;
 	for (size_t i = 0; i < n; i++)
 		total += v[i].p ? v[i].len : 0;
-	if (total < BIG_MIN)
-		return NULL;
-	w = xcalloc(1, sizeof(*w));
-	for (size_t i = 0; i < n && w->n < WARM_MAX; i++)
-		if (v[i].p && v[i].len)
-			w->v[w->n++] = v[i];
-	if (pthread_create(&w->th, NULL, warm_run, w)) {
+	if (total >= WARM_MIN && n <= WARM_MAX) {
+		w = xcalloc(1, sizeof(*w));
+		for (size_t i = 0; i < n; i++)
+			if (v[i].p && v[i].len)
+				w->v[w->n++] = v[i];
+		if (pthread_create(&w->th, NULL, warm_run, w) == 0)
+			return w;
 		free(w);
-		return NULL;
 	}
-	return w;
+	/* No thread: what must be filled is filled here. */
+	for (size_t i = 0; i < n; i++)
+		if (v[i].p && v[i].fill)
+			memset(v[i].p, v[i].byte, v[i].len);
+	return NULL;
 }
 
 void warm_join(struct warmer *w)

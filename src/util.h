@@ -49,15 +49,24 @@ void populate(void *p, size_t len);
  * Memory faulted in by a second thread while this one works: a first dump
  * waits in the kernel for most of its time, and on a virtual machine the
  * faults of the memory it and the tracker are about to fill cost about as
- * much again. The spans go in order, each in steps of 2 MiB (populate():
- * only the kernel touches them and leaves their contents as they are, so
- * the caller may write there meanwhile). warm_start() returns NULL when the
- * spans hold less than BIG_MIN or no thread could start; the faults then
- * come where the memory is first written, as without it.
+ * much again. The spans go in order, each in steps of 2 MiB.
+ *
+ * A span without fill is put in with populate(): only the kernel touches
+ * it and leaves its contents as they are, so the caller may write there
+ * meanwhile. A span with fill is written through with byte, which also
+ * spares this thread the first write of each page (on this VM some
+ * microseconds a page even once put in); nothing else may touch it until
+ * warm_join(), and then it surely holds byte: without a thread,
+ * warm_start() writes it itself.
+ *
+ * warm_start() returns NULL when there was too little to be worth a thread
+ * (under 1 MiB) or none could start.
  */
 struct span {
 	void *p;
 	size_t len;
+	bool fill;
+	uint8_t byte;
 };
 struct warmer;
 struct warmer *warm_start(const struct span *v, size_t n);

@@ -81,6 +81,7 @@ struct view {
 	/* The data: pointers from track_collect(), valid until the next observation. */
 	const struct tsock **ents;
 	size_t nents, entcap;
+	struct warmer *warm; /* writing through the first screen's arrays (view_open) */
 	bool stale;
 	size_t seen_size;
 	int64_t now_fixed; /* one "now" for a whole sort or frame, 0 when none */

@@ -309,12 +309,12 @@ static void test_warm(void)
 {
 	size_t len = 3 * BIG_MIN, page = (size_t)sysconf(_SC_PAGESIZE), npages = len / page;
 	unsigned char *p = big_alloc(len), *vec = xmalloc(npages);
-	struct span sp[2] = { { p + len / 2, len / 2 }, { p, len / 2 } };
+	struct span sp[2] = { { .p = p + len / 2, .len = len / 2 }, { .p = p, .len = len / 2 } };
 	struct warmer *w;
 	bool same = true, resident = true;
 
 	CHECK(warm_start(sp, 0) == NULL);
-	CHECK(warm_start(&(struct span){ p, BIG_MIN / 2 }, 1) == NULL);
+	CHECK(warm_start(&(struct span){ .p = p, .len = 4096 }, 1) == NULL);
 	w = warm_start(sp, 2);
 	CHECK(w != NULL || !can_populate());
 	/* Written while it works: every 3rd page of the first half. */
@@ -334,6 +334,46 @@ static void test_warm(void)
 	CHECK(same);
 	free(vec);
 	big_free(p, len);
+}
+
+/*
+ * Spans to fill hold their byte after warm_join(), whether a thread filled
+ * them (with spans only to put in, before and after) or, too small for a
+ * thread, warm_start() did before it returned.
+ */
+static void test_warm_fill(void)
+{
+	size_t big = (size_t)3 << 20, small = 1000;
+	unsigned char *a = xmalloc(big), *b = xmalloc(big), *c = xmalloc(small);
+	struct span sp[3] = { { .p = b, .len = big },
+			      { .p = a, .len = big, .fill = true, .byte = 0xff },
+			      { .p = c, .len = small, .fill = true, .byte = 7 } };
+	struct warmer *w;
+	bool all = true;
+
+	memset(a, 0x11, big);
+	memset(b, 0x22, big);
+	memset(c, 0x33, small);
+	w = warm_start(sp, 3);
+	CHECK(w != NULL);
+	warm_join(w);
+	for (size_t i = 0; i < big; i++)
+		all &= a[i] == 0xff && b[i] == 0x22;
+	for (size_t i = 0; i < small; i++)
+		all &= c[i] == 7;
+	CHECK(all);
+	/* Too little for a thread: filled at once. */
+	CHECK(warm_start(&sp[2], 1) == NULL);
+	memset(c, 0x33, small);
+	sp[2].byte = 9;
+	CHECK(warm_start(&sp[2], 1) == NULL);
+	all = true;
+	for (size_t i = 0; i < small; i++)
+		all &= c[i] == 9;
+	CHECK(all);
+	free(a);
+	free(b);
+	free(c);
 }
 
 /* A copy keeps each row's tcp_info with it; the copy's memory is reused. */
@@ -402,6 +442,7 @@ int main(void)
 	RUN(test_grow_index);
 	RUN(test_snapshot_expect);
 	RUN(test_warm);
+	RUN(test_warm_fill);
 	RUN(test_info_ring);
 	return unit_done();
 }
