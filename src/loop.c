@@ -124,8 +124,9 @@ size_t loop_expected(const struct loop *l)
 void loop_observe(struct loop *l, const struct obs *o)
 {
 	/*
-	 * The first dump's memory is in, or this waits for the rest: the tracker
-	 * writing where the thread still faults would wait on it page by page.
+	 * The tracker may be used once the thread has filled its new index
+	 * (track_reserve()); it would also wait page by page where the thread
+	 * still works.
 	 */
 	warm_join(l->warm);
 	l->warm = NULL;

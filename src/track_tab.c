@@ -249,9 +249,9 @@ size_t track_reserve(struct track *t, size_t n, struct span *fresh, size_t cap)
 		size_t len = t->blocks[i].len < sure ? t->blocks[i].len : sure;
 
 		/*
-		 * Written through (with the zeros it holds): page faults, not
-		 * populate(), which would hold the memory map's lock for each
-		 * step while this thread may need it.
+		 * Written through with zeros (an entry is set up when taken): page
+		 * faults, not populate(), which would hold the memory map's lock
+		 * for each step while this thread may need it.
 		 */
 		fresh[k++] = (struct span){ .p = t->blocks[i].p, .len = len, .fill = true };
 		sure -= len;
