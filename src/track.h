@@ -92,10 +92,10 @@ void track_listen(struct track *t, track_event_fn fn, void *arg);
  * About n sockets are coming (before a first dump): room for them now, not
  * grown while the dump is applied. Puts in fresh[] (at most cap) the memory
  * reserved that will surely be written and has not been yet, for a caller
- * that faults it in ahead (warm_start()); returns how many spans. They
- * have fill set (an empty index's new buckets with 0xff, new entries with
- * the zeros they hold) and must be filled, as warm_start() and warm_join()
- * do, before the tracker is used again.
+ * that faults it in ahead (warm_start()); returns how many spans. None
+ * may be touched by anyone else until warm_join(), and then the tracker
+ * may be used again: an empty index's new buckets are among them, to be
+ * filled (WARM_FILL).
  */
 size_t track_reserve(struct track *t, size_t n, struct span *fresh, size_t cap);
 

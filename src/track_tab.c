@@ -227,7 +227,7 @@ static void index_fresh(struct track *t, bool cookie, size_t n, struct span *fil
 		t->kb = b;
 		t->kmask = nmask;
 	}
-	*fill = (struct span){ .p = b, .len = ((size_t)nmask + 1) * sizeof(*b), .fill = true, .byte = 0xff };
+	*fill = (struct span){ .p = b, .len = ((size_t)nmask + 1) * sizeof(*b), .how = WARM_FILL, .byte = 0xff };
 }
 
 size_t track_reserve(struct track *t, size_t n, struct span *fresh, size_t cap)
@@ -249,11 +249,10 @@ size_t track_reserve(struct track *t, size_t n, struct span *fresh, size_t cap)
 		size_t len = t->blocks[i].len < sure ? t->blocks[i].len : sure;
 
 		/*
-		 * Written through with zeros (an entry is set up when taken): page
-		 * faults, not populate(), which would hold the memory map's lock
-		 * for each step while this thread may need it.
+		 * Touched, not only put in: populate() would hold the memory map's
+		 * lock for each step while this thread may need it.
 		 */
-		fresh[k++] = (struct span){ .p = t->blocks[i].p, .len = len, .fill = true };
+		fresh[k++] = (struct span){ .p = t->blocks[i].p, .len = len, .how = WARM_TOUCH };
 		sure -= len;
 	}
 	return k;

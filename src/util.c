@@ -140,14 +140,25 @@ struct warmer {
 
 static void warm_span(const struct span *s)
 {
-	/* Written through: page faults, which leave the memory map's lock alone. */
-	if (s->fill) {
+	volatile uint8_t *p = s->p;
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+
+	switch (s->how) {
+	case WARM_PUT:
+		/* In steps of 2 MiB: populate() holds the memory map's lock while it works. */
+		for (size_t off = 0; off < s->len; off += WARM_STEP)
+			populate((char *)s->p + off,
+				 s->len - off < WARM_STEP ? s->len - off : WARM_STEP);
+		break;
+	case WARM_TOUCH:
+		/* Page faults leave that lock alone; a byte a page, as it was. */
+		for (size_t off = 0; off < s->len; off += page)
+			p[off] = p[off];
+		break;
+	case WARM_FILL:
 		memset(s->p, s->byte, s->len);
-		return;
+		break;
 	}
-	/* One step at a time: populate() holds that lock while it works. */
-	for (size_t off = 0; off < s->len; off += WARM_STEP)
-		populate((char *)s->p + off, s->len - off < WARM_STEP ? s->len - off : WARM_STEP);
 }
 
 static void *warm_run(void *arg)
@@ -177,7 +188,7 @@ struct warmer *warm_start(const struct span *v, size_t n)
 	}
 	/* No thread: what must be filled is filled here. */
 	for (size_t i = 0; i < n; i++)
-		if (v[i].p && v[i].fill)
+		if (v[i].p && v[i].how == WARM_FILL)
 			memset(v[i].p, v[i].byte, v[i].len);
 	return NULL;
 }

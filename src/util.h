@@ -49,24 +49,28 @@ void populate(void *p, size_t len);
  * Memory faulted in by a second thread while this one works: a first dump
  * waits in the kernel for most of its time, and on a virtual machine the
  * faults of the memory it and the tracker are about to fill cost about as
- * much again. The spans go in order, each in steps of 2 MiB.
+ * much again. The spans go in order.
  *
- * A span without fill is put in with populate(): only the kernel touches
- * it and leaves its contents as they are, so the caller may write there
- * meanwhile. A span with fill is written through with byte, which also
- * spares this thread the first write of each page (on this VM some
- * microseconds a page even once put in); nothing else may touch it until
- * warm_join(), and then it surely holds byte: without a thread,
- * warm_start() writes it itself.
+ * How each span is warmed:
+ * - WARM_PUT: put in with populate(). Only the kernel touches it and
+ *   leaves its contents as they are, so the caller may write there
+ *   meanwhile.
+ * - WARM_TOUCH: each page written by the thread, its contents unchanged;
+ *   this also spares the caller the first write of each page (on this VM
+ *   some microseconds a page even once put in). Nothing else may touch the
+ *   span until warm_join().
+ * - WARM_FILL: written through with byte, as WARM_TOUCH. After warm_join()
+ *   it surely holds byte: without a thread, warm_start() writes it itself.
  *
  * warm_start() returns NULL when there was too little to be worth a thread
  * (under 1 MiB) or none could start.
  */
+enum warm_how { WARM_PUT, WARM_TOUCH, WARM_FILL };
 struct span {
 	void *p;
 	size_t len;
-	bool fill;
-	uint8_t byte;
+	enum warm_how how;
+	uint8_t byte; /* WARM_FILL */
 };
 struct warmer;
 struct warmer *warm_start(const struct span *v, size_t n);

@@ -417,9 +417,9 @@ static int check_terminal(char *err, size_t errlen)
 /*
  * The first dump is in and its size known about: the arrays of the first
  * screen are sized for it (as track_collect() and view_rebuild() would) and
- * written through on the second core while the terminal is set up and the
- * dump applied. Written, not only put in: on this VM the first write of a
- * small page costs some microseconds even then, 1,300 pages here.
+ * touched on the second core while the terminal is set up and the dump
+ * applied. Touched, not only put in: on this VM the first write of a small
+ * page costs some microseconds even then, 700 pages here.
  */
 static void view_expect(struct view *v, size_t n)
 {
@@ -432,9 +432,9 @@ static void view_expect(struct view *v, size_t n)
 	v->grp_of = xreallocarray(NULL, v->sortcap, sizeof(*v->grp_of));
 	v->warm = warm_start(
 		(struct span[]){
-			{ .p = v->ents, .len = n * sizeof(*v->ents), .fill = true },
-			{ .p = v->sorted, .len = n * sizeof(*v->sorted), .fill = true },
-			{ .p = v->grp_of, .len = n * sizeof(*v->grp_of), .fill = true },
+			{ .p = v->ents, .len = n * sizeof(*v->ents), .how = WARM_TOUCH },
+			{ .p = v->sorted, .len = n * sizeof(*v->sorted), .how = WARM_TOUCH },
+			{ .p = v->grp_of, .len = n * sizeof(*v->grp_of), .how = WARM_TOUCH },
 		},
 		3);
 }

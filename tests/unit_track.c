@@ -974,15 +974,16 @@ static void test_expect(void)
 	nf = track_reserve(t, N - 100, fresh, 4);
 	chunks = t->nchunks;
 	CHECK(nf >= 1 && (size_t)chunks * TAB_CHUNK >= N - 100);
-	/* The empty indexes' new buckets, to fill; then entries, only to put in. */
-	CHECK(nf == 3 && fresh[0].fill && fresh[0].p == t->cb && fresh[1].fill && fresh[1].p == t->kb);
+	/* The empty indexes' new buckets, to fill; then entries, to touch. */
+	CHECK(nf == 3 && fresh[0].how == WARM_FILL && fresh[0].p == t->cb &&
+	      fresh[1].how == WARM_FILL && fresh[1].p == t->kb);
 	CHECK(fresh[0].byte == 0xff && fresh[0].len == (t->cmask + 1) * sizeof(uint32_t));
 	for (size_t i = 2; i < nf; i++) {
 		bool inside = false;
 		for (uint32_t c = 0; c < chunks; c++)
 			inside |= (char *)fresh[i].p >= (char *)t->chunks[c] &&
 				  (char *)fresh[i].p < (char *)(t->chunks[c] + TAB_CHUNK);
-		CHECK(inside && fresh[i].fill && fresh[i].byte == 0);
+		CHECK(inside && fresh[i].how == WARM_TOUCH);
 		len += fresh[i].len;
 	}
 	CHECK(len > 0 && len <= (N - 100) * sizeof(struct entry));

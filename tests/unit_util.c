@@ -338,35 +338,38 @@ static void test_warm(void)
 
 /*
  * Spans to fill hold their byte after warm_join(), whether a thread filled
- * them (with spans only to put in, before and after) or, too small for a
- * thread, warm_start() did before it returned.
+ * them (beside spans to put in and to touch, which keep what they hold) or,
+ * too small for a thread, warm_start() did before it returned.
  */
 static void test_warm_fill(void)
 {
 	size_t big = (size_t)3 << 20, small = 1000;
-	unsigned char *a = xmalloc(big), *b = xmalloc(big), *c = xmalloc(small);
-	struct span sp[3] = { { .p = b, .len = big },
-			      { .p = a, .len = big, .fill = true, .byte = 0xff },
-			      { .p = c, .len = small, .fill = true, .byte = 7 } };
+	unsigned char *a = xmalloc(big), *b = xmalloc(big), *c = xmalloc(small), *d = xmalloc(big);
+	struct span sp[4] = { { .p = b, .len = big },
+			      { .p = a, .len = big, .how = WARM_FILL, .byte = 0xff },
+			      { .p = d, .len = big, .how = WARM_TOUCH },
+			      { .p = c, .len = small, .how = WARM_FILL, .byte = 7 } };
 	struct warmer *w;
 	bool all = true;
 
 	memset(a, 0x11, big);
 	memset(b, 0x22, big);
 	memset(c, 0x33, small);
-	w = warm_start(sp, 3);
+	for (size_t i = 0; i < big; i++)
+		d[i] = (unsigned char)(i * 13);
+	w = warm_start(sp, 4);
 	CHECK(w != NULL);
 	warm_join(w);
 	for (size_t i = 0; i < big; i++)
-		all &= a[i] == 0xff && b[i] == 0x22;
+		all &= a[i] == 0xff && b[i] == 0x22 && d[i] == (unsigned char)(i * 13);
 	for (size_t i = 0; i < small; i++)
 		all &= c[i] == 7;
 	CHECK(all);
 	/* Too little for a thread: filled at once. */
-	CHECK(warm_start(&sp[2], 1) == NULL);
+	CHECK(warm_start(&sp[3], 1) == NULL);
 	memset(c, 0x33, small);
-	sp[2].byte = 9;
-	CHECK(warm_start(&sp[2], 1) == NULL);
+	sp[3].byte = 9;
+	CHECK(warm_start(&sp[3], 1) == NULL);
 	all = true;
 	for (size_t i = 0; i < small; i++)
 		all &= c[i] == 9;
@@ -374,6 +377,7 @@ static void test_warm_fill(void)
 	free(a);
 	free(b);
 	free(c);
+	free(d);
 }
 
 /* A copy keeps each row's tcp_info with it; the copy's memory is reused. */
