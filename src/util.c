@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -178,11 +179,23 @@ struct warmer *warm_start(const struct span *v, size_t n)
 	for (size_t i = 0; i < n; i++)
 		total += v[i].p ? v[i].len : 0;
 	if (total >= WARM_MIN && n <= WARM_MAX) {
+		sigset_t all, old;
+		int r;
+
 		w = xcalloc(1, sizeof(*w));
 		for (size_t i = 0; i < n; i++)
 			if (v[i].p && v[i].len)
 				w->v[w->n++] = v[i];
-		if (pthread_create(&w->th, NULL, warm_run, w) == 0)
+		/*
+		 * The thread takes no signal: a SIGINT or SIGTERM sent to the
+		 * process must reach the thread that restores the terminal, not
+		 * end it from here with the screen still taken.
+		 */
+		sigfillset(&all);
+		pthread_sigmask(SIG_SETMASK, &all, &old);
+		r = pthread_create(&w->th, NULL, warm_run, w);
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		if (r == 0)
 			return w;
 		free(w);
 	}

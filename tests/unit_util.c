@@ -2,9 +2,11 @@
 #include "config.h"
 
 #include <arpa/inet.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "unit.h"
@@ -336,6 +338,53 @@ static void test_warm(void)
 	big_free(p, len);
 }
 
+static volatile sig_atomic_t usr1_where; /* 0 not yet, 1 this thread, 2 another */
+static pid_t main_tid;
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+	usr1_where = (pid_t)syscall(SYS_gettid) == main_tid ? 1 : 2;
+}
+
+/*
+ * The warming thread takes no signal: one sent to the process while this
+ * thread blocks it waits for this thread (the one that restores the
+ * terminal), and is never taken by the warming one. 64 MiB of small pages
+ * keep that thread busy while the signal comes.
+ */
+static void test_warm_signals(void)
+{
+	size_t len = (size_t)64 << 20;
+	unsigned char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	struct sigaction sa = { .sa_handler = on_usr1 }, old_sa;
+	sigset_t usr1, old_mask;
+	struct warmer *w;
+	int before_unblock;
+
+	CHECK(p != MAP_FAILED);
+	if (p == MAP_FAILED)
+		return;
+	madvise(p, len, MADV_NOHUGEPAGE);
+	main_tid = (pid_t)syscall(SYS_gettid);
+	usr1_where = 0;
+	sigaction(SIGUSR1, &sa, &old_sa);
+	sigemptyset(&usr1);
+	sigaddset(&usr1, SIGUSR1);
+	w = warm_start(&(struct span){ .p = p, .len = len, .how = WARM_TOUCH }, 1);
+	CHECK(w != NULL);
+	/* As the loop does once the view is up: the signals blocked here, read from a signalfd. */
+	sigprocmask(SIG_BLOCK, &usr1, &old_mask);
+	kill(getpid(), SIGUSR1);
+	warm_join(w);
+	before_unblock = usr1_where;
+	sigprocmask(SIG_SETMASK, &old_mask, NULL);
+	CHECK(before_unblock == 0);
+	CHECK(usr1_where == 1);
+	sigaction(SIGUSR1, &old_sa, NULL);
+	munmap(p, len);
+}
+
 /*
  * Spans to fill hold their byte after warm_join(), whether a thread filled
  * them (beside spans to put in and to touch, which keep what they hold) or,
@@ -447,6 +496,7 @@ int main(void)
 	RUN(test_snapshot_expect);
 	RUN(test_warm);
 	RUN(test_warm_fill);
+	RUN(test_warm_signals);
 	RUN(test_info_ring);
 	return unit_done();
 }
