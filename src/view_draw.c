@@ -319,11 +319,15 @@ struct cols {
 
 /*
  * Column widths at the current size: addresses as wide as the widest one on
- * screen needs (IPv6 is long, IPv4 short), the owner takes what is left.
+ * screen needs (IPv6 is long, IPv4 short), the owner takes what is left but
+ * keeps OWNER_MIN. Whole addresses come before the timer: where they fit
+ * only without it (80 columns with a NETNS column), it goes.
  */
+#define OWNER_MIN 10
+
 static void table_cols(struct cols *c, int want_addr, bool nscol)
 {
-	int rest;
+	int rest, need;
 
 	memset(c, 0, sizeof(*c));
 	c->dwell = 7;
@@ -350,9 +354,16 @@ static void table_cols(struct cols *c, int want_addr, bool nscol)
 		c->owner = rest - c->local - 1;
 		return;
 	}
-	int addr = (rest - 2) * 70 / 100 / 2;
 	if (want_addr < 15)
 		want_addr = 15;
+	need = 2 * want_addr + 2 + OWNER_MIN;
+	if (c->timer && need > rest && need <= rest + 10) {
+		c->timer = 0;
+		rest += 10;
+	}
+	int addr = (rest - 2) * 70 / 100 / 2;
+	if (addr < (rest - 2 - OWNER_MIN) / 2)
+		addr = (rest - 2 - OWNER_MIN) / 2;
 	if (addr > want_addr)
 		addr = want_addr;
 	c->local = c->peer = addr;

@@ -1,8 +1,9 @@
 #!/bin/bash
 # Proves, on the real binary in tmux: with --netns all the header says how
 # many namespaces are watched and the table has a NETNS column with each
-# socket's label, at 120x40 and at 80x24; the detail view names the
-# namespace; with one named namespace there is no column, the header names it.
+# socket's label, at 120x40 and at 80x24 (where IPv4 addresses stay whole:
+# the timer column goes first); the detail view names the namespace; with
+# one named namespace there is no column, the header names it.
 . "$TOP_SRCDIR/tests/lib.sh"
 in_netns "$@"
 . "$TOP_SRCDIR/tests/view_lib.sh"
@@ -30,6 +31,9 @@ $VT resize-window -t v -x 80 -y 24 2>/dev/null || $VT resize-pane -t v -x 80 -y 
 wait_until 10 test "$(pane_fmt '#{pane_width}')" = 80 || fail "pane not resized"
 expect "column at 80x24" "DWELL NETNS +LOCAL"
 expect "row of $A at 80x24, cut" " ${A:0:7}(…|>) "
+# The addresses stay whole: the timer column makes room for them.
+expect "whole address at 80x24" " ${A:0:7}(…|>) +$A_LOCAL "
+lacks "TIMER" || { screen; fail "a TIMER column at 80x24 that cuts the addresses"; }
 
 # The detail of the selected socket names its namespace.
 keys -l /
