@@ -177,7 +177,7 @@ static void fast_describe_into(const struct lane *ln, char *buf, size_t len)
 
 	fmt_interval(iv, sizeof(iv), ln->effective);
 	if (ln->effective >= ln->p->full.interval)
-		snprintf(buf, len, "fast idle");
+		snprintf(buf, len, "fast idle%s", ln->stretched ? " (slowed: budget)" : "");
 	else
 		snprintf(buf, len, "fast %s%s", iv, ln->stretched ? " (slowed: budget)" : "");
 }
@@ -223,18 +223,23 @@ static void fast_account(struct lane *ln, struct loop *l, int64_t cost)
 
 	ln->cost = ln->cost > 0 ? 0.8 * ln->cost + 0.2 * (double)cost : (double)cost;
 	need = (int64_t)(ln->cost / budget);
-	if (!ln->stretched && need > ln->interval) {
+	ln->effective = need > ln->interval ? need : ln->interval;
+	if (ln->effective > MAX_INTERVAL)
+		ln->effective = MAX_INTERVAL;
+	/*
+	 * The interval follows the budget to the microsecond; saying so waits
+	 * for a stretch of a tenth (50 ms to 50.2 ms is no news), and stops
+	 * below four fifths, so that the header does not flicker.
+	 */
+	if (!ln->stretched && need > ln->interval + ln->interval / 10) {
 		ln->stretched = true;
-		fmt_interval(iv, sizeof(iv), need);
-		loop_note(l, "fast lane slowed to %s to stay within %.0f%% of a core", iv,
+		fmt_interval(iv, sizeof(iv), ln->effective);
+		loop_note(l, "fast lane slowed to %s to stay within %g%% of a core", iv,
 			  budget * 100);
 	} else if (ln->stretched && need < ln->interval * 4 / 5) {
 		/* Said by the header going back to plain "fast 50ms": no news for the status line. */
 		ln->stretched = false;
 	}
-	ln->effective = ln->stretched && need > ln->interval ? need : ln->interval;
-	if (ln->effective > MAX_INTERVAL)
-		ln->effective = MAX_INTERVAL;
 }
 
 static int fast_run(void *ctx, struct loop *l, int64_t now)
