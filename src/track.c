@@ -716,13 +716,18 @@ size_t track_size(const struct track *t)
 	return t->size;
 }
 
+void track_collect_room(const struct tsock ***v, size_t *cap, size_t n)
+{
+	*cap = n + n / 4 + 16;
+	*v = xreallocarray(*v, *cap, sizeof(**v));
+}
+
 size_t track_collect(const struct track *t, const struct tsock ***v, size_t *cap)
 {
 	size_t n = 0;
 
 	if (*cap < t->size || !*v) {
-		*cap = t->size + t->size / 4 + 16;
-		*v = xreallocarray(*v, *cap, sizeof(**v));
+		track_collect_room(v, cap, t->size);
 		populate(*v, t->size * sizeof(**v));
 	}
 	/* Every slot in use and shown (a first dump's table): no entry needs reading. */

@@ -143,6 +143,8 @@ size_t track_alive(const struct track *t);
 size_t track_size(const struct track *t);
 /* Fill v (grown as needed) with pointers to every entry, ghosts included; returns the count. */
 size_t track_collect(const struct track *t, const struct tsock ***v, size_t *cap);
+/* Make *v (capacity *cap) room for n sockets and some to spare, as track_collect() grows it. */
+void track_collect_room(const struct tsock ***v, size_t *cap, size_t n);
 const struct tsock *track_find(const struct track *t, uint64_t cookie);
 /* Monotonic ns of the last full dump applied, 0 before the first. */
 int64_t track_last_poll(const struct track *t);

@@ -179,13 +179,19 @@ static void rehash(struct track *t, bool cookie, uint32_t nmask)
 	}
 }
 
-/* Buckets for n entries (load factor at most one) in one rehash, not in doublings. */
+/* The mask of an index grown from mask to hold n entries at a load factor of at most one. */
+static uint32_t mask_for(uint32_t mask, size_t n)
+{
+	while ((size_t)mask + 1 < n && mask < (UINT32_MAX >> 1))
+		mask = mask * 2 + 1;
+	return mask;
+}
+
+/* Buckets for n entries in one rehash, not in doublings. */
 static void index_fit(struct track *t, bool cookie, size_t n)
 {
-	uint32_t mask = cookie ? t->cmask : t->kmask, nmask = mask;
+	uint32_t mask = cookie ? t->cmask : t->kmask, nmask = mask_for(mask, n);
 
-	while ((size_t)nmask + 1 < n && nmask < (UINT32_MAX >> 1))
-		nmask = nmask * 2 + 1;
 	if (nmask != mask)
 		rehash(t, cookie, nmask);
 }
@@ -209,12 +215,10 @@ void track_tab_reserve(struct track *t, size_t more)
  */
 static void index_fresh(struct track *t, bool cookie, size_t n, struct span *fill)
 {
-	uint32_t mask = cookie ? t->cmask : t->kmask, nmask = mask;
+	uint32_t mask = cookie ? t->cmask : t->kmask, nmask = mask_for(mask, n);
 	uint32_t *b;
 
 	*fill = (struct span){ .p = NULL };
-	while ((size_t)nmask + 1 < n && nmask < (UINT32_MAX >> 1))
-		nmask = nmask * 2 + 1;
 	if (nmask == mask)
 		return;
 	b = xreallocarray(NULL, (size_t)nmask + 1, sizeof(*b));

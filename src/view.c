@@ -416,8 +416,8 @@ static int check_terminal(char *err, size_t errlen)
 
 /*
  * The first dump is in and its size known about: the arrays of the first
- * screen are sized for it (as track_collect() and view_rebuild() would) and
- * touched on the second core while the terminal is set up and the dump
+ * screen are sized for it (as track_collect() and view_rebuild() grow them)
+ * and touched on the second core while the terminal is set up and the dump
  * applied. Touched, not only put in: on this VM the first write of a small
  * page costs some microseconds even then, 700 pages here.
  */
@@ -425,11 +425,8 @@ static void view_expect(struct view *v, size_t n)
 {
 	if (!n)
 		return;
-	v->entcap = n + n / 4 + 16;
-	v->ents = xreallocarray(NULL, v->entcap, sizeof(*v->ents));
-	v->sortcap = n + n / 4 + 64;
-	v->sorted = xreallocarray(NULL, v->sortcap, sizeof(*v->sorted));
-	v->grp_of = xreallocarray(NULL, v->sortcap, sizeof(*v->grp_of));
+	track_collect_room(&v->ents, &v->entcap, n);
+	view_rows_room(v, n);
 	v->warm = warm_start(
 		(struct span[]){
 			{ .p = v->ents, .len = n * sizeof(*v->ents), .how = WARM_TOUCH },

@@ -81,7 +81,7 @@ struct view {
 	/* The data: pointers from track_collect(), valid until the next observation. */
 	const struct tsock **ents;
 	size_t nents, entcap;
-	struct warmer *warm; /* writing through the first screen's arrays (view_open) */
+	struct warmer *warm; /* touching the first screen's arrays (view_open) */
 	bool stale;
 	size_t seen_size;
 	int64_t now_fixed; /* one "now" for a whole sort or frame, 0 when none */
@@ -156,6 +156,8 @@ void view_quit(struct view *v);
 
 /* view_rows.c */
 void view_rebuild(struct view *v);
+/* Make the table's arrays room for n sockets and some to spare, as view_rebuild() grows them. */
+void view_rows_room(struct view *v, size_t n);
 int64_t view_dwell(const struct view *v, const struct tsock *ts);
 bool view_leak(const struct view *v, const struct tsock *ts);
 bool view_hot(unsigned st);

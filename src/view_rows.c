@@ -235,6 +235,13 @@ static void group_rows(struct view *v, const struct tsock *const *src, size_t n)
 	}
 }
 
+void view_rows_room(struct view *v, size_t n)
+{
+	v->sortcap = n + n / 4 + 64;
+	v->sorted = xreallocarray(v->sorted, v->sortcap, sizeof(*v->sorted));
+	v->grp_of = xreallocarray(v->grp_of, v->sortcap, sizeof(*v->grp_of));
+}
+
 void view_rebuild(struct view *v)
 {
 	const struct tsock *const *src = v->frozen ? v->fzp : v->ents;
@@ -252,9 +259,7 @@ void view_rebuild(struct view *v)
 		gr->oldest_kind = TIME_BETWEEN;
 	}
 	if (n > v->sortcap) {
-		v->sortcap = n + n / 4 + 64;
-		v->sorted = xreallocarray(v->sorted, v->sortcap, sizeof(*v->sorted));
-		v->grp_of = xreallocarray(v->grp_of, v->sortcap, sizeof(*v->grp_of));
+		view_rows_room(v, n);
 		populate(v->sorted, n * sizeof(*v->sorted));
 	}
 	for (size_t i = 0; i < n; i++) {
