@@ -173,9 +173,9 @@ int64_t meas_exec(char *const argv[], bool keep_err, long *maxrss_kb, int *statu
 
 /*
  * Telling tcpdwell's first complete screen showing the table from what it
- * writes to the terminal. A screen drawn before the first dump is applied
- * says "Waiting for the first poll..." in the table area and has no socket
- * row. A screen with the table has socket rows, and every socket of the
+ * writes to the terminal. The view's first screen is already the table (it
+ * is drawn once the first dump is applied), but nothing here relies on
+ * that: a screen with the table has socket rows, and every socket of the
  * population has an address in 127.0.0.0/8, so "127." in the text (escape
  * sequences taken out) means the table's rows are being written. curses
  * writes a screen in one burst at refresh(), after all of it was computed
