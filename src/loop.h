@@ -21,6 +21,7 @@ struct obs {
 	struct sock sock;
 	const struct sock_info *info; /* DESTROY: the final tcp_info, or NULL */
 	struct sock_key key;
+	uint64_t cookie; /* CHANGE: the socket's cookie, 0 when the source cannot tell (perf) */
 	uint8_t from, to;
 	const char *note;
 };
@@ -29,10 +30,10 @@ struct loop;
 
 /* Controls a sink may send to the sources (replay honours them; live sources ignore most). */
 enum source_ctl {
-	CTL_PAUSE,  /* arg 1 pause, 0 resume */
-	CTL_STEP,   /* arg +1 forward one poll, -1 back */
-	CTL_SPEED,  /* arg: factor */
-	CTL_SEEK,   /* arg: seconds from the start */
+	CTL_PAUSE,    /* arg 1 pause, 0 resume */
+	CTL_STEP,     /* arg +1 forward one poll, -1 back */
+	CTL_SPEED,    /* arg: factor */
+	CTL_SEEK,     /* arg: seconds from the start */
 	CTL_INTERVAL, /* arg: new poll interval in seconds */
 };
 

@@ -23,19 +23,19 @@ enum {
 
 /* One tracked socket. Sinks read it; only the tracker writes it. */
 struct tsock {
-	struct sock s;	  /* the last observation */
-	int64_t since;	  /* monotonic ns when it entered s.state (best estimate) */
-	int64_t since_lo; /* earliest possible entry (TIME_BETWEEN): the poll before */
-	uint8_t since_kind; /* enum time_kind */
-	uint8_t flags;	    /* TS_* */
-	uint8_t missing;    /* consecutive full dumps without it */
-	uint8_t prev_state; /* state before the current one: ST_CLOSE if it appeared after
-			     * start-up, ST_UNKNOWN if it predates it */
+	struct sock s;		  /* the last observation */
+	int64_t since;		  /* monotonic ns when it entered s.state (best estimate) */
+	int64_t since_lo;	  /* earliest possible entry (TIME_BETWEEN): the poll before */
+	uint8_t since_kind;	  /* enum time_kind */
+	uint8_t flags;		  /* TS_* */
+	uint8_t missing;	  /* consecutive full dumps without it */
+	uint8_t prev_state;	  /* state before the current one: ST_CLOSE if it appeared after
+				   * start-up, ST_UNKNOWN if it predates it */
 	uint16_t nhist, hist_cap; /* here, beside the bytes above: no padding per socket */
 	int64_t first_seen;
 	int64_t last_seen;
-	int64_t changed; /* monotonic ns of its last transition (for "just changed") */
-	int64_t gone;	 /* monotonic ns when it went away; 0 while alive */
+	int64_t changed;	 /* monotonic ns of its last transition (for "just changed") */
+	int64_t gone;		 /* monotonic ns when it went away; 0 while alive */
 	struct track_hist *hist; /* earlier states, oldest first, at most track_opts.max_hist */
 };
 
@@ -59,22 +59,22 @@ struct tsock {
  * cookie 0 until a dump row with the same 4-tuple adopts it.
  */
 struct track_event {
-	int64_t mono;	 /* monotonic ns of the change (best estimate) */
-	int64_t wall;	 /* wall-clock ns of the same moment */
-	struct sock s;	 /* the socket as last seen */
+	int64_t mono;  /* monotonic ns of the change (best estimate) */
+	int64_t wall;  /* wall-clock ns of the same moment */
+	struct sock s; /* the socket as last seen */
 	uint8_t from, to;
-	uint8_t dwell_kind; /* enum time_kind */
-	bool jump;	    /* from -> to is not one step of the TCP state machine */
-	int64_t dwell;	    /* ns spent in from (0 when from is ST_CLOSE) */
+	uint8_t dwell_kind;	/* enum time_kind */
+	bool jump;		/* from -> to is not one step of the TCP state machine */
+	int64_t dwell;		/* ns spent in from (0 when from is ST_CLOSE) */
 	const struct tsock *ts; /* the tracker's entry; valid during the callback only */
 };
 
 struct track_opts {
-	int64_t ghost_ns;       /* how long a gone socket stays visible; default 3 s */
+	int64_t ghost_ns;	/* how long a gone socket stays visible; default 3 s */
 	int64_t fin_timeout_ns; /* net.ipv4.tcp_fin_timeout, for orphaned FIN_WAIT_2 entry times */
-	uint32_t universe;      /* states the full dump asks for; absence counts only there
+	uint32_t universe;	/* states the full dump asks for; absence counts only there
 				 * (and in a dump asking for every state any dump asked for) */
-	unsigned max_hist;      /* earlier states kept per socket; default 16 */
+	unsigned max_hist;	/* earlier states kept per socket; default 16 */
 };
 
 typedef void (*track_event_fn)(void *arg, const struct track_event *ev);
@@ -131,8 +131,8 @@ void track_destroyed(struct track *t, const struct sock *s, int64_t mono, int64_
  * FIN restarts as TIME_BETWEEN; later notices of the full socket say nothing.
  * A change older than the entry time of the state we know is ignored.
  */
-void track_changed(struct track *t, const struct sock_key *k, uint8_t from, uint8_t to,
-		   int64_t mono, int64_t wall);
+void track_changed(struct track *t, const struct sock_key *k, uint64_t cookie, uint8_t from,
+		   uint8_t to, int64_t mono, int64_t wall);
 /* Drop ghosts older than the ghost time. */
 void track_expire(struct track *t, int64_t now);
 

@@ -12,8 +12,7 @@
  */
 static bool tw_bound(unsigned st)
 {
-	return st == ST_ESTABLISHED || st == ST_FIN_WAIT1 || st == ST_FIN_WAIT2 ||
-	       st == ST_CLOSING;
+	return st == ST_ESTABLISHED || st == ST_FIN_WAIT1 || st == ST_FIN_WAIT2 || st == ST_CLOSING;
 }
 
 static bool prov_pred(const struct entry *e, const void *arg)
@@ -90,15 +89,17 @@ void track_destroyed(struct track *t, const struct sock *s, int64_t mono, int64_
 
 	if (!e) {
 		struct sock_key k;
-		struct req_match m = { s->cookie, 0, false };
+		struct req_match m = {s->cookie, 0, false};
 
-		/* One history per socket: an exact-source entry or a request's child has its key. */
+		/* One history per socket: an exact-source entry or a request's child has its key.
+		 */
 		sock_key(s, &k);
 		e = track_kidx_find(t, &k, s->cookie ? track_req_pred : prov_pred, &m);
 		if (!e)
 			e = track_kidx_find(t, &k, cookieless_ghost_pred, NULL);
 		if (!e) {
-			/* The notice comes after a dump showed its mini-socket, with a cookie of its own. */
+			/* The notice comes after a dump showed its mini-socket, with a cookie of
+			 * its own. */
 			struct entry *mini = track_kidx_find(t, &k, mini_pred, NULL);
 			if (mini) {
 				if (mini->ts.s.state == ST_TIME_WAIT && !(mini->iflags & E_MINI))
@@ -153,8 +154,7 @@ void track_destroyed(struct track *t, const struct sock *s, int64_t mono, int64_
 static bool full_pred(const struct entry *e, const void *arg)
 {
 	(void)arg;
-	return tab_alive(e) && e->ts.s.state != ST_TIME_WAIT && !(e->iflags & E_MINI) &&
-	       !e->end_at;
+	return tab_alive(e) && e->ts.s.state != ST_TIME_WAIT && !(e->iflags & E_MINI) && !e->end_at;
 }
 
 /* The same, or ended (by a notice) no earlier than the change: the sample came late. */
@@ -238,12 +238,13 @@ static void changed_birth(struct track *t, const struct sock_key *k, uint8_t to,
 	track_emit(t, e, ST_CLOSE, to, mono, wall, TIME_EXACT, 0);
 }
 
-void track_changed(struct track *t, const struct sock_key *k, uint8_t from, uint8_t to,
-		   int64_t mono, int64_t wall)
+void track_changed(struct track *t, const struct sock_key *k, uint64_t cookie, uint8_t from,
+		   uint8_t to, int64_t mono, int64_t wall)
 {
 	struct entry *e;
 	struct tsock *ts;
 
+	(void)cookie; /* identity by cookie comes with the eBPF source */
 	if (from == to)
 		return;
 	t->exact_on = true;

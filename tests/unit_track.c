@@ -471,8 +471,8 @@ static void test_exact_merge(void)
 	const struct tsock *ts;
 
 	FULL(t, S(1), a);
-	track_changed(t, &ka, ST_ESTABLISHED, ST_FIN_WAIT1, S(1) + 100, 0);
-	track_changed(t, &ka, ST_FIN_WAIT1, ST_FIN_WAIT2, S(1) + 160, 0);
+	track_changed(t, &ka, 0, ST_ESTABLISHED, ST_FIN_WAIT1, S(1) + 100, 0);
+	track_changed(t, &ka, 0, ST_FIN_WAIT1, ST_FIN_WAIT2, S(1) + 160, 0);
 	CHECK(nev == 2 && ev_is(0, 1, ST_ESTABLISHED, ST_FIN_WAIT1, S(1) + 100));
 	CHECK(ev_is(1, 1, ST_FIN_WAIT1, ST_FIN_WAIT2, S(1) + 160));
 	CHECK(evs[1].dwell == 60 && evs[1].dwell_kind == TIME_EXACT);
@@ -484,7 +484,7 @@ static void test_exact_merge(void)
 	FULL(t, S(2), a);
 	CHECK(nev == 2);
 	/* The full socket ends (notice and tracepoint): the TIME_WAIT comes from the poll. */
-	track_changed(t, &ka, ST_FIN_WAIT2, ST_CLOSE, S(2) + 500, 0);
+	track_changed(t, &ka, 0, ST_FIN_WAIT2, ST_CLOSE, S(2) + 500, 0);
 	track_destroyed(t, &(struct sock){ .cookie = 1, .state = ST_CLOSE }, S(2) + 510, 0);
 	CHECK(nev == 2 && track_alive(t) == 1);
 	FULL(t, S(3), mk_tw(1, 4000, 80, 59000));
@@ -497,8 +497,8 @@ static void test_exact_merge(void)
 	/* Born after the last poll: connect() reports SYN_SENT before its port is chosen. */
 	nev = 0;
 	kc0.sport = 0;
-	track_changed(t, &kc0, ST_CLOSE, ST_SYN_SENT, S(3) + 10, 0);
-	track_changed(t, &kc, ST_SYN_SENT, ST_ESTABLISHED, S(3) + 30, 0);
+	track_changed(t, &kc0, 0, ST_CLOSE, ST_SYN_SENT, S(3) + 10, 0);
+	track_changed(t, &kc, 0, ST_SYN_SENT, ST_ESTABLISHED, S(3) + 30, 0);
 	CHECK(nev == 2 && evs[0].s.cookie == 0 && evs[0].from == ST_CLOSE &&
 	      evs[0].to == ST_SYN_SENT && evs[0].mono == S(3) + 10);
 	CHECK(evs[1].from == ST_SYN_SENT && evs[1].to == ST_ESTABLISHED && evs[1].dwell == 20 &&
@@ -515,12 +515,12 @@ static void test_exact_merge(void)
 	c.state = ST_CLOSE_WAIT;
 	FULL(t, S(5), mk_tw(1, 4000, 80, 57000), c);
 	CHECK(nev == 3 && ev_is(2, 7, ST_ESTABLISHED, ST_CLOSE_WAIT, S(5)));
-	track_changed(t, &kc, ST_ESTABLISHED, ST_CLOSE_WAIT, S(4) + MS(700), 0);
+	track_changed(t, &kc, 0, ST_ESTABLISHED, ST_CLOSE_WAIT, S(4) + MS(700), 0);
 	CHECK(nev == 3 && ts->since == S(4) + MS(700) && ts->since_kind == TIME_EXACT);
 	CHECK(ts->hist[1].dwell == S(1) + MS(700) - 30);
 	/* An exact end that is no hand-over to TIME_WAIT: gone now, once. */
-	track_changed(t, &kc, ST_CLOSE_WAIT, ST_LAST_ACK, S(5) + 100, 0);
-	track_changed(t, &kc, ST_LAST_ACK, ST_CLOSE, S(5) + 200, 0);
+	track_changed(t, &kc, 0, ST_CLOSE_WAIT, ST_LAST_ACK, S(5) + 100, 0);
+	track_changed(t, &kc, 0, ST_LAST_ACK, ST_CLOSE, S(5) + 200, 0);
 	CHECK(nev == 5 && ev_is(4, 7, ST_LAST_ACK, ST_CLOSE, S(5) + 200));
 	CHECK(evs[4].dwell == 100 && evs[4].dwell_kind == TIME_EXACT);
 	track_destroyed(t, &(struct sock){ .cookie = 7, .state = ST_CLOSE }, S(5) + 210, 0);
@@ -542,17 +542,17 @@ static void test_exact_reset_and_stale(void)
 	FULL(t, S(2), a, b);
 	CHECK(nev == 1 && ev_is(0, 1, ST_ESTABLISHED, ST_FIN_WAIT2, S(2)) && evs[0].jump);
 	/* The missed FIN_WAIT_1 arrives late and lies before the known state: ignored. */
-	track_changed(t, &ka, ST_ESTABLISHED, ST_FIN_WAIT1, S(1) + 5, 0);
+	track_changed(t, &ka, 0, ST_ESTABLISHED, ST_FIN_WAIT1, S(1) + 5, 0);
 	CHECK(nev == 1 && track_find(t, 1)->s.state == ST_FIN_WAIT2);
 	/* CLOSE_WAIT -> CLOSE skips LAST_ACK: only a reset does that. */
-	track_changed(t, &kb, ST_CLOSE_WAIT, ST_CLOSE, S(2) + 9, 0);
+	track_changed(t, &kb, 0, ST_CLOSE_WAIT, ST_CLOSE, S(2) + 9, 0);
 	CHECK(nev == 2 && ev_is(1, 2, ST_CLOSE_WAIT, ST_CLOSE, S(2) + 9) && !evs[1].jump);
 	CHECK((track_find(t, 2)->flags & (TS_RESET | TS_GHOST)) == (TS_RESET | TS_GHOST));
 	CHECK(!(track_find(t, 1)->flags & TS_RESET));
 	/* Changes of a socket nobody saw end: ignored, the dumps and notices speak for it. */
 	b.sport = 81;
 	kb = key_of(&b);
-	track_changed(t, &kb, ST_LAST_ACK, ST_CLOSE, S(2) + 10, 0);
+	track_changed(t, &kb, 0, ST_LAST_ACK, ST_CLOSE, S(2) + 10, 0);
 	CHECK(nev == 2 && track_size(t) == 2);
 	track_free(t);
 }
@@ -568,9 +568,9 @@ static void test_exact_request_link(void)
 	req.inode = 0;
 	FULL(t, S(1), mk(1, ST_LISTEN, 80, 0));
 	FULL(t, S(2), mk(1, ST_LISTEN, 80, 0), req);
-	track_changed(t, &k, ST_CLOSE, ST_SYN_RECV, S(2) + 100, 0);
+	track_changed(t, &k, 0, ST_CLOSE, ST_SYN_RECV, S(2) + 100, 0);
 	CHECK(nev == 1 && track_size(t) == 2);
-	track_changed(t, &k, ST_SYN_RECV, ST_ESTABLISHED, S(2) + 200, 0);
+	track_changed(t, &k, 0, ST_SYN_RECV, ST_ESTABLISHED, S(2) + 200, 0);
 	CHECK(nev == 2 && ev_is(1, 10, ST_SYN_RECV, ST_ESTABLISHED, S(2) + 200));
 	CHECK(evs[1].dwell == 200 && evs[1].dwell_kind == TIME_BETWEEN);
 	FULL(t, S(3), mk(1, ST_LISTEN, 80, 0), child);
@@ -598,10 +598,10 @@ static void test_exact_late(void)
 	FULL(t, S(2), mk_tw(5, 40000, 80, 59800));
 	CHECK(nev == 1 && ev_is(0, 5, ST_CLOSE, ST_TIME_WAIT, S(2) - MS(200)));
 	/* The whole life, reported seconds late. */
-	track_changed(t, &kc, ST_CLOSE, ST_SYN_SENT, S(1) + 10, 0);
-	track_changed(t, &kc, ST_SYN_SENT, ST_ESTABLISHED, S(1) + 20, 0);
-	track_changed(t, &kc, ST_ESTABLISHED, ST_FIN_WAIT1, S(1) + 30, 0);
-	track_changed(t, &kc, ST_FIN_WAIT2, ST_CLOSE, S(1) + 40, 0);
+	track_changed(t, &kc, 0, ST_CLOSE, ST_SYN_SENT, S(1) + 10, 0);
+	track_changed(t, &kc, 0, ST_SYN_SENT, ST_ESTABLISHED, S(1) + 20, 0);
+	track_changed(t, &kc, 0, ST_ESTABLISHED, ST_FIN_WAIT1, S(1) + 30, 0);
+	track_changed(t, &kc, 0, ST_FIN_WAIT2, ST_CLOSE, S(1) + 40, 0);
 	CHECK(nev == 1 && track_size(t) == 1);
 	FULL(t, S(3), mk_tw(5, 40000, 80, 58800));
 	FULL(t, S(4), mk_tw(5, 40000, 80, 57800));
@@ -613,23 +613,23 @@ static void test_exact_late(void)
 	kc = key_of(&c);
 	FULL(t, S(4), mk_tw(5, 40000, 80, 57800), c);
 	CHECK(nev == 1 && ev_is(0, 7, ST_CLOSE, ST_ESTABLISHED, S(4)) && evs[0].jump);
-	track_changed(t, &kc, ST_CLOSE, ST_SYN_SENT, S(4) + 100, 0);
-	track_changed(t, &kc, ST_SYN_SENT, ST_ESTABLISHED, S(4) + 200, 0);
+	track_changed(t, &kc, 0, ST_CLOSE, ST_SYN_SENT, S(4) + 100, 0);
+	track_changed(t, &kc, 0, ST_SYN_SENT, ST_ESTABLISHED, S(4) + 200, 0);
 	CHECK(nev == 1 && track_size(t) == 2);
 	ts = track_find(t, 7);
 	CHECK(ts && ts->since == S(4) + 200 && ts->since_kind == TIME_EXACT);
-	track_changed(t, &kc, ST_ESTABLISHED, ST_FIN_WAIT1, S(4) + 300, 0);
+	track_changed(t, &kc, 0, ST_ESTABLISHED, ST_FIN_WAIT1, S(4) + 300, 0);
 	CHECK(nev == 2 && ev_is(1, 7, ST_ESTABLISHED, ST_FIN_WAIT1, S(4) + 300));
 	CHECK(evs[1].dwell == 100 && evs[1].dwell_kind == TIME_EXACT);
 
 	/* The server's child: born from the listener, ended by the tracepoint, then the notice. */
 	nev = 0;
-	track_changed(t, &ks, ST_LISTEN, ST_SYN_RECV, S(4) + 10, 0);
+	track_changed(t, &ks, 0, ST_LISTEN, ST_SYN_RECV, S(4) + 10, 0);
 	CHECK(nev == 1 && evs[0].from == ST_CLOSE && evs[0].to == ST_SYN_RECV && !evs[0].jump);
-	track_changed(t, &ks, ST_SYN_RECV, ST_ESTABLISHED, S(4) + 20, 0);
-	track_changed(t, &ks, ST_ESTABLISHED, ST_CLOSE_WAIT, S(4) + 30, 0);
-	track_changed(t, &ks, ST_CLOSE_WAIT, ST_LAST_ACK, S(4) + 40, 0);
-	track_changed(t, &ks, ST_LAST_ACK, ST_CLOSE, S(4) + 50, 0);
+	track_changed(t, &ks, 0, ST_SYN_RECV, ST_ESTABLISHED, S(4) + 20, 0);
+	track_changed(t, &ks, 0, ST_ESTABLISHED, ST_CLOSE_WAIT, S(4) + 30, 0);
+	track_changed(t, &ks, 0, ST_CLOSE_WAIT, ST_LAST_ACK, S(4) + 40, 0);
+	track_changed(t, &ks, 0, ST_LAST_ACK, ST_CLOSE, S(4) + 50, 0);
 	CHECK(nev == 5 && evs[4].from == ST_LAST_ACK && evs[4].to == ST_CLOSE);
 	srv.state = ST_CLOSE;
 	track_destroyed(t, &srv, S(4) + 60, 0);
@@ -660,11 +660,11 @@ static void test_fresh_cookie_handover(void)
 	fw2.expires_ms = 59900;
 	full_empty(t, S(1));
 	/* Exact source only: born, closed by its owner (orphaned FIN_WAIT_2), notice, dump. */
-	track_changed(t, &ka, ST_CLOSE, ST_SYN_SENT, S(1) + 10, 0);
-	track_changed(t, &ka, ST_SYN_SENT, ST_ESTABLISHED, S(1) + 20, 0);
-	track_changed(t, &ka, ST_ESTABLISHED, ST_FIN_WAIT1, S(1) + MS(500), 0);
-	track_changed(t, &ka, ST_FIN_WAIT1, ST_FIN_WAIT2, S(1) + MS(501), 0);
-	track_changed(t, &ka, ST_FIN_WAIT2, ST_CLOSE, S(1) + MS(502), 0);
+	track_changed(t, &ka, 0, ST_CLOSE, ST_SYN_SENT, S(1) + 10, 0);
+	track_changed(t, &ka, 0, ST_SYN_SENT, ST_ESTABLISHED, S(1) + 20, 0);
+	track_changed(t, &ka, 0, ST_ESTABLISHED, ST_FIN_WAIT1, S(1) + MS(500), 0);
+	track_changed(t, &ka, 0, ST_FIN_WAIT1, ST_FIN_WAIT2, S(1) + MS(501), 0);
+	track_changed(t, &ka, 0, ST_FIN_WAIT2, ST_CLOSE, S(1) + MS(502), 0);
 	track_destroyed(t, &n, S(1) + MS(503), 0);
 	CHECK(nev == 4 && track_size(t) == 1);
 	FULL(t, S(2), fw2);
@@ -705,14 +705,14 @@ static void test_exact_notice_first(void)
 	struct sock na = a, nb = b;
 
 	FULL(t, S(1), a, b);
-	track_changed(t, &kl, ST_CLOSE, ST_LISTEN, S(1) + 1, 0);
+	track_changed(t, &kl, 0, ST_CLOSE, ST_LISTEN, S(1) + 1, 0);
 	CHECK(nev == 1);
 	na.state = nb.state = ST_CLOSE;
 	track_destroyed(t, &na, S(1) + MS(500), 0);
 	track_destroyed(t, &nb, S(1) + MS(500), 0);
 	CHECK(nev == 1 && track_alive(t) == 3);
-	track_changed(t, &ka, ST_CLOSE_WAIT, ST_LAST_ACK, S(1) + MS(400), 0);
-	track_changed(t, &ka, ST_LAST_ACK, ST_CLOSE, S(1) + MS(401), 0);
+	track_changed(t, &ka, 0, ST_CLOSE_WAIT, ST_LAST_ACK, S(1) + MS(400), 0);
+	track_changed(t, &ka, 0, ST_LAST_ACK, ST_CLOSE, S(1) + MS(401), 0);
 	CHECK(nev == 3 && ev_is(1, 1, ST_CLOSE_WAIT, ST_LAST_ACK, S(1) + MS(400)));
 	CHECK(ev_is(2, 1, ST_LAST_ACK, ST_CLOSE, S(1) + MS(401)) && evs[2].dwell == MS(1));
 	/* No sample for the other: the next full dump ends it at the notice. */
@@ -745,11 +745,11 @@ static void test_fw2_mini_handover(void)
 	m.timer = mb.timer = TM_TIMEWAIT;
 	m.expires_ms = mb.expires_ms = 60000;
 	full_empty(t, S(1));
-	track_changed(t, &ka, ST_CLOSE, ST_SYN_SENT, S(1) + 10, 0);
-	track_changed(t, &ka, ST_SYN_SENT, ST_ESTABLISHED, S(1) + 20, 0);
-	track_changed(t, &ka, ST_ESTABLISHED, ST_FIN_WAIT1, S(1) + 40, 0);
-	track_changed(t, &ka, ST_FIN_WAIT1, ST_FIN_WAIT2, t2, 0);
-	track_changed(t, &ka, ST_FIN_WAIT2, ST_CLOSE, t2 + 11000, 0);
+	track_changed(t, &ka, 0, ST_CLOSE, ST_SYN_SENT, S(1) + 10, 0);
+	track_changed(t, &ka, 0, ST_SYN_SENT, ST_ESTABLISHED, S(1) + 20, 0);
+	track_changed(t, &ka, 0, ST_ESTABLISHED, ST_FIN_WAIT1, S(1) + 40, 0);
+	track_changed(t, &ka, 0, ST_FIN_WAIT1, ST_FIN_WAIT2, t2, 0);
+	track_changed(t, &ka, 0, ST_FIN_WAIT2, ST_CLOSE, t2 + 11000, 0);
 	dump(t, fast, ST_RARE_MASK, &m, 1);
 	CHECK(nev == 4 && track_find(t, 7) && track_find(t, 7)->s.state == ST_FIN_WAIT2);
 	/* The notice (its cookie made at the destruction) and a repeated sample: nothing new. */
@@ -757,7 +757,7 @@ static void test_fw2_mini_handover(void)
 					   .dport = 80, .family = AF_INET,
 					   .src = { 127, 0, 0, 1 }, .dst = { 127, 0, 0, 2 } },
 			S(1) + MS(16), 0);
-	track_changed(t, &ka, ST_FIN_WAIT2, ST_CLOSE, t2 + 11000, 0);
+	track_changed(t, &ka, 0, ST_FIN_WAIT2, ST_CLOSE, t2 + 11000, 0);
 	CHECK(nev == 4 && track_alive(t) == 1);
 	/* The peer's FIN came at about S(1) + 5 ms: the TIME_WAIT timer says so, roughly. */
 	FULL(t, S(1) + MS(453), mk_tw(7, 34612, 80, 59552));
@@ -770,8 +770,8 @@ static void test_fw2_mini_handover(void)
 	/* The full socket had its cookie already: a notice after the sighting is a repeat. */
 	nev = 0;
 	FULL(t, S(2), mk_tw(7, 34612, 80, 59000), b);
-	track_changed(t, &kb, ST_FIN_WAIT1, ST_FIN_WAIT2, S(2) + MS(10), 0);
-	track_changed(t, &kb, ST_FIN_WAIT2, ST_CLOSE, S(2) + MS(10) + 20, 0);
+	track_changed(t, &kb, 0, ST_FIN_WAIT1, ST_FIN_WAIT2, S(2) + MS(10), 0);
+	track_changed(t, &kb, 0, ST_FIN_WAIT2, ST_CLOSE, S(2) + MS(10) + 20, 0);
 	dump(t, S(2) + MS(12), ST_RARE_MASK, &mb, 1);
 	track_destroyed(t, &(struct sock){ .cookie = 8, .state = ST_CLOSE }, S(2) + MS(14), 0);
 	CHECK(nev == 2 && track_find(t, 8)->s.state == ST_FIN_WAIT2);
@@ -788,11 +788,11 @@ static void test_fw2_mini_handover(void)
 	nev = 0;
 	b = mk(0, ST_ESTABLISHED, 34614, 80);
 	kb = key_of(&b);
-	track_changed(t, &kb, ST_CLOSE, ST_SYN_SENT, S(3) + 10, 0);
-	track_changed(t, &kb, ST_SYN_SENT, ST_ESTABLISHED, S(3) + 20, 0);
-	track_changed(t, &kb, ST_ESTABLISHED, ST_FIN_WAIT1, S(3) + 30, 0);
-	track_changed(t, &kb, ST_FIN_WAIT1, ST_FIN_WAIT2, S(3) + 40, 0);
-	track_changed(t, &kb, ST_FIN_WAIT2, ST_CLOSE, S(3) + 50, 0);
+	track_changed(t, &kb, 0, ST_CLOSE, ST_SYN_SENT, S(3) + 10, 0);
+	track_changed(t, &kb, 0, ST_SYN_SENT, ST_ESTABLISHED, S(3) + 20, 0);
+	track_changed(t, &kb, 0, ST_ESTABLISHED, ST_FIN_WAIT1, S(3) + 30, 0);
+	track_changed(t, &kb, 0, ST_FIN_WAIT1, ST_FIN_WAIT2, S(3) + 40, 0);
+	track_changed(t, &kb, 0, ST_FIN_WAIT2, ST_CLOSE, S(3) + 50, 0);
 	FULL(t, S(4), mk_tw(7, 34612, 80, 57000), mk_tw(8, 34613, 80, 58020),
 	     mk_tw(9, 34614, 80, 59000));
 	CHECK(nev == 5 && ev_is(4, 9, ST_FIN_WAIT2, ST_TIME_WAIT, S(3) + 50));
