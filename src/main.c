@@ -10,6 +10,7 @@
 
 #include "batch.h"
 #include "exact.h"
+#include "exact_bpf.h"
 #include "filter.h"
 #include "loop.h"
 #include "metrics.h"
@@ -30,11 +31,13 @@ enum { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
 
 enum mode { MODE_VIEW, MODE_BATCH, MODE_EVENTS };
 enum source_kind { SRC_DEFAULT, SRC_POLL, SRC_EXACT, SRC_AUTO };
+/* Which exact source runs: on eBPF (cookies, namespaces), or the perf_event_open fallback. */
+enum exact_kind { EXACT_NONE, EXACT_BPF, EXACT_PERF };
 
 struct config {
 	enum mode mode;
 	enum source_kind source;
-	bool exact; /* the exact source opened */
+	enum exact_kind exact; /* the exact source opened */
 	int64_t interval_ns;
 	bool interval_set;
 	long count;
@@ -108,11 +111,15 @@ static void usage(FILE *out)
 	      "  -c, --count N          stop after N tables (-b) or N events (-e)\n"
 	      "Polling:\n"
 	      "  -d, --delay SECONDS    full poll interval, 0.01 or more (default 1)\n"
-	      "      --fast SECONDS     poll the rare states this often, 0 to disable (default 0.05)\n"
+	      "      --fast SECONDS     poll the rare states this often, 0 to disable (default "
+	      "0.05)\n"
 	      "      --fast-budget PCT  most of one core the fast lane may use (default 5)\n"
 	      "      --no-destroy       do not listen for the kernel's socket-destroy notices\n"
-	      "      --source SRC       poll, exact (kernel tracepoint, needs root) or auto\n"
-	      "                         (default: poll)\n"
+	      "      --source SRC       poll, exact or auto (default: poll). exact reports every\n"
+	      "                         state change from the kernel: on eBPF (root, or\n"
+	      "                         CAP_BPF and CAP_PERFMON; works with --netns), else\n"
+	      "                         through perf_event_open (no --netns); auto: eBPF,\n"
+	      "                         then perf, then poll\n"
 	      "  -N, --netns NS         watch network namespace NS (a name under /run/netns or\n"
 	      "                         a path such as /proc/PID/ns/net), or all of them: all\n"
 	      "      --ghost SECONDS    keep closed sockets on screen this long (default 3)\n"
@@ -197,9 +204,6 @@ static void check_netns(struct config *c)
 	if (c->scenario)
 		die_usage("%s", "--netns and --scenario do not go together: a scenario makes its "
 				"own namespace");
-	if (c->source == SRC_EXACT)
-		die_usage("%s", "--netns and --source exact do not go together: the kernel "
-				"tracepoint cannot tell namespaces apart");
 	if (strcmp(c->netns, "all") && nswatch_resolve(c->netns, &c->ns, err, sizeof(err)) < 0) {
 		fprintf(stderr, "tcpdwell: %s\n", err);
 		exit(EXIT_USAGE);
@@ -371,17 +375,49 @@ static bool admit_change(void *arg, const struct sock_key *k)
 	return scenario_owns(arg, &s);
 }
 
+/*
+ * The exact source: on eBPF where it loads, else through perf_event_open,
+ * which cannot tell namespaces apart and so does not go with --netns. One
+ * note says when the fallback runs. -1 with err when neither opened.
+ */
+static int open_exact(struct loop *l, struct config *c, struct scenario *sc, char *err,
+		      size_t errlen)
+{
+	struct exact_bpf_opts xo = {
+	    .all = c->netns && !strcmp(c->netns, "all"),
+	    .admit = sc ? admit_change : NULL,
+	    .admit_arg = sc,
+	};
+	char why[400];
+
+	if (exact_bpf_open(l, &xo, why, sizeof(why)) == 0) {
+		c->exact = EXACT_BPF;
+		return 0;
+	}
+	if (c->netns) {
+		snprintf(err, errlen,
+			 "--netns needs the exact source on eBPF (the perf_event_open fallback "
+			 "cannot tell namespaces apart): %s",
+			 why);
+		return -1;
+	}
+	if (exact_open(l, sc ? admit_change : NULL, sc, err, errlen) < 0)
+		return -1;
+	c->exact = EXACT_PERF;
+	loop_note(l, "exact source on perf_event_open (no namespaces, no cookies): %s", why);
+	if (c->mode != MODE_VIEW)
+		fprintf(stderr,
+			"tcpdwell: note: exact source on perf_event_open (no namespaces, no "
+			"cookies): %s\n",
+			why);
+	return 0;
+}
+
 static int open_sources(struct loop *l, struct config *c, const struct filter *f,
 			struct scenario *sc)
 {
 	char err[512];
 
-	/* The tracepoint reports changes of every namespace alike: it cannot label them. */
-	if (c->netns && c->source == SRC_AUTO) {
-		c->source = SRC_POLL;
-		loop_status(l, "exact source not used with --netns (it cannot tell namespaces "
-			       "apart): polling");
-	}
 	if (c->read_path) {
 		struct replay_opts ro = {
 			.realtime = c->mode == MODE_VIEW,
@@ -395,10 +431,7 @@ static int open_sources(struct loop *l, struct config *c, const struct filter *f
 		}
 		return EXIT_OK;
 	}
-	if (c->source != SRC_POLL &&
-	    exact_open(l, sc ? admit_change : NULL, sc, err, sizeof(err)) == 0) {
-		c->exact = true;
-	} else if (c->source != SRC_POLL) {
+	if (c->source != SRC_POLL && open_exact(l, c, sc, err, sizeof(err)) < 0) {
 		if (c->source == SRC_EXACT) {
 			fprintf(stderr, "tcpdwell: %s\n", err);
 			return EXIT_RUNTIME;
@@ -435,7 +468,10 @@ static int open_sinks(struct loop *l, const struct config *c, const struct filte
 
 	if (c->write_path) {
 		char src[384];
-		snprintf(src, sizeof(src), "%s%s%s%s%s", c->exact ? "exact" : "poll",
+		snprintf(src, sizeof(src), "%s%s%s%s%s",
+			 c->exact == EXACT_BPF	  ? "exact (eBPF)"
+			 : c->exact == EXACT_PERF ? "exact (perf)"
+						  : "poll",
 			 sc ? ", scenario " : "", sc ? scenario_name(sc) : "",
 			 c->netns ? ", netns " : "", c->netns ? c->netns : "");
 		struct record_meta m = { .interval_ns = c->interval_ns, .source = src };
