@@ -37,7 +37,7 @@ int exact_bpf_open(struct loop *l, const struct exact_bpf_opts *o, char *err, si
  */
 
 /* How long a change from a namespace not labelled yet waits: the poller looks every 3 s. */
-#define EXACT_BPF_HOLD_NS (5 * NS_PER_SEC)
+#define EXACT_BPF_HOLD_NS (10 * NS_PER_SEC)
 
 /*
  * Decode one ring record (struct exact_rec) into o: kind OBS_CHANGE, mono,
