@@ -388,9 +388,13 @@ static int open_exact(struct loop *l, struct config *c, struct scenario *sc, cha
 	    .admit = sc ? admit_change : NULL,
 	    .admit_arg = sc,
 	};
-	char why[400];
+	char why[250], perf_why[250];
+	/* Tests of the fallback, and a way round a misbehaving eBPF setup. */
+	const char *no_bpf = getenv("TCPDWELL_NO_BPF");
 
-	if (exact_bpf_open(l, &xo, why, sizeof(why)) == 0) {
+	if (no_bpf && *no_bpf) {
+		snprintf(why, sizeof(why), "exact: eBPF not tried (TCPDWELL_NO_BPF is set)");
+	} else if (exact_bpf_open(l, &xo, why, sizeof(why)) == 0) {
 		c->exact = EXACT_BPF;
 		return 0;
 	}
@@ -401,8 +405,10 @@ static int open_exact(struct loop *l, struct config *c, struct scenario *sc, cha
 			 why);
 		return -1;
 	}
-	if (exact_open(l, sc ? admit_change : NULL, sc, err, errlen) < 0)
+	if (exact_open(l, sc ? admit_change : NULL, sc, perf_why, sizeof(perf_why)) < 0) {
+		snprintf(err, errlen, "%s; %s", why, perf_why);
 		return -1;
+	}
 	c->exact = EXACT_PERF;
 	loop_note(l, "exact source on perf_event_open (no namespaces, no cookies): %s", why);
 	if (c->mode != MODE_VIEW)
