@@ -38,9 +38,15 @@ int exact_bpf_open(struct loop *l, const struct exact_bpf_opts *o, char *err, si
 #include "src/exact.skel.h" /* generated in the build tree */
 #include "exact_rec.h"
 #include "netns.h"
+#include "nswatch.h"
 
 /* Namespace cookies put in the kernel's map at a time. */
 #define WATCH_BATCH 64
+/*
+ * Records read in one run at most: under a flood the loop still answers
+ * keys and runs the poller between runs (the rest waits in the ring).
+ */
+#define DRAIN_MAX   32768
 /* Loss is said at most this often: under a flood, one line a second, not one per drain. */
 #define SAY_LOST_NS NS_PER_SEC
 
@@ -54,6 +60,7 @@ struct xbpf {
 	uint32_t synced, gen, mode;
 	bool gen_seen;
 	uint64_t lost, lost_said, bad, unlabelled_said;
+	size_t drained; /* records read in this run */
 	int64_t lost_said_at;
 	int64_t next_drain;
 	exact_admit_fn admit;
@@ -125,7 +132,8 @@ static int on_record(void *ctx, void *data, size_t size)
 		exact_bpf_queue_push(&x->q, &o, netns);
 	else
 		x->bad++;
-	return 0;
+	/* Stops the read; libbpf has already consumed this record. */
+	return ++x->drained < DRAIN_MAX ? 0 : -E2BIG;
 }
 
 /* Hand one settled change to the loop, with its wall-clock time. */
@@ -168,13 +176,16 @@ static int xbpf_run(void *ctx, struct loop *l, int64_t now)
 	struct drain d = {.x = x, .l = l};
 	uint64_t bad = x->bad;
 	int64_t start;
+	int r;
 
 	(void)now;
 	if (!x->gen_seen || netns_tab_cookie_gen(x->tab) != x->gen)
 		sync_watch(x, l);
 	start = mono_ns();
-	if (ring_buffer__consume(x->rb) < 0)
-		loop_status(l, "exact (eBPF): reading the ring buffer: %s", strerror(errno));
+	x->drained = 0;
+	r = ring_buffer__consume(x->rb);
+	if (r < 0 && r != -E2BIG)
+		loop_status(l, "exact (eBPF): reading the ring buffer: %s", strerror(-r));
 	if (x->bad != bad)
 		loop_status(l, "exact (eBPF): %llu malformed records skipped",
 			    (unsigned long long)(x->bad - bad));
@@ -272,6 +283,13 @@ int exact_bpf_open(struct loop *l, const struct exact_bpf_opts *o, char *err, si
 	}
 	if (!loop_netns(l)) {
 		snprintf(err, errlen, "exact: no namespace table to label changes with");
+		return -1;
+	}
+	/* Without namespace cookies (before Linux 5.14) no record could be labelled. */
+	if (!nswatch_cookie_here()) {
+		snprintf(err, errlen,
+			 "exact: this kernel does not tell a network namespace's cookie "
+			 "(SO_NETNS_COOKIE, Linux 5.14): the eBPF source could not label changes");
 		return -1;
 	}
 	bpf_why[0] = '\0';
