@@ -37,6 +37,7 @@ enum exact_kind { EXACT_NONE, EXACT_BPF, EXACT_PERF };
 struct config {
 	enum mode mode;
 	enum source_kind source;
+	bool source_set;       /* --source given: its fallbacks are noted on stderr too */
 	enum exact_kind exact; /* the exact source opened */
 	int64_t interval_ns;
 	bool interval_set;
@@ -310,6 +311,7 @@ static void parse_args(int argc, char **argv, struct config *c)
 			c->metrics_listen = optarg;
 			break;
 		case OPT_SOURCE:
+			c->source_set = true;
 			if (!strcmp(optarg, "poll"))
 				c->source = SRC_POLL;
 			else if (!strcmp(optarg, "exact"))
@@ -411,7 +413,8 @@ static int open_exact(struct loop *l, struct config *c, struct scenario *sc, cha
 	}
 	c->exact = EXACT_PERF;
 	loop_note(l, "exact source on perf_event_open (no namespaces, no cookies): %s", why);
-	if (c->mode != MODE_VIEW)
+	/* A scenario's own choice is told on the status line only: its output is its steps. */
+	if (c->mode != MODE_VIEW && c->source_set)
 		fprintf(stderr,
 			"tcpdwell: note: exact source on perf_event_open (no namespaces, no "
 			"cookies): %s\n",
