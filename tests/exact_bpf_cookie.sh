@@ -1,11 +1,12 @@
 #!/bin/bash
 # exact_bpf_cookie.sh - proves that the exact source on eBPF identifies each
 # socket by the kernel's own cookie: for a loopback connection in a private
-# network namespace, every change it hands on (the connect()'s SYN_SENT
-# without a port, the accepted child, the listener) carries the cookie that
-# `ss -tnie` shows for that socket (sk:HEX), each socket's changes come in
-# the kernel's order, and `tcpdwell -e --format json --source exact` runs on
-# eBPF and never prints a cookie other than the kernel's for these sockets.
+# network namespace, over IPv4 and over IPv6, every change it hands on (the
+# connect()'s SYN_SENT without a port, the accepted child, the listener)
+# carries the cookie that `ss -tanie` shows for that socket (sk:HEX), each
+# socket's changes come in the kernel's order, and `tcpdwell -e --format
+# json --source exact` runs on eBPF and never prints a cookie other than the
+# kernel's for these sockets.
 . "$TOP_SRCDIR/tests/lib.sh"
 in_netns "$@"
 need_cmd python3
@@ -30,53 +31,22 @@ fi
 TD=$!
 at_exit "kill $TD 2>/dev/null"
 
-PORT=$(( 20000 + RANDOM % 20000 ))
-PROBE=$(( PORT + 1 ))
-# A listener's LISTEN -> CLOSED on port $2 in file $1 (the helper prints states as numbers).
-obs_closed() { grep -q "\"from\":10,\"to\":7,\"local\":\"127.0.0.1:$2\"" "$1"; }
-ev_closed() { grep -q "\"local\":\"127.0.0.1:$2\",[^}]*\"from\":\"LISTEN\",\"to\":\"CLOSED\"" "$1"; }
-both_closed() { obs_closed "$TMP/obs.json" "$1" && ev_closed "$TMP/ev.json" "$1"; }
+# host:port as tcpdwell and the helper print it.
+hp() { case $1 in *:*) echo "[$1]:$2" ;; *) echo "$1:$2" ;; esac; }
+# A listener's LISTEN -> CLOSED on host $2 port $3 in the helper's and tcpdwell's output.
+both_closed() {
+    local l
+    l=$(hp "$1" "$2")
+    grep -qF "\"from\":10,\"to\":7,\"local\":\"$l\"" "$TMP/obs.json" &&
+        grep -F "\"local\":\"$l\"," "$TMP/ev.json" | grep -q '"from":"LISTEN","to":"CLOSED"'
+}
 
-# A probe listener proves both are live before the connection that counts.
-python3 - "$PROBE" <<'EOF' || fail "probe failed"
-import socket, sys
-s = socket.socket(); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(1); s.close()
-EOF
-if ! wait_until 10 both_closed $PROBE; then
-    kill -0 $TD 2>/dev/null || { cat "$TMP/ev.err"; fail "tcpdwell --source exact exited"; }
-    cat "$TMP/ev.err" "$TMP/obs.err"; fail "the probe's LISTEN -> CLOSED never appeared"
-fi
-grep -q "perf_event_open" "$TMP/ev.err" && { cat "$TMP/ev.err"; fail "tcpdwell fell back to perf"; }
-
-# The connection: held ESTABLISHED until ss has seen it, then closed by the
-# client first (client TIME_WAIT, server LAST_ACK), then the listener.
-python3 - "$PORT" "$TMP" <<'EOF' &
-import os, socket, sys, time
-port, tmp = int(sys.argv[1]), sys.argv[2]
-s = socket.socket(); s.bind(("127.0.0.1", port)); s.listen(1)
-c = socket.create_connection(("127.0.0.1", port)); a, _ = s.accept()
-open(tmp + "/held.tmp", "w").write(str(c.getsockname()[1]))
-os.rename(tmp + "/held.tmp", tmp + "/held")
-end = time.monotonic() + 30
-while not os.path.exists(tmp + "/go") and time.monotonic() < end:
-    time.sleep(0.02)
-c.close()
-a.recv(1)
-a.close()
-s.close()
-EOF
-WP=$!
-wait_until 10 test -s "$TMP/held" || fail "the connection was not made"
-ss -tanieH "( sport = :$PORT or dport = :$PORT )" >"$TMP/ss"
-touch "$TMP/go"
-wait $WP || fail "the connection's close failed"
-wait_until 10 both_closed $PORT || { cat "$TMP/ev.err"; fail "the listener's close never appeared"; }
-# The client's last change, FIN_WAIT_2 -> CLOSED at the hand-over to TIME_WAIT, comes before that.
-
-python3 - "$TMP/ss" "$TMP/obs.json" "$TMP/ev.json" "$PORT" "$(cat "$TMP/held")" <<'EOF' ||
+cat >"$TMP/check.py" <<'EOF'
 import json, re, sys
-ssf, obsf, evf, port, cport = sys.argv[1:6]
-L, C = f"127.0.0.1:{port}", f"127.0.0.1:{cport}"
+ssf, obsf, evf, L, C = sys.argv[1:6]
+port = L.rsplit(":", 1)[1]
+def anyport(a):  # the unset port: '*' from tcpdwell and ss, '0' from the helper
+    return re.sub(r":0$", ":*", a)
 kernel = {}
 for line in open(ssf):
     if line[:1].isspace():
@@ -86,19 +56,17 @@ for line in open(ssf):
     if not m:
         sys.exit(f"no sk: in ss line: {line}")
     kernel[(f[3], f[4])] = int(m.group(1), 16)
+listener = next((k for k in kernel if k[0] == L and k[1].endswith(":*")), None)
 want = {
-    "listener": ((L, "0.0.0.0:*"), [(7, 10), (10, 7)]),
+    "listener": (listener, [(7, 10), (10, 7)]),
     "client": ((C, L), [(7, 2), (2, 1), (1, 4), (4, 5), (5, 7)]),
     "server": ((L, C), [(10, 3), (3, 1), (1, 8), (8, 9), (9, 7)]),
 }
 cookie = {}
 for who, (key, _) in want.items():
-    k = key if key in kernel else (key[0], key[1].replace("*", "0"))
-    if k not in kernel and who == "listener":
-        k = next((x for x in kernel if x[0] == L and x[1].startswith(("0.0.0.0", "*"))), None)
-    if k not in kernel:
+    if key not in kernel:
         sys.exit(f"ss did not show the {who} {key}: {kernel}")
-    cookie[who] = kernel[k]
+    cookie[who] = kernel[key]
 if len(set(cookie.values())) != 3:
     sys.exit(f"ss shows shared cookies: {cookie}")
 
@@ -108,7 +76,7 @@ for line in open(obsf):
     if not line.endswith("\n"):
         break
     o = json.loads(line)
-    if not (o["local"].endswith(f":{port}") or o["peer"].endswith(f":{port}")):
+    if L not in (o["local"], o["peer"]):
         continue
     by.setdefault(o["cookie"], []).append(o)
 bad = 0
@@ -126,10 +94,10 @@ for who, (key, path) in want.items():
         bad += 1
     if who == "client" and got:
         # connect()'s first change: the kernel has not picked the port yet.
-        if not (got[0]["local"].endswith(":*") or got[0]["local"].endswith(":0")):
+        if not anyport(got[0]["local"]).endswith(":*"):
             print(f"client's SYN_SENT record has local {got[0]['local']}, expected port 0")
             bad += 1
-        if any(o["local"] != C for o in got[1:4]):
+        if any(o["local"] != C for o in got[1:]):
             print(f"client's changes after SYN_SENT not on {C}: {[o['local'] for o in got]}")
             bad += 1
 for c, extra in by.items():
@@ -137,13 +105,13 @@ for c, extra in by.items():
     bad += 1
 
 # tcpdwell: a cookie it prints for these sockets is the kernel's (0: not known to it yet).
-known = {(L, C): cookie["server"], (C, L): cookie["client"], (L, "0.0.0.0:*"): cookie["listener"]}
+known = {(L, C): cookie["server"], (C, L): cookie["client"], listener: cookie["listener"]}
 n = 0
 for line in open(evf):
     if not line.endswith("\n"):
         break
     e = json.loads(line)
-    k = (e["local"], e["peer"])
+    k = (e["local"], anyport(e["peer"]))
     if k in known:
         n += 1
         if e["cookie"] not in ("0", str(known[k])):
@@ -154,6 +122,59 @@ if n < 10:
     bad += 1
 sys.exit(1 if bad else 0)
 EOF
-{ cat "$TMP/ss" "$TMP/obs.json"; fail "the eBPF source's cookies differ from the kernel's"; }
-kill $TD $OP
-pass "every change of listener, client and server carried the cookie ss shows, in the kernel's order"
+
+# One connection on host $1: held ESTABLISHED until ss has seen it, then
+# closed by the client first (client TIME_WAIT, server LAST_ACK), then the
+# listener; then the comparison.
+connection() {
+    local host=$1 port=$(( 20000 + RANDOM % 20000 )) dir="$TMP/$2"
+    mkdir "$dir"
+    python3 - "$host" "$port" "$dir" <<'EOF' &
+import os, socket, sys, time
+host, port, dir = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+fam = socket.AF_INET6 if ":" in host else socket.AF_INET
+s = socket.socket(fam); s.bind((host, port)); s.listen(1)
+c = socket.socket(fam); c.connect((host, port)); a, _ = s.accept()
+open(dir + "/held.tmp", "w").write(str(c.getsockname()[1]))
+os.rename(dir + "/held.tmp", dir + "/held")
+end = time.monotonic() + 30
+while not os.path.exists(dir + "/go") and time.monotonic() < end:
+    time.sleep(0.02)
+c.close()
+a.recv(1)
+a.close()
+s.close()
+EOF
+    local wp=$!
+    wait_until 10 test -s "$dir/held" || fail "$host: the connection was not made"
+    ss -tanieH "( sport = :$port or dport = :$port )" >"$dir/ss"
+    touch "$dir/go"
+    wait $wp || fail "$host: the connection's close failed"
+    wait_until 10 both_closed "$host" $port ||
+        { cat "$TMP/ev.err"; fail "$host: the listener's close never appeared"; }
+    # The client's last change (FIN_WAIT_2 -> CLOSED, the hand-over to
+    # TIME_WAIT) and the server's come before the listener's close.
+    python3 "$TMP/check.py" "$dir/ss" "$TMP/obs.json" "$TMP/ev.json" "$(hp "$host" $port)" \
+        "$(hp "$host" "$(cat "$dir/held")")" ||
+        { cat "$dir/ss"; fail "$host: the eBPF source's cookies differ from the kernel's"; }
+}
+
+# A probe listener proves both are live before the connections that count.
+PROBE=$(( 20000 + RANDOM % 20000 ))
+python3 -c 'import socket, sys
+s = socket.socket(); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(1); s.close()' $PROBE ||
+    fail "probe failed"
+if ! wait_until 10 both_closed 127.0.0.1 $PROBE; then
+    kill -0 $TD 2>/dev/null || { cat "$TMP/ev.err"; fail "tcpdwell --source exact exited"; }
+    cat "$TMP/ev.err" "$TMP/obs.err"; fail "the probe's LISTEN -> CLOSED never appeared"
+fi
+grep -q "perf_event_open" "$TMP/ev.err" && { cat "$TMP/ev.err"; fail "tcpdwell fell back to perf"; }
+
+connection 127.0.0.1 v4
+pass "IPv4: every change of listener, client and server carried the cookie ss shows, in order"
+if python3 -c 'import socket; socket.socket(socket.AF_INET6).bind(("::1", 0))' 2>/dev/null; then
+    connection ::1 v6
+    pass "IPv6: every change of listener, client and server carried the cookie ss shows, in order"
+else
+    echo "no IPv6 on loopback here: IPv4 only"
+fi
