@@ -57,7 +57,7 @@ struct xbpf {
 	struct exact_bpf_queue q;
 	struct netns_tab *tab;
 	bool all;
-	uint32_t synced, gen, mode;
+	uint32_t synced, gen; /* cookies in the kernel's map: indexes below synced */
 	bool gen_seen;
 	uint64_t lost, lost_said, bad, unlabelled_said;
 	size_t drained; /* records read in this run */
@@ -67,7 +67,7 @@ struct xbpf {
 	void *admit_arg;
 };
 
-/* What one drain collects, and the loop to hand changes to. */
+/* The loop to hand settled changes to, and the wall clock's offset for them. */
 struct drain {
 	struct xbpf *x;
 	struct loop *l;
@@ -113,13 +113,13 @@ static void sync_watch(struct xbpf *x, struct loop *l)
 			if (bpf_map_update_elem(bpf_map__fd(x->skel->maps.watched), &add[i], &one,
 						BPF_ANY) < 0 &&
 			    !x->all)
-				loop_status(
-				    l, "exact: cannot add a namespace to the kernel's filter: %s",
-				    strerror(errno));
+				loop_status(l,
+					    "exact (eBPF): cannot add a namespace to the kernel's "
+					    "filter: %s",
+					    strerror(errno));
 	} while (n == WATCH_BATCH);
 	/* The map first, then the mode: a namespace never misses its records in between. */
 	__atomic_store_n(&x->skel->data->watch_mode, mode, __ATOMIC_RELEASE);
-	x->mode = mode;
 }
 
 static int on_record(void *ctx, void *data, size_t size)
@@ -200,6 +200,9 @@ static int xbpf_run(void *ctx, struct loop *l, int64_t now)
 	exact_bpf_queue_release(&x->q, x->tab, x->all || !netns_tab_cookie(x->tab, 0), start,
 				mono_ns(), deliver, &d);
 	x->next_drain = exact_bpf_queue_due(&x->q);
+	/* A loss not said yet is said when its second is up, even if the ring stays quiet. */
+	if (x->lost != x->lost_said && x->lost_said_at + SAY_LOST_NS < x->next_drain)
+		x->next_drain = x->lost_said_at + SAY_LOST_NS;
 	return 0;
 }
 
