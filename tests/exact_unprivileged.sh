@@ -2,7 +2,8 @@
 # exact_unprivileged.sh - proves that the exact source says what is missing
 # and how to provide it: without privilege (run as nobody) `--source exact`
 # fails naming root or CAP_PERFMON, and `--source auto` notes why and falls
-# back to polling, exit status 0; and that root without tracefs (unmounted
+# back to polling, exit status 0; that CAP_BPF and CAP_PERFMON alone run the
+# eBPF source; and that root without tracefs (unmounted
 # in a private mount namespace) still gets the exact source: the perf
 # fallback mounts tracefs itself, the eBPF source does not need it.
 . "$TOP_SRCDIR/tests/lib.sh"
@@ -32,6 +33,24 @@ rc=$?
 grep -q "exact source unavailable, polling: .*needs root (or CAP_PERFMON" "$TMP/err" ||
     { cat "$TMP/err"; fail "--source auto as nobody gave no fallback note"; }
 [ -s "$TMP/out" ] || fail "--source auto as nobody printed no table"
+
+# CAP_BPF and CAP_PERFMON without root are enough for the eBPF source
+# (where this build and kernel run it at all: root's header says so).
+if "$TCPDWELL" -b -c 1 --source exact 2>/dev/null | head -1 | grep -q "exact (eBPF)"; then
+    as_nobody_caps() {
+        setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all,+bpf,+perfmon \
+            --ambient-caps=+bpf,+perfmon "$@"
+    }
+    if as_nobody_caps true 2>/dev/null; then
+        as_nobody_caps "$TCPDWELL" -b -c 1 --source exact >"$TMP/out" 2>"$TMP/err" ||
+            { cat "$TMP/err"; fail "--source exact with CAP_BPF and CAP_PERFMON failed"; }
+        head -1 "$TMP/out" | grep -q "exact (eBPF)" ||
+            { cat "$TMP/out" "$TMP/err"; fail "CAP_BPF and CAP_PERFMON did not run the eBPF source"; }
+        pass "CAP_BPF and CAP_PERFMON run the eBPF source without root"
+    else
+        echo "setpriv cannot grant ambient capabilities here: CAP_BPF case not checked"
+    fi
+fi
 
 # Root without tracefs (a fresh machine, or `ip netns exec`): unmount it
 # where only this test sees it. The perf fallback mounts it as perf does;
