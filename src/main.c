@@ -115,7 +115,7 @@ static void usage(FILE *out)
 	      "                         (default: poll)\n"
 	      "  -N, --netns NS         watch network namespace NS (a name under /run/netns or\n"
 	      "                         a path such as /proc/PID/ns/net), or all of them: all\n"
-	      "      --ghost SECONDS    keep closed sockets on screen this long (default 3)\n"
+	      "      --ghost SECONDS    keep closed sockets on screen this long (default 3, 0 none)\n"
 	      "      --leak SECONDS     flag CLOSE_WAIT/FIN_WAIT_2 older than this (default 60)\n"
 	      "      --metrics FILE     write counts, transitions and dwell times for Prometheus\n"
 	      "                         to FILE every second (node_exporter textfile, *.prom)\n"

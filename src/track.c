@@ -47,15 +47,15 @@ void track_emit(struct track *t, const struct entry *e, uint8_t from, uint8_t to
 		int64_t wall, uint8_t kind, int64_t dwell)
 {
 	struct track_event ev = {
-		.mono = mono,
-		.wall = wall ? wall : track_wall(t, mono),
-		.s = e->ts.s,
-		.from = from,
-		.to = to,
-		.dwell_kind = kind,
-		.jump = !track_legal(from, to),
-		.dwell = dwell,
-		.ts = &e->ts,
+	    .mono = mono,
+	    .wall = wall ? wall : track_wall(t, mono),
+	    .s = e->ts.s,
+	    .from = from,
+	    .to = to,
+	    .dwell_kind = kind,
+	    .jump = !track_legal(from, to),
+	    .dwell = dwell,
+	    .ts = &e->ts,
 	};
 
 	for (unsigned i = 0; i < t->nls; i++)
@@ -81,7 +81,7 @@ static void hist_push(const struct track *t, struct entry *e, uint8_t st, uint8_
 		ts->hist = xreallocarray(ts->hist, cap, sizeof(*ts->hist));
 		ts->hist_cap = (uint16_t)cap;
 	}
-	ts->hist[ts->nhist++] = (struct track_hist){ st, kind, enter, dwell };
+	ts->hist[ts->nhist++] = (struct track_hist){st, kind, enter, dwell};
 }
 
 void track_transition(struct track *t, struct entry *e, uint8_t to, int64_t since, int64_t lo,
@@ -111,16 +111,46 @@ void track_transition(struct track *t, struct entry *e, uint8_t to, int64_t sinc
 	track_emit(t, e, from, to, since, wall, dk, dwell);
 }
 
-static void ghost_list(struct track *t, struct entry *e)
+void track_ghost_list(struct track *t, struct entry *e)
 {
-	if (e->iflags & E_INGHOSTS)
-		return;
+	struct ghost_due *h;
+	size_t i;
+
 	if (t->nghosts == t->ghosts_cap) {
 		t->ghosts_cap = t->ghosts_cap ? t->ghosts_cap * 2 : 64;
 		t->ghosts = xreallocarray(t->ghosts, t->ghosts_cap, sizeof(*t->ghosts));
 	}
-	t->ghosts[t->nghosts++] = e->self;
-	e->iflags |= E_INGHOSTS;
+	h = t->ghosts;
+	i = t->nghosts++;
+	/* Sift up: ghosts mostly go in time order, so this rarely moves far. */
+	struct ghost_due n = {e->ts.gone + t->keep_ns, e->self};
+	while (i > 0 && h[(i - 1) / 2].due > n.due) {
+		h[i] = h[(i - 1) / 2];
+		i = (i - 1) / 2;
+	}
+	h[i] = n;
+}
+
+/* Take the first node off the heap. */
+static void ghost_pop(struct track *t)
+{
+	struct ghost_due *h = t->ghosts;
+	struct ghost_due last = h[--t->nghosts];
+	size_t i = 0, n = t->nghosts;
+
+	for (;;) {
+		size_t c = 2 * i + 1;
+		if (c >= n)
+			break;
+		if (c + 1 < n && h[c + 1].due < h[c].due)
+			c++;
+		if (h[c].due >= last.due)
+			break;
+		h[i] = h[c];
+		i = c;
+	}
+	if (n)
+		h[i] = last;
 }
 
 void track_gone(struct track *t, struct entry *e, int64_t at, uint8_t end_kind, int64_t wall)
@@ -134,7 +164,8 @@ void track_gone(struct track *t, struct entry *e, int64_t at, uint8_t end_kind, 
 	ts->gone = at;
 	ts->changed = at;
 	e->end_at = 0;
-	ghost_list(t, e);
+	e->iflags &= (uint16_t)~E_ENDSEEN;
+	track_ghost_list(t, e);
 	track_emit(t, e, ts->s.state, ST_CLOSE, at, wall, dwell_kind(ts->since_kind, end_kind),
 		   dwell);
 }
@@ -169,7 +200,7 @@ void track_adopt(struct track *t, struct entry *e, uint64_t cookie)
 	e->ts.s.cookie = cookie;
 	if (cookie)
 		track_cidx_insert(t, e);
-	e->iflags &= (uint16_t)~(E_PROV | E_REQ);
+	e->iflags &= (uint16_t) ~(E_PROV | E_REQ);
 }
 
 bool track_req_pred(const struct entry *e, const void *arg)
@@ -296,7 +327,7 @@ static void row_resurrect(struct track *t, struct entry *e, const struct sock *r
 
 	hist_push(t, e, ts->s.state, ts->since_kind, ts->since,
 		  gone > ts->since ? gone - ts->since : 0);
-	ts->flags &= (uint8_t)~(TS_GHOST | TS_RESET | TS_JUMP);
+	ts->flags &= (uint8_t) ~(TS_GHOST | TS_RESET | TS_JUMP);
 	ts->flags |= TS_NEW;
 	ts->gone = 0;
 	ts->s = *r;
@@ -425,7 +456,7 @@ static struct entry *row_match(struct track *t, const struct sock *r)
 {
 	struct sock_key k;
 	struct entry *e;
-	struct req_match m = { r->cookie, t->gen, is_mini(r) };
+	struct req_match m = {r->cookie, t->gen, is_mini(r)};
 
 	sock_key(r, &k);
 	if (!r->cookie) {
@@ -478,8 +509,7 @@ static bool stale_row(struct track *t, const struct sock *r, const struct snapsh
  * from dump to dump, and entries were made in the order of a dump: the next
  * row is most often the next slot, found without a random read of the index.
  */
-static struct entry *cookie_entry(const struct track *t, const struct sock *r,
-				  struct entry **hint)
+static struct entry *cookie_entry(const struct track *t, const struct sock *r, struct entry **hint)
 {
 	struct entry *e = NULL;
 
@@ -499,8 +529,8 @@ static struct entry *cookie_entry(const struct track *t, const struct sock *r,
  * empty: the tracker held no entry when this dump began (its first, most
  * often). hint: the entry of the row before, for cookie_entry().
  */
-static void apply_row(struct track *t, const struct sock *r, const struct snapshot *sn,
-		      bool empty, struct entry **hint)
+static void apply_row(struct track *t, const struct sock *r, const struct snapshot *sn, bool empty,
+		      struct entry **hint)
 {
 	/*
 	 * Into an empty table, a row of a dump without two rows of one cookie
@@ -511,7 +541,7 @@ static void apply_row(struct track *t, const struct sock *r, const struct snapsh
 
 	if (e && (e->iflags & E_HIDDEN)) {
 		struct sock_key k;
-		struct req_match m = { r->cookie, t->gen, false };
+		struct req_match m = {r->cookie, t->gen, false};
 		struct entry *req;
 
 		/* The child of a request we saw was destroyed: join it to the request's history. */
@@ -535,7 +565,8 @@ static void apply_row(struct track *t, const struct sock *r, const struct snapsh
 			row_resurrect(t, e, r, sn);
 		return;
 	}
-	/* Into an empty table, a row with a cookie continues nothing: no entry predates the dump. */
+	/* Into an empty table, a row with a cookie continues nothing: no entry predates the dump.
+	 */
 	if (!e && !(empty && r->cookie))
 		e = row_match(t, r);
 	if (!e && stale_row(t, r, sn))
@@ -593,8 +624,7 @@ void track_apply(struct track *t, const struct snapshot *sn)
 	 * A dump that asks for no fewer states than any dump before is full
 	 * too: a state filter narrows every lane below the configured universe.
 	 */
-	bool full = (sn->states & universe) == universe ||
-		    (sn->states & t->widest) == t->widest;
+	bool full = (sn->states & universe) == universe || (sn->states & t->widest) == t->widest;
 	bool empty = t->used == t->nfree;
 
 	if (!sn->complete)
@@ -607,7 +637,8 @@ void track_apply(struct track *t, const struct snapshot *sn)
 		cover_mark(t, 0);
 	for (uint32_t i = 0; i < sn->nns; i++)
 		cover_mark(t, sn->ns[i]);
-	/* More rows than sockets alive (the first dump above all): room for the new ones at once. */
+	/* More rows than sockets alive (the first dump above all): room for the new ones at once.
+	 */
 	if (sn->n > t->alive)
 		track_tab_reserve(t, sn->n - t->alive);
 	struct entry *hint = NULL;
@@ -634,10 +665,9 @@ struct track *track_new(const struct track_opts *o)
 	struct track *t = xcalloc(1, sizeof(*t));
 
 	t->o = *o;
-	if (!t->o.ghost_ns)
-		t->o.ghost_ns = 3 * NS_PER_SEC;
 	if (t->o.ghost_ns < 0)
 		t->o.ghost_ns = 0;
+	t->keep_ns = t->o.ghost_ns > TRACK_KEEP_NS ? t->o.ghost_ns : TRACK_KEEP_NS;
 	if (t->o.fin_timeout_ns <= 0)
 		t->o.fin_timeout_ns = 60 * NS_PER_SEC;
 	if (!t->o.universe)
@@ -676,29 +706,26 @@ void track_reset(struct track *t)
 void track_listen(struct track *t, track_event_fn fn, void *arg)
 {
 	if (t->nls < ARRAY_SIZE(t->ls))
-		t->ls[t->nls++] = (struct track_listener){ fn, arg };
+		t->ls[t->nls++] = (struct track_listener){fn, arg};
 }
 
 void track_expire(struct track *t, int64_t now)
 {
-	size_t j = 0;
+	while (t->nghosts && t->ghosts[0].due <= now) {
+		struct entry *e = tab_get(t, t->ghosts[0].slot);
 
-	for (size_t i = 0; i < t->nghosts; i++) {
-		struct entry *e = tab_get(t, t->ghosts[i]);
-
-		if (e->iflags & E_FREE)
+		ghost_pop(t);
+		/* Freed, back alive, or gone again later (listed again): not this node's to end. */
+		if ((e->iflags & E_FREE) || !(e->ts.flags & TS_GHOST) ||
+		    now - e->ts.gone < t->keep_ns)
 			continue;
-		if (!(e->ts.flags & TS_GHOST)) {
-			e->iflags &= (uint16_t)~E_INGHOSTS;
-			continue;
-		}
-		if (now - e->ts.gone >= t->o.ghost_ns) {
-			track_tab_release(t, e);
-			continue;
-		}
-		t->ghosts[j++] = t->ghosts[i];
+		track_tab_release(t, e);
 	}
-	t->nghosts = j;
+}
+
+bool track_ghost_shown(const struct track *t, const struct tsock *ts, int64_t now)
+{
+	return !(ts->flags & TS_GHOST) || now - ts->gone < t->o.ghost_ns;
 }
 
 size_t track_count(const struct track *t, unsigned st)

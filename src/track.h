@@ -133,8 +133,15 @@ void track_destroyed(struct track *t, const struct sock *s, int64_t mono, int64_
  */
 void track_changed(struct track *t, const struct sock_key *k, uint64_t cookie, uint8_t from,
 		   uint8_t to, int64_t mono, int64_t wall);
-/* Drop ghosts older than the ghost time. */
+/*
+ * Drop ghosts older than the ghost time. The tracker keeps them at least
+ * TRACK_KEEP_NS whatever the ghost time: a destroy notice or a late sample
+ * of a socket just ended must find its history, not start another.
+ */
+#define TRACK_KEEP_NS (2 * NS_PER_SEC)
 void track_expire(struct track *t, int64_t now);
+/* Whether a sink shows ts at now: alive, or gone less than the ghost time ago. */
+bool track_ghost_shown(const struct track *t, const struct tsock *ts, int64_t now);
 
 /* Sockets alive in a state (ghosts not counted). */
 size_t track_count(const struct track *t, unsigned st);

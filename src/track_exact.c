@@ -70,15 +70,7 @@ void track_hidden_closed(struct track *t, struct entry *e)
 	ts->prev_state = ST_UNKNOWN;
 	ts->flags = TS_NEW | TS_GHOST;
 	ts->gone = at;
-	if (!(e->iflags & E_INGHOSTS)) {
-		/* Not alive, not counted: list it for expiry like any ghost. */
-		if (t->nghosts == t->ghosts_cap) {
-			t->ghosts_cap = t->ghosts_cap ? t->ghosts_cap * 2 : 64;
-			t->ghosts = xreallocarray(t->ghosts, t->ghosts_cap, sizeof(*t->ghosts));
-		}
-		t->ghosts[t->nghosts++] = e->self;
-		e->iflags |= E_INGHOSTS;
-	}
+	track_ghost_list(t, e);
 	track_emit(t, e, ST_UNKNOWN, ST_CLOSE, at, 0, TIME_ATLEAST, 0);
 }
 
