@@ -35,18 +35,30 @@ static bool mini_pred(const struct entry *e, const void *arg)
 				(e->ts.s.state == ST_FIN_WAIT2 && e->ts.s.inode == 0));
 }
 
-/* An entry that held this 4-tuple when the hidden socket ended: the same socket, told already. */
+struct told_arg {
+	int64_t at;
+	uint64_t cookie;
+};
+
+/*
+ * An entry that held this 4-tuple when the hidden socket ended and may be
+ * the same socket: one the exact source made without a cookie, or one of
+ * the same cookie. A socket with another cookie is another life on the
+ * same 4-tuple (under churn ports come back within seconds), not this one.
+ */
 static bool told_pred(const struct entry *e, const void *arg)
 {
-	const int64_t *at = arg;
+	const struct told_arg *a = arg;
 
-	return tab_visible(e) && e->ts.first_seen <= *at;
+	return tab_visible(e) && e->ts.first_seen <= a->at &&
+	       (!e->ts.s.cookie || e->ts.s.cookie == a->cookie);
 }
 
 void track_hidden_closed(struct track *t, struct entry *e)
 {
 	struct tsock *ts = &e->ts;
 	int64_t at = e->end_at;
+	struct told_arg told = {at, ts->s.cookie};
 	struct sock_key k;
 
 	/*
@@ -56,7 +68,7 @@ void track_hidden_closed(struct track *t, struct entry *e)
 	 * on screen, and a second, emptier one would be invented.
 	 */
 	sock_key(&ts->s, &k);
-	if (track_kidx_find(t, &k, told_pred, &at)) {
+	if (track_kidx_find(t, &k, told_pred, &told)) {
 		track_tab_release(t, e);
 		return;
 	}

@@ -520,6 +520,32 @@ static void test_destroy_unknown(void)
 	track_free(t);
 }
 
+/*
+ * Under churn a 4-tuple comes back within seconds: a life that began and
+ * ended between two polls on the 4-tuple of a socket that just went is
+ * still reported, by its notice, never taken for the ghost before it.
+ */
+static void test_reuse_short_life(void)
+{
+	struct track *t = new_track();
+	const struct tsock *ts;
+
+	FULL(t, S(1), mk(2, ST_LISTEN, 80, 0));
+	FULL(t, S(2), mk(2, ST_LISTEN, 80, 0), mk(10, ST_ESTABLISHED, 80, 4000));
+	CHECK(nev == 1 && ev_is(0, 10, ST_CLOSE, ST_ESTABLISHED, S(2)));
+	track_destroyed(t, &(struct sock){.cookie = 10}, S(2) + MS(10), 0);
+	FULL(t, S(3), mk(2, ST_LISTEN, 80, 0));
+	CHECK(nev == 2 && ev_is(1, 10, ST_ESTABLISHED, ST_CLOSE, S(2) + MS(10)));
+	/* A second socket of the same 4-tuple, born and gone before the next poll. */
+	struct sock s11 = mk(11, ST_ESTABLISHED, 80, 4000);
+	track_destroyed(t, &s11, S(3) + MS(500), 0);
+	FULL(t, S(4), mk(2, ST_LISTEN, 80, 0));
+	CHECK(nev == 3 && ev_is(2, 11, ST_UNKNOWN, ST_CLOSE, S(3) + MS(500)) && evs[2].jump);
+	ts = track_find(t, 10);
+	CHECK(ts && ts->gone == S(2) + MS(10));
+	track_free(t);
+}
+
 /* Exact changes and dumps joined by 4-tuple: one history, no duplicate events. */
 static void test_exact_merge(void)
 {
@@ -1219,6 +1245,7 @@ int main(void)
 	RUN(test_destroy_known);
 	RUN(test_destroy_tw_bound);
 	RUN(test_destroy_unknown);
+	RUN(test_reuse_short_life);
 	RUN(test_exact_merge);
 	RUN(test_exact_reset_and_stale);
 	RUN(test_exact_request_link);
