@@ -43,8 +43,14 @@ static void cover_mark(struct track *t, uint32_t ns)
 	t->ns[ns].gen = t->gen;
 }
 
+/* Whether the event from -> to is a jump: see struct track_event. */
+static bool jump_of(unsigned from, unsigned to, bool seen)
+{
+	return seen ? !track_legal(from, to) : !track_direct(from, to);
+}
+
 void track_emit(struct track *t, const struct entry *e, uint8_t from, uint8_t to, int64_t mono,
-		int64_t wall, uint8_t kind, int64_t dwell)
+		int64_t wall, uint8_t kind, int64_t dwell, bool seen)
 {
 	struct track_event ev = {
 	    .mono = mono,
@@ -53,7 +59,7 @@ void track_emit(struct track *t, const struct entry *e, uint8_t from, uint8_t to
 	    .from = from,
 	    .to = to,
 	    .dwell_kind = kind,
-	    .jump = !track_legal(from, to),
+	    .jump = jump_of(from, to, seen),
 	    .dwell = dwell,
 	    .ts = &e->ts,
 	};
@@ -85,7 +91,7 @@ static void hist_push(const struct track *t, struct entry *e, uint8_t st, uint8_
 }
 
 void track_transition(struct track *t, struct entry *e, uint8_t to, int64_t since, int64_t lo,
-		      uint8_t kind, int64_t wall)
+		      uint8_t kind, int64_t wall, bool seen)
 {
 	struct tsock *ts = &e->ts;
 	uint8_t from = ts->s.state;
@@ -104,11 +110,11 @@ void track_transition(struct track *t, struct entry *e, uint8_t to, int64_t sinc
 	ts->since_lo = lo < since ? lo : since;
 	ts->since_kind = kind;
 	ts->changed = since;
-	if (track_legal(from, to))
-		ts->flags &= (uint8_t)~TS_JUMP;
-	else
+	if (jump_of(from, to, seen))
 		ts->flags |= TS_JUMP;
-	track_emit(t, e, from, to, since, wall, dk, dwell);
+	else
+		ts->flags &= (uint8_t)~TS_JUMP;
+	track_emit(t, e, from, to, since, wall, dk, dwell, seen);
 }
 
 void track_ghost_list(struct track *t, struct entry *e)
@@ -153,7 +159,8 @@ static void ghost_pop(struct track *t)
 		h[i] = last;
 }
 
-void track_gone(struct track *t, struct entry *e, int64_t at, uint8_t end_kind, int64_t wall)
+void track_gone(struct track *t, struct entry *e, int64_t at, uint8_t end_kind, int64_t wall,
+		bool seen)
 {
 	struct tsock *ts = &e->ts;
 	int64_t dwell = at > ts->since ? at - ts->since : 0;
@@ -167,7 +174,7 @@ void track_gone(struct track *t, struct entry *e, int64_t at, uint8_t end_kind, 
 	e->iflags &= (uint16_t)~E_ENDSEEN;
 	track_ghost_list(t, e);
 	track_emit(t, e, ts->s.state, ST_CLOSE, at, wall, dwell_kind(ts->since_kind, end_kind),
-		   dwell);
+		   dwell, seen);
 }
 
 void track_refine(struct entry *e, int64_t mono, bool loose)
@@ -276,7 +283,7 @@ static void first_state(struct track *t, struct entry *e, const struct snapshot 
 	ts->flags |= TS_NEW;
 	ts->prev_state = ST_CLOSE;
 	ts->changed = ts->since;
-	track_emit(t, e, ST_CLOSE, (uint8_t)st, ts->since, 0, ts->since_kind, 0);
+	track_emit(t, e, ST_CLOSE, (uint8_t)st, ts->since, 0, ts->since_kind, 0, false);
 }
 
 static struct entry *row_new(struct track *t, const struct sock *r, const struct snapshot *sn)
@@ -341,7 +348,7 @@ static void row_resurrect(struct track *t, struct entry *e, const struct sock *r
 	ts->since_lo = gone;
 	ts->since_kind = TIME_BETWEEN;
 	ts->missing = 0;
-	track_emit(t, e, ST_CLOSE, r->state, ts->since, 0, TIME_BETWEEN, 0);
+	track_emit(t, e, ST_CLOSE, r->state, ts->since, 0, TIME_BETWEEN, 0, false);
 }
 
 bool track_key_same(const struct sock *a, const struct sock *b)
@@ -405,7 +412,7 @@ static void row_update(struct track *t, struct entry *e, const struct sock *r,
 				kind = TIME_EXACT;
 			}
 		}
-		track_transition(t, e, st, since, lo, kind, 0);
+		track_transition(t, e, st, since, lo, kind, 0, false);
 	}
 	/* A dump begun after the full socket ended still has it: a mini-socket carries on. */
 	if (e->end_at && sn->mono > e->end_at)
@@ -603,7 +610,7 @@ static void absences(struct track *t, const struct snapshot *sn)
 			continue;
 		if (e->end_at) {
 			if (sn->mono > e->end_at)
-				track_gone(t, e, e->end_at, TIME_EXACT, 0);
+				track_gone(t, e, e->end_at, TIME_EXACT, 0, e->iflags & E_ENDSEEN);
 			continue;
 		}
 		if (e->ts.missing < UINT8_MAX)
@@ -612,7 +619,7 @@ static void absences(struct track *t, const struct snapshot *sn)
 			e->miss_at = sn->mono;
 			e->ts.flags |= TS_MISSING;
 		} else {
-			track_gone(t, e, e->miss_at, TIME_BETWEEN, 0);
+			track_gone(t, e, e->miss_at, TIME_BETWEEN, 0, false);
 		}
 	}
 }

@@ -164,15 +164,17 @@ bool track_req_pred(const struct entry *e, const void *arg);
 /* Seen (or gone) no earlier than *(const int64_t *)arg: news newer than that time. */
 bool track_newer_pred(const struct entry *e, const void *arg);
 bool track_key_same(const struct sock *a, const struct sock *b);
+/* seen: the kernel reported this very change (jump then means illegal only). */
 void track_emit(struct track *t, const struct entry *e, uint8_t from, uint8_t to, int64_t mono,
-		int64_t wall, uint8_t kind, int64_t dwell);
+		int64_t wall, uint8_t kind, int64_t dwell, bool seen);
 /* Move e to state to, entered at since (lo: earliest possible); emits the event. */
 void track_transition(struct track *t, struct entry *e, uint8_t to, int64_t since, int64_t lo,
-		      uint8_t kind, int64_t wall);
+		      uint8_t kind, int64_t wall, bool seen);
 /* e is a ghost from now (its gone time set): list it for expiry. */
 void track_ghost_list(struct track *t, struct entry *e);
 /* e went away at at; it stays as a ghost. */
-void track_gone(struct track *t, struct entry *e, int64_t at, uint8_t end_kind, int64_t wall);
+void track_gone(struct track *t, struct entry *e, int64_t at, uint8_t end_kind, int64_t wall,
+		bool seen);
 /* An exact time for the change that a poll already reported (loose: a tracepoint time). */
 void track_refine(struct entry *e, int64_t mono, bool loose);
 /* Index e under a new cookie (0: none); it is no longer provisional. */
