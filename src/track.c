@@ -254,11 +254,8 @@ static bool timer_since(const struct track *t, const struct sock *s, int64_t now
  * The first state of an entry first seen in a dump. It is new (an event from
  * CLOSE) only when an earlier dump asked for that state and did not have it;
  * else it predates us and its time is a lower bound, unless a timer tells.
- * end_hint: the full socket's end from a destroy notice, the exact start of
- * its TIME_WAIT.
  */
-static void first_state(struct track *t, struct entry *e, const struct snapshot *sn,
-			int64_t end_hint)
+static void first_state(struct track *t, struct entry *e, const struct snapshot *sn)
 {
 	struct tsock *ts = &e->ts;
 	unsigned st = ts->s.state;
@@ -267,10 +264,7 @@ static void first_state(struct track *t, struct entry *e, const struct snapshot 
 
 	ts->since = sn->mono;
 	ts->since_kind = fresh ? TIME_BETWEEN : TIME_ATLEAST;
-	if (end_hint && st == ST_TIME_WAIT && end_hint >= lo && end_hint <= sn->mono) {
-		ts->since = end_hint;
-		ts->since_kind = TIME_EXACT;
-	} else if (timer_since(t, &ts->s, sn->mono, &at)) {
+	if (timer_since(t, &ts->s, sn->mono, &at)) {
 		ts->since = clamp64(at, lo, sn->mono);
 		ts->since_kind = TIME_EXACT;
 	}
@@ -299,7 +293,7 @@ static struct entry *row_new(struct track *t, const struct sock *r, const struct
 	track_kidx_insert(t, e);
 	t->size++;
 	track_tab_count(t, e, +1);
-	first_state(t, e, sn, 0);
+	first_state(t, e, sn);
 	return e;
 }
 
@@ -307,9 +301,12 @@ static struct entry *row_new(struct track *t, const struct sock *r, const struct
 static void row_reveal(struct track *t, struct entry *e, const struct sock *r,
 		       const struct snapshot *sn)
 {
-	int64_t end = e->end_at;
 	bool rekey = !track_key_same(&e->ts.s, r);
 
+	/*
+	 * Its notice was read, not stamped, by the kernel: the TIME_WAIT
+	 * timer dates the hand-over better than the time the notice was read.
+	 */
 	e->iflags &= (uint16_t)~E_HIDDEN;
 	e->end_at = 0;
 	if (rekey)
@@ -322,7 +319,7 @@ static void row_reveal(struct track *t, struct entry *e, const struct sock *r,
 	e->gen = t->gen;
 	t->size++;
 	track_tab_count(t, e, +1);
-	first_state(t, e, sn, end);
+	first_state(t, e, sn);
 }
 
 /* A ghost's cookie is back in a newer dump: the dumps missed it, it lives on. */
@@ -397,7 +394,9 @@ static void row_update(struct track *t, struct entry *e, const struct sock *r,
 			lo = cover_of(t, r->netns, st);
 		if (lo > since)
 			lo = since;
-		if (e->end_at && st == ST_TIME_WAIT && e->end_at >= lo && e->end_at <= since) {
+		/* Only the tracepoint's end is exact; a notice's is when it was read. */
+		if (e->end_at && (e->iflags & E_ENDSEEN) && st == ST_TIME_WAIT && e->end_at >= lo &&
+		    e->end_at <= since) {
 			since = lo = e->end_at;
 			kind = TIME_EXACT;
 		} else if (timer_since(t, r, sn->mono, &at)) {
@@ -610,7 +609,9 @@ static void absences(struct track *t, const struct snapshot *sn)
 			continue;
 		if (e->end_at) {
 			if (sn->mono > e->end_at)
-				track_gone(t, e, e->end_at, TIME_EXACT, 0, e->iflags & E_ENDSEEN);
+				track_gone(t, e, e->end_at,
+					   (e->iflags & E_ENDSEEN) ? TIME_EXACT : TIME_BETWEEN, 0,
+					   e->iflags & E_ENDSEEN);
 			continue;
 		}
 		if (e->ts.missing < UINT8_MAX)

@@ -104,12 +104,8 @@ void track_destroyed(struct track *t, const struct sock *s, int64_t mono, int64_
 		if (!e) {
 			/* The notice comes after a dump showed its mini-socket, with a cookie of
 			 * its own. */
-			struct entry *mini = track_kidx_find(t, &k, mini_pred, NULL);
-			if (mini) {
-				if (mini->ts.s.state == ST_TIME_WAIT && !(mini->iflags & E_MINI))
-					track_refine(mini, mono, false);
+			if (track_kidx_find(t, &k, mini_pred, NULL))
 				return;
-			}
 		}
 		if (e) {
 			via_req = !(e->iflags & E_PROV);
@@ -136,11 +132,9 @@ void track_destroyed(struct track *t, const struct sock *s, int64_t mono, int64_
 	 */
 	if (!tab_alive(e) || e->end_at || (e->iflags & E_MINI))
 		return;
-	if (e->ts.s.state == ST_TIME_WAIT) {
-		/* The poll saw the mini-socket first: its start is the full socket's end. */
-		track_refine(e, mono, false);
+	/* The poll saw the mini-socket first; its timer dated it better than a notice can. */
+	if (e->ts.s.state == ST_TIME_WAIT)
 		return;
-	}
 	/*
 	 * With the exact source on, its samples of this socket's last changes
 	 * may still be on their way (it holds them back to order CPUs): let
@@ -151,7 +145,11 @@ void track_destroyed(struct track *t, const struct sock *s, int64_t mono, int64_
 		e->end_at = mono;
 		return;
 	}
-	track_gone(t, e, mono, TIME_EXACT, wall, false);
+	/*
+	 * The kernel does not stamp its notices: the socket ended before
+	 * this one was read, since the queue was last found empty.
+	 */
+	track_gone(t, e, mono, TIME_BETWEEN, wall, false);
 }
 
 /*
