@@ -38,27 +38,34 @@ static bool mini_pred(const struct entry *e, const void *arg)
 struct told_arg {
 	int64_t at;
 	uint64_t cookie;
+	bool exact; /* the exact source is on: it told every life it heard */
 };
 
 /*
  * An entry that held this 4-tuple when the hidden socket ended and may be
  * the same socket: one the exact source made without a cookie, or one of
- * the same cookie. A socket with another cookie is another life on the
- * same 4-tuple (under churn ports come back within seconds), not this one.
+ * the same cookie. With the exact source on, also the mini-socket it handed
+ * over to: a socket whose cookie was first asked for at its destruction
+ * hands over to a TIME_WAIT with a cookie of its own. Any other socket with
+ * another cookie is another life on the same 4-tuple (under churn ports
+ * come back within seconds), not this one.
  */
 static bool told_pred(const struct entry *e, const void *arg)
 {
 	const struct told_arg *a = arg;
 
-	return tab_visible(e) && e->ts.first_seen <= a->at &&
-	       (!e->ts.s.cookie || e->ts.s.cookie == a->cookie);
+	if (!tab_visible(e) || e->ts.first_seen > a->at)
+		return false;
+	if (!e->ts.s.cookie || e->ts.s.cookie == a->cookie)
+		return true;
+	return a->exact && tab_alive(e) && (e->ts.s.state == ST_TIME_WAIT || (e->iflags & E_MINI));
 }
 
 void track_hidden_closed(struct track *t, struct entry *e)
 {
 	struct tsock *ts = &e->ts;
 	int64_t at = e->end_at;
-	struct told_arg told = {at, ts->s.cookie};
+	struct told_arg told = {at, ts->s.cookie, t->exact_on};
 	struct sock_key k;
 
 	/*
