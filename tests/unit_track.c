@@ -1254,6 +1254,97 @@ static void test_netns_late(void)
 	track_free(t);
 }
 
+/* The events of one cookie in namespace ns, as "from>to" pairs joined by spaces. */
+static const char *history_of(uint64_t cookie, uint32_t ns)
+{
+	static char buf[512];
+	size_t len = 0;
+
+	buf[0] = 0;
+	for (size_t i = 0; i < nev && len < sizeof(buf); i++)
+		if (evs[i].s.cookie == cookie && evs[i].s.netns == ns)
+			len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%s%s>%s%s",
+						len ? " " : "", st_name(evs[i].from),
+						st_name(evs[i].to), evs[i].jump ? "!" : "");
+	return buf;
+}
+
+/*
+ * The eBPF source names each change's socket by cookie and namespace: two
+ * namespaces using the same 4-tuple at once keep two histories, and a
+ * connect()'s portless first change is re-keyed when its port comes.
+ */
+static void test_cookie_netns(void)
+{
+	struct track *t = new_track();
+	struct sock c = mk(0, ST_SYN_SENT, 40000, 80), c0 = c;
+	struct sock_key k0, k1, p0, p1;
+
+	full_empty(t, S(1));
+	c0.sport = 0;
+	p0 = key_of(&c0);
+	p1 = p0;
+	p1.netns = 1;
+	k0 = key_of(&c);
+	k1 = k0;
+	k1.netns = 1;
+	for (unsigned i = 0; i < 2; i++) {
+		int64_t at = S(2) + MS(i);
+		const struct sock_key *p = i ? &p1 : &p0, *k = i ? &k1 : &k0;
+
+		track_changed(t, p, 7, ST_CLOSE, ST_SYN_SENT, at, 0);
+		track_changed(t, k, 7, ST_SYN_SENT, ST_ESTABLISHED, at + 10, 0);
+	}
+	/* Interleaved teardowns: one closes actively, the other passively. */
+	track_changed(t, &k0, 7, ST_ESTABLISHED, ST_FIN_WAIT1, S(3), 0);
+	track_changed(t, &k1, 7, ST_ESTABLISHED, ST_CLOSE_WAIT, S(3) + 1, 0);
+	track_changed(t, &k0, 7, ST_FIN_WAIT1, ST_FIN_WAIT2, S(3) + 2, 0);
+	track_changed(t, &k1, 7, ST_CLOSE_WAIT, ST_LAST_ACK, S(3) + 3, 0);
+	track_changed(t, &k1, 7, ST_LAST_ACK, ST_CLOSE, S(3) + 4, 0);
+	CHECK_STR(history_of(7, 0), "CLOSED>SYN_SENT SYN_SENT>ESTABLISHED "
+				    "ESTABLISHED>FIN_WAIT_1 FIN_WAIT_1>FIN_WAIT_2");
+	CHECK_STR(history_of(7, 1), "CLOSED>SYN_SENT SYN_SENT>ESTABLISHED "
+				    "ESTABLISHED>CLOSE_WAIT CLOSE_WAIT>LAST_ACK LAST_ACK>CLOSED");
+	CHECK(find_ns(t, 7, 0)->s.sport == 40000 && find_ns(t, 7, 1)->s.sport == 40000);
+	/* A dump's row of the same cookie continues the same entry. */
+	FULL(t, S(4), mk(7, ST_FIN_WAIT2, 40000, 80));
+	CHECK(nev == 9 && track_size(t) == 2);
+	track_free(t);
+}
+
+/*
+ * Samples lost: a change of a known cookie from another state than the one
+ * known is told from the state known, as a jump; a change whose 4-tuple
+ * holds another socket in another state (no cookie: the perf path) starts
+ * a history of its own instead of bending that socket's.
+ */
+static void test_lost_samples(void)
+{
+	struct track *t = new_track();
+	struct sock a = mk(0, ST_ESTABLISHED, 40000, 80);
+	struct sock_key k = key_of(&a);
+
+	full_empty(t, S(1));
+	track_changed(t, &k, 9, ST_CLOSE, ST_SYN_SENT, S(2), 0);
+	track_changed(t, &k, 9, ST_SYN_SENT, ST_ESTABLISHED, S(2) + 1, 0);
+	/* ESTABLISHED -> FIN_WAIT_1 was lost. */
+	track_changed(t, &k, 9, ST_FIN_WAIT1, ST_FIN_WAIT2, S(3), 0);
+	CHECK_STR(history_of(9, 0), "CLOSED>SYN_SENT SYN_SENT>ESTABLISHED ESTABLISHED>FIN_WAIT_2!");
+	track_free(t);
+
+	t = new_track();
+	full_empty(t, S(1));
+	track_changed(t, &k, 0, ST_CLOSE, ST_SYN_SENT, S(2), 0);
+	track_changed(t, &k, 0, ST_SYN_SENT, ST_ESTABLISHED, S(2) + 1, 0);
+	track_changed(t, &k, 0, ST_ESTABLISHED, ST_CLOSE_WAIT, S(2) + 2, 0);
+	/* Another socket of the same 4-tuple, seen mid-life: not CLOSE_WAIT -> FIN_WAIT_2. */
+	track_changed(t, &k, 0, ST_FIN_WAIT1, ST_FIN_WAIT2, S(3), 0);
+	CHECK_STR(history_of(0, 0), "CLOSED>SYN_SENT SYN_SENT>ESTABLISHED "
+				    "ESTABLISHED>CLOSE_WAIT FIN_WAIT_1>FIN_WAIT_2");
+	CHECK(track_alive(t) == 2 && track_count(t, ST_CLOSE_WAIT) == 1);
+	track_free(t);
+}
+
 int main(void)
 {
 	RUN(test_transition);
@@ -1289,5 +1380,7 @@ int main(void)
 	RUN(test_first_unique);
 	RUN(test_netns_absence);
 	RUN(test_netns_late);
+	RUN(test_cookie_netns);
+	RUN(test_lost_samples);
 	return unit_done();
 }
