@@ -29,8 +29,8 @@ struct lane {
 	int64_t next_due;
 	int64_t last_start;
 	struct snapshot sn;
-	bool primed;	   /* sn holds a dump not yet observed (the one poll_open made) */
-	double cost;	   /* moving average of one run, ns */
+	bool primed; /* sn holds a dump not yet observed (the one poll_open made) */
+	double cost; /* moving average of one run, ns */
 	bool stretched;
 	unsigned failures; /* dumps failed in a row */
 	int last_err;
@@ -108,8 +108,8 @@ static bool lane_dump(struct lane *ln, struct loop *l)
 	}
 	/* The exact source's changes made while the dump ran come before its rows. */
 	loop_sync(l);
-	struct obs o = { .kind = OBS_SNAPSHOT, .mono = ln->sn.mono, .wall = ln->sn.wall,
-			 .snap = &ln->sn };
+	struct obs o = {
+	    .kind = OBS_SNAPSHOT, .mono = ln->sn.mono, .wall = ln->sn.wall, .snap = &ln->sn};
 	loop_observe(l, &o);
 	return true;
 }
@@ -187,13 +187,17 @@ static void full_describe(void *ctx, char *buf, size_t len)
 	struct lane *ln = ctx;
 	char iv[32], fast[64];
 
+	char lost[48] = "";
+
 	fmt_interval(iv, sizeof(iv), ln->interval);
+	if (ln->p->resyncs)
+		snprintf(lost, sizeof(lost), ", notices lost %lux", ln->p->resyncs);
 	if (!ln->p->fast_on) {
-		snprintf(buf, len, "poll %s", iv);
+		snprintf(buf, len, "poll %s%s", iv, lost);
 		return;
 	}
 	fast_describe_into(&ln->p->fast, fast, sizeof(fast));
-	snprintf(buf, len, "poll %s, %s", iv, fast);
+	snprintf(buf, len, "poll %s, %s%s", iv, fast, lost);
 }
 
 static void lane_close(void *ctx)
@@ -202,13 +206,13 @@ static void lane_close(void *ctx)
 }
 
 static const struct source_ops full_ops = {
-	.name = "poll",
-	.next_due = lane_next_due,
-	.run = full_run,
-	.control = full_control,
-	.describe = full_describe,
-	.info = full_info,
-	.close = lane_close,
+    .name = "poll",
+    .next_due = lane_next_due,
+    .run = full_run,
+    .control = full_control,
+    .describe = full_describe,
+    .info = full_info,
+    .close = lane_close,
 };
 
 /*
@@ -237,7 +241,8 @@ static void fast_account(struct lane *ln, struct loop *l, int64_t cost)
 		loop_note(l, "fast lane slowed to %s to stay within %g%% of a core", iv,
 			  budget * 100);
 	} else if (ln->stretched && need < ln->interval * 4 / 5) {
-		/* Said by the header going back to plain "fast 50ms": no news for the status line. */
+		/* Said by the header going back to plain "fast 50ms": no news for the status line.
+		 */
 		ln->stretched = false;
 	}
 }
@@ -266,11 +271,11 @@ static void fast_describe(void *ctx, char *buf, size_t len)
 }
 
 static const struct source_ops fast_ops = {
-	.name = "fast",
-	.next_due = lane_next_due,
-	.run = fast_run,
-	.describe = fast_describe,
-	.close = lane_close,
+    .name = "fast",
+    .next_due = lane_next_due,
+    .run = fast_run,
+    .describe = fast_describe,
+    .close = lane_close,
 };
 
 struct destroy_batch {
@@ -282,8 +287,8 @@ static void on_destroy(void *arg, const struct sock *s, const struct sock_info *
 {
 	struct destroy_batch *b = arg;
 	/* Stamped as read: a batch read long after it began holds notices of newer sockets. */
-	struct obs o = { .kind = OBS_DESTROY, .mono = mono_ns(), .wall = wall_ns(), .sock = *s,
-			 .info = info };
+	struct obs o = {
+	    .kind = OBS_DESTROY, .mono = mono_ns(), .wall = wall_ns(), .sock = *s, .info = info};
 
 	if (info && s->cookie)
 		info_ring_put(&b->p->finals, s->cookie, info);
@@ -304,13 +309,19 @@ static int destroy_fd(void *ctx)
 static int destroy_run(void *ctx, struct loop *l, int64_t now)
 {
 	struct poller *p = ctx;
-	struct destroy_batch b = { .l = l, .p = p };
+	struct destroy_batch b = {.l = l, .p = p};
 	int r = poll_ns_events_read(&p->ns, on_destroy, &b);
 
 	if (r == -ENOBUFS) {
 		/* Some sockets ended unseen: only a full dump tells what is left. */
 		p->resyncs++;
-		loop_status(l, "destroy notices lost, resynchronising (%lu so far)", p->resyncs);
+		/* Said once where it is echoed; the status line and the header keep the count. */
+		if (p->resyncs == 1)
+			loop_status(l, "destroy notices lost, resynchronising from a full dump "
+				       "(counted in the header from now on)");
+		else
+			loop_note(l, "destroy notices lost, resynchronising (%lu times so far)",
+				  p->resyncs);
 		p->full.next_due = now;
 		return 0;
 	}
@@ -330,12 +341,12 @@ static void destroy_close(void *ctx)
 }
 
 static const struct source_ops destroy_ops = {
-	.name = "destroy",
-	.next_due = destroy_next_due,
-	.fd = destroy_fd,
-	.run = destroy_run,
-	.describe = destroy_describe,
-	.close = destroy_close,
+    .name = "destroy",
+    .next_due = destroy_next_due,
+    .fd = destroy_fd,
+    .run = destroy_run,
+    .describe = destroy_describe,
+    .close = destroy_close,
 };
 
 static void lane_init(struct lane *ln, struct poller *p, const char *name, uint32_t mask,
@@ -378,8 +389,8 @@ int poll_open(struct loop *l, const struct poll_opts *o, char *err, size_t errle
 		loop_expect(l, p->ns.hint, snapshot_expect(&p->full.sn, p->ns.hint));
 	r = poll_ns_dump(&p->ns, l, p->full.mask, p->filter, true, &p->full.sn);
 	if (r < 0) {
-		snprintf(err, errlen, "cannot dump TCP sockets over sock_diag: %s%s",
-			 strerror(-r), poll_hint(-r));
+		snprintf(err, errlen, "cannot dump TCP sockets over sock_diag: %s%s", strerror(-r),
+			 poll_hint(-r));
 		p->refs = 1;
 		poller_unref(p);
 		return -1;
