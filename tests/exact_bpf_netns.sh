@@ -5,7 +5,8 @@
 # appears while tcpdwell runs and connects at once, before the poller has
 # found it. With `--netns all` each namespace's connection is reported
 # once, complete, labelled with that namespace (the third's changes wait for
-# its label); with `--netns NAME` only that namespace's changes appear.
+# its label); with `--netns NAME` only that namespace's changes appear. And
+# that the perf fallback, which cannot label, refuses --netns.
 . "$TOP_SRCDIR/tests/lib.sh"
 need_root
 need_cmd ip
@@ -18,7 +19,20 @@ for n in $A $B; do
     ip -n $n link set lo up || fail "cannot bring loopback up in $n"
 done
 
-# The eBPF source must run: only it can tell namespaces apart.
+# The perf fallback cannot tell namespaces apart: --source exact is refused
+# with --netns, saying why, and auto polls with a note.
+TCPDWELL_NO_BPF=1 "$TCPDWELL" -b -c 1 --source exact --netns $A >"$TMP/out" 2>"$TMP/err"
+rc=$?
+[ $rc = 1 ] || { cat "$TMP/err"; fail "--netns with the perf fallback: exit $rc, expected 1"; }
+grep -q "netns needs the exact source on eBPF (the perf_event_open fallback cannot tell" \
+    "$TMP/err" || { cat "$TMP/err"; fail "--netns with the perf fallback: no reason given"; }
+TCPDWELL_NO_BPF=1 "$TCPDWELL" -b -c 1 --source auto --netns $A >"$TMP/out" 2>"$TMP/err" ||
+    { cat "$TMP/err"; fail "--source auto --netns with the perf fallback failed"; }
+head -1 "$TMP/out" | grep -q "poll" && grep -q "note: exact source unavailable, polling" "$TMP/err" ||
+    { cat "$TMP/out" "$TMP/err"; fail "--source auto --netns did not poll with a note"; }
+pass "the perf fallback refuses --netns with a reason; auto polls instead"
+
+# From here the eBPF source must run: only it can tell namespaces apart.
 "$TCPDWELL" -b -c 1 --source exact --netns $A >"$TMP/probe" 2>&1 ||
     skip "the eBPF exact source cannot run here: $(tail -1 "$TMP/probe")"
 
