@@ -61,7 +61,7 @@ struct xbpf {
 	bool gen_seen;
 	uint64_t lost, lost_said, bad, unlabelled_said;
 	size_t drained; /* records read in this run */
-	int64_t lost_said_at;
+	int64_t lost_said_at, unlabelled_said_at;
 	int64_t next_drain;
 	exact_admit_fn admit;
 	void *admit_arg;
@@ -155,18 +155,25 @@ static void say_losses(struct xbpf *x, struct loop *l, int64_t now)
 	x->lost = lost;
 	if (lost != x->lost_said && now - x->lost_said_at >= SAY_LOST_NS) {
 		/* The poller runs beside this source and repairs the table at its next dump. */
+		uint64_t n = lost - x->lost_said;
+
 		loop_status(l,
-			    "exact (eBPF): %llu changes lost (ring buffer full), resynchronising",
-			    (unsigned long long)(lost - x->lost_said));
+			    "exact (eBPF): %llu change%s lost (ring buffer full), resynchronising",
+			    (unsigned long long)n, n == 1 ? "" : "s");
 		x->lost_said = lost;
 		x->lost_said_at = now;
 	}
-	if (x->q.unlabelled != x->unlabelled_said) {
+	/* A namespace we may not enter (no CAP_SYS_ADMIN) drops all the time: once a second too. */
+	if (x->q.unlabelled != x->unlabelled_said && now - x->unlabelled_said_at >= SAY_LOST_NS) {
+		uint64_t n = x->q.unlabelled - x->unlabelled_said;
+
 		loop_status(l,
-			    "exact (eBPF): %llu changes from network namespaces never labelled "
-			    "dropped",
-			    (unsigned long long)(x->q.unlabelled - x->unlabelled_said));
+			    "exact (eBPF): %llu change%s dropped: from a network namespace not "
+			    "found or not entered in %d s",
+			    (unsigned long long)n, n == 1 ? "" : "s",
+			    (int)(EXACT_BPF_HOLD_NS / NS_PER_SEC));
 		x->unlabelled_said = x->q.unlabelled;
+		x->unlabelled_said_at = now;
 	}
 }
 
@@ -203,6 +210,9 @@ static int xbpf_run(void *ctx, struct loop *l, int64_t now)
 	/* A loss not said yet is said when its second is up, even if the ring stays quiet. */
 	if (x->lost != x->lost_said && x->lost_said_at + SAY_LOST_NS < x->next_drain)
 		x->next_drain = x->lost_said_at + SAY_LOST_NS;
+	if (x->q.unlabelled != x->unlabelled_said &&
+	    x->unlabelled_said_at + SAY_LOST_NS < x->next_drain)
+		x->next_drain = x->unlabelled_said_at + SAY_LOST_NS;
 	return 0;
 }
 
