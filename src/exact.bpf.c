@@ -40,6 +40,8 @@ __u64 lost;
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(exact_state, struct sock *sk, int oldstate, int newstate)
 {
+	/* First: the change's time, as close to the kernel's own as we can take it. */
+	__u64 now = bpf_ktime_get_ns();
 	struct inet_sock *inet = (struct inet_sock *)sk;
 	struct exact_rec *r;
 	__u64 netns;
@@ -60,7 +62,7 @@ int BPF_PROG(exact_state, struct sock *sk, int oldstate, int newstate)
 		return 0;
 	}
 	/* Taken under the socket's lock: one socket's records are in time order. */
-	r->mono = bpf_ktime_get_ns();
+	r->mono = now;
 	r->cookie = bpf_get_socket_cookie(sk);
 	r->netns = netns;
 	r->family = family;
