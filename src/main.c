@@ -484,7 +484,11 @@ static int open_sources(struct loop *l, struct config *c, const struct filter *f
 	    .interval_ns = c->interval_ns,
 	    .fast_ns = c->fast_ns,
 	    .fast_budget = c->fast_budget,
-	    .destroy = c->destroy,
+	    /*
+	     * On eBPF every end comes from the kernel with its cookie: notices
+	     * would repeat them (17,000 a second under churn) and overflow.
+	     */
+	    .destroy = c->destroy && c->exact != EXACT_BPF,
 	    /* Only a recording keeps every socket's tcp_info; the detail view asks for one. */
 	    .info = c->write_path != NULL,
 	    .filter = f,
