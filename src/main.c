@@ -392,6 +392,20 @@ static int64_t read_fin_timeout(void)
 	return v * NS_PER_SEC;
 }
 
+/* Ports in net.ipv4.ip_local_port_range, for an alert on TIME_WAIT; 0 when unknown. */
+static unsigned read_ephemeral_ports(void)
+{
+	FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
+	unsigned lo, hi, n = 0;
+
+	if (f) {
+		if (fscanf(f, "%u %u", &lo, &hi) == 2 && hi >= lo && hi < 65536)
+			n = hi - lo + 1;
+		fclose(f);
+	}
+	return n;
+}
+
 /* A change the tracepoint reports, from any namespace: the scenario's, or any without one. */
 static bool admit_change(void *arg, const struct sock_key *k)
 {
@@ -496,6 +510,7 @@ static int open_sinks(struct loop *l, const struct config *c, const struct filte
 			.listen = c->metrics_listen,
 			.live = c->read_path == NULL,
 			.leak_ns = c->leak_ns,
+			.ephemeral_ports = c->read_path ? 0 : read_ephemeral_ports(),
 		};
 
 		if (metrics_open(l, &mo, err, sizeof(err)) < 0) {

@@ -81,7 +81,7 @@ static struct metrics *metrics_new(const struct netns_tab *labels, const struct 
 	struct metrics *m = xcalloc(1, sizeof(struct metrics));
 
 	m->labels = labels;
-	m->self = metrics_self_new(o->live);
+	m->self = metrics_self_new(o->live, o->ephemeral_ports);
 	m->leak = metrics_leak_new(o->live, o->leak_ns);
 	return m;
 }

@@ -17,6 +17,8 @@ struct metrics_opts {
 	bool live;
 	/* How long in CLOSE_WAIT or FIN_WAIT_2 makes a leak (--leak). */
 	int64_t leak_ns;
+	/* Ports of net.ipv4.ip_local_port_range; 0: unknown, not written. */
+	unsigned ephemeral_ports;
 };
 
 /*

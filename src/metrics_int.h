@@ -8,8 +8,11 @@
 
 struct metrics_self;
 
-/* live: the sources are this process's own (not a replay), so dumps are timed. */
-struct metrics_self *metrics_self_new(bool live);
+/*
+ * live: the sources are this process's own (not a replay), so dumps are
+ * timed; ports: the size of the ephemeral port range, 0 when unknown.
+ */
+struct metrics_self *metrics_self_new(bool live, unsigned ports);
 void metrics_self_free(struct metrics_self *s);
 /* An observation the tracker t has just applied, at monotonic now. */
 void metrics_self_observe(struct metrics_self *s, const struct track *t, const struct obs *o,

@@ -22,17 +22,19 @@ static const char *const lane_name[NLANE] = {"poll", "fast"};
 
 struct metrics_self {
 	bool live;
+	unsigned ports;
 	int64_t start_wall;
 	uint64_t dumps[NLANE], bucket[NLANE][NDB];
 	double sum[NLANE];
 	int64_t last_wall[NLANE]; /* 0 before the first */
 };
 
-struct metrics_self *metrics_self_new(bool live)
+struct metrics_self *metrics_self_new(bool live, unsigned ports)
 {
 	struct metrics_self *s = xcalloc(1, sizeof(*s));
 
 	s->live = live;
+	s->ports = ports;
 	s->start_wall = wall_ns();
 	return s;
 }
@@ -115,6 +117,14 @@ void metrics_self_write(struct metrics_self *s, struct loop *l, FILE *out)
 	      "# TYPE tcpdwell_tracked_sockets gauge\n",
 	      out);
 	fprintf(out, "tcpdwell_tracked_sockets %zu\n", track_size(loop_track(l)));
+	if (s->ports) {
+		fputs("# HELP tcpdwell_ephemeral_ports Ports in net.ipv4.ip_local_port_range of "
+		      "tcpdwell's network namespace: what TIME_WAIT sockets to one peer can "
+		      "exhaust.\n"
+		      "# TYPE tcpdwell_ephemeral_ports gauge\n",
+		      out);
+		fprintf(out, "tcpdwell_ephemeral_ports %u\n", s->ports);
+	}
 	if (!s->live)
 		return;
 

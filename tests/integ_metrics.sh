@@ -22,7 +22,7 @@ well_formed() {
     awk '
         /^# (HELP|TYPE) tcpdwell_/ { next }
         /^tcpdwell_(sockets|oldest_seconds|leaking_sockets|leaking_oldest_seconds|transitions_total|transitions_jumped_total|appeared_total|dwell_seconds_(bucket|sum|count)|build_info|last_poll_timestamp_seconds|poll_duration_seconds_(bucket|sum|count)|dump_failures_total|samples_lost_total|notice_overruns_total)\{[a-z]+="[^"]*"(,[a-z]+="[^"]*")*\} [0-9.e+]+$/ { next }
-        /^tcpdwell_(unseen_total|start_time_seconds|tracked_sockets) [0-9.e+]+$/ { next }
+        /^tcpdwell_(unseen_total|start_time_seconds|tracked_sockets|ephemeral_ports) [0-9.e+]+$/ { next }
         { print "bad line " NR ": " $0; bad = 1 }
         END { exit bad }' "$1"
 }
