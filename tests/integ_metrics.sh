@@ -7,6 +7,7 @@
 # end at the count, with edges at TCP's timers (0.2 s, around 60 s); no
 # transition is labelled from CLOSED or UNKNOWN (appearances have their own
 # counter); the self-metrics say the version and when the last dump was;
+# every family written is documented in tcpdwell(1);
 # the file is replaced whole (no temporary file is left);
 # a directory that cannot take it is refused at start with exit status 2.
 # --metrics-listen serves the same text at /metrics over HTTP (404 elsewhere)
@@ -14,6 +15,7 @@
 . "$TOP_SRCDIR/tests/lib.sh"
 in_netns "$@"
 . "$TOP_SRCDIR/tests/integ_lib.sh"
+. "$TOP_SRCDIR/tests/documented_metrics.sh"
 
 prom="$TMP/tcp.prom"
 
@@ -53,6 +55,9 @@ wait_until 10 grep -qF "$key" "$prom" || fail "no FIN_WAIT_1 -> CLOSING counted:
 kill "$epid"
 wait "$epid"
 well_formed "$prom" || fail "not a Prometheus text file after the run"
+# Every family written is one tcpdwell(1) documents.
+bad=$(undocumented_metrics "$prom")
+[ -z "$bad" ] || fail "families tcpdwell(1) does not document: $bad"
 [ "$(sample "$key")" -ge 1 ] || fail "FIN_WAIT_1 -> CLOSING: $(sample "$key")"
 # The histogram of FIN_WAIT_1: buckets in order, never decreasing, +Inf = count.
 awk '
