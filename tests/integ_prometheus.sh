@@ -7,6 +7,8 @@
 # its `for:` shortened from 10m to 2s for the test). The server runs in the
 # test's private network namespace on a port of its own, with its own data
 # directory and a generated configuration; it talks only over loopback.
+# Every query of contrib/grafana's dashboard evaluates on that server, and
+# those of states, oldest sockets and leaks return series.
 # Skips where prometheus (Debian package prometheus) or curl is missing.
 . "$TOP_SRCDIR/tests/lib.sh"
 need_cmd prometheus
@@ -83,6 +85,23 @@ query 'ALERTS{alertname="TcpdwellCloseWaitLeak",alertstate="firing"}' &&
 jq -e '.data.alerts | all(.labels.alertname | IN("TcpdwellNotPolling", "TcpdwellDumpsFailing",
     "TcpdwellLosingEvents") | not)' "$TMP/alerts.json" >/dev/null ||
     fail "the exporter alerts about itself: $(cat "$TMP/alerts.json")"
+
+# Every query of the Grafana dashboard evaluates on the server, and those of
+# states, oldest sockets and leaks (no rate: a few seconds of data do) return
+# series: the dashboard asks for what tcpdwell serves.
+while read -r e; do
+    query "$e" && jq -e '.status == "success"' "$TMP/q.json" >/dev/null ||
+        fail "the dashboard's query failed: $e: $(cat "$TMP/q.json" 2>/dev/null)"
+    case $e in
+    *rate\(* | *increase\(*) ;;
+    *tcpdwell_sockets\{* | *tcpdwell_oldest_seconds\{* | *tcpdwell_leaking_*)
+        jq -e '.data.result | length > 0' "$TMP/q.json" >/dev/null ||
+            fail "the dashboard's query returned nothing: $e" ;;
+    esac
+done < <(jq -r '.panels[] | select(.type != "row") | .targets[].expr' \
+    "$TOP_SRCDIR/contrib/grafana/tcpdwell-dashboard.json" |
+    sed -e 's/\$__rate_interval/1m/g' -e 's/\$instance/.*/g' -e 's/\$netns/.*/g' \
+        -e 's/\$state/CLOSE_WAIT/g')
 
 kill "$ppid_" "$tpid"
 pass "Prometheus scraped tcpdwell --serve, returned the leak's series and fired the leak alert"
