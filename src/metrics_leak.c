@@ -2,6 +2,7 @@
 #include "config.h"
 #include "metrics_int.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,7 +14,8 @@
 struct leak {
 	uint32_t netns;
 	uint8_t state;
-	const char *comm; /* "" when the owner is unknown */
+	/* A copy: the map's own may move when it scans. "" when the owner is unknown. */
+	char comm[sizeof(((struct owner *)0)->comm)];
 	int64_t age;
 };
 
@@ -115,10 +117,11 @@ void metrics_leak_write(struct metrics_leak *k, const struct tsock *const *v, si
 			k->cap = k->cap ? 2 * k->cap : 64;
 			k->v = xreallocarray(k->v, k->cap, sizeof(*k->v));
 		}
-		k->v[k->n++] = (struct leak){.netns = ts->s.netns,
-					     .state = ts->s.state,
-					     .comm = o ? o->comm : "",
-					     .age = now - ts->since};
+		k->v[k->n] = (struct leak){
+		    .netns = ts->s.netns, .state = ts->s.state, .age = now - ts->since};
+		if (o)
+			snprintf(k->v[k->n].comm, sizeof(k->v[k->n].comm), "%s", o->comm);
+		k->n++;
 	}
 	/* Owners of sockets found now are named in the next write: a scan is bounded. */
 	if (k->pm && k->n) {
