@@ -53,103 +53,121 @@ struct config {
 	int64_t ghost_ns;
 	int64_t leak_ns;
 	int64_t fast_ns;
+	bool fast_set; /* --fast given */
 	double fast_budget;
 	bool destroy;
 	char *filter_text;
-	const char *netns; /* --netns: a name, a path or "all" */
+	const char *netns;    /* --netns: a name, a path or "all" */
 	struct nswatch_ns ns; /* the one it names */
 };
 
 enum {
-	OPT_FORMAT = 256, OPT_BEGIN, OPT_END, OPT_SPEED, OPT_SCENARIO, OPT_STEP, OPT_LIST,
-	OPT_DIAGRAM, OPT_GHOST, OPT_LEAK, OPT_NO_COLOR, OPT_FAST, OPT_FAST_BUDGET,
-	OPT_NO_DESTROY, OPT_SOURCE, OPT_METRICS, OPT_METRICS_LISTEN, OPT_SERVE,
+	OPT_FORMAT = 256,
+	OPT_BEGIN,
+	OPT_END,
+	OPT_SPEED,
+	OPT_SCENARIO,
+	OPT_STEP,
+	OPT_LIST,
+	OPT_DIAGRAM,
+	OPT_GHOST,
+	OPT_LEAK,
+	OPT_NO_COLOR,
+	OPT_FAST,
+	OPT_FAST_BUDGET,
+	OPT_NO_DESTROY,
+	OPT_SOURCE,
+	OPT_METRICS,
+	OPT_METRICS_LISTEN,
+	OPT_SERVE,
 };
 
 static const struct option long_opts[] = {
-	{ "batch", no_argument, NULL, 'b' },
-	{ "events", no_argument, NULL, 'e' },
-	{ "delay", required_argument, NULL, 'd' },
-	{ "count", required_argument, NULL, 'c' },
-	{ "format", required_argument, NULL, OPT_FORMAT },
-	{ "write", required_argument, NULL, 'w' },
-	{ "read", required_argument, NULL, 'r' },
-	{ "begin", required_argument, NULL, OPT_BEGIN },
-	{ "end", required_argument, NULL, OPT_END },
-	{ "speed", required_argument, NULL, OPT_SPEED },
-	{ "scenario", required_argument, NULL, OPT_SCENARIO },
-	{ "step", no_argument, NULL, OPT_STEP },
-	{ "list-scenarios", no_argument, NULL, OPT_LIST },
-	{ "diagram", no_argument, NULL, OPT_DIAGRAM },
-	{ "ghost", required_argument, NULL, OPT_GHOST },
-	{ "leak", required_argument, NULL, OPT_LEAK },
-	{ "no-color", no_argument, NULL, OPT_NO_COLOR },
-	{ "fast", required_argument, NULL, OPT_FAST },
-	{ "fast-budget", required_argument, NULL, OPT_FAST_BUDGET },
-	{ "no-destroy", no_argument, NULL, OPT_NO_DESTROY },
-	{ "source", required_argument, NULL, OPT_SOURCE },
-	{ "netns", required_argument, NULL, 'N' },
-	{ "metrics", required_argument, NULL, OPT_METRICS },
-	{ "metrics-listen", required_argument, NULL, OPT_METRICS_LISTEN },
-	{ "serve", no_argument, NULL, OPT_SERVE },
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, 'V' },
-	{ NULL, 0, NULL, 0 },
+    {"batch", no_argument, NULL, 'b'},
+    {"events", no_argument, NULL, 'e'},
+    {"delay", required_argument, NULL, 'd'},
+    {"count", required_argument, NULL, 'c'},
+    {"format", required_argument, NULL, OPT_FORMAT},
+    {"write", required_argument, NULL, 'w'},
+    {"read", required_argument, NULL, 'r'},
+    {"begin", required_argument, NULL, OPT_BEGIN},
+    {"end", required_argument, NULL, OPT_END},
+    {"speed", required_argument, NULL, OPT_SPEED},
+    {"scenario", required_argument, NULL, OPT_SCENARIO},
+    {"step", no_argument, NULL, OPT_STEP},
+    {"list-scenarios", no_argument, NULL, OPT_LIST},
+    {"diagram", no_argument, NULL, OPT_DIAGRAM},
+    {"ghost", required_argument, NULL, OPT_GHOST},
+    {"leak", required_argument, NULL, OPT_LEAK},
+    {"no-color", no_argument, NULL, OPT_NO_COLOR},
+    {"fast", required_argument, NULL, OPT_FAST},
+    {"fast-budget", required_argument, NULL, OPT_FAST_BUDGET},
+    {"no-destroy", no_argument, NULL, OPT_NO_DESTROY},
+    {"source", required_argument, NULL, OPT_SOURCE},
+    {"netns", required_argument, NULL, 'N'},
+    {"metrics", required_argument, NULL, OPT_METRICS},
+    {"metrics-listen", required_argument, NULL, OPT_METRICS_LISTEN},
+    {"serve", no_argument, NULL, OPT_SERVE},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 'V'},
+    {NULL, 0, NULL, 0},
 };
 
 static void usage(FILE *out)
 {
-	fputs("Usage: tcpdwell [OPTION]... [FILTER]\n"
-	      "Watch TCP connection states live: every socket grouped by state, with how long\n"
-	      "it has dwelt there. Without -b or -e, a full-screen view (F1 or h: keys).\n"
-	      "\n"
-	      "Output:\n"
-	      "  -b, --batch            plain-text tables, one per poll, like top -b\n"
-	      "  -e, --events           one line per state transition as it happens\n"
-	      "      --format FMT       event format: text (default), json (JSON Lines), csv\n"
-	      "  -c, --count N          stop after N tables (-b) or N events (-e)\n"
-	      "Polling:\n"
-	      "  -d, --delay SECONDS    full poll interval, 0.01 or more (default 1)\n"
-	      "      --fast SECONDS     poll the rare states this often, 0 to disable (default 0.05)\n"
-	      "      --fast-budget PCT  most of one core the fast lane may use (default 5)\n"
-	      "      --no-destroy       do not listen for the kernel's socket-destroy notices\n"
-	      "      --source SRC       poll, exact (kernel tracepoint, needs root) or auto\n"
-	      "                         (default: poll)\n"
-	      "  -N, --netns NS         watch network namespace NS (a name under /run/netns or\n"
-	      "                         a path such as /proc/PID/ns/net), or all of them: all\n"
-	      "      --ghost SECONDS    keep closed sockets on screen this long (default 3, 0 none)\n"
-	      "      --leak SECONDS     flag CLOSE_WAIT/FIN_WAIT_2 older than this, in the view\n"
-	      "                         and the metrics (default 60)\n"
-	      "      --metrics FILE     write counts, transitions and dwell times for Prometheus\n"
-	      "                         to FILE every second (node_exporter textfile, *.prom)\n"
-	      "      --metrics-listen [ADDR:]PORT  serve them at http://ADDR:PORT/metrics\n"
-	      "                         (ADDR 127.0.0.1 unless given)\n"
-	      "      --serve            run as a service: no view, no tables, only the metrics\n"
-	      "                         (with --metrics-listen or --metrics); messages on stderr,\n"
-	      "                         stops cleanly on SIGTERM\n"
-	      "Recording:\n"
-	      "  -w, --write FILE       record what is observed to FILE\n"
-	      "  -r, --read FILE        replay a recording (view, -b or -e)\n"
-	      "      --begin TIME       replay from TIME (seconds from start, or HH:MM:SS)\n"
-	      "      --end TIME         replay up to TIME\n"
-	      "      --speed X          replay speed in the view (default 1)\n"
-	      "Scenarios:\n"
-	      "      --scenario NAME|FILE  run a demo server and client through a script\n"
-	      "      --step             wait for a key at every step of a scenario\n"
-	      "      --list-scenarios   list the bundled scenarios\n"
-	      "      --diagram          start in the state-machine diagram\n"
-	      "View:\n"
-	      "      --no-color         monochrome (also when NO_COLOR is set)\n"
-	      "  -h, --help             show this help and exit\n"
-	      "  -V, --version          show the version and exit\n"
-	      "\n"
-	      "FILTER is an expression as ss(8) takes one, e.g.\n"
-	      "  state close-wait           sport = :80 or dport = :443\n"
-	      "  state fin-wait-1 and dst 10.0.0.0/8     not (sport = :22)\n"
-	      "\n"
-	      "Exit status: 0 success, 1 runtime failure or failed scenario expectation,\n"
-	      "2 usage error or unreadable input. See tcpdwell(1).\n",
-	      out);
+	fputs(
+	    "Usage: tcpdwell [OPTION]... [FILTER]\n"
+	    "Watch TCP connection states live: every socket grouped by state, with how long\n"
+	    "it has dwelt there. Without -b or -e, a full-screen view (F1 or h: keys).\n"
+	    "\n"
+	    "Output:\n"
+	    "  -b, --batch            plain-text tables, one per poll, like top -b\n"
+	    "  -e, --events           one line per state transition as it happens\n"
+	    "      --format FMT       event format: text (default), json (JSON Lines), csv\n"
+	    "  -c, --count N          stop after N tables (-b) or N events (-e)\n"
+	    "Polling:\n"
+	    "  -d, --delay SECONDS    full poll interval, 0.01 or more (default 1)\n"
+	    "      --fast SECONDS     poll the rare states this often, 0 to disable (default "
+	    "0.05)\n"
+	    "      --fast-budget PCT  most of one core the fast lane may use (default 5)\n"
+	    "      --no-destroy       do not listen for the kernel's socket-destroy notices\n"
+	    "      --source SRC       poll, exact (kernel tracepoint, needs root) or auto\n"
+	    "                         (default: poll)\n"
+	    "  -N, --netns NS         watch network namespace NS (a name under /run/netns or\n"
+	    "                         a path such as /proc/PID/ns/net), or all of them: all\n"
+	    "      --ghost SECONDS    keep closed sockets on screen this long (default 3, 0 none)\n"
+	    "      --leak SECONDS     flag CLOSE_WAIT/FIN_WAIT_2 older than this, in the view\n"
+	    "                         and the metrics (default 60)\n"
+	    "      --metrics FILE     write counts, transitions and dwell times for Prometheus\n"
+	    "                         to FILE every second (node_exporter textfile, *.prom)\n"
+	    "      --metrics-listen [ADDR:]PORT  serve them at http://ADDR:PORT/metrics\n"
+	    "                         (ADDR 127.0.0.1 unless given)\n"
+	    "      --serve            run as a service: no view, no tables, only the metrics\n"
+	    "                         (with --metrics-listen or --metrics); messages on stderr,\n"
+	    "                         stops cleanly on SIGTERM\n"
+	    "Recording:\n"
+	    "  -w, --write FILE       record what is observed to FILE\n"
+	    "  -r, --read FILE        replay a recording (view, -b or -e)\n"
+	    "      --begin TIME       replay from TIME (seconds from start, or HH:MM:SS)\n"
+	    "      --end TIME         replay up to TIME\n"
+	    "      --speed X          replay speed in the view (default 1)\n"
+	    "Scenarios:\n"
+	    "      --scenario NAME|FILE  run a demo server and client through a script\n"
+	    "      --step             wait for a key at every step of a scenario\n"
+	    "      --list-scenarios   list the bundled scenarios\n"
+	    "      --diagram          start in the state-machine diagram\n"
+	    "View:\n"
+	    "      --no-color         monochrome (also when NO_COLOR is set)\n"
+	    "  -h, --help             show this help and exit\n"
+	    "  -V, --version          show the version and exit\n"
+	    "\n"
+	    "FILTER is an expression as ss(8) takes one, e.g.\n"
+	    "  state close-wait           sport = :80 or dport = :443\n"
+	    "  state fin-wait-1 and dst 10.0.0.0/8     not (sport = :22)\n"
+	    "\n"
+	    "Exit status: 0 success, 1 runtime failure or failed scenario expectation,\n"
+	    "2 usage error or unreadable input. See tcpdwell(1).\n",
+	    out);
 }
 
 static void die_usage(const char *fmt, const char *arg)
@@ -199,7 +217,8 @@ static void check_netns(struct config *c)
 	char err[512];
 
 	if (c->read_path)
-		die_usage("%s", "--netns does not apply to a replay: its labels are in the recording");
+		die_usage("%s",
+			  "--netns does not apply to a replay: its labels are in the recording");
 	if (c->scenario)
 		die_usage("%s", "--netns and --scenario do not go together: a scenario makes its "
 				"own namespace");
@@ -220,12 +239,14 @@ static void check_netns(struct config *c)
 static void check_serve(struct config *c)
 {
 	if (c->mode != MODE_VIEW)
-		die_usage("%s", "--serve does not go with -b or -e: it shows nothing but the metrics");
+		die_usage("%s",
+			  "--serve does not go with -b or -e: it shows nothing but the metrics");
 	if (!c->metrics_path && !c->metrics_listen)
 		die_usage("%s", "--serve needs --metrics-listen [ADDR:]PORT or --metrics FILE: "
 				"the metrics are all it makes");
 	if (c->read_path)
-		die_usage("%s", "--serve does not go with -r: it watches this machine's sockets now");
+		die_usage("%s",
+			  "--serve does not go with -r: it watches this machine's sockets now");
 	if (c->scenario)
 		die_usage("%s", "--serve does not go with --scenario");
 	if (c->write_path)
@@ -239,14 +260,14 @@ static void parse_args(int argc, char **argv, struct config *c)
 	char *end;
 
 	*c = (struct config){
-		.interval_ns = NS_PER_SEC,
-		.format = FMT_TEXT,
-		.speed = 1.0,
-		.ghost_ns = 3 * NS_PER_SEC,
-		.leak_ns = 60 * NS_PER_SEC,
-		.fast_ns = 50 * NS_PER_MS,
-		.fast_budget = 0.05,
-		.destroy = true,
+	    .interval_ns = NS_PER_SEC,
+	    .format = FMT_TEXT,
+	    .speed = 1.0,
+	    .ghost_ns = 3 * NS_PER_SEC,
+	    .leak_ns = 60 * NS_PER_SEC,
+	    .fast_ns = 50 * NS_PER_MS,
+	    .fast_budget = 0.05,
+	    .destroy = true,
 	};
 	while ((opt = getopt_long(argc, argv, "bed:c:n:w:r:N:hV", long_opts, NULL)) != -1) {
 		switch (opt) {
@@ -265,11 +286,13 @@ static void parse_args(int argc, char **argv, struct config *c)
 			errno = 0;
 			c->count = strtol(optarg, &end, 10);
 			if (errno || *end || c->count < 1)
-				die_usage("invalid count '%s': expected a whole number from 1", optarg);
+				die_usage("invalid count '%s': expected a whole number from 1",
+					  optarg);
 			break;
 		case OPT_FORMAT:
 			if ((c->format = ev_format_parse(optarg)) < 0)
-				die_usage("invalid format '%s': expected text, json or csv", optarg);
+				die_usage("invalid format '%s': expected text, json or csv",
+					  optarg);
 			break;
 		case 'w':
 			c->write_path = optarg;
@@ -310,14 +333,18 @@ static void parse_args(int argc, char **argv, struct config *c)
 			break;
 		case OPT_FAST:
 			c->fast_ns = duration_arg("fast-lane interval", optarg, 0);
+			c->fast_set = true;
 			if (c->fast_ns && c->fast_ns < 10 * NS_PER_MS)
-				die_usage("invalid fast-lane interval '%s': 0 (off) or 0.01 or more",
-					  optarg);
+				die_usage(
+				    "invalid fast-lane interval '%s': 0 (off) or 0.01 or more",
+				    optarg);
 			break;
 		case OPT_FAST_BUDGET:
 			c->fast_budget = strtod(optarg, &end) / 100;
-			if ((*end && strcmp(end, "%")) || !(c->fast_budget > 0 && c->fast_budget <= 1))
-				die_usage("invalid fast-lane budget '%s': expected a percentage, 1 to 100",
+			if ((*end && strcmp(end, "%")) ||
+			    !(c->fast_budget > 0 && c->fast_budget <= 1))
+				die_usage("invalid fast-lane budget '%s': expected a percentage, 1 "
+					  "to 100",
 					  optarg);
 			break;
 		case OPT_NO_DESTROY:
@@ -343,7 +370,8 @@ static void parse_args(int argc, char **argv, struct config *c)
 			else if (!strcmp(optarg, "auto"))
 				c->source = SRC_AUTO;
 			else
-				die_usage("invalid source '%s': expected poll, exact or auto", optarg);
+				die_usage("invalid source '%s': expected poll, exact or auto",
+					  optarg);
 			break;
 		case 'h':
 			usage(stdout);
@@ -410,7 +438,7 @@ static unsigned read_ephemeral_ports(void)
 /* A change the tracepoint reports, from any namespace: the scenario's, or any without one. */
 static bool admit_change(void *arg, const struct sock_key *k)
 {
-	struct sock s = { .family = k->family, .sport = k->sport, .dport = k->dport };
+	struct sock s = {.family = k->family, .sport = k->sport, .dport = k->dport};
 
 	memcpy(s.src, k->src, sizeof(s.src));
 	memcpy(s.dst, k->dst, sizeof(s.dst));
@@ -430,10 +458,10 @@ static int open_sources(struct loop *l, struct config *c, const struct filter *f
 	}
 	if (c->read_path) {
 		struct replay_opts ro = {
-			.realtime = c->mode == MODE_VIEW,
-			.speed = c->speed,
-			.begin = c->begin,
-			.end = c->end,
+		    .realtime = c->mode == MODE_VIEW,
+		    .speed = c->speed,
+		    .begin = c->begin,
+		    .end = c->end,
 		};
 		if (replay_open(l, c->read_path, &ro, err, sizeof(err)) < 0) {
 			fprintf(stderr, "tcpdwell: %s\n", err);
@@ -451,19 +479,26 @@ static int open_sources(struct loop *l, struct config *c, const struct filter *f
 		}
 		loop_status(l, "exact source unavailable, polling: %s", err);
 		if (c->mode != MODE_VIEW)
-			fprintf(stderr, "tcpdwell: note: exact source unavailable, polling: %s\n", err);
+			fprintf(stderr, "tcpdwell: note: exact source unavailable, polling: %s\n",
+				err);
 	}
+	/*
+	 * The exact source hears every change as it happens: a fast lane would
+	 * only walk the kernel's tables again (under churn, most of the cost).
+	 */
+	if (c->exact && !c->fast_set)
+		c->fast_ns = 0;
 	struct poll_opts po = {
-		.interval_ns = c->interval_ns,
-		.fast_ns = c->fast_ns,
-		.fast_budget = c->fast_budget,
-		.destroy = c->destroy,
-		/* Only a recording keeps every socket's tcp_info; the detail view asks for one. */
-		.info = c->write_path != NULL,
-		.filter = f,
-		.netns = c->netns && strcmp(c->netns, "all") ? &c->ns : NULL,
-		.all_netns = c->netns && !strcmp(c->netns, "all"),
-		.labels = loop_netns(l),
+	    .interval_ns = c->interval_ns,
+	    .fast_ns = c->fast_ns,
+	    .fast_budget = c->fast_budget,
+	    .destroy = c->destroy,
+	    /* Only a recording keeps every socket's tcp_info; the detail view asks for one. */
+	    .info = c->write_path != NULL,
+	    .filter = f,
+	    .netns = c->netns && strcmp(c->netns, "all") ? &c->ns : NULL,
+	    .all_netns = c->netns && !strcmp(c->netns, "all"),
+	    .labels = loop_netns(l),
 	};
 	if (poll_open(l, &po, err, sizeof(err)) < 0) {
 		fprintf(stderr, "tcpdwell: %s\n", err);
@@ -482,8 +517,7 @@ static void serve_started(const struct config *c)
 		c->metrics_listen ? " at http://" : "", c->metrics_listen ? c->metrics_listen : "",
 		c->metrics_listen ? "/metrics" : "", c->metrics_path ? " in " : "",
 		c->metrics_path ? c->metrics_path : "", c->exact ? "exact" : "poll",
-		iv + strspn(iv, " "),
-		c->netns ? ", netns " : "", c->netns ? c->netns : "");
+		iv + strspn(iv, " "), c->netns ? ", netns " : "", c->netns ? c->netns : "");
 	fflush(stderr);
 }
 
@@ -491,15 +525,15 @@ static int open_sinks(struct loop *l, const struct config *c, const struct filte
 		      struct procmap *pm, struct scenario *sc)
 {
 	char err[512];
-	bool utf8 = strstr(setlocale(LC_CTYPE, NULL), "UTF-8") ||
-		    strstr(setlocale(LC_CTYPE, NULL), "utf8");
+	bool utf8 =
+	    strstr(setlocale(LC_CTYPE, NULL), "UTF-8") || strstr(setlocale(LC_CTYPE, NULL), "utf8");
 
 	if (c->write_path) {
 		char src[384];
 		snprintf(src, sizeof(src), "%s%s%s%s%s", c->exact ? "exact" : "poll",
 			 sc ? ", scenario " : "", sc ? scenario_name(sc) : "",
 			 c->netns ? ", netns " : "", c->netns ? c->netns : "");
-		struct record_meta m = { .interval_ns = c->interval_ns, .source = src };
+		struct record_meta m = {.interval_ns = c->interval_ns, .source = src};
 		if (record_open(l, c->write_path, &m, err, sizeof(err)) < 0) {
 			fprintf(stderr, "tcpdwell: %s\n", err);
 			return EXIT_USAGE;
@@ -507,11 +541,11 @@ static int open_sinks(struct loop *l, const struct config *c, const struct filte
 	}
 	if (c->metrics_path || c->metrics_listen) {
 		struct metrics_opts mo = {
-			.path = c->metrics_path,
-			.listen = c->metrics_listen,
-			.live = c->read_path == NULL,
-			.leak_ns = c->leak_ns,
-			.ephemeral_ports = c->read_path ? 0 : read_ephemeral_ports(),
+		    .path = c->metrics_path,
+		    .listen = c->metrics_listen,
+		    .live = c->read_path == NULL,
+		    .leak_ns = c->leak_ns,
+		    .ephemeral_ports = c->read_path ? 0 : read_ephemeral_ports(),
 		};
 
 		if (metrics_open(l, &mo, err, sizeof(err)) < 0) {
@@ -522,14 +556,14 @@ static int open_sinks(struct loop *l, const struct config *c, const struct filte
 	switch (c->mode) {
 	case MODE_VIEW: {
 		struct view_opts vo = {
-			.interval_ns = c->interval_ns,
-			.leak_ns = c->leak_ns,
-			.no_color = c->no_color,
-			.diagram = c->diagram,
-			.replay = c->read_path != NULL,
-			.filter_text = c->filter_text,
-			.pm = pm,
-			.scenario = sc,
+		    .interval_ns = c->interval_ns,
+		    .leak_ns = c->leak_ns,
+		    .no_color = c->no_color,
+		    .diagram = c->diagram,
+		    .replay = c->read_path != NULL,
+		    .filter_text = c->filter_text,
+		    .pm = pm,
+		    .scenario = sc,
 		};
 		if (view_open(l, &vo, err, sizeof(err)) < 0) {
 			fprintf(stderr, "tcpdwell: %s\n", err);
@@ -541,16 +575,24 @@ static int open_sinks(struct loop *l, const struct config *c, const struct filte
 		/* A scenario in batch mode prints its own steps and verdicts. */
 		if (!sc) {
 			struct batch_opts bo = {
-				.out = stdout, .delay_ns = c->interval_ns, .count = c->count,
-				.utf8 = utf8,  .filter = f,		   .pm = pm,
-				.replay = c->read_path != NULL,
+			    .out = stdout,
+			    .delay_ns = c->interval_ns,
+			    .count = c->count,
+			    .utf8 = utf8,
+			    .filter = f,
+			    .pm = pm,
+			    .replay = c->read_path != NULL,
 			};
 			batch_open(l, &bo);
 		}
 		break;
 	case MODE_EVENTS: {
 		struct events_opts eo = {
-			.out = stdout, .format = c->format, .filter = f, .pm = pm, .count = c->count,
+		    .out = stdout,
+		    .format = c->format,
+		    .filter = f,
+		    .pm = pm,
+		    .count = c->count,
 		};
 		events_open(l, &eo);
 		break;
@@ -608,10 +650,10 @@ int main(int argc, char **argv)
 	}
 
 	struct track_opts to = {
-		.ghost_ns = c.ghost_ns,
-		.fin_timeout_ns = read_fin_timeout(),
-		.universe = ST_ALL_MASK,
-		.max_hist = 16,
+	    .ghost_ns = c.ghost_ns,
+	    .fin_timeout_ns = read_fin_timeout(),
+	    .universe = ST_ALL_MASK,
+	    .max_hist = 16,
 	};
 	t = track_new(&to);
 	l = loop_new(t);
@@ -631,7 +673,9 @@ int main(int argc, char **argv)
 		status = open_sinks(l, &c, f, pm, sc);
 	if (status == EXIT_OK && sc) {
 		struct scenario_opts so = {
-			.batch = c.mode != MODE_VIEW, .step_mode = c.step, .out = stdout,
+		    .batch = c.mode != MODE_VIEW,
+		    .step_mode = c.step,
+		    .out = stdout,
 		};
 		if (scenario_start(sc, l, &so, err, sizeof(err)) < 0) {
 			fprintf(stderr, "tcpdwell: %s\n", err);

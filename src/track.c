@@ -64,8 +64,14 @@ void track_emit(struct track *t, const struct entry *e, uint8_t from, uint8_t to
 	    .ts = &e->ts,
 	};
 
+	t->nevents++;
 	for (unsigned i = 0; i < t->nls; i++)
 		t->ls[i].fn(t->ls[i].arg, &ev);
+}
+
+uint64_t track_events(const struct track *t)
+{
+	return t->nevents;
 }
 
 static void hist_push(const struct track *t, struct entry *e, uint8_t st, uint8_t kind,

@@ -146,6 +146,8 @@ void track_expire(struct track *t, int64_t now);
 /* Whether a sink shows ts at now: alive, or gone less than the ghost time ago. */
 bool track_ghost_shown(const struct track *t, const struct tsock *ts, int64_t now);
 
+/* Events told so far: a source asks whether anything changed since it last looked. */
+uint64_t track_events(const struct track *t);
 /* Sockets alive in a state (ghosts not counted). */
 size_t track_count(const struct track *t, unsigned st);
 /* Alive sockets, and all entries including ghosts. */
