@@ -32,8 +32,8 @@
  * last, when a dead peer's connection ends). Fixed, whatever the host's
  * sysctls: a fleet's histograms add up only with the same edges.
  */
-static const double bounds[] = { 0.0001, 0.001, 0.01, 0.05, 0.2, 1, 3, 7, 15, 30,
-				 59,     61,    63,   66,   120, 300, 900, 3600, 7200, 7875 };
+static const double bounds[] = {0.0001, 0.001, 0.01, 0.05, 0.2, 1,   3,	  7,	15,   30,
+				59,	61,    63,   66,   120, 300, 900, 3600, 7200, 7875};
 #define NB (sizeof(bounds) / sizeof(bounds[0]))
 
 /* Index ST_MAX collects state numbers we do not know. */
@@ -208,7 +208,8 @@ static void write_more_changes(const struct metrics *m, FILE *out)
 	fputs("# HELP tcpdwell_transitions_jumped_total Of tcpdwell_transitions_total, the changes "
 	      "not known to be one step of the state machine (states between may have been "
 	      "missed).\n"
-	      "# TYPE tcpdwell_transitions_jumped_total counter\n", out);
+	      "# TYPE tcpdwell_transitions_jumped_total counter\n",
+	      out);
 	for (uint32_t i = 0; i < m->nns; i++)
 		for (unsigned f = 0; f < NST; f++)
 			for (unsigned s = 0; s < NST; s++) {
@@ -221,7 +222,8 @@ static void write_more_changes(const struct metrics *m, FILE *out)
 			}
 	fputs("# HELP tcpdwell_appeared_total Sockets that appeared after tcpdwell started, by "
 	      "the state they were first seen in.\n"
-	      "# TYPE tcpdwell_appeared_total counter\n", out);
+	      "# TYPE tcpdwell_appeared_total counter\n",
+	      out);
 	for (uint32_t i = 0; i < m->nns; i++)
 		for (unsigned s = 0; s < NST; s++) {
 			if (!m->ns[i].appeared[s])
@@ -233,7 +235,8 @@ static void write_more_changes(const struct metrics *m, FILE *out)
 		}
 	fputs("# HELP tcpdwell_unseen_total Sockets that lived and ended between two polls, known "
 	      "only by the kernel's destroy notice.\n"
-	      "# TYPE tcpdwell_unseen_total counter\n", out);
+	      "# TYPE tcpdwell_unseen_total counter\n",
+	      out);
 	for (uint32_t i = 0; i < m->nns; i++) {
 		if (i && !m->ns[i].unseen)
 			continue;
@@ -275,7 +278,8 @@ static void metrics_write(struct metrics *m, struct loop *l, int64_t now, FILE *
 
 	fputs("# HELP tcpdwell_transitions_total State changes seen, by old and new state "
 	      "(to CLOSED: the socket went away).\n"
-	      "# TYPE tcpdwell_transitions_total counter\n", out);
+	      "# TYPE tcpdwell_transitions_total counter\n",
+	      out);
 	for (uint32_t i = 0; i < m->nns; i++)
 		for (unsigned f = 0; f < NST; f++)
 			for (unsigned s = 0; s < NST; s++) {
@@ -670,8 +674,8 @@ static const struct sink_ops metrics_ops = {
 	.tick = s_tick,
 	.close = s_close,
 #ifdef HAVE_MICROHTTPD
-	.fd = s_fd,
-	.input = s_input,
+    .fd = s_fd,
+    .input = s_input,
 #endif
 };
 
