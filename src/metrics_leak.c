@@ -123,12 +123,18 @@ void metrics_leak_write(struct metrics_leak *k, const struct tsock *const *v, si
 			snprintf(k->v[k->n].comm, sizeof(k->v[k->n].comm), "%s", o->comm);
 		k->n++;
 	}
-	/* Owners of sockets found now are named in the next write: a scan is bounded. */
-	if (k->pm && k->n) {
-		procmap_scan(k->pm, now, 20 * NS_PER_MS);
+	/*
+	 * Owners of sockets found now are named in the next write: a scan is
+	 * bounded. The map forgets the owners of leaks that ended.
+	 */
+	if (k->pm) {
+		if (k->n)
+			procmap_scan(k->pm, now, 20 * NS_PER_MS);
 		procmap_gc(k->pm);
 	}
-	qsort(k->v, k->n, sizeof(*k->v), by_key);
+	/* qsort() wants an array even for none: k->v is NULL until a first leak. */
+	if (k->n)
+		qsort(k->v, k->n, sizeof(*k->v), by_key);
 
 	fputs("# HELP tcpdwell_leaking_sockets Sockets in CLOSE_WAIT or FIN_WAIT_2 longer than the "
 	      "leak threshold (--leak), by owning process where /proc tells.\n"
