@@ -406,6 +406,12 @@ static void exact_describe(void *ctx, char *buf, size_t len)
 		snprintf(buf, len, "exact (perf)");
 }
 
+static void exact_stats(void *ctx, struct source_stats *st)
+{
+	st->has = STAT_LOST;
+	st->lost = ((struct exact *)ctx)->lost;
+}
+
 static void exact_close(void *ctx)
 {
 	exact_free(ctx);
@@ -418,6 +424,7 @@ static const struct source_ops exact_ops = {
 	.run = exact_run,
 	.sync = exact_sync,
 	.describe = exact_describe,
+	.stats = exact_stats,
 	.close = exact_close,
 };
 

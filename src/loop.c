@@ -191,6 +191,22 @@ void loop_describe(struct loop *l, char *buf, size_t len)
 		snprintf(buf, len, "%s", l->nsrc ? l->src[0].ops->name : "none");
 }
 
+size_t loop_source_stats(const struct loop *l, const char **names, struct source_stats *st,
+			 size_t cap)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < l->nsrc && n < cap; i++) {
+		if (!l->src[i].ops->stats)
+			continue;
+		names[n] = l->src[i].ops->name;
+		st[n] = (struct source_stats){0};
+		l->src[i].ops->stats(l->src[i].ctx, &st[n]);
+		n++;
+	}
+	return n;
+}
+
 void loop_reset(struct loop *l)
 {
 	track_reset(l->t);

@@ -29,7 +29,7 @@
 /* Exit codes, as tcpdwell(1) documents them. */
 enum { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
 
-enum mode { MODE_VIEW, MODE_BATCH, MODE_EVENTS };
+enum mode { MODE_VIEW, MODE_BATCH, MODE_EVENTS, MODE_SERVE };
 enum source_kind { SRC_DEFAULT, SRC_POLL, SRC_EXACT, SRC_AUTO };
 /* Which exact source runs: on eBPF (cookies, namespaces), or the perf_event_open fallback. */
 enum exact_kind { EXACT_NONE, EXACT_BPF, EXACT_PERF };
@@ -46,6 +46,7 @@ struct config {
 	const char *write_path;
 	const char *metrics_path;
 	const char *metrics_listen;
+	bool serve; /* --serve: the exporter alone */
 	const char *read_path;
 	const char *begin, *end;
 	double speed;
@@ -82,6 +83,7 @@ enum {
 	OPT_SOURCE,
 	OPT_METRICS,
 	OPT_METRICS_LISTEN,
+	OPT_SERVE,
 };
 
 static const struct option long_opts[] = {
@@ -109,6 +111,7 @@ static const struct option long_opts[] = {
     {"netns", required_argument, NULL, 'N'},
     {"metrics", required_argument, NULL, OPT_METRICS},
     {"metrics-listen", required_argument, NULL, OPT_METRICS_LISTEN},
+    {"serve", no_argument, NULL, OPT_SERVE},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -140,11 +143,15 @@ static void usage(FILE *out)
 	    "  -N, --netns NS         watch network namespace NS (a name under /run/netns or\n"
 	    "                         a path such as /proc/PID/ns/net), or all of them: all\n"
 	    "      --ghost SECONDS    keep closed sockets on screen this long (default 3, 0 none)\n"
-	    "      --leak SECONDS     flag CLOSE_WAIT/FIN_WAIT_2 older than this (default 60)\n"
+	    "      --leak SECONDS     flag CLOSE_WAIT/FIN_WAIT_2 older than this, in the view\n"
+	    "                         and the metrics (default 60)\n"
 	    "      --metrics FILE     write counts, transitions and dwell times for Prometheus\n"
 	    "                         to FILE every second (node_exporter textfile, *.prom)\n"
 	    "      --metrics-listen [ADDR:]PORT  serve them at http://ADDR:PORT/metrics\n"
 	    "                         (ADDR 127.0.0.1 unless given)\n"
+	    "      --serve            run as a service: no view, no tables, only the metrics\n"
+	    "                         (with --metrics-listen or --metrics); messages on stderr,\n"
+	    "                         stops cleanly on SIGTERM\n"
 	    "Recording:\n"
 	    "  -w, --write FILE       record what is observed to FILE\n"
 	    "  -r, --read FILE        replay a recording (view, -b or -e)\n"
@@ -226,6 +233,29 @@ static void check_netns(struct config *c)
 		fprintf(stderr, "tcpdwell: %s\n", err);
 		exit(EXIT_USAGE);
 	}
+}
+
+/*
+ * --serve: the metrics are all it makes, of this machine's sockets now.
+ * An explicit option, not a guess from a missing terminal: a view started
+ * by mistake without one still says so instead of serving quietly.
+ */
+static void check_serve(struct config *c)
+{
+	if (c->mode != MODE_VIEW)
+		die_usage("%s",
+			  "--serve does not go with -b or -e: it shows nothing but the metrics");
+	if (!c->metrics_path && !c->metrics_listen)
+		die_usage("%s", "--serve needs --metrics-listen [ADDR:]PORT or --metrics FILE: "
+				"the metrics are all it makes");
+	if (c->read_path)
+		die_usage("%s",
+			  "--serve does not go with -r: it watches this machine's sockets now");
+	if (c->scenario)
+		die_usage("%s", "--serve does not go with --scenario");
+	if (c->write_path)
+		die_usage("%s", "--serve does not go with -w: a service would fill the disk");
+	c->mode = MODE_SERVE;
 }
 
 static void parse_args(int argc, char **argv, struct config *c)
@@ -333,6 +363,9 @@ static void parse_args(int argc, char **argv, struct config *c)
 		case OPT_METRICS_LISTEN:
 			c->metrics_listen = optarg;
 			break;
+		case OPT_SERVE:
+			c->serve = true;
+			break;
 		case OPT_SOURCE:
 			c->source_set = true;
 			if (!strcmp(optarg, "poll"))
@@ -366,6 +399,8 @@ static void parse_args(int argc, char **argv, struct config *c)
 		die_usage("%s", "--source does not apply to a replay");
 	if (c->netns)
 		check_netns(c);
+	if (c->serve)
+		check_serve(c);
 	/*
 	 * The poller by default; a scenario run as root takes the exact source
 	 * where it can, so that a loopback teardown shows every state.
@@ -389,6 +424,20 @@ static int64_t read_fin_timeout(void)
 		fclose(f);
 	}
 	return v * NS_PER_SEC;
+}
+
+/* Ports in net.ipv4.ip_local_port_range, for an alert on TIME_WAIT; 0 when unknown. */
+static unsigned read_ephemeral_ports(void)
+{
+	FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
+	unsigned lo, hi, n = 0;
+
+	if (f) {
+		if (fscanf(f, "%u %u", &lo, &hi) == 2 && hi >= lo && hi < 65536)
+			n = hi - lo + 1;
+		fclose(f);
+	}
+	return n;
 }
 
 /* A change the tracepoint reports, from any namespace: the scenario's, or any without one. */
@@ -503,6 +552,20 @@ static int open_sources(struct loop *l, struct config *c, const struct filter *f
 	return EXIT_OK;
 }
 
+/* The service's first line on stderr: what it serves, and how it watches. */
+static void serve_started(const struct config *c)
+{
+	char iv[32];
+
+	fmt_dur(iv, c->interval_ns, TIME_EXACT, false);
+	fprintf(stderr, "tcpdwell: serving metrics%s%s%s%s%s; source %s, every %s%s%s\n",
+		c->metrics_listen ? " at http://" : "", c->metrics_listen ? c->metrics_listen : "",
+		c->metrics_listen ? "/metrics" : "", c->metrics_path ? " in " : "",
+		c->metrics_path ? c->metrics_path : "", c->exact ? "exact" : "poll",
+		iv + strspn(iv, " "), c->netns ? ", netns " : "", c->netns ? c->netns : "");
+	fflush(stderr);
+}
+
 static int open_sinks(struct loop *l, const struct config *c, const struct filter *f,
 		      struct procmap *pm, struct scenario *sc)
 {
@@ -525,7 +588,13 @@ static int open_sinks(struct loop *l, const struct config *c, const struct filte
 		}
 	}
 	if (c->metrics_path || c->metrics_listen) {
-		struct metrics_opts mo = {.path = c->metrics_path, .listen = c->metrics_listen};
+		struct metrics_opts mo = {
+		    .path = c->metrics_path,
+		    .listen = c->metrics_listen,
+		    .live = c->read_path == NULL,
+		    .leak_ns = c->leak_ns,
+		    .ephemeral_ports = c->read_path ? 0 : read_ephemeral_ports(),
+		};
 
 		if (metrics_open(l, &mo, err, sizeof(err)) < 0) {
 			fprintf(stderr, "tcpdwell: %s\n", err);
@@ -576,6 +645,9 @@ static int open_sinks(struct loop *l, const struct config *c, const struct filte
 		events_open(l, &eo);
 		break;
 	}
+	case MODE_SERVE:
+		serve_started(c);
+		break;
 	}
 	return EXIT_OK;
 }
@@ -640,7 +712,8 @@ int main(int argc, char **argv)
 	/* Without a screen, status messages (write errors, lost notices) go to stderr. */
 	if (c.mode != MODE_VIEW)
 		loop_echo(l, stderr);
-	if (!c.read_path)
+	/* The service's metrics keep their own map of owners: none to share. */
+	if (!c.read_path && c.mode != MODE_SERVE)
 		pm = procmap_new("/proc");
 
 	status = open_sources(l, &c, f, sc);
@@ -659,6 +732,8 @@ int main(int argc, char **argv)
 	}
 	if (status == EXIT_OK)
 		status = loop_run(l);
+	if (c.mode == MODE_SERVE)
+		fprintf(stderr, "tcpdwell: stopped%s\n", status == EXIT_OK ? "" : " on an error");
 	if (sc) {
 		scenario_stop(sc);
 		if (status == EXIT_OK)

@@ -44,6 +44,7 @@ struct lane {
 	unsigned quiet;	   /* fast lane: runs in a row that found nothing new (see fast_pace) */
 	uint64_t events;   /* the tracker's event count when it last looked */
 	unsigned failures; /* dumps failed in a row */
+	uint64_t failed;   /* dumps failed since start, for the self-metrics */
 	int last_err;
 };
 
@@ -96,6 +97,7 @@ static void report_failure(struct lane *ln, struct loop *l, int err)
 		loop_status(l, "%s: sock_diag dump failed: %s (%u in a row)", ln->name,
 			    strerror(-err), ln->failures + 1);
 	ln->failures++;
+	ln->failed++;
 	ln->last_err = err;
 }
 
@@ -247,6 +249,12 @@ static void lane_close(void *ctx)
 	poller_unref(((struct lane *)ctx)->p);
 }
 
+static void lane_stats(void *ctx, struct source_stats *st)
+{
+	st->has = STAT_FAILURES;
+	st->failures = ((struct lane *)ctx)->failed;
+}
+
 static const struct source_ops full_ops = {
     .name = "poll",
     .next_due = lane_next_due,
@@ -254,6 +262,7 @@ static const struct source_ops full_ops = {
     .control = full_control,
     .describe = full_describe,
     .info = full_info,
+    .stats = lane_stats,
     .close = lane_close,
 };
 
@@ -323,6 +332,7 @@ static const struct source_ops fast_ops = {
     .next_due = lane_next_due,
     .run = fast_run,
     .describe = fast_describe,
+    .stats = lane_stats,
     .close = lane_close,
 };
 
@@ -390,12 +400,19 @@ static void destroy_close(void *ctx)
 	poller_unref(ctx);
 }
 
+static void destroy_stats(void *ctx, struct source_stats *st)
+{
+	st->has = STAT_OVERRUNS;
+	st->overruns = ((struct poller *)ctx)->resyncs;
+}
+
 static const struct source_ops destroy_ops = {
     .name = "destroy",
     .next_due = destroy_next_due,
     .fd = destroy_fd,
     .run = destroy_run,
     .describe = destroy_describe,
+    .stats = destroy_stats,
     .close = destroy_close,
 };
 
