@@ -303,6 +303,11 @@ static int fast_run(void *ctx, struct loop *l, int64_t now)
 
 	if (now < ln->next_due)
 		return 0;
+	if (!ln->p->fast_on) {
+		lane_dump(ln, l);
+		ln->next_due = INT64_MAX;
+		return 0;
+	}
 	/* No faster than the full poll: then it would only repeat it. */
 	if (ln->effective < ln->p->full.interval) {
 		/* CPU time, ours and the kernel's for us: a busy box's waits are not our cost. */
@@ -446,6 +451,11 @@ int poll_open(struct loop *l, const struct poll_opts *o, char *err, size_t errle
 	/* The kernel filters by state: a state no match can be in is not asked for. */
 	lane_init(&p->full, p, "poll", states, o->interval_ns);
 	lane_init(&p->fast, p, "fast", states & ST_RARE_MASK, o->fast_ns);
+	/*
+	 * The rare states come with tcp_info: the kernel's clocks bound how
+	 * long a socket found already in CLOSE_WAIT has been there.
+	 */
+	p->fast.sn.with_info = true;
 
 	/*
 	 * The first dump now, so that a refusal is one clear error before any
@@ -467,9 +477,13 @@ int poll_open(struct loop *l, const struct poll_opts *o, char *err, size_t errle
 
 	p->refs = 1;
 	loop_add_source(l, &full_ops, &p->full);
-	if (o->fast_ns > 0 && p->fast.mask) {
-		p->fast_on = true;
-		p->fast.next_due = p->full.next_due + p->fast.interval;
+	/*
+	 * Without a fast lane it still runs once, right after the first full
+	 * dump, for the ages of the sockets found in rare states.
+	 */
+	if (p->fast.mask) {
+		p->fast_on = o->fast_ns > 0;
+		p->fast.next_due = p->full.next_due + (p->fast_on ? p->fast.interval : 0);
 		p->refs++;
 		loop_add_source(l, &fast_ops, &p->fast);
 	}

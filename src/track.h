@@ -19,6 +19,8 @@ enum {
 	TS_MISSING = 1 << 2, /* absent from the last full dump, not yet confirmed gone */
 	TS_NEW = 1 << 3,     /* appeared after start-up */
 	TS_RESET = 1 << 4,   /* ended by RST as far as we can tell */
+	TS_KAGE = 1 << 5,    /* since is the kernel's lower bound (last ACK received), see
+			      * kernel_age() in track.c */
 };
 
 /* One tracked socket. Sinks read it; only the tracker writes it. */
