@@ -38,6 +38,12 @@ int exact_bpf_open(struct loop *l, const struct exact_bpf_opts *o, char *err, si
 
 /* How long a change from a namespace not labelled yet waits: the poller looks every 3 s. */
 #define EXACT_BPF_HOLD_NS (10 * NS_PER_SEC)
+/*
+ * A connect()'s first change (CLOSE -> SYN_SENT) comes before the kernel
+ * picks the local port: it waits for the same cookie's next change, which
+ * has the port, at most this long, so that a birth is told with its address.
+ */
+#define EXACT_BPF_PORT_NS (NS_PER_SEC)
 
 /*
  * Decode one ring record (struct exact_rec) into o: kind OBS_CHANGE, mono,
@@ -85,6 +91,8 @@ void exact_bpf_queue_push(struct exact_bpf_queue *q, const struct obs *o, uint64
  * hold (see exact_bpf_opts.all) until now - EXACT_BPF_HOLD_NS, then it is
  * dropped and counted in unlabelled; without hold it is counted in
  * unwatched. One socket's changes are handed on in the order they came.
+ * A portless connect() waits for its port (EXACT_BPF_PORT_NS), taken from
+ * its socket's next change.
  */
 void exact_bpf_queue_release(struct exact_bpf_queue *q, const struct netns_tab *t, bool hold,
 			     int64_t settled, int64_t now, exact_obs_fn fn, void *ctx);

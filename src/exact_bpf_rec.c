@@ -123,6 +123,30 @@ static void unpark(struct exact_bpf_queue *q, const struct netns_tab *t, exact_o
 	q->npark = kept;
 }
 
+/* A connect()'s first change, reported before the kernel chose the local port. */
+static bool portless_birth(const struct obs *o)
+{
+	return o->from == ST_CLOSE && o->to == ST_SYN_SENT && !o->key.sport;
+}
+
+/*
+ * Give v[i], a portless birth, the local address and port of its socket's
+ * next change among v[i + 1 .. n); false when none has come yet.
+ */
+static bool fill_port(struct exact_bpf_item *v, size_t i, size_t n)
+{
+	for (size_t j = i + 1; j < n; j++) {
+		const struct obs *o = &v[j].o;
+
+		if (o->cookie != v[i].o.cookie || !o->key.sport)
+			continue;
+		v[i].o.key.sport = o->key.sport;
+		memcpy(v[i].o.key.src, o->key.src, sizeof(o->key.src));
+		return true;
+	}
+	return false;
+}
+
 void exact_bpf_queue_release(struct exact_bpf_queue *q, const struct netns_tab *t, bool hold,
 			     int64_t settled, int64_t now, exact_obs_fn fn, void *ctx)
 {
@@ -150,7 +174,9 @@ void exact_bpf_queue_release(struct exact_bpf_queue *q, const struct netns_tab *
 		struct exact_bpf_item *it = &q->pend[i];
 		uint32_t idx;
 
-		if (it->o.mono > settled)
+		if (it->o.mono > settled ||
+		    (portless_birth(&it->o) && !fill_port(q->pend, i, q->npend) &&
+		     it->o.mono + EXACT_BPF_PORT_NS > now))
 			q->pend[kept++] = *it;
 		else if (netns_tab_find_cookie(t, it->netns, &idx))
 			hand_on(it, idx, fn, ctx);
@@ -166,9 +192,15 @@ int64_t exact_bpf_queue_due(const struct exact_bpf_queue *q)
 {
 	int64_t due = INT64_MAX;
 
-	for (size_t i = 0; i < q->npend; i++)
-		if (q->pend[i].o.mono < due)
-			due = q->pend[i].o.mono;
+	for (size_t i = 0; i < q->npend; i++) {
+		const struct obs *o = &q->pend[i].o;
+		/* A birth waiting for its port is due when its wait is up, or with the next read.
+		 */
+		int64_t at = portless_birth(o) ? o->mono + EXACT_BPF_PORT_NS : o->mono;
+
+		if (at < due)
+			due = at;
+	}
 	if (q->npark && q->park[q->park_head].o.mono + EXACT_BPF_HOLD_NS < due)
 		due = q->park[q->park_head].o.mono + EXACT_BPF_HOLD_NS;
 	return due;

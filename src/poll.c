@@ -212,6 +212,12 @@ static int full_control(void *ctx, struct loop *l, enum source_ctl c, double arg
 	return 0;
 }
 
+/* The fast lane goes slower for quiet than its budget asks: quiet is the news. */
+static bool quiet_paced(const struct lane *ln)
+{
+	return ln->quiet && (ln->interval << ln->quiet) >= ln->need;
+}
+
 static void fast_describe_into(const struct lane *ln, char *buf, size_t len)
 {
 	char iv[32];
@@ -221,9 +227,9 @@ static void fast_describe_into(const struct lane *ln, char *buf, size_t len)
 		snprintf(buf, len, "fast idle%s", ln->stretched ? " (slowed: budget)" : "");
 	else
 		snprintf(buf, len, "fast %s%s", iv,
-			 ln->stretched ? " (slowed: budget)"
-			 : ln->quiet   ? " (quiet)"
-				       : "");
+			 quiet_paced(ln) ? " (quiet)"
+			 : ln->stretched ? " (slowed: budget)"
+					 : "");
 }
 
 static void full_describe(void *ctx, char *buf, size_t len)

@@ -263,6 +263,45 @@ static void test_park_many(void)
 	netns_tab_free(t);
 }
 
+/*
+ * connect()'s first change has no local port yet: it waits for the same
+ * socket's next change and takes its port, while other sockets' changes go
+ * on; one whose next change never comes goes on portless after the wait.
+ */
+static void test_port(void)
+{
+	struct netns_tab *t = netns_tab_new();
+	struct exact_bpf_queue q = {0};
+	struct seen s = {.n = 0};
+	struct exact_rec r = rec4(10, 7, 100, ST_CLOSE, ST_SYN_SENT);
+	struct obs o;
+	uint64_t ns;
+
+	netns_tab_set_cookie(t, 0, 100);
+	r.sport = 0;
+	exact_bpf_decode(&r, sizeof(r), &o, &ns);
+	exact_bpf_queue_push(&q, &o, ns);
+	push(&q, 12, 8, 100, ST_CLOSE, ST_LISTEN);
+	exact_bpf_queue_release(&q, t, false, 20, 20, collect, &s);
+	CHECK(s.n == 1 && s.v[0].cookie == 8 && q.npend == 1);
+	CHECK(exact_bpf_queue_due(&q) == 10 + EXACT_BPF_PORT_NS);
+	push(&q, 30, 7, 100, ST_SYN_SENT, ST_ESTABLISHED);
+	exact_bpf_queue_release(&q, t, false, 40, 40, collect, &s);
+	CHECK(s.n == 3 && s.v[1].cookie == 7 && s.v[1].to == ST_SYN_SENT);
+	CHECK(s.v[1].key.sport == 40000 && s.v[1].mono == 10 && s.v[2].to == ST_ESTABLISHED);
+
+	/* Its next change never comes: portless, once the wait is up. */
+	r.cookie = 9;
+	exact_bpf_decode(&r, sizeof(r), &o, &ns);
+	exact_bpf_queue_push(&q, &o, ns);
+	exact_bpf_queue_release(&q, t, false, 50, 50, collect, &s);
+	CHECK(s.n == 3 && q.npend == 1);
+	exact_bpf_queue_release(&q, t, false, 60, 10 + EXACT_BPF_PORT_NS, collect, &s);
+	CHECK(s.n == 4 && s.v[3].cookie == 9 && s.v[3].key.sport == 0 && q.npend == 0);
+	exact_bpf_queue_free(&q);
+	netns_tab_free(t);
+}
+
 int main(void)
 {
 	RUN(test_decode);
@@ -272,5 +311,6 @@ int main(void)
 	RUN(test_order);
 	RUN(test_park);
 	RUN(test_park_many);
+	RUN(test_port);
 	return unit_done();
 }
