@@ -208,6 +208,8 @@ def pick(cands, e):
     ok = [c for c in cands if span(c, e) is not None]
     if not ok:
         return None
+    # A life the event tells something new of, before one it would repeat.
+    ok = [c for c in ok if span(c, e)[1] > c.cursor] or ok
     if e["dwell_kind"] == "exact" and e["from"] != "UNSEEN":
         # The kernel's time was taken over: the nearest change of that name.
         def dist(c):
