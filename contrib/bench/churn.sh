@@ -201,9 +201,21 @@ run() {
     tp=$!
     PIDS="$PIDS $tp"
     for ns in "$@"; do start_nginx "$ns"; done
-    # Live when it has reported the listener (the poller's first dump does).
-    live() { grep -q "\"local\":\"$SERVER\".*\"to\":\"LISTEN\"" "$out/events.json"; }
-    if ! wait_until 15 live; then
+    # Live when it has reported a socket of the server: the listener, or a
+    # probe request made every half second until then (the exact source
+    # may open after nginx's listen, and does not announce a listener it
+    # learns of from a dump).
+    local probes=0
+    live() {
+        grep -q "\"$SERVER\"" "$out/events.json" && return 0
+        if [ $((probes++ % 10)) = 9 ]; then
+            for ns in "$@"; do
+                nsenter --net="/run/netns/$ns" -- ab -q -n 1 "http://$SERVER/" >/dev/null 2>&1
+            done
+        fi
+        return 1
+    }
+    if ! wait_until 15 live "$@"; then
         if ! kill -0 $tp 2>/dev/null; then
             echo "{\"run\":\"$name\",\"skipped\":\"$(head -c 120 "$out/stderr" | tr '\n"' ' ')\"}" >>"$SUMMARY"
             for ns in "$@"; do stop_nginx "$ns"; done
