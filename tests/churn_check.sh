@@ -113,6 +113,13 @@ run_case reuse "lives=4 never=2 in_jump=10 invented=0"
   echo "e 11.000500 24 80 5000 CLOSED TIME_WAIT j exact"; } >"$TMP/reuse_both.in"
 run_case reuse_both "lives=4 never=0 in_jump=20 invented=0 unmarked=0"
 
+# A dump's SYN_RECV is the request socket, with a cookie of its own; the
+# full socket that follows has another: one life still.
+{ conn 0xa 0xb 10 5000
+  echo "e 10.000205 31 80 5000 CLOSED SYN_RECV - between"
+  echo "e 10.5 32 80 5000 SYN_RECV TIME_WAIT j between"; } >"$TMP/request.in"
+run_case request "lives=2 never=1 in_jump=4 made=1 invented=0 unmarked=0"
+
 # A change no life on the 4-tuple can hold: a socket that never was.
 { conn 0xa 0xb 10 5000; exact_events 10 5000 7; echo "e 10.5 9 6000 80 CLOSED ESTABLISHED j between"; } \
     >"$TMP/phantom.in"

@@ -265,7 +265,11 @@ def analyse(lives, evs, examples):
             continue
         if ck != "0" and ck not in by_cookie:
             by_cookie[ck] = life
-            if life.cookie is None:
+            # A SYN_RECV seen by a dump is the request socket, whose cookie is
+            # not the full socket's that follows: it does not close the life
+            # to the next cookie.
+            if life.cookie is None and not (e["to"] == "SYN_RECV" and
+                                            e["from"] in ("CLOSED", "UNSEEN")):
                 life.cookie = ck
         life.events.append(e)
         i, j = span(life, e)
