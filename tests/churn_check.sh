@@ -14,7 +14,8 @@ CHECK="$TOP_SRCDIR/contrib/bench/churn_check.py"
 # stdin, run the judge, compare the summary's counts with EXPECTED.
 # Description lines: "k SKADDR T OLD NEW SPORT DPORT" (a kernel record, the
 # server 127.0.0.2:80, the client 127.0.0.1) or "e T COOKIE LOCALPORT
-# PEERPORT FROM TO JUMP KIND" (an event; ports 80 mean the server).
+# PEERPORT FROM TO JUMP KIND" (an event; ports 80 mean the server; a local
+# port rPORT is a reset socket's notice, 0.0.0.0:PORT -> 127.0.0.2:*).
 run_case() {
     local name=$1 expected=$2
     python3 - "$TMP/$name" <<'EOF' || fail "$name: cannot build the records"
@@ -38,9 +39,13 @@ with open(base + ".trace", "w") as tr, open(base + ".json", "w") as ev:
                      "saddr_v6=<INVALID-SIZE> daddr_v6=<INVALID-SIZE>\n")
         else:
             t, ck, lp, pp, fr, to, jump, kind = f[1:9]
-            lp, pp = int(lp), int(pp)
+            if lp.startswith("r"):  # a reset socket's notice: what the kernel left
+                local, peer = "0.0.0.0:" + lp[1:], "127.0.0.2:*"
+            else:
+                lp, pp = int(lp), int(pp)
+                local, peer = f"{ip(lp)[0]}:{lp}", f"{ip(pp)[0]}:{pp}"
             ev.write(json.dumps({"mono": float(t), "cookie": ck, "family": "inet",
-                                 "local": f"{ip(lp)[0]}:{lp}", "peer": f"{ip(pp)[0]}:{pp}",
+                                 "local": local, "peer": peer,
                                  "from": fr, "to": to, "jump": jump == "j",
                                  "dwell_kind": kind}) + "\n")
 EOF
@@ -119,6 +124,14 @@ run_case reuse_both "lives=4 never=0 in_jump=20 invented=0 unmarked=0"
   echo "e 10.000205 31 80 5000 CLOSED SYN_RECV - between"
   echo "e 10.5 32 80 5000 SYN_RECV TIME_WAIT j between"; } >"$TMP/request.in"
 run_case request "lives=2 never=1 in_jump=4 made=1 invented=0 unmarked=0"
+
+# A client that resets (SO_LINGER 0): the kernel's destroy notice carries
+# 0.0.0.0:PORT -> SERVER:*, and so does tcpdwell's UNSEEN -> CLOSED.
+{ conn 0xa 0xb 10 5000 | grep -v 'CLOSE_WAIT LAST_ACK\|LAST_ACK CLOSED'
+  echo "k 0xa 10.000400 CLOSE_WAIT CLOSED 5000 80"
+  echo "e 10.2 41 80 5000 CLOSED TIME_WAIT j exact"
+  echo "e 10.3 42 r5000 - UNSEEN CLOSED j at_least"; } >"$TMP/reset.in"
+run_case reset "lives=2 never=0 invented=0 reset_notices=1"
 
 # A change no life on the 4-tuple can hold: a socket that never was.
 { conn 0xa 0xb 10 5000; exact_events 10 5000 7; echo "e 10.5 9 6000 80 CLOSED ESTABLISHED j between"; } \

@@ -50,6 +50,9 @@ Definitions (kernel = sock:inet_sock_set_state in a private tracefs instance):
                 one that carries the cookie of another life is counted as
                 "merged" (two sockets on one 4-tuple taken for one).
                 TIME_WAIT -> CLOSED is beyond the kernel's record: not counted.
+  reset notice  a destroy notice of a socket that reset its connection reads
+                0.0.0.0:PORT -> PEER:* (the kernel clears both before it
+                tells): joined by local port, peer address and time.
   lost          tcpdwell's own notes on stderr: exact samples lost and
                 destroy-notice resynchronisations.
   time error    |tcpdwell's time - kernel's time of entering the new state|
@@ -154,6 +157,16 @@ def read_trace(path, server, pidns):
     return out
 
 
+def reset_notice(e, server):
+    """A destroy notice of a socket that reset its connection (close() with
+    SO_LINGER 0, or unread data): tcp_disconnect() has cleared its local
+    address and its peer's port before the kernel tells of its end, so the
+    notice, and tcpdwell's UNSEEN -> CLOSED, read 0.0.0.0:PORT -> PEER:*.
+    Of the server's peers, only one with the server's address."""
+    return e["from"] == "UNSEEN" and e["local"].startswith("0.0.0.0:") and \
+        e["peer"] == server.rsplit(":", 1)[0] + ":0"
+
+
 def read_events(path, server, label):
     evs = []
     for line in open(path, errors="replace"):
@@ -168,7 +181,7 @@ def read_events(path, server, label):
         for side in ("local", "peer"):
             if e[side].endswith(":*"):
                 e[side] = e[side][:-1] + "0"
-        if server not in (e["local"], e["peer"]):
+        if server not in (e["local"], e["peer"]) and not reset_notice(e, server):
             continue
         evs.append(e)
     evs.sort(key=lambda e: e["mono"])
@@ -225,12 +238,16 @@ def pick(cands, e):
 
 
 def analyse(lives, evs, examples):
-    by_tuple = {}
+    by_tuple, by_port = {}, {}
     for life in lives:
         by_tuple.setdefault(life.tuple, []).append(life)
+        # What is left of a reset socket's 4-tuple: its local port, its peer's address.
+        by_port.setdefault((life.tuple[0].rsplit(":", 1)[1], life.tuple[1].rsplit(":", 1)[0]),
+                           []).append(life)
     r = dict(lives=len([x for x in lives if not x.partial]), partial=0, transitions=0,
              made=0, in_jump=0, in_unmarked=0, missing=0, never=0, invented=0,
-             unmarked=0, duplicate=0, beyond=0, merged=0, timing=[], examples=[])
+             unmarked=0, duplicate=0, beyond=0, merged=0, reset_notices=0, timing=[],
+             examples=[])
     bad = {}  # life or tuple -> reasons, for the examples
     by_cookie = {}
     for e in evs:
@@ -242,7 +259,12 @@ def analyse(lives, evs, examples):
             continue
         ck = e.get("cookie", "0")
         # Even an exact time may come from a dump (a timer's time left).
-        cands = [c for c in by_tuple.get(key, []) if c.birth <= e["mono"] + EARLY]
+        if e["local"].startswith("0.0.0.0:") and e["from"] == "UNSEEN":
+            r["reset_notices"] += 1
+            same = by_port.get((e["local"].rsplit(":", 1)[1], e["peer"].rsplit(":", 1)[0]), [])
+        else:
+            same = by_tuple.get(key, [])
+        cands = [c for c in same if c.birth <= e["mono"] + EARLY]
         if e["dwell_kind"] == "exact" and e["from"] != "UNSEEN":
             # A change timed by the kernel is identified by its time: the
             # cookie it carries may be another life's (a merged entry).
@@ -458,7 +480,8 @@ def main():
           f"({pct(r['missing'], t)}); lives never mentioned {r['never']}; "
           f"invented {r['invented']}, unmarked skips {r['unmarked']}, "
           f"duplicates {r['duplicate']}, exact changes carrying another life's cookie "
-          f"{r['merged']}, TIME_WAIT ends (beyond the record) {r['beyond']}")
+          f"{r['merged']}, TIME_WAIT ends (beyond the record) {r['beyond']}, destroy notices "
+          f"with the address a reset cleared {r['reset_notices']}")
     for x in r["examples"]:
         print(x)
     if a.summary:
