@@ -2,7 +2,10 @@
  * churn - open and close N loopback connections as fast as one client can:
  * the churn test's workload (tests/churn_lives.sh).
  *
- * Usage: churn ADDR PORT N
+ * Usage: churn ADDR PORT N [SECONDS]
+ *
+ * With SECONDS, the connections are spread evenly over at least that long
+ * (a poller then sees some of them mid-life, whatever its phase).
  *
  * A server thread accepts and closes at once, as a web server without
  * keep-alive does (it closes first: its sockets end in TIME_WAIT, the
@@ -54,15 +57,16 @@ int main(int argc, char **argv)
 	struct sockaddr_in sa = {.sin_family = AF_INET};
 	int one = 1, n;
 	pthread_t th;
-	double t0;
+	double t0, span;
 	char buf[16];
 
-	if (argc != 4 || inet_pton(AF_INET, argv[1], &sa.sin_addr) != 1) {
-		fprintf(stderr, "usage: churn ADDR PORT N\n");
+	if ((argc != 4 && argc != 5) || inet_pton(AF_INET, argv[1], &sa.sin_addr) != 1) {
+		fprintf(stderr, "usage: churn ADDR PORT N [SECONDS]\n");
 		return 2;
 	}
 	sa.sin_port = htons((uint16_t)atoi(argv[2]));
 	n = atoi(argv[3]);
+	span = argc == 5 ? atof(argv[4]) : 0;
 
 	listener = socket(AF_INET, SOCK_STREAM, 0);
 	setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
@@ -77,8 +81,14 @@ int main(int argc, char **argv)
 
 	t0 = now();
 	for (int i = 0; i < n; i++) {
-		int fd = socket(AF_INET, SOCK_STREAM, 0);
+		double ahead = t0 + span * i / n - now();
+		int fd;
 
+		if (ahead > 0) {
+			struct timespec ts = {.tv_sec = 0, .tv_nsec = (long)(ahead * 1e9)};
+			nanosleep(&ts, NULL);
+		}
+		fd = socket(AF_INET, SOCK_STREAM, 0);
 		if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
 			perror("churn: connect");
 			return 1;
