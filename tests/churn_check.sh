@@ -100,6 +100,11 @@ run_case faithful "lives=2 transitions=10 made=10 invented=0 unmarked=0 never=0 
   echo "e 10.000500 0 $((5000)) 80 CLOSE_WAIT ESTABLISHED - exact"; } >"$TMP/impossible.in"
 run_case impossible "made=10 invented=1 unmarked=0"
 
+# An impossible change alone does not report its socket.
+{ conn 0xa 0xb 10 5000; echo "e 10.000500 0 5000 80 CLOSE_WAIT ESTABLISHED j exact"; } \
+    >"$TMP/impossible_only.in"
+run_case impossible_only "never=2 invented=1 made=0"
+
 { conn 0xa 0xb 10 5000; exact_events 10 5000 7 | grep -v 'FIN_WAIT_1 FIN_WAIT_2\|FIN_WAIT_2 TIME_WAIT'
   echo "e 10.000420 7 80 5000 FIN_WAIT_1 TIME_WAIT - exact"; } >"$TMP/unmarked.in"
 run_case unmarked "made=8 in_unmarked=2 unmarked=1 missing=0"

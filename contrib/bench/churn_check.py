@@ -99,6 +99,7 @@ class Life:
         self.cursor = 0            # transitions before it are accounted for
         self.cover = []            # per transition: None, made, jump, unmarked
         self.events = []           # tcpdwell's events joined to this life
+        self.told = False          # one of them tells of it (not invented)
 
     def add(self, new, t):
         self.states.append(new)
@@ -258,12 +259,12 @@ def analyse(lives, evs, examples):
             r["beyond"] += 1
             continue
         ck = e.get("cookie", "0")
-        # Even an exact time may come from a dump (a timer's time left).
         if e["local"].startswith("0.0.0.0:") and e["from"] == "UNSEEN":
             r["reset_notices"] += 1
             same = by_port.get((e["local"].rsplit(":", 1)[1], e["peer"].rsplit(":", 1)[0]), [])
         else:
             same = by_tuple.get(key, [])
+        # Even an exact time may come from a dump (a timer's time left).
         cands = [c for c in same if c.birth <= e["mono"] + EARLY]
         if e["dwell_kind"] == "exact" and e["from"] != "UNSEEN":
             # A change timed by the kernel is identified by its time: the
@@ -283,7 +284,7 @@ def analyse(lives, evs, examples):
             tgt = max(near, key=lambda c: c.birth) if near else None
             bad.setdefault(id(tgt) if tgt else key, (tgt, []))[1].append(("invented", e))
             if tgt is not None:
-                tgt.events.append(e)
+                tgt.events.append(e)  # shown with it, but it tells nothing of it
             continue
         if ck != "0" and ck not in by_cookie:
             by_cookie[ck] = life
@@ -294,6 +295,7 @@ def analyse(lives, evs, examples):
                                             e["from"] in ("CLOSED", "UNSEEN")):
                 life.cookie = ck
         life.events.append(e)
+        life.told = True
         i, j = span(life, e)
         if e["from"] == "UNSEEN":
             i = life.cursor  # a destroy notice tells of all not yet reported
@@ -301,7 +303,7 @@ def analyse(lives, evs, examples):
             r["duplicate"] += 1
             continue
         i = max(i, life.cursor)
-        if j - i == 1 and e["from"] not in ("UNSEEN",) and \
+        if j - i == 1 and e["from"] != "UNSEEN" and \
                 (e["from"] == life.states[i] or i == 0):
             life.cover[i] = "made"
         else:
@@ -325,7 +327,7 @@ def analyse(lives, evs, examples):
         r["in_unmarked"] += life.cover.count("unmarked")
         miss = life.cover.count(None)
         r["missing"] += miss
-        if not life.events:
+        if not life.told:
             r["never"] += 1
             bad.setdefault(id(life), (life, []))[1].append(("never mentioned", None))
         elif miss:
