@@ -406,9 +406,9 @@ int diag_events_fd(const struct diag_events *e)
 	return mnl_socket_get_fd(e->nl);
 }
 
-int diag_events_read(struct diag_events *e, diag_notice_fn fn, void *arg)
+int diag_events_read(struct diag_events *e, diag_notice_fn fn, void *arg, bool *drained)
 {
-	bool lost = false;
+	bool lost = false, empty = false;
 
 	for (int i = 0; i < NOTICE_BATCHES; i++) {
 		struct sockaddr_nl sa;
@@ -429,8 +429,10 @@ int diag_events_read(struct diag_events *e, diag_notice_fn fn, void *arg)
 				lost = true;
 				continue;
 			}
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
+			if (errno == EAGAIN || errno == EWOULDBLOCK) {
+				empty = true;
 				break;
+			}
 			return -errno;
 		}
 		if (msg.msg_flags & MSG_TRUNC) {
@@ -446,6 +448,8 @@ int diag_events_read(struct diag_events *e, diag_notice_fn fn, void *arg)
 		/* A malformed datagram loses only itself. */
 		diag_parse_notices(e->buf, (size_t)n, fn, arg);
 	}
+	if (!empty)
+		*drained = false;
 	return lost ? -ENOBUFS : 0;
 }
 

@@ -227,7 +227,12 @@ bool track_req_pred(const struct entry *e, const void *arg)
 		return false;
 	if (e->iflags & E_PROV)
 		return true;
-	if (m->mini && e->end_at && e->ts.s.cookie != m->cookie)
+	/*
+	 * A cookie first asked for by the destroy notice was made after the
+	 * mini-socket, which got one of its own; a cookie a dump saw earlier
+	 * was copied to the mini-socket, and another cookie is another socket.
+	 */
+	if (m->mini && e->end_at && (e->iflags & E_NCOOKIE) && e->ts.s.cookie != m->cookie)
 		return true;
 	return e->ts.s.cookie && e->ts.s.cookie != m->cookie &&
 	       (st == ST_SYN_RECV || st == ST_NEW_SYN_RECV || (e->iflags & E_REQ));

@@ -30,9 +30,11 @@ static bool cookieless_ghost_pred(const struct entry *e, const void *arg)
 
 static bool mini_pred(const struct entry *e, const void *arg)
 {
-	(void)arg;
-	return tab_alive(e) && (e->ts.s.state == ST_TIME_WAIT ||
-				(e->ts.s.state == ST_FIN_WAIT2 && e->ts.s.inode == 0));
+	const int64_t *lo = arg;
+
+	return tab_alive(e) && e->ts.last_seen >= *lo &&
+	       (e->ts.s.state == ST_TIME_WAIT ||
+		(e->ts.s.state == ST_FIN_WAIT2 && e->ts.s.inode == 0));
 }
 
 struct told_arg {
@@ -93,7 +95,7 @@ void track_hidden_closed(struct track *t, struct entry *e)
 	track_emit(t, e, ST_UNKNOWN, ST_CLOSE, at, 0, TIME_ATLEAST, 0, false);
 }
 
-void track_destroyed(struct track *t, const struct sock *s, int64_t mono, int64_t wall)
+void track_destroyed(struct track *t, const struct sock *s, int64_t lo, int64_t mono, int64_t wall)
 {
 	struct entry *e = s->cookie ? track_cidx_find(t, s->cookie, s->netns) : NULL;
 	bool via_req = false;
@@ -109,15 +111,21 @@ void track_destroyed(struct track *t, const struct sock *s, int64_t mono, int64_
 		if (!e)
 			e = track_kidx_find(t, &k, cookieless_ghost_pred, NULL);
 		if (!e) {
-			/* The notice comes after a dump showed its mini-socket, with a cookie of
-			 * its own. */
-			if (track_kidx_find(t, &k, mini_pred, NULL))
+			/*
+			 * The notice comes after a dump showed its mini-socket, with a
+			 * cookie of its own: one seen alive since the notice may have
+			 * been sent. A mini-socket of the 4-tuple seen only before is
+			 * an earlier life's, which a new SYN ended: this is another.
+			 */
+			if (track_kidx_find(t, &k, mini_pred, &lo))
 				return;
 		}
 		if (e) {
 			via_req = !(e->iflags & E_PROV);
-			if (s->cookie)
+			if (s->cookie) {
 				track_adopt(t, e, s->cookie);
+				e->iflags |= E_NCOOKIE;
+			}
 		}
 	}
 	if (!e) {

@@ -15,6 +15,7 @@ enum {
 	E_REQ = 1 << 4,	    /* a request socket whose child the exact source reported */
 	E_ENDSEEN = 1 << 5, /* end_at is a change the tracepoint reported, not a notice */
 	E_MINI = 1 << 6,    /* a dump showed its FIN_WAIT_2 mini-socket: the full socket is gone */
+	E_NCOOKIE = 1 << 7, /* its cookie came with its destroy notice, made after its TIME_WAIT */
 };
 
 /* One slot. ts comes first: sinks get &e->ts and the tracker casts back. */
