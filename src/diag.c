@@ -406,9 +406,9 @@ int diag_events_fd(const struct diag_events *e)
 	return mnl_socket_get_fd(e->nl);
 }
 
-int diag_events_read(struct diag_events *e, diag_notice_fn fn, void *arg, bool *drained)
+int diag_events_read(struct diag_events *e, diag_notice_fn fn, void *arg)
 {
-	bool lost = false, empty = false;
+	bool lost = false;
 
 	for (int i = 0; i < NOTICE_BATCHES; i++) {
 		struct sockaddr_nl sa;
@@ -429,10 +429,8 @@ int diag_events_read(struct diag_events *e, diag_notice_fn fn, void *arg, bool *
 				lost = true;
 				continue;
 			}
-			if (errno == EAGAIN || errno == EWOULDBLOCK) {
-				empty = true;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
 				break;
-			}
 			return -errno;
 		}
 		if (msg.msg_flags & MSG_TRUNC) {
@@ -448,8 +446,6 @@ int diag_events_read(struct diag_events *e, diag_notice_fn fn, void *arg, bool *
 		/* A malformed datagram loses only itself. */
 		diag_parse_notices(e->buf, (size_t)n, fn, arg);
 	}
-	if (!empty)
-		*drained = false;
 	return lost ? -ENOBUFS : 0;
 }
 

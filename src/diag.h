@@ -67,10 +67,9 @@ struct diag_events *diag_events_open(void);
 int diag_events_fd(const struct diag_events *e);
 /*
  * Read what is pending, without blocking; each destroyed socket is passed to fn.
- * Returns 0, or -ENOBUFS when notices were lost (the caller resyncs). *drained
- * is set false when it stopped with notices still queued (a batch limit).
+ * Returns 0, or -ENOBUFS when notices were lost (the caller resyncs).
  */
-int diag_events_read(struct diag_events *e, diag_notice_fn fn, void *arg, bool *drained);
+int diag_events_read(struct diag_events *e, diag_notice_fn fn, void *arg);
 void diag_events_close(struct diag_events *e);
 
 #endif

@@ -20,7 +20,6 @@ struct obs {
 	const struct snapshot *snap;
 	struct sock sock;
 	const struct sock_info *info; /* DESTROY: the final tcp_info, or NULL */
-	int64_t lo; /* DESTROY: it was sent at or after this (0: unknown); mono when it was read */
 	struct sock_key key;
 	uint64_t cookie; /* CHANGE: the socket's cookie, 0 when the source cannot tell (perf) */
 	uint8_t from, to;

@@ -57,7 +57,6 @@ struct poller {
 	bool fast_on;
 	bool info;
 	unsigned long resyncs;
-	int64_t notice_lo; /* destroy notices: the queue was last found empty then */
 	int refs;
 	struct info_ring finals; /* for the detail view of a ghost */
 };
@@ -351,19 +350,14 @@ static const struct source_ops fast_ops = {
 struct destroy_batch {
 	struct loop *l;
 	struct poller *p;
-	int64_t lo; /* the queue was last found empty then: these notices came later */
 };
 
 static void on_destroy(void *arg, const struct sock *s, const struct sock_info *info)
 {
 	struct destroy_batch *b = arg;
 	/* Stamped as read: a batch read long after it began holds notices of newer sockets. */
-	struct obs o = {.kind = OBS_DESTROY,
-			.mono = mono_ns(),
-			.wall = wall_ns(),
-			.lo = b->lo,
-			.sock = *s,
-			.info = info};
+	struct obs o = {
+	    .kind = OBS_DESTROY, .mono = mono_ns(), .wall = wall_ns(), .sock = *s, .info = info};
 
 	if (info && s->cookie)
 		info_ring_put(&b->p->finals, s->cookie, info);
@@ -384,17 +378,8 @@ static int destroy_fd(void *ctx)
 static int destroy_run(void *ctx, struct loop *l, int64_t now)
 {
 	struct poller *p = ctx;
-	struct destroy_batch b = {.l = l, .p = p, .lo = p->notice_lo};
-	int64_t start = mono_ns();
-	bool drained;
-	int r = poll_ns_events_read(&p->ns, on_destroy, &b, &drained);
-
-	/*
-	 * Emptied: what comes next was queued after this read began. Left
-	 * with notices queued (a batch limit), the bound stays where it was.
-	 */
-	if (drained)
-		p->notice_lo = start;
+	struct destroy_batch b = {.l = l, .p = p};
+	int r = poll_ns_events_read(&p->ns, on_destroy, &b);
 
 	fast_wake(p, l, now);
 

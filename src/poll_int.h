@@ -58,8 +58,7 @@ int poll_ns_dump(struct poll_nsset *s, struct loop *l, uint32_t states, const st
 		 bool full, struct snapshot *sn);
 /* Destroy notices: a descriptor to wait on (-1: none), and reading them all. */
 int poll_ns_events_fd(const struct poll_nsset *s);
-/* *drained: false when notices are still queued (see diag_events_read). */
-int poll_ns_events_read(struct poll_nsset *s, diag_notice_fn fn, void *arg, bool *drained);
+int poll_ns_events_read(struct poll_nsset *s, diag_notice_fn fn, void *arg);
 /* One socket's tcp_info, asked in its namespace. */
 int poll_ns_info(struct poll_nsset *s, const struct sock *sk, struct sock_info *out);
 

@@ -334,11 +334,9 @@ static void notice_in_ns(void *arg, const struct sock *s, const struct sock_info
 	nn->fn(nn->arg, &c, info);
 }
 
-int poll_ns_events_read(struct poll_nsset *s, diag_notice_fn fn, void *arg, bool *drained)
+int poll_ns_events_read(struct poll_nsset *s, diag_notice_fn fn, void *arg)
 {
 	int ret = 0;
-
-	*drained = true;
 
 	for (size_t i = 0; i < s->n; i++) {
 		struct notice_ns nn = {fn, arg, s->v[i].idx};
@@ -346,7 +344,7 @@ int poll_ns_events_read(struct poll_nsset *s, diag_notice_fn fn, void *arg, bool
 
 		if (!s->v[i].events)
 			continue;
-		r = diag_events_read(s->v[i].events, notice_in_ns, &nn, drained);
+		r = diag_events_read(s->v[i].events, notice_in_ns, &nn);
 		if (r < 0 && ret != -ENOBUFS)
 			ret = r;
 	}

@@ -636,8 +636,18 @@ static void absences(struct track *t, const struct snapshot *sn)
 		if ((e->iflags & E_FREE) || !covered(t, e->ts.s.netns))
 			continue;
 		if (e->iflags & E_HIDDEN) {
-			if (e->gen != t->gen && sn->mono > e->end_at)
-				track_hidden_closed(t, e);
+			if (e->gen == t->gen || sn->mono <= e->end_at)
+				continue;
+			/* Its own TIME_WAIT lives on: the dump that showed it told this life. */
+			if (e->tw_cookie) {
+				struct entry *tw = track_cidx_find(t, e->tw_cookie, e->ts.s.netns);
+
+				if (tw && tw->gen == t->gen && tab_alive(tw)) {
+					track_tab_release(t, e);
+					continue;
+				}
+			}
+			track_hidden_closed(t, e);
 			continue;
 		}
 		if ((e->ts.flags & TS_GHOST) || e->gen == t->gen)

@@ -112,12 +112,7 @@ size_t track_reserve(struct track *t, size_t n, struct span *fresh, size_t cap);
  */
 void track_apply(struct track *t, const struct snapshot *sn);
 /* The kernel reported a full socket destroyed (SKNLGRP_*_TCP_DESTROY). */
-/*
- * lo: the earliest the notice may have been sent (the queue was empty
- * then; 0 when unknown), mono when it was read.
- */
-void track_destroyed(struct track *t, const struct sock *s, int64_t lo, int64_t mono,
-		     int64_t wall);
+void track_destroyed(struct track *t, const struct sock *s, int64_t mono, int64_t wall);
 /*
  * How a notice is taken: a known socket in a state that may be handing over
  * to a TIME_WAIT mini-socket (ESTABLISHED, FIN_WAIT_1/2, CLOSING, a request

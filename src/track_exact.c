@@ -30,11 +30,9 @@ static bool cookieless_ghost_pred(const struct entry *e, const void *arg)
 
 static bool mini_pred(const struct entry *e, const void *arg)
 {
-	const int64_t *lo = arg;
-
-	return tab_alive(e) && e->ts.last_seen >= *lo &&
-	       (e->ts.s.state == ST_TIME_WAIT ||
-		(e->ts.s.state == ST_FIN_WAIT2 && e->ts.s.inode == 0));
+	(void)arg;
+	return tab_alive(e) && (e->ts.s.state == ST_TIME_WAIT ||
+				(e->ts.s.state == ST_FIN_WAIT2 && e->ts.s.inode == 0));
 }
 
 struct told_arg {
@@ -95,10 +93,11 @@ void track_hidden_closed(struct track *t, struct entry *e)
 	track_emit(t, e, ST_UNKNOWN, ST_CLOSE, at, 0, TIME_ATLEAST, 0, false);
 }
 
-void track_destroyed(struct track *t, const struct sock *s, int64_t lo, int64_t mono, int64_t wall)
+void track_destroyed(struct track *t, const struct sock *s, int64_t mono, int64_t wall)
 {
 	struct entry *e = s->cookie ? track_cidx_find(t, s->cookie, s->netns) : NULL;
 	bool via_req = false;
+	uint64_t tw_cookie = 0;
 
 	if (!e) {
 		struct sock_key k;
@@ -112,13 +111,21 @@ void track_destroyed(struct track *t, const struct sock *s, int64_t lo, int64_t 
 			e = track_kidx_find(t, &k, cookieless_ghost_pred, NULL);
 		if (!e) {
 			/*
-			 * The notice comes after a dump showed its mini-socket, with a
-			 * cookie of its own: one seen alive since the notice may have
-			 * been sent. A mini-socket of the 4-tuple seen only before is
-			 * an earlier life's, which a new SYN ended: this is another.
+			 * The notice may come after a dump showed its mini-socket, with
+			 * a cookie of its own: then that life is told. Or the
+			 * mini-socket is an earlier life's, which this socket's SYN
+			 * ended. The kernel decides: a dump begun after the notice
+			 * that still has that mini-socket proves it this socket's (no
+			 * two sockets share a 4-tuple); one without it, another's.
+			 * (The notice's own time says nothing: the kernel may send it
+			 * hundreds of milliseconds late under load.)
 			 */
-			if (track_kidx_find(t, &k, mini_pred, &lo))
+			struct entry *mini = track_kidx_find(t, &k, mini_pred, NULL);
+
+			if (mini && !mini->ts.s.cookie)
 				return;
+			if (mini)
+				tw_cookie = mini->ts.s.cookie;
 		}
 		if (e) {
 			via_req = !(e->iflags & E_PROV);
@@ -136,6 +143,7 @@ void track_destroyed(struct track *t, const struct sock *s, int64_t lo, int64_t 
 		e->ts.s = *s;
 		e->end_at = mono;
 		e->iflags |= E_HIDDEN;
+		e->tw_cookie = tw_cookie;
 		track_cidx_insert(t, e);
 		track_kidx_insert(t, e);
 		return;

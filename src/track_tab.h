@@ -27,8 +27,11 @@ struct entry {
 	uint32_t khash;	 /* low bits of the 4-tuple hash */
 	uint32_t gen;	 /* generation of the last dump that held it */
 	uint16_t iflags; /* E_* */
-	int64_t miss_at; /* the first full dump that lacked it */
-	int64_t end_at;	 /* the kernel ended the full socket here (destroy or ->CLOSE); 0 none */
+	union {
+		int64_t miss_at;    /* the first full dump that lacked it */
+		uint64_t tw_cookie; /* E_HIDDEN: a TIME_WAIT of its 4-tuple that may be its own */
+	};
+	int64_t end_at; /* the kernel ended the full socket here (destroy or ->CLOSE); 0 none */
 };
 
 struct track_listener {

@@ -268,7 +268,7 @@ static void test_ghost_zero(void)
 	CHECK(nev == 1 && ts && (ts->flags & TS_GHOST));
 	CHECK(!track_ghost_shown(t, ts, S(3)) && track_ghost_shown(t, track_find(t, 2), S(3)));
 	/* A late notice of the same socket is the same history: no second end. */
-	track_destroyed(t, &(struct sock){.cookie = 1, .state = ST_ESTABLISHED}, 0, S(3), 0);
+	track_destroyed(t, &(struct sock){.cookie = 1, .state = ST_ESTABLISHED}, S(3), 0);
 	CHECK(nev == 1);
 	track_expire(t, S(2) + TRACK_KEEP_NS);
 	CHECK(track_find(t, 1) == NULL);
@@ -445,7 +445,7 @@ static void test_destroy_known(void)
 	full_empty(t, S(1));
 	FULL(t, S(2), a);
 	n.has_info = 1;
-	track_destroyed(t, &n, 0, S(2) + MS(300), S(2) + MS(300) + WALL_OFF);
+	track_destroyed(t, &n, S(2) + MS(300), S(2) + MS(300) + WALL_OFF);
 	/* LAST_ACK has no other way out: one step, though only a notice told it. */
 	CHECK(nev == 2 && ev_is(1, 1, ST_LAST_ACK, ST_CLOSE, S(2) + MS(300)) && !evs[1].jump);
 	CHECK(evs[1].dwell == MS(300) && evs[1].dwell_kind == TIME_BETWEEN);
@@ -455,7 +455,7 @@ static void test_destroy_known(void)
 	/* Later dumps without it, or a second notice: no second end. */
 	full_empty(t, S(3));
 	full_empty(t, S(4));
-	track_destroyed(t, &n, 0, S(4), S(4) + WALL_OFF);
+	track_destroyed(t, &n, S(4), S(4) + WALL_OFF);
 	CHECK(nev == 2);
 	track_free(t);
 }
@@ -471,8 +471,8 @@ static void test_destroy_tw_bound(void)
 	FULL(t, S(1), b);
 	FULL(t, S(2), a, b);
 	nev = 0;
-	track_destroyed(t, &na, 0, S(2) + MS(250), 0);
-	track_destroyed(t, &nb, 0, S(2) + MS(500), 0);
+	track_destroyed(t, &na, S(2) + MS(250), 0);
+	track_destroyed(t, &nb, S(2) + MS(500), 0);
 	CHECK(nev == 0 && track_alive(t) == 2 && !(track_find(t, 1)->flags & TS_GHOST));
 	/* A dump begun before the notices says nothing about them. */
 	full_empty(t, S(2) + MS(200));
@@ -505,8 +505,8 @@ static void test_destroy_unknown(void)
 	const struct tsock *ts;
 
 	full_empty(t, S(1));
-	track_destroyed(t, &n1, 0, S(1) + MS(100), 0);
-	track_destroyed(t, &n2, 0, S(1) + MS(200), 0);
+	track_destroyed(t, &n1, S(1) + MS(100), 0);
+	track_destroyed(t, &n2, S(1) + MS(200), 0);
 	CHECK(nev == 0 && track_size(t) == 0 && track_find(t, 99) == NULL);
 	FULL(t, S(2), mk_tw(98, 4001, 80, 59000));
 	CHECK(nev == 2);
@@ -538,12 +538,12 @@ static void test_reuse_short_life(void)
 	FULL(t, S(1), mk(2, ST_LISTEN, 80, 0));
 	FULL(t, S(2), mk(2, ST_LISTEN, 80, 0), mk(10, ST_ESTABLISHED, 80, 4000));
 	CHECK(nev == 1 && ev_is(0, 10, ST_CLOSE, ST_ESTABLISHED, S(2)));
-	track_destroyed(t, &(struct sock){.cookie = 10}, 0, S(2) + MS(10), 0);
+	track_destroyed(t, &(struct sock){.cookie = 10}, S(2) + MS(10), 0);
 	FULL(t, S(3), mk(2, ST_LISTEN, 80, 0));
 	CHECK(nev == 2 && ev_is(1, 10, ST_ESTABLISHED, ST_CLOSE, S(2) + MS(10)));
 	/* A second socket of the same 4-tuple, born and gone before the next poll. */
 	struct sock s11 = mk(11, ST_ESTABLISHED, 80, 4000);
-	track_destroyed(t, &s11, 0, S(3) + MS(500), 0);
+	track_destroyed(t, &s11, S(3) + MS(500), 0);
 	FULL(t, S(4), mk(2, ST_LISTEN, 80, 0));
 	CHECK(nev == 3 && ev_is(2, 11, ST_UNKNOWN, ST_CLOSE, S(3) + MS(500)) && evs[2].jump);
 	ts = track_find(t, 10);
@@ -565,7 +565,7 @@ static void test_notice_after_old_tw(void)
 	CHECK(nev == 1 && ev_is(0, 40, ST_CLOSE, ST_TIME_WAIT, S(1)));
 	/* A new life on the same 4-tuple ended after S(2) + 500 ms, when the queue was empty. */
 	struct sock n = mk(41, ST_CLOSE, 4000, 80);
-	track_destroyed(t, &n, S(2) + MS(500), S(2) + MS(600), 0);
+	track_destroyed(t, &n, S(2) + MS(600), 0);
 	full_empty(t, S(3));
 	CHECK(nev == 2 && ev_is(1, 41, ST_UNKNOWN, ST_CLOSE, S(2) + MS(600)));
 	track_free(t);
@@ -585,8 +585,7 @@ static void test_tw_other_cookie(void)
 	struct sock a = mk(5, ST_FIN_WAIT1, 4000, 80);
 	dump(t, S(1) + MS(100), ST_RARE_MASK, &a, 1);
 	CHECK(nev == 1 && ev_is(0, 5, ST_CLOSE, ST_FIN_WAIT1, S(1) + MS(100)));
-	track_destroyed(t, &(struct sock){.cookie = 5, .state = ST_CLOSE}, S(1) + MS(100),
-			S(1) + MS(150), 0);
+	track_destroyed(t, &(struct sock){.cookie = 5, .state = ST_CLOSE}, S(1) + MS(150), 0);
 	FULL(t, S(2), mk_tw(9, 4000, 80, 59800));
 	CHECK(nev == 3);
 	CHECK(ev_is(1, 5, ST_FIN_WAIT1, ST_CLOSE, S(1) + MS(150)) ||
@@ -594,6 +593,32 @@ static void test_tw_other_cookie(void)
 	CHECK(ev_is(1, 9, ST_CLOSE, ST_TIME_WAIT, S(2) - MS(200)) ||
 	      ev_is(2, 9, ST_CLOSE, ST_TIME_WAIT, S(2) - MS(200)));
 	CHECK(track_find(t, 5) && (track_find(t, 5)->flags & TS_GHOST));
+	track_free(t);
+}
+
+/*
+ * The notice of a short life read late, after a dump showed its TIME_WAIT
+ * (which got a cookie of its own): the TIME_WAIT told that life already.
+ */
+static void test_late_notice_after_tw(void)
+{
+	struct track *t = new_track();
+
+	full_empty(t, S(1));
+	FULL(t, S(2), mk_tw(9, 4000, 80, 59940));
+	CHECK(nev == 1 && ev_is(0, 9, ST_CLOSE, ST_TIME_WAIT, S(2) - MS(60)));
+	track_destroyed(t,
+			&(struct sock){.cookie = 5,
+				       .state = ST_CLOSE,
+				       .sport = 4000,
+				       .dport = 80,
+				       .family = AF_INET,
+				       .src = {127, 0, 0, 1},
+				       .dst = {127, 0, 0, 2}},
+			S(2) + MS(400), 0);
+	FULL(t, S(3), mk_tw(9, 4000, 80, 58940));
+	full_empty(t, S(4));
+	CHECK(nev == 1);
 	track_free(t);
 }
 
@@ -620,7 +645,7 @@ static void test_exact_merge(void)
 	CHECK(nev == 2);
 	/* The full socket ends (notice and tracepoint): the TIME_WAIT comes from the poll. */
 	track_changed(t, &ka, 0, ST_FIN_WAIT2, ST_CLOSE, S(2) + 500, 0);
-	track_destroyed(t, &(struct sock){.cookie = 1, .state = ST_CLOSE}, 0, S(2) + 510, 0);
+	track_destroyed(t, &(struct sock){.cookie = 1, .state = ST_CLOSE}, S(2) + 510, 0);
 	CHECK(nev == 2 && track_alive(t) == 1);
 	FULL(t, S(3), mk_tw(1, 4000, 80, 59000));
 	CHECK(nev == 3 && ev_is(2, 1, ST_FIN_WAIT2, ST_TIME_WAIT, S(2) + 500));
@@ -658,7 +683,7 @@ static void test_exact_merge(void)
 	track_changed(t, &kc, 0, ST_LAST_ACK, ST_CLOSE, S(5) + 200, 0);
 	CHECK(nev == 5 && ev_is(4, 7, ST_LAST_ACK, ST_CLOSE, S(5) + 200));
 	CHECK(evs[4].dwell == 100 && evs[4].dwell_kind == TIME_EXACT);
-	track_destroyed(t, &(struct sock){.cookie = 7, .state = ST_CLOSE}, 0, S(5) + 210, 0);
+	track_destroyed(t, &(struct sock){.cookie = 7, .state = ST_CLOSE}, S(5) + 210, 0);
 	FULL(t, S(6), mk_tw(1, 4000, 80, 56000));
 	FULL(t, S(7), mk_tw(1, 4000, 80, 55000));
 	CHECK(nev == 5 && track_alive(t) == 1);
@@ -767,7 +792,7 @@ static void test_exact_late(void)
 	track_changed(t, &ks, 0, ST_LAST_ACK, ST_CLOSE, S(4) + 50, 0);
 	CHECK(nev == 5 && evs[4].from == ST_LAST_ACK && evs[4].to == ST_CLOSE);
 	srv.state = ST_CLOSE;
-	track_destroyed(t, &srv, 0, S(4) + 60, 0);
+	track_destroyed(t, &srv, S(4) + 60, 0);
 	c.state = ST_FIN_WAIT1;
 	FULL(t, S(5), mk_tw(5, 40000, 80, 56800), c);
 	FULL(t, S(6), mk_tw(5, 40000, 80, 55800), c);
@@ -800,7 +825,7 @@ static void test_fresh_cookie_handover(void)
 	track_changed(t, &ka, 0, ST_ESTABLISHED, ST_FIN_WAIT1, S(1) + MS(500), 0);
 	track_changed(t, &ka, 0, ST_FIN_WAIT1, ST_FIN_WAIT2, S(1) + MS(501), 0);
 	track_changed(t, &ka, 0, ST_FIN_WAIT2, ST_CLOSE, S(1) + MS(502), 0);
-	track_destroyed(t, &n, 0, S(1) + MS(503), 0);
+	track_destroyed(t, &n, S(1) + MS(503), 0);
 	CHECK(nev == 4 && track_size(t) == 1);
 	FULL(t, S(2), fw2);
 	FULL(t, S(3), mk_tw(21, 40000, 80, 59500));
@@ -813,7 +838,7 @@ static void test_fresh_cookie_handover(void)
 	/* Polls only: the notice first, then the TIME_WAIT with another cookie. */
 	nev = 0;
 	n = mk(30, ST_CLOSE, 40001, 80);
-	track_destroyed(t, &n, 0, S(3) + MS(100), 0);
+	track_destroyed(t, &n, S(3) + MS(100), 0);
 	FULL(t, S(4), mk_tw(21, 40000, 80, 58000), mk_tw(31, 40001, 80, 59800));
 	CHECK(nev == 1 && ev_is(0, 31, ST_CLOSE, ST_TIME_WAIT, S(3) + MS(800)) && evs[0].jump);
 	CHECK(track_find(t, 31)->since_kind == TIME_EXACT && track_size(t) == 2);
@@ -823,7 +848,7 @@ static void test_fresh_cookie_handover(void)
 	FULL(t, S(5), mk_tw(21, 40000, 80, 57000), mk_tw(31, 40001, 80, 58800),
 	     mk_tw(41, 40002, 80, 59500));
 	n = mk(40, ST_CLOSE, 40002, 80);
-	track_destroyed(t, &n, 0, S(5) - MS(600), 0);
+	track_destroyed(t, &n, S(5) - MS(600), 0);
 	FULL(t, S(6), mk_tw(21, 40000, 80, 56000), mk_tw(31, 40001, 80, 57800),
 	     mk_tw(41, 40002, 80, 58500));
 	CHECK(nev == 1 && ev_is(0, 41, ST_CLOSE, ST_TIME_WAIT, S(5) - MS(500)));
@@ -844,8 +869,8 @@ static void test_exact_notice_first(void)
 	track_changed(t, &kl, 0, ST_CLOSE, ST_LISTEN, S(1) + 1, 0);
 	CHECK(nev == 1);
 	na.state = nb.state = ST_CLOSE;
-	track_destroyed(t, &na, 0, S(1) + MS(500), 0);
-	track_destroyed(t, &nb, 0, S(1) + MS(500), 0);
+	track_destroyed(t, &na, S(1) + MS(500), 0);
+	track_destroyed(t, &nb, S(1) + MS(500), 0);
 	CHECK(nev == 1 && track_alive(t) == 3);
 	track_changed(t, &ka, 0, ST_CLOSE_WAIT, ST_LAST_ACK, S(1) + MS(400), 0);
 	track_changed(t, &ka, 0, ST_LAST_ACK, ST_CLOSE, S(1) + MS(401), 0);
@@ -897,7 +922,7 @@ static void test_fw2_mini_handover(void)
 				       .family = AF_INET,
 				       .src = {127, 0, 0, 1},
 				       .dst = {127, 0, 0, 2}},
-			0, S(1) + MS(16), 0);
+			S(1) + MS(16), 0);
 	track_changed(t, &ka, 0, ST_FIN_WAIT2, ST_CLOSE, t2 + 11000, 0);
 	CHECK(nev == 4 && track_alive(t) == 1);
 	/* The peer's FIN came at about S(1) + 5 ms: the TIME_WAIT timer says so, roughly. */
@@ -914,7 +939,7 @@ static void test_fw2_mini_handover(void)
 	track_changed(t, &kb, 0, ST_FIN_WAIT1, ST_FIN_WAIT2, S(2) + MS(10), 0);
 	track_changed(t, &kb, 0, ST_FIN_WAIT2, ST_CLOSE, S(2) + MS(10) + 20, 0);
 	dump(t, S(2) + MS(12), ST_RARE_MASK, &mb, 1);
-	track_destroyed(t, &(struct sock){.cookie = 8, .state = ST_CLOSE}, 0, S(2) + MS(14), 0);
+	track_destroyed(t, &(struct sock){.cookie = 8, .state = ST_CLOSE}, S(2) + MS(14), 0);
 	CHECK(nev == 2 && track_find(t, 8)->s.state == ST_FIN_WAIT2);
 	FULL(t, S(3), mk_tw(7, 34612, 80, 58000), mk_tw(8, 34613, 80, 59020));
 	CHECK(nev == 3 && ev_is(2, 8, ST_FIN_WAIT2, ST_TIME_WAIT, S(2) + MS(20)));
@@ -922,7 +947,7 @@ static void test_fw2_mini_handover(void)
 	ts = track_find(t, 8);
 	CHECK(ts && ts->since_kind == TIME_BETWEEN && ts->since_lo == S(2) + MS(12));
 	/* A notice after the TIME_WAIT showed says nothing of its start either. */
-	track_destroyed(t, &(struct sock){.cookie = 8, .state = ST_CLOSE}, 0, S(2) + MS(15), 0);
+	track_destroyed(t, &(struct sock){.cookie = 8, .state = ST_CLOSE}, S(2) + MS(15), 0);
 	CHECK(ts->since == S(2) + MS(20) && ts->since_kind == TIME_BETWEEN);
 
 	/* Seen in FIN_WAIT_2 by no dump, the handover is dated by the full socket's end. */
@@ -1266,7 +1291,7 @@ static void test_netns_absence(void)
 	 * A destroy notice names its namespace: namespace 0's socket of that
 	 * cookie ends, exactly then (the next full dump rules out a TIME_WAIT).
 	 */
-	track_destroyed(t, &a, 0, S(6), S(6) + WALL_OFF);
+	track_destroyed(t, &a, S(6), S(6) + WALL_OFF);
 	dump_ns(t, S(7), both, 2, NULL, 0);
 	CHECK(nev == 2 && evs[1].s.netns == 0 && evs[1].mono == S(6) &&
 	      evs[1].dwell_kind == TIME_ATLEAST && (find_ns(t, 1, 0)->flags & TS_GHOST));
@@ -1411,6 +1436,7 @@ int main(void)
 	RUN(test_reuse_short_life);
 	RUN(test_notice_after_old_tw);
 	RUN(test_tw_other_cookie);
+	RUN(test_late_notice_after_tw);
 	RUN(test_exact_merge);
 	RUN(test_exact_reset_and_stale);
 	RUN(test_exact_request_link);
