@@ -35,6 +35,7 @@ struct actor {
 	int self;
 	int lfd; /* listener */
 	int cfd; /* the current connection */
+	uint16_t last_lport; /* the local port of its last connect, for `connect again` */
 };
 
 static volatile sig_atomic_t sigpipes;
@@ -153,6 +154,24 @@ static int do_connect(struct actor *a, const struct sc_step *st, struct sc_reply
 		set_int(fd, SOL_SOCKET, SO_RCVBUF, st->rcvbuf);
 	if (st->sndbuf)
 		set_int(fd, SOL_SOCKET, SO_SNDBUF, st->sndbuf);
+	if (st->again) {
+		struct sockaddr_in from = loopback(a->last_lport);
+
+		if (!a->last_lport) {
+			close(fd);
+			say(r, "connect again: no earlier connect ");
+			return failed(r, EINVAL);
+		}
+		/* The same 4-tuple as before: what a SYN meets in TIME_WAIT. */
+		say(r, "bind(127.0.0.1:%u, SO_REUSEADDR) ", a->last_lport);
+		set_int(fd, SOL_SOCKET, SO_REUSEADDR, 1);
+		if (bind(fd, (struct sockaddr *)&from, sizeof(from)) < 0) {
+			e = errno;
+			close(fd);
+			return failed(r, e);
+		}
+		say(r, "= 0, ");
+	}
 	say(r, "connect(127.0.0.1:%u) ", port);
 	/* Non-blocking, so that a SYN nobody answers shows as SYN_SENT, not a hung actor. */
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 && errno != EINPROGRESS) {
@@ -163,6 +182,7 @@ static int do_connect(struct actor *a, const struct sc_step *st, struct sc_reply
 	report_ports(fd, r);
 	r->rport = port;
 	a->cfd = fd;
+	a->last_lport = r->lport;
 	if (!wait_fd(fd, POLLOUT, 1000)) {
 		say(r, "in progress: no answer to the SYN yet (EINPROGRESS)");
 		return 0;

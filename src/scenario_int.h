@@ -13,7 +13,21 @@
 #define SC_MAX_CONNS 32		/* connections remembered per actor */
 #define SC_NAME_LEN 16
 
-enum sc_kind { SK_ACTION, SK_SAY, SK_SLEEP, SK_WAIT, SK_EXPECT, SK_STEP };
+enum sc_kind {
+	SK_ACTION,
+	SK_SAY,
+	SK_SLEEP,
+	SK_WAIT,
+	SK_EXPECT,
+	SK_STEP,
+	SK_DROP,	/* drop ACTOR SEGMENTS [once] */
+	SK_BLACKHOLE,	/* blackhole ACTOR */
+	SK_HEAL,	/* heal */
+	SK_SYSCTL,	/* sysctl NAME VALUE... */
+};
+
+/* Segment kinds a `drop` line names, as bits of sc_step.segs. */
+enum sc_seg { SG_SYN, SG_SYNACK, SG_ACK, SG_FIN, SG_RST, SG_ALL, SG_MAX };
 
 enum sc_act {
 	SA_LISTEN,
@@ -43,8 +57,13 @@ struct sc_step {
 	bool reuseaddr; /* listen, bind-again */
 	bool listener;	/* close: the listening socket, not the connection */
 	bool negate;	/* expect ... not STATE */
+	bool once;	/* drop: only the first segment of each kind */
+	bool again;	/* connect: from the local port of the actor's last connect */
+	uint8_t segs;	/* drop: bits of enum sc_seg */
+	int8_t knob;	/* sysctl: index into scenario_net.c's table */
 	int rcvbuf, sndbuf; /* 0: the kernel's default */
 	long n;		/* bytes (send, recv, write-after-close), seconds (linger), how (shutdown) */
+	long n2;	/* sysctl: the second value of a pair (ip_local_port_range) */
 	int fail_errno; /* the action is expected to fail with this errno; 0: to succeed */
 	uint8_t state;	/* wait, expect */
 	int64_t ns;	/* sleep length; wait/expect time limit (0: the default) */
@@ -88,6 +107,8 @@ struct scenario {
 	struct sc_actor actors[SC_MAX_ACTORS];
 	size_t nsteps, cap;
 	struct sc_step *steps;
+	int net_line;	/* the first drop/blackhole/heal/sysctl (needs a namespace), 0: none */
+	bool uses_nft;	/* drop, blackhole or heal: needs nft(8) */
 
 	/* Runtime, set by prepare and start. */
 	bool prepared, started, stopped;
@@ -126,5 +147,19 @@ int sc_actors_start(struct scenario *sc, char *err, size_t errlen);
 int sc_actor_command(struct scenario *sc, size_t i);
 /* Reap actors that ended; returns the index of one that died unexpectedly, or -1. */
 int sc_actors_reap(struct scenario *sc, char *why, size_t len);
+
+/* scenario_net.c: faults and sysctls, only ever in the scenario's own namespace */
+/* A segment kind by name ("fin"), or -1. */
+int sc_seg_parse(const char *name);
+const char *sc_seg_name(int seg);
+/* A namespace sysctl by name (tcp_fin_timeout or net.ipv4.tcp_fin_timeout), or -1. */
+int sc_knob_find(const char *name);
+/* Its name, range and how many values it takes (1, or 2 for a pair). */
+const char *sc_knob_name(int knob);
+void sc_knob_range(int knob, long *lo, long *hi, int *nvalues);
+/* Before anything forks: whether what the script changes can be changed here. */
+int sc_net_check(const struct scenario *sc, char *err, size_t len);
+/* Carry out step i (drop, blackhole, heal, sysctl); 0 with what was done in msg, or -1. */
+int sc_net_apply(struct scenario *sc, size_t i, char *msg, size_t len);
 
 #endif

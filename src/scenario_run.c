@@ -102,6 +102,16 @@ int scenario_prepare(struct scenario *sc, char *err, size_t errlen)
 			sc->netns = true;
 		}
 	}
+	/* Never the host's rules or settings: without a namespace of its own, refuse. */
+	if (sc->net_line && !sc->netns) {
+		snprintf(err, errlen,
+			 "%s:%d: this scenario drops segments or sets TCP sysctls, which it does "
+			 "only in a network namespace of its own; that needs root (here: %s)",
+			 sc->path, sc->net_line, why);
+		return -1;
+	}
+	if (sc_net_check(sc, err, errlen) < 0)
+		return -1;
 	for (size_t i = 0; i < sc->nactors; i++) {
 		struct sc_actor *a = &sc->actors[i];
 		int port = -1;
@@ -378,7 +388,7 @@ static int check(struct scenario *sc, const struct sc_step *st, int64_t now, boo
 static void begin_step(struct scenario *sc, int64_t now)
 {
 	struct sc_step *st = &sc->steps[sc->cur];
-	char line[SC_MAX_LINE + 1];
+	char line[SC_MAX_LINE + 1], msg[400];
 	int r;
 
 	sc->cur_begun = true;
@@ -404,6 +414,18 @@ static void begin_step(struct scenario *sc, int64_t now)
 		if (sc->o.step_mode)
 			set_step_text(sc, "[%zu/%zu] paused: press a key to go on", sc->cur + 1,
 				      sc->nsteps);
+		break;
+	case SK_DROP:
+	case SK_BLACKHOLE:
+	case SK_HEAL:
+	case SK_SYSCTL:
+		put(sc, now, "line %d: %s", st->line, line);
+		if (sc_net_apply(sc, sc->cur, msg, sizeof(msg)) < 0) {
+			runtime_error(sc, now, "line %d: %s", st->line, msg);
+			break;
+		}
+		put(sc, now, "  %s", msg);
+		set_step_text(sc, "[%zu/%zu] %s", sc->cur + 1, sc->nsteps, msg);
 		break;
 	case SK_ACTION:
 		put(sc, now, "line %d: %s", st->line, line);
@@ -435,6 +457,13 @@ static void run(struct scenario *sc, int64_t now)
 			return;
 		}
 		st = &sc->steps[sc->cur];
+		/*
+		 * What was seen before the first step is not the script's doing: the
+		 * port probes of prepare live and die on the actors' ports.
+		 */
+		if (sc->cur == 0 && !sc->cur_begun)
+			for (size_t i = 0; i < sc->nactors; i++)
+				sc->actors[i].seen = 0;
 		if (!sc->cur_begun) {
 			begin_step(sc, now);
 			if (sc->finished)
@@ -448,6 +477,10 @@ static void run(struct scenario *sc, int64_t now)
 					      (double)ACTION_LIMIT / NS_PER_SEC);
 			return;
 		case SK_SAY:
+		case SK_DROP:
+		case SK_BLACKHOLE:
+		case SK_HEAL:
+		case SK_SYSCTL:
 			break;
 		case SK_SLEEP:
 			if (now < sc->deadline)

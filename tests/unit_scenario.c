@@ -113,6 +113,37 @@ static void good_script(void)
 	scenario_free(sc);
 }
 
+/* The network verbs parse into their steps and mark the script as needing a namespace. */
+static void net_verbs(void)
+{
+	struct scenario *sc = parse(HEAD "server listen\n"
+					 "sysctl net.ipv4.tcp_fin_timeout 2\n"
+					 "client connect\n"
+					 "drop client fin ack once\n"
+					 "blackhole server\n"
+					 "heal\n"
+					 "sysctl ip_local_port_range 40000 40001\n"
+					 "client connect again\n");
+
+	CHECK(sc != NULL);
+	if (!sc)
+		return;
+	CHECK(sc->net_line == 5 && sc->uses_nft);
+	CHECK(sc->steps[1].kind == SK_SYSCTL && sc->steps[1].n == 2);
+	CHECK_STR(sc_knob_name(sc->steps[1].knob), "tcp_fin_timeout");
+	CHECK(sc->steps[3].kind == SK_DROP && sc->steps[3].actor == 1 && sc->steps[3].once);
+	CHECK(sc->steps[3].segs == ((1u << SG_FIN) | (1u << SG_ACK)));
+	CHECK(sc->steps[4].kind == SK_BLACKHOLE && sc->steps[4].actor == 0);
+	CHECK(sc->steps[5].kind == SK_HEAL);
+	CHECK(sc->steps[6].n == 40000 && sc->steps[6].n2 == 40001);
+	CHECK(sc->steps[7].act == SA_CONNECT && sc->steps[7].again && sc->steps[7].target == 0);
+	scenario_free(sc);
+	/* A script that changes nothing in the network needs no namespace. */
+	sc = parse(HEAD "server listen\nclient connect\n");
+	CHECK(sc && !sc->net_line && !sc->uses_nft);
+	scenario_free(sc);
+}
+
 static void bad_scripts(void)
 {
 	CHECK_STR(error_of(HEAD "server listen\nclient jump\n"),
@@ -121,10 +152,34 @@ static void bad_scripts(void)
 		  "bind-again or exit)");
 	CHECK_STR(error_of(HEAD "dance wildly\n"),
 		  "t.tcps:4: unknown verb 'dance' (expected scenario, about, actor, say, sleep, "
-		  "wait, expect, step, or an actor's name)");
+		  "wait, expect, step, drop, blackhole, heal, sysctl, or an actor's name)");
 	CHECK_STR(error_of(HEAD "frobnicate\n"),
 		  "t.tcps:4: unknown verb 'frobnicate' (expected scenario, about, actor, say, "
-		  "sleep, wait, expect, step, or an actor's name)");
+"sleep, wait, expect, step, drop, blackhole, heal, sysctl, or an actor's name)");
+	CHECK_STR(error_of(HEAD "drop client\n"),
+		  "t.tcps:4: drop: expected what to drop after client (syn, synack, ack, fin, rst "
+		  "or all)");
+	CHECK_STR(error_of(HEAD "drop client fin twice\n"),
+		  "t.tcps:4: drop: unknown segment kind 'twice' (expected syn, synack, ack, fin, "
+		  "rst or all, then once)");
+	CHECK_STR(error_of(HEAD "drop client once\n"),
+		  "t.tcps:4: drop: unknown segment kind 'once' (expected syn, synack, ack, fin, "
+		  "rst or all, then once)");
+	CHECK_STR(error_of(HEAD "blackhole nobody\n"),
+		  "t.tcps:4: unknown actor 'nobody' (declare it first: actor nobody)");
+	CHECK_STR(error_of(HEAD "heal now\n"), "t.tcps:4: heal: unexpected 'now'");
+	CHECK_STR(error_of(HEAD "sysctl tcp_rmem 4096\n"),
+		  "t.tcps:4: sysctl: 'tcp_rmem' is not one a scenario may set (see "
+		  "tcpdwell-scenario(5): tcp_fin_timeout, tcp_orphan_retries, tcp_retries2, "
+		  "tcp_tw_reuse, ...)");
+	CHECK_STR(error_of(HEAD "sysctl tcp_fin_timeout 0\n"),
+		  "t.tcps:4: bad number '0' for tcp_fin_timeout (expected 1 to 600)");
+	CHECK_STR(error_of(HEAD "sysctl ip_local_port_range 40000\n"),
+		  "t.tcps:4: sysctl ip_local_port_range: expected two numbers");
+	CHECK_STR(error_of(HEAD "sysctl ip_local_port_range 40001 40000\n"),
+		  "t.tcps:4: sysctl ip_local_port_range: the first number is above the second");
+	CHECK_STR(error_of("scenario t\nactor server drop\n"),
+		  "t.tcps:2: actor: 'drop' is a verb of the language");
 	CHECK_STR(error_of(HEAD "server listen\nclient send 12x\n"),
 		  "t.tcps:5: bad number '12x' for send (expected bytes, 1 to 67108864)");
 	CHECK_STR(error_of(HEAD "server listen\nclient send\n"),
@@ -342,6 +397,7 @@ static void mutations(void)
 int main(void)
 {
 	RUN(good_script);
+	RUN(net_verbs);
 	RUN(bad_scripts);
 	RUN(nul_bytes);
 	RUN(long_line);
