@@ -129,6 +129,8 @@ static void usage(FILE *out)
 	      "      --speed X          replay speed in the view (default 1)\n"
 	      "Scenarios:\n"
 	      "      --scenario NAME|FILE  run a demo server and client through a script\n"
+	      "                         (as root in a network namespace of its own, where a\n"
+	      "                         script may also lose segments and set TCP sysctls)\n"
 	      "      --step             wait for a key at every step of a scenario\n"
 	      "      --list-scenarios   list the bundled scenarios\n"
 	      "      --diagram          start in the state-machine diagram\n"
