@@ -47,6 +47,8 @@ struct config {
 	double speed;
 	const char *scenario;
 	bool step;
+	bool verbose;	  /* -v: the scenario's own progress */
+	double reading;	  /* --reading-speed: words per second, 0 the default */
 	bool diagram;
 	bool no_color;
 	int64_t ghost_ns;
@@ -62,7 +64,7 @@ struct config {
 enum {
 	OPT_FORMAT = 256, OPT_BEGIN, OPT_END, OPT_SPEED, OPT_SCENARIO, OPT_STEP, OPT_LIST,
 	OPT_DIAGRAM, OPT_GHOST, OPT_LEAK, OPT_NO_COLOR, OPT_FAST, OPT_FAST_BUDGET,
-	OPT_NO_DESTROY, OPT_SOURCE, OPT_METRICS, OPT_METRICS_LISTEN,
+	OPT_NO_DESTROY, OPT_SOURCE, OPT_METRICS, OPT_METRICS_LISTEN, OPT_READING,
 };
 
 static const struct option long_opts[] = {
@@ -78,6 +80,8 @@ static const struct option long_opts[] = {
 	{ "speed", required_argument, NULL, OPT_SPEED },
 	{ "scenario", required_argument, NULL, OPT_SCENARIO },
 	{ "step", no_argument, NULL, OPT_STEP },
+	{ "reading-speed", required_argument, NULL, OPT_READING },
+	{ "verbose", no_argument, NULL, 'v' },
 	{ "list-scenarios", no_argument, NULL, OPT_LIST },
 	{ "diagram", no_argument, NULL, OPT_DIAGRAM },
 	{ "ghost", required_argument, NULL, OPT_GHOST },
@@ -131,7 +135,10 @@ static void usage(FILE *out)
 	      "      --scenario NAME|FILE  run a demo server and client through a script\n"
 	      "                         (as root in a network namespace of its own, where a\n"
 	      "                         script may also lose segments and set TCP sysctls)\n"
-	      "      --step             wait for a key at every step of a scenario\n"
+	      "      --step             wait for n at every step, and between two narrations\n"
+	      "      --reading-speed WPS  hold each narration for its words at WPS words a\n"
+	      "                         second (default 3) before the script goes on\n"
+	      "  -v, --verbose          show the scenario script's own progress\n"
 	      "      --list-scenarios   list the bundled scenarios\n"
 	      "      --diagram          start in the state-machine diagram\n"
 	      "View:\n"
@@ -223,7 +230,7 @@ static void parse_args(int argc, char **argv, struct config *c)
 		.fast_budget = 0.05,
 		.destroy = true,
 	};
-	while ((opt = getopt_long(argc, argv, "bed:c:n:w:r:N:hV", long_opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "bed:c:n:w:r:N:hVv", long_opts, NULL)) != -1) {
 		switch (opt) {
 		case 'b':
 			c->mode = MODE_BATCH;
@@ -268,6 +275,16 @@ static void parse_args(int argc, char **argv, struct config *c)
 			break;
 		case OPT_STEP:
 			c->step = true;
+			break;
+		case OPT_READING:
+			c->reading = strtod(optarg, &end);
+			if (*end || !(c->reading >= 0.5 && c->reading <= 100))
+				die_usage("invalid reading speed '%s': expected words per second, "
+					  "0.5 to 100",
+					  optarg);
+			break;
+		case 'v':
+			c->verbose = true;
 			break;
 		case OPT_LIST:
 			exit(scenario_list(stdout) == 0 ? EXIT_OK : EXIT_RUNTIME);
@@ -563,6 +580,7 @@ int main(int argc, char **argv)
 	if (status == EXIT_OK && sc) {
 		struct scenario_opts so = {
 			.batch = c.mode != MODE_VIEW, .step_mode = c.step, .out = stdout,
+			.verbose = c.verbose, .wps = c.reading,
 		};
 		if (scenario_start(sc, l, &so, err, sizeof(err)) < 0) {
 			fprintf(stderr, "tcpdwell: %s\n", err);

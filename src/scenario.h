@@ -14,9 +14,14 @@ struct scenario *scenario_load(const char *name_or_path, char *err, size_t errle
 void scenario_free(struct scenario *sc);
 const char *scenario_name(const struct scenario *sc);
 
+/* Words a reader takes in per second, to hold each `say` on screen. */
+#define SCENARIO_WPS_DEFAULT 3.0
+
 struct scenario_opts {
 	bool batch;	/* print steps, transitions and verdicts to out */
-	bool step_mode; /* wait for scenario_advance() at every `step` */
+	bool step_mode; /* wait for scenario_advance() at every `step` and between two `say`s */
+	bool verbose;	/* show the script's own progress ("[8/40] sleep 1.5") */
+	double wps;	/* reading speed for `say`; 0: SCENARIO_WPS_DEFAULT (batch: no wait) */
 	FILE *out;
 };
 /*
@@ -27,7 +32,11 @@ int scenario_prepare(struct scenario *sc, char *err, size_t errlen);
 /* Fork the actors and add the runner to the loop. -1 with err set. */
 int scenario_start(struct scenario *sc, struct loop *l, const struct scenario_opts *o, char *err,
 		   size_t errlen);
-/* What the view shows: the current step's text and the last `say`. */
+/*
+ * What the view shows: what just happened (an action's result, a verdict, a
+ * prompt; with verbose, the step running) and the last `say`, its quoted
+ * times filled in.
+ */
 const char *scenario_step_text(const struct scenario *sc);
 const char *scenario_narration(const struct scenario *sc);
 /* The actor owning a socket ("server", "client"), or NULL when not the scenario's. */
@@ -36,6 +45,8 @@ const char *scenario_actor(const struct scenario *sc, const struct sock *s);
 bool scenario_owns(const struct scenario *sc, const struct sock *s);
 /* In step mode: go on past the current `step`. */
 void scenario_advance(struct scenario *sc);
+/* Hold the script where it is (the view's pause), or let it go on. */
+void scenario_pause(struct scenario *sc, bool paused);
 bool scenario_waiting(const struct scenario *sc);
 /* Exit status: 0 all expectations met, 1 an expectation failed, 2 a runtime error. */
 int scenario_status(const struct scenario *sc);

@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 #include "scenario.h"
+#include "sock.h"
 
 #define SC_MAX_ACTORS 8
 #define SC_MAX_STEPS 2000
@@ -84,6 +85,9 @@ struct sc_actor {
 	int cmd_fd;	/* commands to it, -1 when none */
 	bool exiting;	/* it was told to exit: its end is no crash */
 	uint32_t seen;	/* ST_MASK of every state observed for its sockets; CLOSED: one went */
+	uint32_t left;	/* ST_MASK of the states a socket of it was seen to leave */
+	int64_t dwell[ST_MAX];	   /* how long the last one stayed, for {ACTOR STATE} in `say` */
+	uint8_t dwell_kind[ST_MAX]; /* enum time_kind of that */
 	size_t nconns;
 	struct sc_conn conns[SC_MAX_CONNS];
 };
@@ -122,12 +126,16 @@ struct scenario {
 	bool cur_begun; /* its command sent / timer set */
 	int64_t deadline;
 	bool advance;	/* step mode: a key was pressed */
-	bool waiting;	/* step mode: paused at a `step` */
+	bool waiting;	/* step mode: paused at a `step`, or between two `say`s */
+	bool said;	/* step mode: a `say` shown with no pause since */
+	bool paused;	/* scenario_pause(): no step begins or times out */
+	int64_t paused_at;
 	bool finished;
 	int status;
 	unsigned n_expect, n_failed;
 	int64_t last_tick;
-	char step_text[320];
+	char step_text[320]; /* with the step's index: the script's progress */
+	char happening[320]; /* the same without progress: what the audience sees */
 	char narration[512];
 };
 

@@ -461,6 +461,26 @@ static int parse_net(struct parser *p, int *r)
 	return 0;
 }
 
+/* Each {ACTOR STATE} in a `say` names a declared actor and a state: its time is quoted. */
+static int check_quotes(struct parser *p, const char *text)
+{
+	for (const char *q = strchr(text, '{'); q; q = strchr(q + 1, '{')) {
+		const char *end = strchr(q, '}');
+		char inner[64], actor[SC_NAME_LEN + 1], state[32], extra[2];
+		uint8_t st;
+
+		if (!end || (size_t)(end - q) >= sizeof(inner))
+			return perr(p, "say: '{' without a '}' soon after (a quoted time is written "
+				       "{ACTOR STATE})");
+		snprintf(inner, sizeof(inner), "%.*s", (int)(end - q - 1), q + 1);
+		if (sscanf(inner, "%16s %31s %1s", actor, state, extra) != 2)
+			return perr(p, "say: '{%s}' is no quoted time (write {ACTOR STATE})", inner);
+		if (need_actor(p, actor, "say") < 0 || parse_state(p, state, "say", &st) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 /* The text after the first word, as written (spacing inside kept). */
 static const char *rest_of_line(const char *line)
 {
@@ -536,6 +556,8 @@ static int parse_line(struct parser *p, char *line)
 	} else if (!strcmp(verb, "say")) {
 		if (!*rest)
 			return perr(p, "say: expected the text to show");
+		if (check_quotes(p, rest) < 0)
+			return -1;
 		if (!(st = new_step(p, SK_SAY)))
 			return perr(p, "too many steps (at most %d)", SC_MAX_STEPS);
 		st->text = xstrdup(rest);

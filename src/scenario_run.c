@@ -276,15 +276,88 @@ static bool observed(struct scenario *sc, int a, unsigned st, int64_t hold, int6
 static void set_step_text(struct scenario *sc, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/*
+ * What happened, for the status line. The step's index ("[8/40] ") is the
+ * script's progress: only the verbose text keeps it.
+ */
 static void set_step_text(struct scenario *sc, const char *fmt, ...)
 {
 	char raw[sizeof(sc->step_text)];
+	const char *plain = raw;
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(raw, sizeof(raw), fmt, ap);
 	va_end(ap);
 	sanitize(sc->step_text, sizeof(sc->step_text), raw, (size_t)-1);
+	if (raw[0] == '[' && strstr(raw, "] "))
+		plain = strstr(raw, "] ") + 2;
+	sanitize(sc->happening, sizeof(sc->happening), plain, (size_t)-1);
+}
+
+/* The script's own progress (a step begun, a check met): for the verbose text only. */
+static void set_progress(struct scenario *sc, const char *line, const char *detail)
+{
+	char raw[sizeof(sc->step_text)];
+
+	snprintf(raw, sizeof(raw), "[%zu/%zu] %.200s%s%.80s", sc->cur + 1, sc->nsteps, line,
+		 detail ? ": " : "", detail ? detail : "");
+	sanitize(sc->step_text, sizeof(sc->step_text), raw, (size_t)-1);
+}
+
+/* How long a `say` stays before the next step: its words at the reading speed. */
+static int64_t reading_ns(const struct scenario *sc, const char *text)
+{
+	double wps = sc->o.wps > 0 ? sc->o.wps : SCENARIO_WPS_DEFAULT;
+	size_t words = 0;
+
+	if (sc->o.batch)
+		return 0;
+	for (const char *p = text; *p; p++)
+		words += *p != ' ' && (p == text || p[-1] == ' ');
+	/* A few words' worth more, to find the line and look back at the table. */
+	return (int64_t)((double)(words + 4) / wps * NS_PER_SEC);
+}
+
+/* A `say` with each {ACTOR STATE} replaced by how long that actor's socket was in it. */
+static void expand_say(const struct scenario *sc, const char *text, char *out, size_t len)
+{
+	size_t used = 0;
+
+	while (*text && used + 1 < len) {
+		const char *end = *text == '{' ? strchr(text, '}') : NULL;
+		char actor[SC_NAME_LEN], state[24], dur[DUR_BUFSZ];
+		const char *what = NULL;
+		int a = -1, st;
+
+		if (!end || sscanf(text + 1, "%15s %23[^}]", actor, state) != 2) {
+			out[used++] = *text++;
+			continue;
+		}
+		for (size_t i = 0; i < sc->nactors; i++)
+			if (!strcmp(sc->actors[i].name, actor))
+				a = (int)i;
+		st = st_parse(state);
+		if (a >= 0 && st > 0 && st < ST_MAX) {
+			const struct sc_actor *ac = &sc->actors[a];
+
+			st = (int)sc_norm_state((unsigned)st);
+			if (ac->left & ST_MASK(st)) {
+				fmt_dur(dur, ac->dwell[st], ac->dwell_kind[st], false);
+				what = dur + strspn(dur, " ");
+			} else {
+				/* Passed between two polls, or not left yet: no time to quote. */
+				what = "too briefly to be seen";
+			}
+		}
+		if (!what) {
+			out[used++] = *text++;
+			continue;
+		}
+		used += (size_t)snprintf(out + used, len - used, "%s", what);
+		text = end + 1;
+	}
+	out[used < len ? used : len - 1] = '\0';
 }
 
 static void finish(struct scenario *sc, int64_t now)
@@ -339,8 +412,11 @@ static void verdict(struct scenario *sc, int64_t now, const struct sc_step *st, 
 			sc->status = 1;
 	}
 	put(sc, now, "%s line %d: %s: %s", ok ? "PASS" : "FAIL", st->line, line, detail);
-	set_step_text(sc, "[%zu/%zu] %s: %s %s", sc->cur + 1, sc->nsteps, line,
-		      ok ? "ok" : "FAILED", detail);
+	if (ok)
+		set_progress(sc, line, detail);
+	else
+		set_step_text(sc, "[%zu/%zu] %s: FAILED %s", sc->cur + 1, sc->nsteps, line,
+			      detail);
 }
 
 static int64_t check_limit(const struct sc_step *st)
@@ -393,11 +469,14 @@ static void begin_step(struct scenario *sc, int64_t now)
 
 	sc->cur_begun = true;
 	sanitize(line, sizeof(line), st->text ? st->text : "", (size_t)-1);
-	set_step_text(sc, "[%zu/%zu] %s", sc->cur + 1, sc->nsteps, line);
+	set_progress(sc, line, NULL);
 	switch (st->kind) {
 	case SK_SAY:
-		sanitize(sc->narration, sizeof(sc->narration), st->text, (size_t)-1);
+		expand_say(sc, st->text, msg, sizeof(msg));
+		sanitize(sc->narration, sizeof(sc->narration), msg, (size_t)-1);
 		put(sc, now, "say: %s", sc->narration);
+		sc->deadline = now + reading_ns(sc, sc->narration);
+		sc->said = true;
 		break;
 	case SK_SLEEP:
 		sc->deadline = now + st->ns;
@@ -412,8 +491,8 @@ static void begin_step(struct scenario *sc, int64_t now)
 		put(sc, now, "line %d: step%s", st->line,
 		    sc->o.step_mode ? ": waiting for a key" : " (not in step mode: going on)");
 		if (sc->o.step_mode)
-			set_step_text(sc, "[%zu/%zu] paused: press a key to go on", sc->cur + 1,
-				      sc->nsteps);
+			set_step_text(sc, "[%zu/%zu] waiting: press n for the next step",
+				      sc->cur + 1, sc->nsteps);
 		break;
 	case SK_DROP:
 	case SK_BLACKHOLE:
@@ -463,7 +542,22 @@ static void run(struct scenario *sc, int64_t now)
 		 */
 		if (sc->cur == 0 && !sc->cur_begun)
 			for (size_t i = 0; i < sc->nactors; i++)
-				sc->actors[i].seen = 0;
+				sc->actors[i].seen = sc->actors[i].left = 0;
+		/* The view's pause holds the script too: nothing begins, no time runs out. */
+		if (sc->paused)
+			return;
+		/* Step mode: a narration stays until a key, never replaced by the next. */
+		if (!sc->cur_begun && st->kind == SK_SAY && sc->o.step_mode && sc->said) {
+			if (!sc->advance) {
+				sc->waiting = true;
+				set_step_text(sc, "[%zu/%zu] waiting: press n for the next step",
+					      sc->cur + 1, sc->nsteps);
+				return;
+			}
+			sc->waiting = false;
+			sc->advance = false;
+			sc->said = false;
+		}
 		if (!sc->cur_begun) {
 			begin_step(sc, now);
 			if (sc->finished)
@@ -477,6 +571,9 @@ static void run(struct scenario *sc, int64_t now)
 					      (double)ACTION_LIMIT / NS_PER_SEC);
 			return;
 		case SK_SAY:
+			if (now < sc->deadline)
+				return;
+			break;
 		case SK_DROP:
 		case SK_BLACKHOLE:
 		case SK_HEAL:
@@ -504,6 +601,7 @@ static void run(struct scenario *sc, int64_t now)
 			}
 			sc->waiting = false;
 			sc->advance = false;
+			sc->said = false;
 			break;
 		}
 		next_step(sc);
@@ -556,6 +654,14 @@ static void runner_event(void *ctx, const struct track_event *ev)
 		return;
 	a = actor_index(sc, &ev->s);
 	if (a >= 0) {
+		unsigned from = sc_norm_state(ev->from);
+
+		/* The time a `say` may quote: how long this state lasted, as the table showed. */
+		if (ev->from != ST_CLOSE && from < ST_MAX && ev->to != ev->from) {
+			sc->actors[a].left |= ST_MASK(from);
+			sc->actors[a].dwell[from] = ev->dwell;
+			sc->actors[a].dwell_kind[from] = ev->dwell_kind;
+		}
 		if (ev->from != ST_CLOSE)
 			sc->actors[a].seen |= ST_MASK(sc_norm_state(ev->from));
 		sc->actors[a].seen |= ST_MASK(sc_norm_state(ev->to));
@@ -680,12 +786,30 @@ int scenario_start(struct scenario *sc, struct loop *l, const struct scenario_op
 
 const char *scenario_step_text(const struct scenario *sc)
 {
-	return sc->step_text;
+	if (sc->paused && !sc->finished)
+		return "paused: Space goes on";
+	return sc->o.verbose ? sc->step_text : sc->happening;
 }
 
 const char *scenario_narration(const struct scenario *sc)
 {
 	return sc->narration;
+}
+
+void scenario_pause(struct scenario *sc, bool paused)
+{
+	int64_t now = mono_ns();
+
+	if (!sc || paused == sc->paused)
+		return;
+	sc->paused = paused;
+	if (paused) {
+		sc->paused_at = now;
+		return;
+	}
+	/* The step running gets the time it lost: a wait or a `say` is not cut short. */
+	if (sc->cur_begun)
+		sc->deadline += now - sc->paused_at;
 }
 
 void scenario_advance(struct scenario *sc)

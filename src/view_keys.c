@@ -150,6 +150,8 @@ static void k_pause(struct view *v, int key)
 {
 	(void)key;
 	view_freeze(v, !v->frozen);
+	/* A frozen screen with a script running on behind it would show steps skipped. */
+	scenario_pause(v->o.scenario, v->frozen);
 }
 
 static void k_interval(struct view *v, int key)
@@ -265,7 +267,7 @@ static const struct vbind binds[] = {
 	{ { KEY_F(7), 'd' }, "F7 d", "Diagram", "the live TCP state diagram, or back to the table",
 	  W_TABLE | W_DIAGRAM, k_diagram },
 	{ { 'n' }, "n", "Next", "next scenario step (step mode)", W_ALL | W_SCEN, k_step },
-	{ { ' ' }, "Space", "Pause", "freeze the screen (polling goes on)", W_ALL | W_LIVE, k_pause },
+	{ { ' ' }, "Space", "Pause", "freeze the screen and a scenario's script (polling goes on)", W_ALL | W_LIVE, k_pause },
 	{ { '+', '=' }, "+", NULL, "poll less often", W_ALL | W_LIVE, k_interval },
 	{ { '-' }, "-", NULL, "poll more often", W_ALL | W_LIVE, k_interval },
 	{ { ' ' }, "Space", "Pause", "pause or resume the replay", W_ALL | W_REPLAY, k_rp_pause },

@@ -168,6 +168,16 @@ static void bad_scripts(void)
 	CHECK_STR(error_of(HEAD "blackhole nobody\n"),
 		  "t.tcps:4: unknown actor 'nobody' (declare it first: actor nobody)");
 	CHECK_STR(error_of(HEAD "heal now\n"), "t.tcps:4: heal: unexpected 'now'");
+	CHECK_STR(error_of(HEAD "say FIN_WAIT_1 lasted {client FIN_WAIT_1\n"),
+		  "t.tcps:4: say: '{' without a '}' soon after (a quoted time is written {ACTOR "
+		  "STATE})");
+	CHECK_STR(error_of(HEAD "say it took {client}\n"),
+		  "t.tcps:4: say: '{client}' is no quoted time (write {ACTOR STATE})");
+	CHECK_STR(error_of(HEAD "say it took {ghost FIN_WAIT_1}\n"),
+		  "t.tcps:4: unknown actor 'ghost' (declare it first: actor ghost)");
+	CHECK_STR(error_of(HEAD "say it took {client FIN_WAIT_9}\n"),
+		  "t.tcps:4: unknown state 'FIN_WAIT_9' (expected a TCP state like FIN_WAIT_2, "
+		  "or gone)");
 	CHECK_STR(error_of(HEAD "sysctl tcp_rmem 4096\n"),
 		  "t.tcps:4: sysctl: 'tcp_rmem' is not one a scenario may set (see "
 		  "tcpdwell-scenario(5): tcp_fin_timeout, tcp_orphan_retries, tcp_retries2, "
