@@ -13,6 +13,9 @@
 #define SC_MAX_LINE 1000	/* characters on one line */
 #define SC_MAX_CONNS 32		/* connections remembered per actor */
 #define SC_NAME_LEN 16
+#define SC_MAX_LADDER 4096	/* ladder entries kept */
+#define SC_MAX_FLOWS 64		/* directions of connections followed for relative numbers */
+#define SC_MAX_DROPS 16		/* drop rules mirrored to mark segments lost */
 
 enum sc_kind {
 	SK_ACTION,
@@ -46,6 +49,21 @@ enum sc_act {
 	SA_EXIT,
 };
 
+/* One direction of a connection, for sequence numbers relative to its first. */
+struct sc_flow {
+	uint16_t sport, dport;
+	uint32_t isn;
+	uint32_t next; /* the end of the sequence space sent so far */
+};
+
+/* A drop rule as the script set it: the capture marks the segments it takes. */
+struct sc_drop {
+	int8_t actor;
+	bool both;	/* blackhole: to and from the actor */
+	bool once;
+	uint8_t segs, fired; /* bits of enum sc_seg; fired: the once rules used up */
+};
+
 /* One line of the script, parsed. */
 struct sc_step {
 	uint8_t kind;	/* enum sc_kind */
@@ -60,6 +78,8 @@ struct sc_step {
 	bool negate;	/* expect ... not STATE */
 	bool once;	/* drop: only the first segment of each kind */
 	bool again;	/* connect: from the local port of the actor's last connect */
+	bool seg_check;	/* expect ACTOR sends|retransmits KIND: about segments, not states */
+	bool retrans;	/* ... retransmits */
 	uint8_t segs;	/* drop: bits of enum sc_seg */
 	int8_t knob;	/* sysctl: index into scenario_net.c's table */
 	int rcvbuf, sndbuf; /* 0: the kernel's default */
@@ -86,6 +106,7 @@ struct sc_actor {
 	bool exiting;	/* it was told to exit: its end is no crash */
 	uint32_t seen;	/* ST_MASK of every state observed for its sockets; CLOSED: one went */
 	uint32_t left;	/* ST_MASK of the states a socket of it was seen to leave */
+	uint8_t sent, resent; /* bits of enum sc_seg it was captured sending, retransmitting */
 	int64_t dwell[ST_MAX];	   /* how long the last one stayed, for {ACTOR STATE} in `say` */
 	uint8_t dwell_kind[ST_MAX]; /* enum time_kind of that */
 	size_t nconns;
@@ -134,6 +155,13 @@ struct scenario {
 	int status;
 	unsigned n_expect, n_failed;
 	int64_t last_tick;
+	int cap_fd;	/* the packet socket on the namespace's loopback, -1 none */
+	struct scenario_ladder *ladder;
+	size_t nladder;
+	struct sc_flow flows[SC_MAX_FLOWS];
+	size_t nflows, flow_next;
+	struct sc_drop drops[SC_MAX_DROPS];
+	size_t ndrops;
 	char step_text[320]; /* with the step's index: the script's progress */
 	char happening[320]; /* the same without progress: what the audience sees */
 	char narration[512];
@@ -169,5 +197,19 @@ void sc_knob_range(int knob, long *lo, long *hi, int *nvalues);
 int sc_net_check(const struct scenario *sc, char *err, size_t len);
 /* Carry out step i (drop, blackhole, heal, sysctl); 0 with what was done in msg, or -1. */
 int sc_net_apply(struct scenario *sc, size_t i, char *msg, size_t len);
+/* The bits of enum sc_seg a segment with these TCP flags counts as, as the rules match. */
+unsigned sc_seg_kinds(uint8_t tcpflags);
+
+/* scenario_cap.c: the segments between the actors, captured in the namespace */
+/* Open the capture and add it to the loop; -1 with err set. */
+int sc_cap_start(struct scenario *sc, struct loop *l, char *err, size_t len);
+/* A state change of an actor's socket, for the ladder. */
+void sc_ladder_state(struct scenario *sc, int64_t mono, int actor, unsigned from, unsigned to);
+/* Step i's drop, blackhole or heal was applied: mirror it. */
+void sc_cap_rule(struct scenario *sc, size_t i);
+
+/* scenario_run.c, for the capture */
+int sc_actor_of(const struct scenario *sc, uint16_t sport, uint16_t dport);
+void sc_put_segment(struct scenario *sc, const struct scenario_ladder *e);
 
 #endif

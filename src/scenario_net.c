@@ -2,6 +2,7 @@
 #include "scenario.h"
 
 #include <errno.h>
+#include <netinet/tcp.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -77,6 +78,24 @@ int sc_seg_parse(const char *name)
 const char *sc_seg_name(int seg)
 {
 	return seg >= 0 && seg < SG_MAX ? segs[seg].name : "?";
+}
+
+unsigned sc_seg_kinds(uint8_t f)
+{
+	unsigned k = 1u << SG_ALL;
+
+	if ((f & (TH_SYN | TH_ACK)) == TH_SYN)
+		k |= 1u << SG_SYN;
+	if ((f & (TH_SYN | TH_ACK)) == (TH_SYN | TH_ACK))
+		k |= 1u << SG_SYNACK;
+	/* nft's "tcp flags == ack" looks at all eight flags */
+	if (f == TH_ACK)
+		k |= 1u << SG_ACK;
+	if (f & TH_FIN)
+		k |= 1u << SG_FIN;
+	if (f & TH_RST)
+		k |= 1u << SG_RST;
+	return k;
 }
 
 int sc_knob_find(const char *name)

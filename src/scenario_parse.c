@@ -326,23 +326,64 @@ static int parse_action(struct parser *p, int actor)
 }
 
 /* wait ACTOR STATE [TIMEOUT]; expect ACTOR [not] STATE [for SECS] [within SECS]. */
+/*
+ * expect ACTOR sends|retransmits [no] KIND, or expect KIND from ACTOR: about
+ * the captured segments. Sets *i past what it read.
+ */
+static int parse_segment_check(struct parser *p, struct sc_step *st, int *i)
+{
+	const char *kind;
+	int seg;
+
+	st->seg_check = true;
+	if (!strcmp(p->tok[2], "from")) {
+		kind = p->tok[1];
+		*i = 4;
+	} else {
+		st->retrans = !strcmp(p->tok[2], "retransmits");
+		*i = 3;
+		if (*i < p->ntok && !strcmp(p->tok[*i], "no")) {
+			st->negate = true;
+			(*i)++;
+		}
+		kind = *i < p->ntok ? p->tok[(*i)++] : "";
+	}
+	if ((seg = sc_seg_parse(kind)) < 0)
+		return perr(p, "expect: unknown segment kind '%s' (expected SYN, SYNACK, ACK, FIN, "
+			       "RST or ALL)",
+			    kind);
+	st->segs = (uint8_t)(1u << seg);
+	/* Segments are captured only in the scenario's own namespace. */
+	if (!p->sc->net_line)
+		p->sc->net_line = p->line;
+	return 0;
+}
+
 static int parse_check(struct parser *p, enum sc_kind kind)
 {
 	const char *verb = p->tok[0];
 	struct sc_step *st;
-	int a = need_actor(p, p->ntok > 1 ? p->tok[1] : NULL, verb), i = 2;
+	bool from = kind == SK_EXPECT && p->ntok > 3 && !strcmp(p->tok[2], "from");
+	int a = need_actor(p, p->ntok > 1 ? p->tok[from ? 3 : 1] : NULL, verb), i = 2;
 
 	if (a < 0)
 		return -1;
 	if (!(st = new_step(p, kind)))
 		return perr(p, "too many steps (at most %d)", SC_MAX_STEPS);
 	st->actor = (int8_t)a;
-	if (kind == SK_EXPECT && i < p->ntok && !strcmp(p->tok[i], "not")) {
-		st->negate = true;
-		i++;
+	if (kind == SK_EXPECT && (from || (p->ntok > 2 && (!strcmp(p->tok[2], "sends") ||
+							     !strcmp(p->tok[2], "retransmits"))))) {
+		if (parse_segment_check(p, st, &i) < 0)
+			return -1;
+		i--;
+	} else {
+		if (kind == SK_EXPECT && i < p->ntok && !strcmp(p->tok[i], "not")) {
+			st->negate = true;
+			i++;
+		}
+		if (parse_state(p, i < p->ntok ? p->tok[i] : NULL, verb, &st->state) < 0)
+			return -1;
 	}
-	if (parse_state(p, i < p->ntok ? p->tok[i] : NULL, verb, &st->state) < 0)
-		return -1;
 	for (i++; i < p->ntok; i++) {
 		const char *o = p->tok[i], *v = i + 1 < p->ntok ? p->tok[i + 1] : NULL;
 		int64_t *dst = NULL;
@@ -351,7 +392,7 @@ static int parse_check(struct parser *p, enum sc_kind kind)
 			v = o;
 			dst = &st->ns;
 			i--;
-		} else if (kind == SK_EXPECT && !strcmp(o, "for") && !st->negate) {
+		} else if (kind == SK_EXPECT && !strcmp(o, "for") && !st->negate && !st->seg_check) {
 			dst = &st->hold_ns;
 		} else if (kind == SK_EXPECT && !strcmp(o, "within")) {
 			dst = &st->ns;
@@ -807,6 +848,7 @@ void scenario_free(struct scenario *sc)
 	for (size_t i = 0; i < sc->nsteps; i++)
 		free(sc->steps[i].text);
 	free(sc->steps);
+	free(sc->ladder);
 	free(sc->path);
 	free(sc->name);
 	free(sc->about);

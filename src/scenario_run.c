@@ -105,8 +105,9 @@ int scenario_prepare(struct scenario *sc, char *err, size_t errlen)
 	/* Never the host's rules or settings: without a namespace of its own, refuse. */
 	if (sc->net_line && !sc->netns) {
 		snprintf(err, errlen,
-			 "%s:%d: this scenario drops segments or sets TCP sysctls, which it does "
-			 "only in a network namespace of its own; that needs root (here: %s)",
+			 "%s:%d: this scenario drops segments, checks them or sets TCP sysctls, "
+			 "which it does only in a network namespace of its own; that needs root "
+			 "(here: %s)",
 			 sc->path, sc->net_line, why);
 		return -1;
 	}
@@ -170,6 +171,24 @@ static int actor_of_ports(const struct scenario *sc, uint16_t sport, uint16_t dp
 			return st->actor;
 	}
 	return -1;
+}
+
+int sc_actor_of(const struct scenario *sc, uint16_t sport, uint16_t dport)
+{
+	return actor_of_ports(sc, sport, dport);
+}
+
+void sc_put_segment(struct scenario *sc, const struct scenario_ladder *e)
+{
+	char flags[40];
+
+	scenario_flags_text(flags, sizeof(flags), e->tcpflags);
+	put(sc, e->mono < sc->t0 ? sc->t0 : e->mono,
+	    "  %-8s > %-8s %-11s seq %u ack %u len %u%s%s",
+	    e->actor >= 0 ? sc->actors[e->actor].name : "?",
+	    e->peer >= 0 ? sc->actors[e->peer].name : "?", flags, e->seq, e->ack, e->len,
+	    e->marks & SCENARIO_SEG_RETRANS ? " retransmission" : "",
+	    e->marks & SCENARIO_SEG_LOST ? " (lost: a drop rule took it)" : "");
 }
 
 static bool loopback4(const struct sock *s)
@@ -433,10 +452,20 @@ static int check(struct scenario *sc, const struct sc_step *st, int64_t now, boo
 		 char *detail, size_t len)
 {
 	struct sc_actor *a = &sc->actors[st->actor];
-	char cur[160], seen[160];
+	char cur[160], seen[160], what[40];
 	bool met = observed(sc, st->actor, st->state, st->hold_ns, now, cur, sizeof(cur));
 	bool late = now >= sc->deadline;
 	const char *want = st->state == ST_CLOSE ? "gone" : st_name(st->state);
+
+	if (st->seg_check) {
+		int seg = __builtin_ctz(st->segs);
+
+		met = ((st->retrans ? a->resent : a->sent) & st->segs) != 0;
+		snprintf(what, sizeof(what), "%s %s", st->retrans ? "retransmitting" : "sending",
+			 sc_seg_name(seg));
+		want = what;
+		snprintf(cur, sizeof(cur), "%s", sc->cap_fd < 0 ? "no capture" : "captured");
+	}
 
 	if (!met && !late)
 		return 0;
@@ -452,7 +481,10 @@ static int check(struct scenario *sc, const struct sc_step *st, int64_t now, boo
 		snprintf(detail, len, "%s", st->negate ? "not seen" : "seen");
 		return 1;
 	}
-	states_text(seen, sizeof(seen), a->seen);
+	if (st->seg_check)
+		snprintf(seen, sizeof(seen), "segments listed above");
+	else
+		states_text(seen, sizeof(seen), a->seen);
 	snprintf(detail, len, "%s not seen in %s%s within %.1f s (seen: %s; now: %s)", a->name,
 		 want, st->hold_ns ? " long enough" : "",
 		 (double)check_limit(st) / NS_PER_SEC,
@@ -505,6 +537,8 @@ static void begin_step(struct scenario *sc, int64_t now)
 		}
 		put(sc, now, "  %s", msg);
 		set_step_text(sc, "[%zu/%zu] %s", sc->cur + 1, sc->nsteps, msg);
+		if (st->kind != SK_SYSCTL)
+			sc_cap_rule(sc, sc->cur);
 		break;
 	case SK_ACTION:
 		put(sc, now, "line %d: %s", st->line, line);
@@ -664,6 +698,7 @@ static void runner_event(void *ctx, const struct track_event *ev)
 		}
 		if (ev->from != ST_CLOSE)
 			sc->actors[a].seen |= ST_MASK(sc_norm_state(ev->from));
+		sc_ladder_state(sc, ev->mono, a, ev->from, ev->to);
 		sc->actors[a].seen |= ST_MASK(sc_norm_state(ev->to));
 	}
 	fmt_addr(la, sizeof(la), ev->s.family, ev->s.src, ev->s.sport);
@@ -773,6 +808,8 @@ int scenario_start(struct scenario *sc, struct loop *l, const struct scenario_op
 	put(sc, sc->t0, "scenario %s: %s", sc->name, desc);
 	put(sc, sc->t0, "running %s", sc->note);
 	sc->started = true;
+	if (sc_cap_start(sc, l, err, errlen) < 0)
+		return -1;
 	if (sc_actors_start(sc, err, errlen) < 0)
 		return -1;
 	for (size_t i = 0; i < sc->nactors; i++)

@@ -138,6 +138,23 @@ static void net_verbs(void)
 	CHECK(sc->steps[6].n == 40000 && sc->steps[6].n2 == 40001);
 	CHECK(sc->steps[7].act == SA_CONNECT && sc->steps[7].again && sc->steps[7].target == 0);
 	scenario_free(sc);
+	/* Segment expectations, in both spellings; they need the capture of a namespace. */
+	sc = parse(HEAD "server listen\nclient connect\n"
+			"expect client sends FIN within 2\n"
+			"expect server retransmits fin\n"
+			"expect client sends no RST\n"
+			"expect RST from server\n");
+	CHECK(sc != NULL);
+	if (sc) {
+		CHECK(sc->net_line == 6 && !sc->uses_nft);
+		CHECK(sc->steps[2].seg_check && !sc->steps[2].retrans && sc->steps[2].actor == 1);
+		CHECK(sc->steps[2].segs == 1u << SG_FIN && sc->steps[2].ns == 2 * NS_PER_SEC);
+		CHECK(sc->steps[3].retrans && sc->steps[3].segs == 1u << SG_FIN);
+		CHECK(sc->steps[4].negate && sc->steps[4].segs == 1u << SG_RST);
+		CHECK(sc->steps[5].seg_check && sc->steps[5].actor == 0 &&
+		      sc->steps[5].segs == 1u << SG_RST);
+	}
+	scenario_free(sc);
 	/* A script that changes nothing in the network needs no namespace. */
 	sc = parse(HEAD "server listen\nclient connect\n");
 	CHECK(sc && !sc->net_line && !sc->uses_nft);
@@ -168,6 +185,13 @@ static void bad_scripts(void)
 	CHECK_STR(error_of(HEAD "blackhole nobody\n"),
 		  "t.tcps:4: unknown actor 'nobody' (declare it first: actor nobody)");
 	CHECK_STR(error_of(HEAD "heal now\n"), "t.tcps:4: heal: unexpected 'now'");
+	CHECK_STR(error_of(HEAD "expect client sends PIGEON\n"),
+		  "t.tcps:4: expect: unknown segment kind 'PIGEON' (expected SYN, SYNACK, ACK, FIN, "
+		  "RST or ALL)");
+	CHECK_STR(error_of(HEAD "expect client sends FIN for 2\n"),
+		  "t.tcps:4: expect: unexpected 'for'");
+	CHECK_STR(error_of(HEAD "expect FIN from nobody\n"),
+		  "t.tcps:4: unknown actor 'nobody' (declare it first: actor nobody)");
 	CHECK_STR(error_of(HEAD "say FIN_WAIT_1 lasted {client FIN_WAIT_1\n"),
 		  "t.tcps:4: say: '{' without a '}' soon after (a quoted time is written {ACTOR "
 		  "STATE})");
