@@ -56,6 +56,7 @@ int scenario_status(const struct scenario *sc);
  * namespace, where its segments are captured.
  */
 enum { SCENARIO_LADDER_SEG, SCENARIO_LADDER_STATE };
+#define SCENARIO_LADDER_MAX_COLS 8 /* one per actor at most */
 #define SCENARIO_SEG_LOST 0x01	  /* a drop rule of the script took it */
 #define SCENARIO_SEG_RETRANS 0x02 /* it covers sequence space sent before */
 struct scenario_ladder {

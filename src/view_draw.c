@@ -713,7 +713,9 @@ void view_draw_main(struct view *v)
 	counts = v->mode == VM_TABLE ? count_lines(v, LINES >= 20 ? 4 : LINES >= 12 ? 2 : 0) : 0;
 	draw_counts(v, y, counts);
 	y += counts;
-	if (v->mode == VM_DIAGRAM) {
+	if (v->mode == VM_LADDER) {
+		view_draw_ladder(v, y, bottom - y - narr);
+	} else if (v->mode == VM_DIAGRAM) {
 		int dh = bottom - y - narr;
 
 		if (dh >= 20 + 3)
