@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <linux/capability.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -15,6 +16,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -446,6 +448,22 @@ static __attribute__((noreturn)) void actor_main(const struct scenario *sc, int 
 	}
 }
 
+/*
+ * In a user namespace of our own the actor is uid 0 with every capability
+ * over the scenario's namespace, and has no other uid to become: it keeps
+ * the uid and gives the capabilities up, for good.
+ */
+static int drop_capabilities(void)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct d[2];
+
+	memset(d, 0, sizeof(d));
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return -1;
+	return (int)syscall(SYS_capset, &h, d);
+}
+
 /* In the child: signals, descriptors, privileges, then the command loop. */
 static __attribute__((noreturn)) void actor_child(const struct scenario *sc, int self, int cmd,
 						  int reply, pid_t parent)
@@ -480,7 +498,15 @@ static __attribute__((noreturn)) void actor_child(const struct scenario *sc, int
 		if (devnull > 2)
 			close(devnull);
 	}
-	if (geteuid() == 0 || getuid() == 0) {
+	if (sc->userns) {
+		if (drop_capabilities() < 0) {
+			struct sc_reply r = { .step = -1, .actor = self, .ret = -1, .err = errno };
+			snprintf(r.text, sizeof(r.text), "cannot give up capabilities: %s",
+				 strerror(errno));
+			send_reply(&r);
+			_exit(1);
+		}
+	} else if (geteuid() == 0 || getuid() == 0) {
 		if (setgroups(0, NULL) < 0 || setgid(NOBODY) < 0 || setuid(NOBODY) < 0 ||
 		    getuid() != NOBODY || geteuid() != NOBODY) {
 			struct sc_reply r = { .step = -1, .actor = self, .ret = -1, .err = errno };

@@ -138,6 +138,7 @@ struct scenario {
 	/* Runtime, set by prepare and start. */
 	bool prepared, started, stopped;
 	bool netns;
+	bool userns;	/* the namespace is in a user namespace of our own (not root) */
 	char note[160]; /* how it runs (namespace or port), shown at start */
 	struct loop *l;
 	struct scenario_opts o;

@@ -2,6 +2,7 @@
 #include "scenario.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <sched.h>
@@ -65,6 +66,51 @@ static int lo_up(void)
 	return r;
 }
 
+/* Write a whole small file of /proc; -1 on failure. */
+static int write_proc(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = write(fd, text, strlen(text));
+	close(fd);
+	return n == (ssize_t)strlen(text) ? 0 : -1;
+}
+
+/*
+ * Without root: a user namespace of our own, in which we are root, holding a
+ * network namespace of our own. Its loopback, packet sockets, nftables and
+ * TCP sysctls are ours to change; nothing on the host is. 0; -1 with why
+ * when there is none (go on without); -2 when half made (there is no way
+ * back out of an unshare).
+ */
+static int enter_userns(char *why, size_t len)
+{
+	char map[64];
+	uid_t uid = geteuid();
+	gid_t gid = getegid();
+
+	if (unshare(CLONE_NEWUSER | CLONE_NEWNET) < 0) {
+		snprintf(why, len, "no user namespace: %s", strerror(errno));
+		return -1;
+	}
+	snprintf(map, sizeof(map), "0 %u 1\n", (unsigned)gid);
+	/* An unprivileged gid_map needs setgroups denied first. */
+	if (write_proc("/proc/self/setgroups", "deny") < 0 ||
+	    write_proc("/proc/self/gid_map", map) < 0) {
+		snprintf(why, len, "cannot map the group in a user namespace: %s", strerror(errno));
+		return -2;
+	}
+	snprintf(map, sizeof(map), "0 %u 1\n", (unsigned)uid);
+	if (write_proc("/proc/self/uid_map", map) < 0) {
+		snprintf(why, len, "cannot map the user in a user namespace: %s", strerror(errno));
+		return -2;
+	}
+	return 0;
+}
+
 /* A loopback port nobody uses now (the kernel's choice of an ephemeral one). */
 static int free_port(void)
 {
@@ -88,8 +134,30 @@ int scenario_prepare(struct scenario *sc, char *err, size_t errlen)
 	size_t k = 0;
 
 	const char *why = "not root";
+	char uwhy[120];
+	const char *env = getenv("TCPDWELL_SCENARIO_USERNS");
 
-	if (geteuid() == 0) {
+	if (geteuid() != 0 && env && !strcmp(env, "0")) {
+		why = "not root, and TCPDWELL_SCENARIO_USERNS=0";
+	} else if (geteuid() != 0) {
+		int r = enter_userns(uwhy, sizeof(uwhy));
+
+		if (r == -2) {
+			snprintf(err, errlen, "%s", uwhy);
+			return -1;
+		}
+		if (r < 0) {
+			/* Unprivileged user namespaces are off here: the host's loopback. */
+			why = uwhy;
+		} else if (lo_up() < 0) {
+			snprintf(err, errlen,
+				 "cannot bring loopback up in the scenario's namespace: %s",
+				 strerror(errno));
+			return -1;
+		} else {
+			sc->netns = sc->userns = true;
+		}
+	} else {
 		/* Else a container without CAP_SYS_ADMIN: share the host's loopback. */
 		why = "unshare failed";
 		if (unshare(CLONE_NEWNET) == 0) {
@@ -107,7 +175,7 @@ int scenario_prepare(struct scenario *sc, char *err, size_t errlen)
 		snprintf(err, errlen,
 			 "%s:%d: this scenario drops segments, checks them or sets TCP sysctls, "
 			 "which it does only in a network namespace of its own; that needs root "
-			 "(here: %s)",
+			 "or unprivileged user namespaces (here: %s)",
 			 sc->path, sc->net_line, why);
 		return -1;
 	}
@@ -141,11 +209,11 @@ int scenario_prepare(struct scenario *sc, char *err, size_t errlen)
 		k++;
 	}
 	if (sc->netns)
-		snprintf(sc->note, sizeof(sc->note),
-			 "in its own network namespace; listening ports: %s", k ? ports : "none");
+		snprintf(sc->note, sizeof(sc->note), "in its own %snetwork namespace; listening ports: %s",
+			 sc->userns ? "user and " : "", k ? ports : "none");
 	else
 		snprintf(sc->note, sizeof(sc->note),
-			 "on the host's loopback (%s: no namespace of its own); listening ports: %s",
+			 "on the host's loopback (%.70s: no namespace of its own); listening ports: %s",
 			 why, k ? ports : "none");
 	sc->prepared = true;
 	return 0;
@@ -814,7 +882,9 @@ int scenario_start(struct scenario *sc, struct loop *l, const struct scenario_op
 		return -1;
 	for (size_t i = 0; i < sc->nactors; i++)
 		put(sc, sc->t0, "actor %s: pid %d%s", sc->actors[i].name, (int)sc->actors[i].pid,
-		    geteuid() == 0 ? ", running as nobody" : "");
+		    sc->userns	       ? ", without capabilities" :
+		    geteuid() == 0 ? ", running as nobody" :
+				     "");
 	sanitize(sc->narration, sizeof(sc->narration), sc->about ? sc->about : "", (size_t)-1);
 	set_step_text(sc, "starting");
 	loop_add_sink(l, &runner_ops, sc);

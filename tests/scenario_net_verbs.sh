@@ -46,15 +46,16 @@ sed -n '/line 9: drop/,/line 14: blackhole/p' "$TMP/once.out" | grep -q "heal" &
 if nft list tables 2>/dev/null | grep -q tcpdwell; then fail "a tcpdwell table was left on the host"; fi
 pass "drop once, blackhole and heal in the scenario's namespace only"
 
-# Without root: refused before anything forks, naming the line that needs root.
+# Without root or a user namespace: refused before anything forks, naming the
+# line that needs a namespace.
 if setpriv --reuid=65534 --regid=65534 --clear-groups -- test -x "$TCPDWELL" &&
     setpriv --reuid=65534 --regid=65534 --clear-groups -- test -r "$TCPDWELL_SCENARIO_DIR/lost-fin.tcps"; then
     rc=0
-    setpriv --reuid=65534 --regid=65534 --clear-groups -- \
+    setpriv --reuid=65534 --regid=65534 --clear-groups -- env TCPDWELL_SCENARIO_USERNS=0 \
         timeout -k 5 30 "$TCPDWELL" --scenario lost-fin -b >"$TMP/nonroot.out" 2>&1 || rc=$?
     cat "$TMP/nonroot.out"
     [ "$rc" != 0 ] || fail "lost-fin without root: status 0, want a failure"
-    grep -q "lost-fin.tcps:[0-9]*: this scenario drops segments or sets TCP sysctls.*needs root" \
+    grep -q "lost-fin.tcps:[0-9]*: this scenario drops segments, .*needs root or unprivileged user namespaces (here: not root, and TCPDWELL_SCENARIO_USERNS=0)" \
         "$TMP/nonroot.out" || fail "lost-fin without root: no file:line and reason"
     if grep -q "actor .*: pid" "$TMP/nonroot.out"; then fail "actors started without a namespace"; fi
     pass "without root: refused with file:line, status $rc, nothing forked"
