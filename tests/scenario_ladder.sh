@@ -1,11 +1,9 @@
 #!/bin/bash
-# Proves: as root the scenario's segments are captured in its namespace and
+# Proves: the scenario's segments are captured in its own namespace and
 # printed in order: normal-close is SYN, SYN/ACK, ACK, FIN, ACK, FIN, ACK
 # between client and server with sequence and acknowledgement numbers
 # relative to each side's first, nothing else, no retransmission.
-. "$TOP_SRCDIR/tests/scenario_common.sh"
-need_root
-unshare -n true 2>/dev/null || skip "cannot make a network namespace here"
+. "$TOP_SRCDIR/tests/scenario_net_common.sh"
 run_scenario normal-close
 got=$(grep -E '^\[.*\]   (client|server) +> ' "$TMP/normal-close.out" |
     sed 's/^\[[^]]*\] *//' | awk '{ print $1, $4, $6, $8, $10, $11 }')

@@ -1,11 +1,15 @@
-# scenario_net_common.sh - sourced by the tests of scenarios that drop
-# segments or set TCP sysctls. Those run only in a network namespace of their
-# own (never on the host's rules or settings), so they need root and nft; the
-# tests skip without.
+# scenario_net_common.sh - sourced by the tests of scenarios that drop,
+# capture or check segments, or set TCP sysctls. Those run only in a network
+# namespace of their own (never on the host's rules or settings): as root, or
+# without root in a user namespace; they also need nft. The tests skip
+# where they cannot have both.
 . "$TOP_SRCDIR/tests/scenario_common.sh"
-need_root
 need_cmd unshare
-unshare -n true 2>/dev/null || skip "cannot make a network namespace here"
+if [ "$(id -u)" = 0 ]; then
+    unshare -n true 2>/dev/null || skip "cannot make a network namespace here"
+else
+    unshare -Urn true 2>/dev/null || skip "no root, and unprivileged user namespaces are off"
+fi
 [ -x /usr/sbin/nft ] || [ -x /sbin/nft ] || [ -x /usr/local/sbin/nft ] || [ -x /usr/bin/nft ] ||
     skip "needs nft (Debian's package nftables)"
 
