@@ -243,8 +243,11 @@ void sc_ladder_state(struct scenario *sc, int64_t mono, int actor, unsigned from
 {
 	struct scenario_ladder e = { .mono = mono, .type = SCENARIO_LADDER_STATE };
 
-	/* The ladder is the segments' story: without a capture it stays empty. */
-	if (sc->cap_fd < 0)
+	/*
+	 * The ladder is the segments' story: without a capture it stays empty.
+	 * Before the first step only prepare's port probes come and go.
+	 */
+	if (sc->cap_fd < 0 || (sc->cur == 0 && !sc->cur_begun))
 		return;
 	e.actor = (int8_t)actor;
 	e.peer = -1;

@@ -33,7 +33,10 @@ $tail
 want:
 $want"; }
 screen | grep -Eq '^ +[0-9.]+ +CLOSE_WAIT │' || { screen; fail "CLOSE_WAIT not on the server's side"; }
-screen | grep -Eq '^ +[0-9.]+ +LAST_ACK │' || { screen; fail "LAST_ACK not on the server's side"; }
+# LAST_ACK lasts microseconds here: only the exact source (root) sees it.
+if screen | head -1 | grep -q ' exact'; then
+    screen | grep -Eq '^ +[0-9.]+ +LAST_ACK │' || { screen; fail "LAST_ACK not on the server's side"; }
+fi
 screen | grep -Eq '│ FIN_WAIT_2 *$' || { screen; fail "FIN_WAIT_2 not on the client's side"; }
 pass "the ladder reads at 80x24"
 keys Escape
