@@ -56,7 +56,7 @@ static struct sc_flow *flow_new(struct scenario *sc, uint16_t sport, uint16_t dp
 		f = &sc->flows[sc->nflows++];
 	else
 		f = &sc->flows[sc->flow_next++ % SC_MAX_FLOWS];
-	*f = (struct sc_flow){ .sport = sport, .dport = dport, .isn = seq, .next = seq };
+	*f = (struct sc_flow){.sport = sport, .dport = dport, .isn = seq, .next = seq};
 	return f;
 }
 
@@ -107,7 +107,7 @@ static void on_segment(struct scenario *sc, const uint8_t *p, size_t n, int64_t 
 {
 	const struct iphdr *ip = (const void *)p;
 	const struct tcphdr *th;
-	struct scenario_ladder e = { .mono = mono, .type = SCENARIO_LADDER_SEG };
+	struct scenario_ladder e = {.mono = mono, .type = SCENARIO_LADDER_SEG};
 	struct sc_flow *f, *back;
 	size_t ihl, thl, tot;
 	uint16_t sport, dport;
@@ -174,14 +174,14 @@ static void cap_input(void *ctx, struct loop *l)
 		uint8_t buf[2048];
 		char cbuf[CMSG_SPACE(sizeof(struct timespec))];
 		struct sockaddr_ll from;
-		struct iovec iov = { buf, sizeof(buf) };
-		struct msghdr mh = { .msg_name = &from,
-				     .msg_namelen = sizeof(from),
-				     .msg_iov = &iov,
-				     .msg_iovlen = 1,
-				     .msg_control = cbuf,
-				     .msg_controllen = sizeof(cbuf) };
-		struct timespec ts = { 0, 0 };
+		struct iovec iov = {buf, sizeof(buf)};
+		struct msghdr mh = {.msg_name = &from,
+				    .msg_namelen = sizeof(from),
+				    .msg_iov = &iov,
+				    .msg_iovlen = 1,
+				    .msg_control = cbuf,
+				    .msg_controllen = sizeof(cbuf)};
+		struct timespec ts = {0, 0};
 		ssize_t n = recvmsg(sc->cap_fd, &mh, MSG_DONTWAIT);
 
 		if (n < 0 && errno == EINTR)
@@ -207,16 +207,16 @@ static void cap_close(void *ctx)
 }
 
 static const struct sink_ops cap_ops = {
-	.name = "scenario-capture",
-	.fd = cap_fd,
-	.input = cap_input,
-	.close = cap_close,
+    .name = "scenario-capture",
+    .fd = cap_fd,
+    .input = cap_input,
+    .close = cap_close,
 };
 
 int sc_cap_start(struct scenario *sc, struct loop *l, char *err, size_t len)
 {
 	/* Outgoing copies reach only ETH_P_ALL sockets. */
-	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL) };
+	struct sockaddr_ll sll = {.sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL)};
 	int fd, on = 1;
 
 	sc->cap_fd = -1;
@@ -241,7 +241,7 @@ fail:
 
 void sc_ladder_state(struct scenario *sc, int64_t mono, int actor, unsigned from, unsigned to)
 {
-	struct scenario_ladder e = { .mono = mono, .type = SCENARIO_LADDER_STATE };
+	struct scenario_ladder e = {.mono = mono, .type = SCENARIO_LADDER_STATE};
 
 	/*
 	 * The ladder is the segments' story: without a capture it stays empty.
@@ -264,14 +264,16 @@ void sc_cap_rule(struct scenario *sc, size_t i)
 		sc->ndrops = 0;
 		return;
 	}
-	if (sc->ndrops == SC_MAX_DROPS)
-		memmove(sc->drops, sc->drops + 1, (SC_MAX_DROPS - 1) * sizeof(sc->drops[0])),
-			sc->ndrops--;
+	/* More rules than kept: the oldest is forgotten (its segments then go unmarked). */
+	if (sc->ndrops == SC_MAX_DROPS) {
+		memmove(sc->drops, sc->drops + 1, (SC_MAX_DROPS - 1) * sizeof(sc->drops[0]));
+		sc->ndrops--;
+	}
 	sc->drops[sc->ndrops++] = (struct sc_drop){
-		.actor = st->actor,
-		.both = st->kind == SK_BLACKHOLE,
-		.once = st->once,
-		.segs = st->segs,
+	    .actor = st->actor,
+	    .both = st->kind == SK_BLACKHOLE,
+	    .once = st->once,
+	    .segs = st->segs,
 	};
 }
 
@@ -295,8 +297,8 @@ void scenario_flags_text(char *buf, size_t len, uint8_t f)
 	static const struct {
 		uint8_t bit;
 		const char *name;
-	} names[] = { { TH_SYN, "SYN" }, { TH_FIN, "FIN" }, { TH_RST, "RST" },
-		      { TH_PUSH, "PSH" }, { TH_ACK, "ACK" }, { TH_URG, "URG" } };
+	} names[] = {{TH_SYN, "SYN"},  {TH_FIN, "FIN"}, {TH_RST, "RST"},
+		     {TH_PUSH, "PSH"}, {TH_ACK, "ACK"}, {TH_URG, "URG"}};
 	size_t used = 0;
 
 	buf[0] = '\0';

@@ -16,7 +16,7 @@
  * beside its actor's line), newest at the bottom.
  */
 
-#define LADDER_TIME_W 8	 /* "  12.345" */
+#define LADDER_TIME_W  8  /* "  12.345" */
 #define LADDER_STATE_W 13 /* room for "ESTABLISHED" and a blank beside a line */
 
 struct ladder_cols {
@@ -29,7 +29,7 @@ struct ladder_cols {
 static void layout(const struct scenario *sc, struct ladder_cols *c)
 {
 	size_t n = scenario_ladder_len(sc);
-	bool used[SCENARIO_LADDER_MAX_COLS] = { false };
+	bool used[SCENARIO_LADDER_MAX_COLS] = {false};
 	int left = LADDER_TIME_W + LADDER_STATE_W, right = COLS - LADDER_STATE_W;
 
 	c->n = 0;
@@ -49,8 +49,7 @@ static void layout(const struct scenario *sc, struct ladder_cols *c)
 	for (int a = 0, k = 0; a < SCENARIO_LADDER_MAX_COLS; a++) {
 		if (c->col_of[a] < 0)
 			continue;
-		c->x[k] = c->n == 1 ? (left + right) / 2 :
-				      left + (right - left) * k / (c->n - 1);
+		c->x[k] = c->n == 1 ? (left + right) / 2 : left + (right - left) * k / (c->n - 1);
 		k++;
 	}
 }
@@ -64,7 +63,8 @@ static void draw_lines(const struct view *v, const struct ladder_cols *c, int y)
 static void draw_segment(const struct view *v, const struct ladder_cols *c, int y,
 			 const struct scenario_ladder *e)
 {
-	int a = e->actor >= 0 ? c->col_of[e->actor] : -1, b = e->peer >= 0 ? c->col_of[e->peer] : -1;
+	int a = e->actor >= 0 ? c->col_of[e->actor] : -1,
+	    b = e->peer >= 0 ? c->col_of[e->peer] : -1;
 	bool lost = e->marks & SCENARIO_SEG_LOST;
 	enum vel el = lost ? EL_ERROR : e->marks & SCENARIO_SEG_RETRANS ? EL_JUMP : EL_ARROW;
 	char flags[40], label[80];
@@ -155,7 +155,8 @@ void view_draw_ladder(struct view *v, int y0, int h)
 		const struct scenario_ladder *e = scenario_ladder_at(sc, i);
 		int y = y0 + 1 + (int)(i - first);
 
-		view_putf(v, y, 0, LADDER_TIME_W, EL_DIM, "%8.3f", (double)(e->mono - t0) / NS_PER_SEC);
+		view_putf(v, y, 0, LADDER_TIME_W, EL_DIM, "%8.3f",
+			  (double)(e->mono - t0) / NS_PER_SEC);
 		draw_lines(v, &c, y);
 		if (e->type == SCENARIO_LADDER_SEG)
 			draw_segment(v, &c, y, e);
