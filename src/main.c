@@ -49,6 +49,7 @@ struct config {
 	bool step;
 	bool verbose;	  /* -v: the scenario's own progress */
 	double reading;	  /* --reading-speed: words per second, 0 the default */
+	const char *svg;  /* --svg: the scenario's ladder and timeline at its end */
 	bool diagram;
 	bool no_color;
 	int64_t ghost_ns;
@@ -64,7 +65,7 @@ struct config {
 enum {
 	OPT_FORMAT = 256, OPT_BEGIN, OPT_END, OPT_SPEED, OPT_SCENARIO, OPT_STEP, OPT_LIST,
 	OPT_DIAGRAM, OPT_GHOST, OPT_LEAK, OPT_NO_COLOR, OPT_FAST, OPT_FAST_BUDGET,
-	OPT_NO_DESTROY, OPT_SOURCE, OPT_METRICS, OPT_METRICS_LISTEN, OPT_READING,
+	OPT_NO_DESTROY, OPT_SOURCE, OPT_METRICS, OPT_METRICS_LISTEN, OPT_READING, OPT_SVG,
 };
 
 static const struct option long_opts[] = {
@@ -81,6 +82,7 @@ static const struct option long_opts[] = {
 	{ "scenario", required_argument, NULL, OPT_SCENARIO },
 	{ "step", no_argument, NULL, OPT_STEP },
 	{ "reading-speed", required_argument, NULL, OPT_READING },
+	{ "svg", required_argument, NULL, OPT_SVG },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "list-scenarios", no_argument, NULL, OPT_LIST },
 	{ "diagram", no_argument, NULL, OPT_DIAGRAM },
@@ -140,6 +142,8 @@ static void usage(FILE *out)
 	      "      --reading-speed WPS  hold each narration for its words at WPS words a\n"
 	      "                         second (default 3) before the script goes on\n"
 	      "  -v, --verbose          show the scenario script's own progress\n"
+	      "      --svg FILE         at the scenario's end, draw its ladder and each socket's\n"
+	      "                         states into FILE (SVG)\n"
 	      "      --list-scenarios   list the bundled scenarios\n"
 	      "      --diagram          start in the state-machine diagram\n"
 	      "View:\n"
@@ -287,6 +291,9 @@ static void parse_args(int argc, char **argv, struct config *c)
 		case 'v':
 			c->verbose = true;
 			break;
+		case OPT_SVG:
+			c->svg = optarg;
+			break;
 		case OPT_LIST:
 			exit(scenario_list(stdout) == 0 ? EXIT_OK : EXIT_RUNTIME);
 		case OPT_DIAGRAM:
@@ -352,6 +359,9 @@ static void parse_args(int argc, char **argv, struct config *c)
 		die_usage("%s", "-r and -w do not go together: replay reads, recording writes");
 	if (c->read_path && c->scenario)
 		die_usage("%s", "-r and --scenario do not go together");
+	if (c->svg && !c->scenario)
+		die_usage("%s", "--svg draws a scenario's segments: it needs --scenario (a "
+				"recording holds no segments)");
 	if (c->read_path && c->source != SRC_DEFAULT)
 		die_usage("%s", "--source does not apply to a replay");
 	if (c->netns)
@@ -581,7 +591,7 @@ int main(int argc, char **argv)
 	if (status == EXIT_OK && sc) {
 		struct scenario_opts so = {
 			.batch = c.mode != MODE_VIEW, .step_mode = c.step, .out = stdout,
-			.verbose = c.verbose, .wps = c.reading,
+			.verbose = c.verbose, .wps = c.reading, .svg = c.svg,
 		};
 		if (scenario_start(sc, l, &so, err, sizeof(err)) < 0) {
 			fprintf(stderr, "tcpdwell: %s\n", err);

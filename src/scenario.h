@@ -22,6 +22,7 @@ struct scenario_opts {
 	bool step_mode; /* wait for scenario_advance() at every `step` and between two `say`s */
 	bool verbose;	/* show the script's own progress ("[8/40] sleep 1.5") */
 	double wps;	/* reading speed for `say`; 0: SCENARIO_WPS_DEFAULT (batch: no wait) */
+	const char *svg; /* when the script ends, draw its ladder and timeline here; or NULL */
 	FILE *out;
 };
 /*
@@ -68,6 +69,7 @@ struct scenario_ladder {
 	uint8_t marks;	/* SCENARIO_SEG_* */
 	uint8_t from, to; /* a state change */
 	uint16_t len;	/* payload bytes */
+	uint16_t sport, dport; /* the sender's ports, or the changed socket's */
 	uint32_t seq, ack; /* relative to each direction's first sequence number */
 };
 /* How many ladder entries are kept (the oldest go first), and entry i, oldest first. */

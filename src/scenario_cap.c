@@ -126,6 +126,8 @@ static void on_segment(struct scenario *sc, const uint8_t *p, size_t n, int64_t 
 		return;
 	sport = ntohs(th->source);
 	dport = ntohs(th->dest);
+	e.sport = sport;
+	e.dport = dport;
 	e.actor = (int8_t)sc_actor_of(sc, sport, dport);
 	e.peer = (int8_t)sc_actor_of(sc, dport, sport);
 	/* Not between two of ours: another program's traffic in the namespace. */
@@ -239,7 +241,8 @@ fail:
 	return -1;
 }
 
-void sc_ladder_state(struct scenario *sc, int64_t mono, int actor, unsigned from, unsigned to)
+void sc_ladder_state(struct scenario *sc, int64_t mono, int actor, unsigned from, unsigned to,
+		     uint16_t sport, uint16_t dport)
 {
 	struct scenario_ladder e = {.mono = mono, .type = SCENARIO_LADDER_STATE};
 
@@ -253,6 +256,8 @@ void sc_ladder_state(struct scenario *sc, int64_t mono, int actor, unsigned from
 	e.peer = -1;
 	e.from = (uint8_t)from;
 	e.to = (uint8_t)to;
+	e.sport = sport;
+	e.dport = dport;
 	ladder_add(sc, &e);
 }
 

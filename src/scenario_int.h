@@ -205,7 +205,12 @@ unsigned sc_seg_kinds(uint8_t tcpflags);
 /* Open the capture and add it to the loop; -1 with err set. */
 int sc_cap_start(struct scenario *sc, struct loop *l, char *err, size_t len);
 /* A state change of an actor's socket, for the ladder. */
-void sc_ladder_state(struct scenario *sc, int64_t mono, int actor, unsigned from, unsigned to);
+void sc_ladder_state(struct scenario *sc, int64_t mono, int actor, unsigned from, unsigned to,
+		     uint16_t sport, uint16_t dport);
+
+/* scenario_svg.c */
+/* Draw the ladder and a state timeline per socket into path; -1 with err set. */
+int sc_svg_write(const struct scenario *sc, const char *path, char *err, size_t len);
 /* Step i's drop, blackhole or heal was applied: mirror it. */
 void sc_cap_rule(struct scenario *sc, size_t i);
 

@@ -461,6 +461,18 @@ static void finish(struct scenario *sc, int64_t now)
 		set_step_text(sc, "done: %u of %u expectations met", sc->n_expect - sc->n_failed,
 			      sc->n_expect);
 	}
+	if (sc->o.svg) {
+		char err[300];
+
+		if (sc_svg_write(sc, sc->o.svg, err, sizeof(err)) < 0) {
+			put(sc, now, "ERROR %s", err);
+			if (!sc->o.batch && sc->l)
+				loop_status(sc->l, "scenario: %s", err);
+			sc->status = 2;
+		} else {
+			put(sc, now, "ladder and timeline drawn in %s", sc->o.svg);
+		}
+	}
 	if (sc->o.batch)
 		loop_quit(sc->l, sc->status);
 }
@@ -766,7 +778,7 @@ static void runner_event(void *ctx, const struct track_event *ev)
 		}
 		if (ev->from != ST_CLOSE)
 			sc->actors[a].seen |= ST_MASK(sc_norm_state(ev->from));
-		sc_ladder_state(sc, ev->mono, a, ev->from, ev->to);
+		sc_ladder_state(sc, ev->mono, a, ev->from, ev->to, ev->s.sport, ev->s.dport);
 		sc->actors[a].seen |= ST_MASK(sc_norm_state(ev->to));
 	}
 	fmt_addr(la, sizeof(la), ev->s.family, ev->s.src, ev->s.sport);

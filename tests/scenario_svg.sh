@@ -1,0 +1,35 @@
+#!/bin/bash
+# Proves: --svg draws, at the scenario's end, a well-formed self-contained
+# SVG that rsvg-convert renders, holding lost-last-ack's story: the server's
+# LAST_ACK, its retransmitted FIN, the lost ACKs and the client's TIME_WAIT,
+# and a bar per socket; --svg without a scenario is a usage error.
+. "$TOP_SRCDIR/tests/scenario_net_common.sh"
+need_cmd xmllint
+need_cmd rsvg-convert
+
+rc=0
+"$TCPDWELL" --svg "$TMP/x.svg" -b -c 1 >"$TMP/usage.out" 2>&1 || rc=$?
+[ "$rc" = 2 ] || fail "--svg without --scenario: status $rc, want 2"
+grep -q "svg.*needs --scenario" "$TMP/usage.out" || fail "--svg without --scenario: no reason given"
+
+svg="$TMP/lost-last-ack.svg"
+rc=0
+timeout -k 5 60 "$TCPDWELL" --scenario lost-last-ack -b --svg "$svg" >"$TMP/run.out" 2>&1 || rc=$?
+cat "$TMP/run.out"
+[ "$rc" = 0 ] || fail "lost-last-ack --svg: status $rc"
+grep -q "ladder and timeline drawn in $svg" "$TMP/run.out" || fail "no word of the SVG"
+xmllint --noout "$svg" || fail "the SVG is not well-formed XML"
+if grep -Eq '(href|src)="(https?:|//)' "$svg"; then fail "the SVG fetches something"; fi
+rsvg-convert -o "$TMP/x.png" "$svg" || fail "rsvg-convert cannot render the SVG"
+[ -s "$TMP/x.png" ] || fail "rsvg-convert rendered nothing"
+for want in '>LAST_ACK<' '>TIME_WAIT<' 'FIN,ACK 1:2 retransmission<' 'ACK 2:2 lost<' \
+    '>ACK 2:2<' 'class="actor"[^>]*>server<' 'class="actor"[^>]*>client<' '<rect [^>]*><title>LAST_ACK from'; do
+    grep -Eq -- "$want" "$svg" || fail "the SVG lacks /$want/"
+done
+# The story in order: LAST_ACK, then a retransmitted FIN, then the ACK that got through.
+order=$(grep -oE '>(LAST_ACK|FIN,ACK 1:2 retransmission|ACK 2:2)<' "$svg" | uniq | tr -d '<>' | tr '\n' '|')
+case $order in
+LAST_ACK\|*"FIN,ACK 1:2 retransmission|ACK 2:2|"*) ;;
+*) fail "the ladder's order: $order" ;;
+esac
+pass "lost-last-ack drawn as SVG"
