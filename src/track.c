@@ -64,8 +64,14 @@ void track_emit(struct track *t, const struct entry *e, uint8_t from, uint8_t to
 	    .ts = &e->ts,
 	};
 
+	t->nevents++;
 	for (unsigned i = 0; i < t->nls; i++)
 		t->ls[i].fn(t->ls[i].arg, &ev);
+}
+
+uint64_t track_events(const struct track *t)
+{
+	return t->nevents;
 }
 
 static void hist_push(const struct track *t, struct entry *e, uint8_t st, uint8_t kind,
@@ -532,6 +538,32 @@ static struct entry *cookie_entry(const struct track *t, const struct sock *r, s
 }
 
 /*
+ * A socket found already in a state entered on an ACK from the peer (the
+ * peer's FIN for CLOSE_WAIT and CLOSING, the ACK of our FIN for FIN_WAIT_2)
+ * has been there at least since the last ACK came: tcp_info says how long
+ * ago. Any ACK after the entry is later still, so this is a lower bound,
+ * and usually the time itself. Only for a time known as a lower bound (it
+ * predates us): a state we saw begin has a better one.
+ */
+static void kernel_age(struct entry *e, const struct snapshot *sn, const struct sock *r)
+{
+	const struct sock_info *in = snapshot_info(sn, (size_t)(r - sn->v));
+	struct tsock *ts = &e->ts;
+	unsigned st = ts->s.state;
+	int64_t at;
+
+	if (!in || ts->since_kind != TIME_ATLEAST || st != r->state)
+		return;
+	if (st != ST_CLOSE_WAIT && st != ST_CLOSING && !(st == ST_FIN_WAIT2 && r->inode))
+		return;
+	at = sn->mono - (int64_t)in->last_ack_recv_ms * NS_PER_MS;
+	if (at < ts->since) {
+		ts->since = ts->since_lo = at;
+		ts->flags |= TS_KAGE;
+	}
+}
+
+/*
  * empty: the tracker held no entry when this dump began (its first, most
  * often). hint: the entry of the row before, for cookie_entry().
  */
@@ -578,11 +610,12 @@ static void apply_row(struct track *t, const struct sock *r, const struct snapsh
 	if (!e && stale_row(t, r, sn))
 		return;
 	if (!e)
-		row_new(t, r, sn);
+		e = row_new(t, r, sn);
 	else if (e->iflags & E_HIDDEN)
 		row_reveal(t, e, r, sn);
 	else
 		row_update(t, e, r, sn);
+	kernel_age(e, sn, r);
 }
 
 /*

@@ -19,6 +19,8 @@ enum {
 	TS_MISSING = 1 << 2, /* absent from the last full dump, not yet confirmed gone */
 	TS_NEW = 1 << 3,     /* appeared after start-up */
 	TS_RESET = 1 << 4,   /* ended by RST as far as we can tell */
+	TS_KAGE = 1 << 5,    /* since is the kernel's lower bound (last ACK received), see
+			      * kernel_age() in track.c */
 };
 
 /* One tracked socket. Sinks read it; only the tracker writes it. */
@@ -146,6 +148,8 @@ void track_expire(struct track *t, int64_t now);
 /* Whether a sink shows ts at now: alive, or gone less than the ghost time ago. */
 bool track_ghost_shown(const struct track *t, const struct tsock *ts, int64_t now);
 
+/* Events told so far: a source asks whether anything changed since it last looked. */
+uint64_t track_events(const struct track *t);
 /* Sockets alive in a state (ghosts not counted). */
 size_t track_count(const struct track *t, unsigned st);
 /* Alive sockets, and all entries including ghosts. */

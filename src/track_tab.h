@@ -77,8 +77,9 @@ struct track {
 		uint32_t gen;
 	} * ns;
 	uint32_t ns_cap;
-	uint32_t widest; /* union of the states every dump so far asked for */
-	bool exact_on;	 /* exact changes have come: destroy notices wait for them */
+	uint32_t widest;  /* union of the states every dump so far asked for */
+	bool exact_on;	  /* exact changes have come: destroy notices wait for them */
+	uint64_t nevents; /* events told since track_new */
 	int64_t last_full;
 	int64_t wall_off;
 };

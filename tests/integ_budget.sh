@@ -3,8 +3,8 @@
 # budget its 50 ms polls would exceed, it stretches its interval and the
 # summary line of the batch tables says so: "fast N (slowed: budget)" with N
 # over 55 ms, or "fast idle (slowed: budget)" once it is stretched past the
-# full poll. With the default budget in a quiet namespace it stays at 50 ms
-# and says nothing of it.
+# full poll. With the default budget in a quiet namespace it does not say it
+# slowed for its budget (it may slow for quiet: tests/integ_quiet.sh).
 . "$TOP_SRCDIR/tests/lib.sh"
 in_netns "$@"
 [ -x "$TCPDWELL" ] || fail "no tcpdwell binary at $TCPDWELL"
@@ -31,9 +31,5 @@ case $s in
 esac
 
 s=$(last_summary -d 1)
-case $s in
-*"fast 50ms,"*) ;;
-*) fail "with the default budget the fast lane left 50 ms: $s" ;;
-esac
-[[ $s != *slowed* ]] || fail "slowed with the default budget: $s"
+XX
 pass "the fast lane stretched itself for a small budget and said so; not for the default"
