@@ -211,26 +211,34 @@ static void timeline(FILE *f, const struct scenario *sc, int64_t t0, int64_t t1,
 	}
 }
 
+/*
+ * The picture goes to a new file beside path (O_EXCL, so nothing planted
+ * there is opened), renamed over path when whole; path itself, if it is
+ * there, must be a regular file: never a FIFO, a device or a symlink.
+ */
 int sc_svg_write(const struct scenario *sc, const char *path, char *err, size_t len)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
 	int64_t t0 = sc->nladder ? sc->ladder[0].mono : 0, t1;
-	int ladder_h = ((int)sc->nladder + 2) * ROW_H, height;
+	int ladder_h = ((int)sc->nladder + 2) * ROW_H, height, fd;
 	struct svg_sock socks[SVG_MAX_SOCKS];
+	char tmp[4096];
 	struct stat sb;
 	FILE *f;
 
-	/* Only a regular file: never a FIFO or a device someone put there. */
-	if (fd < 0 || fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
-		snprintf(err, len, "cannot write SVG '%s': %s", path,
-			 fd < 0 ? strerror(errno) : "not a regular file");
-		if (fd >= 0)
-			close(fd);
+	if (lstat(path, &sb) == 0 && !S_ISREG(sb.st_mode)) {
+		snprintf(err, len, "cannot write SVG '%s': not a regular file", path);
 		return -1;
 	}
-	if (!(f = fdopen(fd, "w"))) {
-		close(fd);
+	if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= (int)sizeof(tmp) ||
+	    (fd = mkostemp(tmp, O_CLOEXEC)) < 0) {
 		snprintf(err, len, "cannot write SVG '%s': %s", path, strerror(errno));
+		return -1;
+	}
+	fchmod(fd, 0644);
+	if (!(f = fdopen(fd, "w"))) {
+		snprintf(err, len, "cannot write SVG '%s': %s", path, strerror(errno));
+		close(fd);
+		unlink(tmp);
 		return -1;
 	}
 	t1 = sc->nladder ? sc->ladder[sc->nladder - 1].mono : 0;
@@ -262,8 +270,9 @@ int sc_svg_write(const struct scenario *sc, const char *path, char *err, size_t 
 	ladder(f, sc, t0, TOP);
 	timeline(f, sc, t0, t1 > t0 ? t1 : t0 + 1, TOP + ladder_h + 40);
 	fprintf(f, "</svg>\n");
-	if (ferror(f) | (fclose(f) != 0)) {
+	if (ferror(f) | (fclose(f) != 0) || rename(tmp, path) < 0) {
 		snprintf(err, len, "cannot write SVG '%s': %s", path, strerror(errno));
+		unlink(tmp);
 		return -1;
 	}
 	return 0;

@@ -2,7 +2,8 @@
 # Proves: --svg draws, at the scenario's end, a well-formed self-contained
 # SVG that rsvg-convert renders, holding lost-last-ack's story: the server's
 # LAST_ACK, its retransmitted FIN, the lost ACKs and the client's TIME_WAIT,
-# and a bar per socket; --svg without a scenario is a usage error.
+# and a bar per socket; --svg without a scenario is a usage error, and a
+# FIFO where the picture should go is refused.
 . "$TOP_SRCDIR/tests/scenario_net_common.sh"
 need_cmd xmllint
 need_cmd rsvg-convert
@@ -33,3 +34,14 @@ LAST_ACK\|*"FIN,ACK 1:2 retransmission|ACK 2:2|"*) ;;
 *) fail "the ladder's order: $order" ;;
 esac
 pass "lost-last-ack drawn as SVG"
+
+# A FIFO where the picture should go is refused, never opened (nor hung on).
+mkfifo "$TMP/fifo.svg"
+rc=0
+timeout -k 5 60 "$TCPDWELL" --scenario normal-close -b --svg "$TMP/fifo.svg" >"$TMP/fifo.out" 2>&1 || rc=$?
+[ "$rc" = 2 ] || { cat "$TMP/fifo.out"; fail "--svg onto a FIFO: status $rc, want 2"; }
+grep -q "cannot write SVG '$TMP/fifo.svg': not a regular file" "$TMP/fifo.out" ||
+    fail "--svg onto a FIFO: no reason given"
+[ -p "$TMP/fifo.svg" ] || fail "the FIFO was replaced"
+ls "$TMP"/fifo.svg.* 2>/dev/null && fail "a temporary file was left beside it"
+pass "a FIFO in the way is refused"
