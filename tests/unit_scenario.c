@@ -161,6 +161,30 @@ static void net_verbs(void)
 	scenario_free(sc);
 }
 
+/* A segment counts as the kinds the drop rules match, and its flags print as on the ladder. */
+static void segment_kinds(void)
+{
+	char buf[40];
+
+	CHECK(sc_seg_kinds(0x02) == ((1u << SG_SYN) | (1u << SG_ALL)));	  /* SYN */
+	CHECK(sc_seg_kinds(0x12) == ((1u << SG_SYNACK) | (1u << SG_ALL))); /* SYN,ACK */
+	CHECK(sc_seg_kinds(0x10) == ((1u << SG_ACK) | (1u << SG_ALL)));	  /* a bare ACK */
+	CHECK(sc_seg_kinds(0x18) == (1u << SG_ALL));			  /* PSH,ACK: data */
+	CHECK(sc_seg_kinds(0x11) == ((1u << SG_FIN) | (1u << SG_ALL)));	  /* FIN,ACK */
+	CHECK(sc_seg_kinds(0x14) == ((1u << SG_RST) | (1u << SG_ALL)));	  /* RST,ACK */
+	scenario_flags_text(buf, sizeof(buf), 0x11);
+	CHECK_STR(buf, "FIN,ACK");
+	scenario_flags_text(buf, sizeof(buf), 0x12);
+	CHECK_STR(buf, "SYN,ACK");
+	scenario_flags_text(buf, sizeof(buf), 0x18);
+	CHECK_STR(buf, "PSH,ACK");
+	scenario_flags_text(buf, sizeof(buf), 0);
+	CHECK_STR(buf, "none");
+	CHECK(sc_seg_parse("FIN") == SG_FIN && sc_seg_parse("synack") == SG_SYNACK &&
+	      sc_seg_parse("data") < 0);
+	CHECK(sc_knob_find("net.ipv4.tcp_orphan_retries") >= 0 && sc_knob_find("tcp_rmem") < 0);
+}
+
 static void bad_scripts(void)
 {
 	CHECK_STR(error_of(HEAD "server listen\nclient jump\n"),
@@ -432,6 +456,7 @@ int main(void)
 {
 	RUN(good_script);
 	RUN(net_verbs);
+	RUN(segment_kinds);
 	RUN(bad_scripts);
 	RUN(nul_bytes);
 	RUN(long_line);
