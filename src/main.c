@@ -21,6 +21,7 @@
 #include "record.h"
 #include "replay.h"
 #include "scenario.h"
+#include "svg.h"
 #include "sig.h"
 #include "track.h"
 #include "util.h"
@@ -175,8 +176,8 @@ static void usage(FILE *out)
 	    "      --reading-speed WPS  hold each narration for its words at WPS words a\n"
 	    "                         second (default 3) before the script goes on\n"
 	    "  -v, --verbose          show the scenario script's own progress\n"
-	    "      --svg FILE         at the scenario's end, draw its ladder and each socket's\n"
-	    "                         states into FILE (SVG)\n"
+	    "      --svg FILE         at the end, draw each socket's states (those the filter\n"
+	    "                         chooses) into FILE as SVG; a scenario adds its ladder\n"
 	    "      --list-scenarios   list the bundled scenarios\n"
 	    "      --diagram          start in the state-machine diagram\n"
 	    "View:\n"
@@ -424,9 +425,6 @@ static void parse_args(int argc, char **argv, struct config *c)
 		die_usage("%s", "-r and -w do not go together: replay reads, recording writes");
 	if (c->read_path && c->scenario)
 		die_usage("%s", "-r and --scenario do not go together");
-	if (c->svg && !c->scenario)
-		die_usage("%s", "--svg draws a scenario's segments: it needs --scenario (a "
-				"recording holds no segments)");
 	if (c->read_path && c->source != SRC_DEFAULT)
 		die_usage("%s", "--source does not apply to a replay");
 	if (c->netns)
@@ -697,6 +695,7 @@ int main(int argc, char **argv)
 	struct config c;
 	struct filter *f = NULL;
 	struct scenario *sc = NULL;
+	struct svg_timeline *tl = NULL;
 	struct procmap *pm = NULL;
 	struct netns_tab *labels;
 	struct track *t;
@@ -751,6 +750,9 @@ int main(int argc, char **argv)
 	status = open_sources(l, &c, f, sc);
 	if (status == EXIT_OK)
 		status = open_sinks(l, &c, f, pm, sc);
+	/* A scenario draws its own picture, segments and all; anything else, its sockets' states. */
+	if (status == EXIT_OK && c.svg && !sc)
+		tl = svg_add_timeline(l, c.svg, f);
 	if (status == EXIT_OK && sc) {
 		struct scenario_opts so = {
 		    .batch = c.mode != MODE_VIEW,
@@ -776,6 +778,8 @@ int main(int argc, char **argv)
 	}
 	/* Closing the loop closes the view (terminal restored) and the recording. */
 	loop_free(l);
+	if (svg_timeline_done(tl) < 0 && status == EXIT_OK)
+		status = EXIT_RUNTIME;
 	track_free(t);
 	netns_tab_free(labels);
 	procmap_free(pm);

@@ -11,6 +11,7 @@
 
 #include "scenario_int.h"
 #include "sock.h"
+#include "svg.h"
 #include "util.h"
 
 /*
@@ -28,23 +29,14 @@
 #define BAR_GAP 8
 #define LABEL_W 210 /* an actor and its ports, left of its bar */
 
-/* A colour per state, by meaning: fleeting states warm, waiting ones cool. */
 static const char *state_colour(unsigned st)
 {
-	static const char *const c[ST_MAX] = {
-	    [ST_ESTABLISHED] = "#4caf50", [ST_SYN_SENT] = "#90caf9",
-	    [ST_SYN_RECV] = "#64b5f6",	  [ST_FIN_WAIT1] = "#ff7043",
-	    [ST_FIN_WAIT2] = "#ffb74d",	  [ST_TIME_WAIT] = "#9575cd",
-	    [ST_CLOSE] = "#bdbdbd",	  [ST_CLOSE_WAIT] = "#e57373",
-	    [ST_LAST_ACK] = "#f06292",	  [ST_LISTEN] = "#80cbc4",
-	    [ST_CLOSING] = "#ff5722",	  [ST_NEW_SYN_RECV] = "#64b5f6",
-	};
-	return st < ST_MAX && c[st] ? c[st] : "#e0e0e0";
+	return svg_state_colour(st);
 }
 
 static const char *state_label(unsigned st)
 {
-	return st == ST_CLOSE ? "CLOSED" : st_name(st);
+	return svg_state_label(st);
 }
 
 /* The actors that took part, and their x, as the view's ladder spreads them. */
@@ -219,28 +211,14 @@ static void timeline(FILE *f, const struct scenario *sc, int64_t t0, int64_t t1,
 int sc_svg_write(const struct scenario *sc, const char *path, char *err, size_t len)
 {
 	int64_t t0 = sc->nladder ? sc->ladder[0].mono : 0, t1;
-	int ladder_h = ((int)sc->nladder + 2) * ROW_H, height, fd;
+	int ladder_h = ((int)sc->nladder + 2) * ROW_H, height;
 	struct svg_sock socks[SVG_MAX_SOCKS];
-	char tmp[4096];
-	struct stat sb;
+	struct svg_file sf;
 	FILE *f;
 
-	if (lstat(path, &sb) == 0 && !S_ISREG(sb.st_mode)) {
-		snprintf(err, len, "cannot write SVG '%s': not a regular file", path);
+	if (svg_file_open(&sf, path, err, len) < 0)
 		return -1;
-	}
-	if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= (int)sizeof(tmp) ||
-	    (fd = mkostemp(tmp, O_CLOEXEC)) < 0) {
-		snprintf(err, len, "cannot write SVG '%s': %s", path, strerror(errno));
-		return -1;
-	}
-	fchmod(fd, 0644);
-	if (!(f = fdopen(fd, "w"))) {
-		snprintf(err, len, "cannot write SVG '%s': %s", path, strerror(errno));
-		close(fd);
-		unlink(tmp);
-		return -1;
-	}
+	f = sf.f;
 	t1 = sc->nladder ? sc->ladder[sc->nladder - 1].mono : 0;
 	height = TOP + ladder_h + 60 + (int)sockets(sc, socks) * (BAR_H + BAR_GAP);
 	fprintf(f,
@@ -270,10 +248,5 @@ int sc_svg_write(const struct scenario *sc, const char *path, char *err, size_t 
 	ladder(f, sc, t0, TOP);
 	timeline(f, sc, t0, t1 > t0 ? t1 : t0 + 1, TOP + ladder_h + 40);
 	fprintf(f, "</svg>\n");
-	if (ferror(f) | (fclose(f) != 0) || rename(tmp, path) < 0) {
-		snprintf(err, len, "cannot write SVG '%s': %s", path, strerror(errno));
-		unlink(tmp);
-		return -1;
-	}
-	return 0;
+	return svg_file_commit(&sf, err, len);
 }
