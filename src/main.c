@@ -21,6 +21,7 @@
 #include "record.h"
 #include "replay.h"
 #include "scenario.h"
+#include "svg.h"
 #include "sig.h"
 #include "track.h"
 #include "util.h"
@@ -52,6 +53,9 @@ struct config {
 	double speed;
 	const char *scenario;
 	bool step;
+	bool verbose;	 /* -v: the scenario's own progress */
+	double reading;	 /* --reading-speed: words per second, 0 the default */
+	const char *svg; /* --svg: the scenario's ladder and timeline at its end */
 	bool diagram;
 	bool no_color;
 	int64_t ghost_ns;
@@ -84,6 +88,8 @@ enum {
 	OPT_METRICS,
 	OPT_METRICS_LISTEN,
 	OPT_SERVE,
+	OPT_READING,
+	OPT_SVG,
 };
 
 static const struct option long_opts[] = {
@@ -99,6 +105,9 @@ static const struct option long_opts[] = {
     {"speed", required_argument, NULL, OPT_SPEED},
     {"scenario", required_argument, NULL, OPT_SCENARIO},
     {"step", no_argument, NULL, OPT_STEP},
+    {"reading-speed", required_argument, NULL, OPT_READING},
+    {"verbose", no_argument, NULL, 'v'},
+    {"svg", required_argument, NULL, OPT_SVG},
     {"list-scenarios", no_argument, NULL, OPT_LIST},
     {"diagram", no_argument, NULL, OPT_DIAGRAM},
     {"ghost", required_argument, NULL, OPT_GHOST},
@@ -160,7 +169,15 @@ static void usage(FILE *out)
 	    "      --speed X          replay speed in the view (default 1)\n"
 	    "Scenarios:\n"
 	    "      --scenario NAME|FILE  run a demo server and client through a script\n"
-	    "      --step             wait for a key at every step of a scenario\n"
+	    "                         (in a network namespace of its own, as root or in a\n"
+	    "                         user namespace, where a script may also lose segments\n"
+	    "                         and set TCP sysctls)\n"
+	    "      --step             wait for n at every step, and between two narrations\n"
+	    "      --reading-speed WPS  hold each narration for its words at WPS words a\n"
+	    "                         second (default 3) before the script goes on\n"
+	    "  -v, --verbose          show the scenario script's own progress\n"
+	    "      --svg FILE         at the end, draw each socket's states (those the filter\n"
+	    "                         chooses) into FILE as SVG; a scenario adds its ladder\n"
 	    "      --list-scenarios   list the bundled scenarios\n"
 	    "      --diagram          start in the state-machine diagram\n"
 	    "View:\n"
@@ -273,7 +290,7 @@ static void parse_args(int argc, char **argv, struct config *c)
 	    .fast_budget = 0.05,
 	    .destroy = true,
 	};
-	while ((opt = getopt_long(argc, argv, "bed:c:n:w:r:N:hV", long_opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "bed:c:n:w:r:N:hVv", long_opts, NULL)) != -1) {
 		switch (opt) {
 		case 'b':
 			c->mode = MODE_BATCH;
@@ -320,6 +337,19 @@ static void parse_args(int argc, char **argv, struct config *c)
 			break;
 		case OPT_STEP:
 			c->step = true;
+			break;
+		case OPT_READING:
+			c->reading = strtod(optarg, &end);
+			if (*end || !(c->reading >= 0.5 && c->reading <= 100))
+				die_usage("invalid reading speed '%s': expected words per second, "
+					  "0.5 to 100",
+					  optarg);
+			break;
+		case 'v':
+			c->verbose = true;
+			break;
+		case OPT_SVG:
+			c->svg = optarg;
 			break;
 		case OPT_LIST:
 			exit(scenario_list(stdout) == 0 ? EXIT_OK : EXIT_RUNTIME);
@@ -665,6 +695,7 @@ int main(int argc, char **argv)
 	struct config c;
 	struct filter *f = NULL;
 	struct scenario *sc = NULL;
+	struct svg_timeline *tl = NULL;
 	struct procmap *pm = NULL;
 	struct netns_tab *labels;
 	struct track *t;
@@ -719,11 +750,17 @@ int main(int argc, char **argv)
 	status = open_sources(l, &c, f, sc);
 	if (status == EXIT_OK)
 		status = open_sinks(l, &c, f, pm, sc);
+	/* A scenario draws its own picture, segments and all; anything else, its sockets' states. */
+	if (status == EXIT_OK && c.svg && !sc)
+		tl = svg_add_timeline(l, c.svg, f);
 	if (status == EXIT_OK && sc) {
 		struct scenario_opts so = {
 		    .batch = c.mode != MODE_VIEW,
 		    .step_mode = c.step,
 		    .out = stdout,
+		    .verbose = c.verbose,
+		    .wps = c.reading,
+		    .svg = c.svg,
 		};
 		if (scenario_start(sc, l, &so, err, sizeof(err)) < 0) {
 			fprintf(stderr, "tcpdwell: %s\n", err);
@@ -741,6 +778,8 @@ int main(int argc, char **argv)
 	}
 	/* Closing the loop closes the view (terminal restored) and the recording. */
 	loop_free(l);
+	if (svg_timeline_done(tl) < 0 && status == EXIT_OK)
+		status = EXIT_RUNTIME;
 	track_free(t);
 	netns_tab_free(labels);
 	procmap_free(pm);
