@@ -47,6 +47,13 @@ int exact_bpf_open(struct loop *l, const struct exact_bpf_opts *o, char *err, si
  * keys and runs the poller between runs (the rest waits in the ring).
  */
 #define DRAIN_MAX   32768
+/*
+ * Before a dump is applied, everything in the ring goes on (sync): a row
+ * read after changes still in the ring would be applied before them, and
+ * the changes then look like jumps. A flood that outruns the reader still
+ * stops it after this many.
+ */
+#define SYNC_MAX    (16 * DRAIN_MAX)
 /* Loss is said at most this often: under a flood, one line a second, not one per drain. */
 #define SAY_LOST_NS NS_PER_SEC
 
@@ -61,6 +68,7 @@ struct xbpf {
 	bool gen_seen;
 	uint64_t lost, lost_said, bad, unlabelled_said;
 	size_t drained; /* records read in this run */
+	size_t drain_max; /* DRAIN_MAX, or SYNC_MAX in a sync */
 	int64_t lost_said_at, unlabelled_said_at;
 	int64_t next_drain;
 	exact_admit_fn admit;
@@ -133,7 +141,7 @@ static int on_record(void *ctx, void *data, size_t size)
 	else
 		x->bad++;
 	/* Stops the read; libbpf has already consumed this record. */
-	return ++x->drained < DRAIN_MAX ? 0 : -E2BIG;
+	return ++x->drained < x->drain_max ? 0 : -E2BIG;
 }
 
 /* Hand one settled change to the loop, with its wall-clock time. */
@@ -218,7 +226,11 @@ static int xbpf_run(void *ctx, struct loop *l, int64_t now)
 
 static void xbpf_sync(void *ctx, struct loop *l)
 {
+	struct xbpf *x = ctx;
+
+	x->drain_max = SYNC_MAX;
 	xbpf_run(ctx, l, mono_ns());
+	x->drain_max = DRAIN_MAX;
 }
 
 /*
@@ -314,6 +326,7 @@ int exact_bpf_open(struct loop *l, const struct exact_bpf_opts *o, char *err, si
 	x->admit_arg = o->admit_arg;
 	x->next_drain = INT64_MAX;
 	x->epfd = -1;
+	x->drain_max = DRAIN_MAX;
 	x->skel = exact_bpf__open();
 	if (!x->skel) {
 		load_error(errno, err, errlen);
