@@ -15,7 +15,8 @@ CHECK="$TOP_SRCDIR/contrib/bench/churn_check.py"
 # Description lines: "k SKADDR T OLD NEW SPORT DPORT" (a kernel record, the
 # server 127.0.0.2:80, the client 127.0.0.1) or "e T COOKIE LOCALPORT
 # PEERPORT FROM TO JUMP KIND" (an event; ports 80 mean the server; a local
-# port rPORT is a reset socket's notice, 0.0.0.0:PORT -> 127.0.0.2:*).
+# port rPORT is a reset socket's notice, 0.0.0.0:PORT -> 127.0.0.2:*; a peer
+# port r is the server's side of a reset, 127.0.0.2:80 -> 127.0.0.1:*).
 run_case() {
     local name=$1 expected=$2
     python3 - "$TMP/$name" <<'EOF' || fail "$name: cannot build the records"
@@ -41,6 +42,8 @@ with open(base + ".trace", "w") as tr, open(base + ".json", "w") as ev:
             t, ck, lp, pp, fr, to, jump, kind = f[1:9]
             if lp.startswith("r"):  # a reset socket's notice: what the kernel left
                 local, peer = "0.0.0.0:" + lp[1:], "127.0.0.2:*"
+            elif pp == "r":  # the server's side of a reset: its peer's port cleared
+                local, peer = f"{ip(int(lp))[0]}:{lp}", "127.0.0.1:*"
             else:
                 lp, pp = int(lp), int(pp)
                 local, peer = f"{ip(lp)[0]}:{lp}", f"{ip(pp)[0]}:{pp}"
@@ -137,6 +140,18 @@ run_case request "lives=2 never=1 in_jump=4 made=1 invented=0 unmarked=0"
   echo "e 10.2 41 80 5000 CLOSED TIME_WAIT j exact"
   echo "e 10.3 42 r5000 - UNSEEN CLOSED j at_least"; } >"$TMP/reset.in"
 run_case reset "lives=2 never=0 invented=0 reset_notices=1"
+
+# The server's side of a reset, accepted and freed between two polls: its
+# notice keeps the server's address but has lost the peer's port.
+{ echo "k 0xa 10.000100 CLOSED SYN_SENT 0 80"
+  echo "k 0xa 10.000200 SYN_SENT ESTABLISHED 5000 80"
+  echo "k 0xb 10.000210 LISTEN SYN_RECV 80 5000"
+  echo "k 0xb 10.000220 SYN_RECV ESTABLISHED 80 5000"
+  echo "k 0xa 10.000300 ESTABLISHED CLOSED 5000 80"
+  echo "k 0xb 10.000310 ESTABLISHED CLOSED 80 5000"
+  echo "e 10.2 51 r5000 - UNSEEN CLOSED j at_least"
+  echo "e 10.3 52 80 r UNSEEN CLOSED j at_least"; } >"$TMP/reset_server.in"
+run_case reset_server "lives=2 never=0 invented=0 reset_notices=2"
 
 # A change no life on the 4-tuple can hold: a socket that never was.
 { conn 0xa 0xb 10 5000; exact_events 10 5000 7; echo "e 10.5 9 6000 80 CLOSED ESTABLISHED j between"; } \

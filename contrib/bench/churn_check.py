@@ -160,12 +160,14 @@ def read_trace(path, server, pidns):
 
 def reset_notice(e, server):
     """A destroy notice of a socket that reset its connection (close() with
-    SO_LINGER 0, or unread data): tcp_disconnect() has cleared its local
-    address and its peer's port before the kernel tells of its end, so the
-    notice, and tcpdwell's UNSEEN -> CLOSED, read 0.0.0.0:PORT -> PEER:*.
-    Of the server's peers, only one with the server's address."""
-    return e["from"] == "UNSEEN" and e["local"].startswith("0.0.0.0:") and \
-        e["peer"] == server.rsplit(":", 1)[0] + ":0"
+    SO_LINGER 0, or unread data): the kernel has cleared its peer's port, and
+    a client's local address too, before it tells of its end, so the notice,
+    and tcpdwell's UNSEEN -> CLOSED, read 0.0.0.0:PORT -> PEER:* (a client
+    of the server) or SERVER -> PEER:* (the server's side)."""
+    if e["from"] != "UNSEEN" or not e["peer"].endswith(":0"):
+        return False
+    return (e["local"].startswith("0.0.0.0:") and
+            e["peer"] == server.rsplit(":", 1)[0] + ":0") or e["local"] == server
 
 
 def read_events(path, server, label):
@@ -238,7 +240,7 @@ def pick(cands, e):
     return max(alive or ok, key=lambda c: c.birth)
 
 
-def analyse(lives, evs, examples):
+def analyse(lives, evs, examples, server):
     by_tuple, by_port = {}, {}
     for life in lives:
         by_tuple.setdefault(life.tuple, []).append(life)
@@ -259,7 +261,7 @@ def analyse(lives, evs, examples):
             r["beyond"] += 1
             continue
         ck = e.get("cookie", "0")
-        if e["local"].startswith("0.0.0.0:") and e["from"] == "UNSEEN":
+        if reset_notice(e, server):
             r["reset_notices"] += 1
             same = by_port.get((e["local"].rsplit(":", 1)[1], e["peer"].rsplit(":", 1)[0]), [])
         else:
@@ -463,7 +465,7 @@ def main():
     if a.netns is not None:
         lives = [x for x in lives if x.ns == a.netns]
     evs = read_events(a.events, a.server, a.netns)
-    r = analyse(lives, evs, a.examples)
+    r = analyse(lives, evs, a.examples, a.server)
     r["samples_lost"], r["notice_resyncs"] = lost_notes(a.stderr)
     r["p50"], r["p99"], r["max"] = (quant(r["timing"], q) for q in (0.5, 0.99, 1.0))
     r["unknown_ns"] = unknown
