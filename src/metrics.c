@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #ifdef HAVE_MICROHTTPD
 #include <dlfcn.h>
@@ -45,6 +46,16 @@ struct metrics {
 	size_t cap;
 };
 
+#ifdef HAVE_MICROHTTPD
+/* One HTTP connection, from MHD's notices, oldest first in the sink's list. */
+struct http_conn {
+	struct http_conn *prev, *next;
+	int fd;
+	int64_t since; /* accepted, or last answered */
+	bool answered; /* a request was answered: not an idle squatter */
+};
+#endif
+
 struct metrics_sink {
 	struct metrics *m;
 	struct loop *l;
@@ -54,6 +65,8 @@ struct metrics_sink {
 #ifdef HAVE_MICROHTTPD
 	struct MHD_Daemon *httpd;
 	int listen_fd;
+	struct http_conn *head, *tail;
+	unsigned nconn;
 #endif
 };
 
@@ -296,6 +309,7 @@ static struct {
 	__typeof__(&MHD_add_response_header) add_response_header;
 	__typeof__(&MHD_queue_response) queue_response;
 	__typeof__(&MHD_destroy_response) destroy_response;
+	__typeof__(&MHD_get_connection_info) get_connection_info;
 } mhd;
 
 static void *mhd_sym(void *h, const char *name, bool *ok)
@@ -329,6 +343,7 @@ static int mhd_load(char *err, size_t errlen)
 	MHD_LOAD(add_response_header);
 	MHD_LOAD(queue_response);
 	MHD_LOAD(destroy_response);
+	MHD_LOAD(get_connection_info);
 #undef MHD_LOAD
 	if (!ok) {
 		snprintf(err, errlen, "cannot use %s for --metrics-listen: a function is missing",
@@ -360,6 +375,8 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *c, const char *u
 			      size_t *upload_len, void **state)
 {
 	struct metrics_sink *k = cls;
+	const union MHD_ConnectionInfo *ci =
+	    mhd.get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
 	static char not_found[] = "tcpdwell serves its metrics at /metrics\n";
 	static char bad_method[] = "only GET and HEAD\n";
 	char *buf = NULL;
@@ -367,6 +384,12 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *c, const char *u
 	FILE *f;
 
 	(void)version, (void)upload, (void)state;
+	if (ci && ci->socket_context) {
+		struct http_conn *h = ci->socket_context;
+
+		h->answered = true;
+		h->since = mono_ns();
+	}
 	if (*upload_len)
 		return MHD_NO;
 	if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD))
@@ -426,6 +449,78 @@ static int parse_listen(const char *s, struct sockaddr_storage *sa, socklen_t *s
 	return 0;
 }
 
+/*
+ * What a neighbour on the same box can do to the endpoint, and the answer:
+ * a request must arrive within HTTP_REQUEST_NS of its connection (or of the
+ * last answer on it), however slowly it trickles in, and a crowd of idle
+ * connections is cut from its oldest, so that it never fills the limit and
+ * keeps a scrape out. Every client comes from 127.0.0.1 on the default
+ * address (or any of 127/8), so a limit per address would not help.
+ */
+#define HTTP_CONN_MAX	32		 /* connections kept; the oldest idle one goes first */
+#define HTTP_REQUEST_NS (3 * NS_PER_SEC) /* to send a request, or the next one */
+
+/* End a connection: MHD sees it hung up and closes it at its next run. */
+static void http_cut(struct http_conn *h)
+{
+	if (h->fd < 0)
+		return;
+	shutdown(h->fd, SHUT_RDWR);
+	h->fd = -1;
+}
+
+static void on_conn(void *cls, struct MHD_Connection *c, void **ctx,
+		    enum MHD_ConnectionNotificationCode code)
+{
+	struct metrics_sink *k = cls;
+	struct http_conn *h;
+
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		const union MHD_ConnectionInfo *i =
+		    mhd.get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+
+		h = xcalloc(1, sizeof(*h));
+		h->fd = i ? i->connect_fd : -1;
+		h->since = mono_ns();
+		h->prev = k->tail;
+		if (k->tail)
+			k->tail->next = h;
+		else
+			k->head = h;
+		k->tail = h;
+		*ctx = h;
+		/* A crowd: the oldest connection that never asked anything makes room. */
+		if (++k->nconn > HTTP_CONN_MAX)
+			for (struct http_conn *o = k->head; o != h; o = o->next)
+				if (!o->answered && o->fd >= 0) {
+					http_cut(o);
+					break;
+				}
+		return;
+	}
+	if (code != MHD_CONNECTION_NOTIFY_CLOSED || !(h = *ctx))
+		return;
+	if (h->prev)
+		h->prev->next = h->next;
+	else
+		k->head = h->next;
+	if (h->next)
+		h->next->prev = h->prev;
+	else
+		k->tail = h->prev;
+	k->nconn--;
+	free(h);
+	*ctx = NULL;
+}
+
+/* Cut the connections past their deadline: MHD's own timeout restarts with every byte. */
+static void http_deadlines(struct metrics_sink *k, int64_t now)
+{
+	for (struct http_conn *h = k->head; h; h = h->next)
+		if (h->fd >= 0 && now - h->since > HTTP_REQUEST_NS)
+			http_cut(h);
+}
+
 /* Our own listening socket, so that a refusal says why; MHD takes it over. */
 static int http_start(struct metrics_sink *k, const char *listen_at, char *err, size_t errlen)
 {
@@ -441,7 +536,7 @@ static int http_start(struct metrics_sink *k, const char *listen_at, char *err, 
 	}
 	fd = socket(sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
-	    bind(fd, (struct sockaddr *)&sa, salen) < 0 || listen(fd, 16) < 0) {
+	    bind(fd, (struct sockaddr *)&sa, salen) < 0 || listen(fd, 2 * HTTP_CONN_MAX) < 0) {
 		snprintf(err, errlen, "cannot serve metrics on '%s': %s", listen_at,
 			 strerror(errno));
 		if (fd >= 0)
@@ -454,10 +549,11 @@ static int http_start(struct metrics_sink *k, const char *listen_at, char *err, 
 		k->listen_fd = -1;
 		return -1;
 	}
-	k->httpd = mhd.start_daemon(MHD_USE_EPOLL | (sa.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
-				    0, NULL, NULL, answer, k, MHD_OPTION_LISTEN_SOCKET, fd,
-				    MHD_OPTION_CONNECTION_LIMIT, 16U,
-				    MHD_OPTION_CONNECTION_TIMEOUT, 10U, MHD_OPTION_END);
+	k->httpd = mhd.start_daemon(
+	    MHD_USE_EPOLL | (sa.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0), 0, NULL, NULL, answer, k,
+	    MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_CONNECTION_LIMIT, 2U * HTTP_CONN_MAX,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)(HTTP_REQUEST_NS / NS_PER_SEC),
+	    MHD_OPTION_NOTIFY_CONNECTION, on_conn, k, MHD_OPTION_END);
 	if (!k->httpd) {
 		snprintf(err, errlen, "cannot serve metrics on '%s': libmicrohttpd refused",
 			 listen_at);
@@ -470,8 +566,10 @@ static int http_start(struct metrics_sink *k, const char *listen_at, char *err, 
 
 static void http_run(struct metrics_sink *k)
 {
-	if (k->httpd)
-		mhd.run(k->httpd);
+	if (!k->httpd)
+		return;
+	http_deadlines(k, mono_ns());
+	mhd.run(k->httpd);
 }
 
 static int s_fd(void *ctx)
@@ -494,13 +592,23 @@ static int64_t http_due(struct metrics_sink *k, int64_t due)
 {
 	MHD_UNSIGNED_LONG_LONG ms;
 
-	/* Idle connections time out only when MHD runs. */
-	if (k->httpd && mhd.get_timeout(k->httpd, &ms) == MHD_YES) {
-		int64_t at = mono_ns() + (int64_t)ms * NS_PER_MS;
+	if (!k->httpd)
+		return due;
+	/*
+	 * Idle connections time out only when MHD runs. Zero means work is
+	 * ready now: due at 0, not at mono_ns(), which is later than the now
+	 * the loop compares with, so that MHD would never run again and the
+	 * loop would poll with a zero timeout for good.
+	 */
+	if (mhd.get_timeout(k->httpd, &ms) == MHD_YES) {
+		int64_t at = ms ? mono_ns() + (int64_t)(ms < 60000 ? ms : 60000) * NS_PER_MS : 0;
 
 		if (at < due)
 			due = at;
 	}
+	for (const struct http_conn *h = k->head; h; h = h->next)
+		if (h->fd >= 0 && h->since + HTTP_REQUEST_NS + 1 < due)
+			due = h->since + HTTP_REQUEST_NS + 1;
 	return due;
 }
 
