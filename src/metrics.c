@@ -12,6 +12,7 @@
 #include <netinet/in.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #ifdef HAVE_MICROHTTPD
 #include <dlfcn.h>
 #include <microhttpd.h>
@@ -59,7 +60,10 @@ struct http_conn {
 struct metrics_sink {
 	struct metrics *m;
 	struct loop *l;
-	char *path, *tmp; /* NULL: no file */
+	char *path; /* NULL: no file */
+	dev_t dev;  /* the file last written, the one that may be replaced */
+	ino_t ino;
+	bool written;
 	int64_t next;
 	bool failed; /* the last write failed: said once, until one works again */
 #ifdef HAVE_MICROHTTPD
@@ -251,43 +255,144 @@ static void metrics_write(struct metrics *m, const struct track *t, int64_t now,
 		}
 }
 
-/* Write the temporary file and rename it over the real one; -errno on failure. */
-static int write_file(struct metrics_sink *k)
+/* What each file starts with: how a file tcpdwell wrote is known again. */
+#define FIRST_LINE "# HELP tcpdwell_sockets "
+
+/*
+ * May PATH be replaced? Only by nothing, by the file written last, or by a
+ * regular file of ours that holds tcpdwell's metrics (an earlier run's):
+ * never a device node, a FIFO, a symbolic link or someone's file. 0, or -1
+ * with the reason in why.
+ */
+static int check_target(const struct metrics_sink *k, char *why, size_t len)
 {
-	int fd = open(k->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+	char head[sizeof(FIRST_LINE) - 1];
+	struct stat st;
+	ssize_t n;
+	int fd;
+
+	if (lstat(k->path, &st) < 0) {
+		if (errno == ENOENT)
+			return 0;
+		snprintf(why, len, "%s", strerror(errno));
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(why, len, "it is %s, not a file tcpdwell wrote",
+			 S_ISLNK(st.st_mode)			      ? "a symbolic link"
+			 : S_ISFIFO(st.st_mode)			      ? "a FIFO"
+			 : S_ISDIR(st.st_mode)			      ? "a directory"
+			 : S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "a device node"
+								      : "not a regular file");
+		return -1;
+	}
+	if (k->written && st.st_dev == k->dev && st.st_ino == k->ino)
+		return 0;
+	if (st.st_uid != geteuid()) {
+		snprintf(why, len, "it belongs to another user (uid %u)", (unsigned)st.st_uid);
+		return -1;
+	}
+	if (st.st_size == 0)
+		return 0;
+	fd = open(k->path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	n = fd < 0 ? -1 : read(fd, head, sizeof(head));
+	if (fd >= 0)
+		close(fd);
+	if (n != (ssize_t)sizeof(head) || memcmp(head, FIRST_LINE, sizeof(head))) {
+		snprintf(why, len, "it is not a metrics file tcpdwell wrote");
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * A temporary file beside PATH, made for this write alone: a name no one
+ * can guess, created with O_EXCL (so never a planted file, FIFO or link).
+ * node_exporter's textfile collector reads only *.prom: it never sees it.
+ */
+static int open_tmp(const char *path, char **tmp)
+{
+	size_t len = strlen(path) + sizeof(".XXXXXX.tmp");
+	int fd;
+
+	*tmp = xmalloc(len);
+	snprintf(*tmp, len, "%s.XXXXXX.tmp", path);
+	fd = mkostemps(*tmp, 4, O_CLOEXEC);
+	if (fd < 0) {
+		int e = errno;
+
+		free(*tmp);
+		*tmp = NULL;
+		errno = e;
+		return -1;
+	}
+	/* mkostemps makes it 0600: a collector run as another user reads it. */
+	fchmod(fd, 0644);
+	return fd;
+}
+
+/* Write a temporary file and rename it over the real one; -errno on failure, why said. */
+static int write_file(struct metrics_sink *k, char *why, size_t len)
+{
+	char *tmp;
+	int fd = open_tmp(k->path, &tmp);
+	struct stat st;
 	FILE *f;
 	int e = 0;
 
-	if (fd < 0)
+	if (fd < 0) {
+		snprintf(why, len, "%s", strerror(errno));
 		return -errno;
+	}
 	f = fdopen(fd, "w");
 	if (!f) {
 		e = -errno;
 		close(fd);
-		unlink(k->tmp);
-		return e;
+		goto out;
 	}
 	metrics_write(k->m, loop_track(k->l), loop_now(k->l), f);
-	if (ferror(f))
-		e = -EIO;
+	/* The stream's error is the write's: ENOSPC says the disk is full, EIO says nothing. */
+	errno = 0;
+	if (fflush(f) != 0 || ferror(f))
+		e = errno ? -errno : -EIO;
+	if (!e && fstat(fileno(f), &st) < 0)
+		e = -errno;
 	if (fclose(f) != 0 && !e)
-		e = -errno;
-	if (!e && rename(k->tmp, k->path) < 0)
-		e = -errno;
+		e = errno ? -errno : -EIO;
 	if (e)
-		unlink(k->tmp);
+		goto out;
+	if (check_target(k, why, len) < 0) {
+		e = -EEXIST;
+		goto out_said;
+	}
+	if (rename(tmp, k->path) < 0) {
+		e = -errno;
+		goto out;
+	}
+	k->dev = st.st_dev;
+	k->ino = st.st_ino;
+	k->written = true;
+	free(tmp);
+	return 0;
+out:
+	snprintf(why, len, "%s", strerror(-e));
+out_said:
+	unlink(tmp);
+	free(tmp);
 	return e;
 }
 
 static void flush(struct metrics_sink *k)
 {
+	char why[160];
 	int e;
 
 	if (!k->path)
 		return;
-	e = write_file(k);
+	e = write_file(k, why, sizeof(why));
 	if (e && !k->failed)
-		loop_status(k->l, "metrics: cannot write '%s': %s", k->path, strerror(-e));
+		loop_status(k->l, "metrics: cannot write '%s': %s%s", k->path, why,
+			    e == -EEXIST ? "; remove it or name another file" : "");
 	else if (!e && k->failed)
 		loop_status(k->l, "metrics: '%s' written again", k->path);
 	k->failed = e != 0;
@@ -675,7 +780,6 @@ static void sink_free(struct metrics_sink *k)
 	http_stop(k);
 	metrics_free(k->m);
 	free(k->path);
-	free(k->tmp);
 	free(k);
 }
 
@@ -698,24 +802,27 @@ static const struct sink_ops metrics_ops = {
 #endif
 };
 
-/* Try the temporary file where it will be written: a mistyped directory fails now. */
-static char *tmp_name(const char *path, char *err, size_t errlen)
+/* Refuse at start what would be refused every second: a mistyped directory, a file not ours. */
+static int check_path(const struct metrics_sink *k, char *err, size_t errlen)
 {
-	size_t len = strlen(path) + 32;
-	char *tmp = xmalloc(len);
+	char why[160], *tmp;
 	int fd;
 
-	/* node_exporter's textfile collector reads only *.prom: it never sees this name. */
-	snprintf(tmp, len, "%s.%ld.tmp", path, (long)getpid());
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
-	if (fd < 0) {
-		snprintf(err, errlen, "cannot write metrics beside '%s': %s", path, strerror(errno));
-		free(tmp);
-		return NULL;
+	if (check_target(k, why, sizeof(why)) < 0) {
+		snprintf(err, errlen,
+			 "refusing to write metrics to '%s': %s; remove it or name another file",
+			 k->path, why);
+		return -1;
+	}
+	if ((fd = open_tmp(k->path, &tmp)) < 0) {
+		snprintf(err, errlen, "cannot write metrics beside '%s': %s", k->path,
+			 strerror(errno));
+		return -1;
 	}
 	close(fd);
 	unlink(tmp);
-	return tmp;
+	free(tmp);
+	return 0;
 }
 
 int metrics_open(struct loop *l, const struct metrics_opts *o, char *err, size_t errlen)
@@ -727,15 +834,15 @@ int metrics_open(struct loop *l, const struct metrics_opts *o, char *err, size_t
 	k->listen_fd = -1;
 #endif
 	if (o->path) {
-		if (!(k->tmp = tmp_name(o->path, err, errlen))) {
+		k->path = xstrdup(o->path);
+		if (check_path(k, err, errlen) < 0) {
+			free(k->path);
 			free(k);
 			return -1;
 		}
-		k->path = xstrdup(o->path);
 	}
 	if (o->listen && http_start(k, o->listen, err, errlen) < 0) {
 		free(k->path);
-		free(k->tmp);
 		free(k);
 		return -1;
 	}
