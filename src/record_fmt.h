@@ -217,5 +217,7 @@ int record_reader_goto(struct record_reader *r, const struct record_epoch *e);
 /* Scan a whole file for the writer's append: last good end, last times, epochs. */
 int record_reader_scan(struct record_reader *r, uint64_t *good_end, int64_t *last_mono,
 		       int64_t *last_wall, struct record_epoch **epochs, size_t *nepochs);
+/* The first whole, checksummed record after offset from, or 0: damage before it is no tail. */
+uint64_t record_reader_valid_after(struct record_reader *r, uint64_t from);
 
 #endif

@@ -588,3 +588,48 @@ int record_reader_scan(struct record_reader *r, uint64_t *good_end, int64_t *las
 	*last_wall = r->last_wall;
 	return ret;
 }
+
+/*
+ * The offset of the first whole record (its length fits, its checksum
+ * holds) that starts after from, or 0 if there is none. After damage, such
+ * a record means the damage is not a tail: cutting the file there would
+ * delete records that read well.
+ */
+uint64_t record_reader_valid_after(struct record_reader *r, uint64_t from)
+{
+	enum { WIN = 64 * 1024 };
+	uint8_t *win = xmalloc(WIN);
+	uint64_t size, base, found = 0;
+	struct stat st;
+
+	size = fstat(r->fd, &st) == 0 ? (uint64_t)st.st_size : r->size;
+	for (base = from; !found && base + RECORD_MIN <= size; base += WIN - RECORD_HDR) {
+		size_t n = size - base < WIN ? (size_t)(size - base) : WIN;
+
+		if (read_at(r, win, n, base) < 0)
+			break;
+		for (size_t i = 0; i + RECORD_HDR <= n && i < WIN - RECORD_HDR; i++) {
+			uint64_t at = base + i;
+			uint32_t len = (uint32_t)record_get_le(win + i, 4);
+			unsigned type = win[i + 4];
+
+			if (len < RECORD_MIN || len > RECORD_MAX || len > size - at ||
+			    type < REC_SEGMENT || type > REC_INDEX)
+				continue;
+			if (len > r->cap) {
+				r->buf = xrealloc(r->buf, len);
+				r->cap = len;
+			}
+			if (read_at(r, r->buf, len, at) == 0 &&
+			    record_crc32(0, r->buf, len - 4) ==
+				(uint32_t)record_get_le(r->buf + len - 4, 4)) {
+				found = at;
+				break;
+			}
+		}
+		if (n < WIN)
+			break;
+	}
+	free(win);
+	return found;
+}

@@ -3,6 +3,7 @@
 #include "record_fmt.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -197,7 +198,7 @@ static int prepare_append(struct record_writer *w, const char *path, int64_t now
 			  int64_t now_mono, char *err, size_t errlen)
 {
 	struct record_reader *r;
-	uint64_t good;
+	uint64_t good, next;
 	int64_t lm, lw, gap;
 	char rerr[512];
 	int fd = dup(w->fd);
@@ -212,7 +213,18 @@ static int prepare_append(struct record_writer *w, const char *path, int64_t now
 		snprintf(err, errlen, "%s", what ? what + 3 : rerr);
 		return -1;
 	}
-	record_reader_scan(r, &good, &lm, &lw, &w->epochs, &w->nepochs);
+	/* A damaged tail may be cut; damage with good records after it may not. */
+	if (record_reader_scan(r, &good, &lm, &lw, &w->epochs, &w->nepochs) < 0 &&
+	    (next = record_reader_valid_after(r, good + 1))) {
+		const char *what = strstr(record_reader_error(r), "': ");
+
+		snprintf(err, errlen,
+			 "it is damaged (%s) but valid records follow at offset %" PRIu64
+			 ", which appending would cut off",
+			 what ? what + 3 : record_reader_error(r), next);
+		record_reader_close(r);
+		return -1;
+	}
 	record_reader_close(r);
 	if (ftruncate(w->fd, (off_t)good) < 0) {
 		snprintf(err, errlen, "cannot cut '%s' back to its last good record: %s", path,
