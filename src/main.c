@@ -555,6 +555,11 @@ int main(int argc, char **argv)
 	if (!c.read_path)
 		pm = procmap_new("/proc");
 
+	/* A crash, an abort or Ctrl-\ in the view: the terminal comes back first. */
+	if (c.mode == MODE_VIEW) {
+		sig_on_crash(view_emergency_restore);
+		xmalloc_on_fail(view_emergency_restore);
+	}
 	status = open_sources(l, &c, f, sc);
 	if (status == EXIT_OK)
 		status = open_sinks(l, &c, f, pm, sc);

@@ -8,7 +8,8 @@
 #include <unistd.h>
 
 static const int sig_loop[] = { SIGINT, SIGTERM, SIGHUP, SIGCHLD };
-static const int sig_crash[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT };
+/* SIGQUIT (Ctrl-\ in the view) dumps core like a crash: the terminal must come back as well. */
+static const int sig_crash[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGQUIT};
 static void (*crash_restore)(void);
 
 int sig_setup(void)

@@ -6,7 +6,8 @@
 int sig_setup(void);
 /* Read one pending signal number from the fd, 0 if none. */
 int sig_read(int fd);
-/* Install crash handlers that call restore() then re-raise. */
+/* Install handlers of SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGQUIT that call restore() then
+ * re-raise. */
 void sig_on_crash(void (*restore)(void));
 /* Unblock and reset signals in a forked child. */
 void sig_child_reset(void);

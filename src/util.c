@@ -13,11 +13,20 @@
 #include <time.h>
 #include <unistd.h>
 
+static void (*oom_before)(void);
+
+void xmalloc_on_fail(void (*before)(void))
+{
+	oom_before = before;
+}
+
 static void oom(size_t n)
 {
 	/* fprintf may itself need memory; write() does not. */
 	static const char msg[] = "tcpdwell: out of memory\n";
 	(void)n;
+	if (oom_before)
+		oom_before();
 	if (write(STDERR_FILENO, msg, sizeof(msg) - 1) < 0) {
 		/* nothing left to report with */
 	}

@@ -11,6 +11,12 @@
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Allocation failures abort here, with a message; nothing else aborts. */
+/*
+ * What runs before an allocation failure is reported and aborts: the view
+ * restores the terminal, so that the message is not drawn on the
+ * alternate screen and lost with it. Async-signal-safe.
+ */
+void xmalloc_on_fail(void (*before)(void));
 void *xmalloc(size_t n);
 void *xcalloc(size_t nmemb, size_t size);
 void *xrealloc(void *p, size_t n);
