@@ -180,8 +180,17 @@ static int payload(struct record_reader *r, uint32_t len, struct rcur *c)
 		return 0;
 	}
 	raw = ZSTD_getFrameContentSize(p, plen);
-	if (raw == ZSTD_CONTENTSIZE_UNKNOWN || raw == ZSTD_CONTENTSIZE_ERROR || raw > RECORD_RAW_MAX)
+	if (raw == ZSTD_CONTENTSIZE_UNKNOWN || raw == ZSTD_CONTENTSIZE_ERROR)
 		return fail(r, "bad compressed payload in the record at offset %" PRIu64, r->pos);
+	/*
+	 * The frame says what it expands to; a few KB of crafted file must not
+	 * take gigabytes. What the writer makes stays far below both bounds.
+	 */
+	if (raw > RECORD_RAW_MAX || raw / RECORD_RATIO_MAX > plen)
+		return fail(r,
+			    "compressed payload in the record at offset %" PRIu64
+			    " claims %llu bytes from %zu, more than tcpdwell ever writes",
+			    r->pos, raw, plen);
 	if (raw > r->zcap || !r->zbuf) {
 		r->zbuf = xrealloc(r->zbuf, raw ? raw : 1);
 		r->zcap = raw;

@@ -130,7 +130,8 @@ static int put_record(struct record_writer *w, uint8_t type, uint8_t flags, int6
 			o->cap = RECORD_HDR + bound + 4;
 		}
 		size_t z = ZSTD_compressCCtx(w->zc, o->p + RECORD_HDR, bound, payload, plen, level);
-		if (!ZSTD_isError(z) && z < plen) {
+		/* A reader refuses a frame that expands beyond RECORD_RATIO_MAX: kept raw. */
+		if (!ZSTD_isError(z) && z < plen && plen / RECORD_RATIO_MAX <= z) {
 			flags |= RECF_ZSTD;
 			plen = z;
 			payload = NULL;
