@@ -17,6 +17,11 @@
 #define RECORD_MIN (RECORD_HDR + 4)  /* plus the CRC */
 #define RECORD_MAX (64u << 20)	     /* a record on disk, header and CRC included */
 #define RECORD_RAW_MAX (256u << 20)  /* a payload once decompressed */
+/*
+ * Times in a file, on the timeline and as wall time, lie from 0 to this
+ * (the year 2116): the difference or sum of two of them never overflows.
+ */
+#define RECORD_TIME_MAX	 (INT64_MAX / 2)
 #define RECORD_RATIO_MAX 256	       /* a payload once decompressed, by its compressed size */
 #define RECORD_STR_MAX 1024	     /* host, kernel, source, note */
 #define RECORD_INDEX_TAG "TDWINDEX"

@@ -116,13 +116,26 @@ static const char *type_name(unsigned t)
 	return t < ARRAY_SIZE(names) ? names[t] : "unknown";
 }
 
+/* A time read from the file, shifted onto the timeline; false when out of range. */
+static bool in_range(uint64_t raw, int64_t shift, int64_t *t)
+{
+	return raw <= (uint64_t)INT64_MAX && !__builtin_add_overflow((int64_t)raw, shift, t) &&
+	       *t >= 0 && *t <= RECORD_TIME_MAX;
+}
+
 static int parse_segment(struct rcur *c, struct record_seg *sg, uint64_t off)
 {
 	memset(sg, 0, sizeof(*sg));
-	sg->start_wall = (int64_t)rcur_u64(c);
-	sg->start_mono = (int64_t)rcur_u64(c);
+	uint64_t wall = rcur_u64(c), mono = rcur_u64(c);
+	int64_t t;
+
 	sg->shift = (int64_t)rcur_u64(c);
 	sg->interval_ns = (int64_t)rcur_u64(c);
+	/* A crafted start or shift would overflow every time of the segment. */
+	if (!in_range(wall, 0, &sg->start_wall) || !in_range(mono, 0, &sg->start_mono) ||
+	    !in_range(mono, sg->shift, &t) || sg->interval_ns < 0 ||
+	    sg->interval_ns > RECORD_TIME_MAX)
+		c->bad = true;
 	rcur_str(c, sg->host, sizeof(sg->host));
 	rcur_str(c, sg->kernel, sizeof(sg->kernel));
 	rcur_str(c, sg->source, sizeof(sg->source));
@@ -212,8 +225,9 @@ static int decode(struct record_reader *r, struct record_item *it, struct rcur *
 
 	if (it->type == REC_SEGMENT)
 		return 0;
-	it->mono = (int64_t)rcur_u64(c) + r->seg.shift;
-	it->wall = (int64_t)rcur_u64(c);
+	if (!in_range(rcur_u64(c), r->seg.shift, &it->mono) || !in_range(rcur_u64(c), 0, &it->wall))
+		return fail(r, "time out of range in the %s record at offset %" PRIu64,
+			    type_name(it->type), r->pos);
 	switch (it->type) {
 	case REC_KEY:
 		r->cur.mono = it->mono;
@@ -309,15 +323,17 @@ int record_reader_next(struct record_reader *r, struct record_item *it)
 			slots_clear(r);
 			it->seg = &r->seg;
 		}
-		it->at = (int64_t)record_get_le(r->buf + 8, 8) + r->seg.shift;
-		it->wall = (int64_t)record_get_le(r->buf + 16, 8);
+		if (!in_range(record_get_le(r->buf + 8, 8), r->seg.shift, &it->at) ||
+		    !in_range(record_get_le(r->buf + 16, 8), 0, &it->wall))
+			return fail(r, "time out of range in the record at offset %" PRIu64,
+				    r->pos);
 		if (r->have_last && it->at < r->last_at)
 			return fail(r, "time goes backwards at offset %" PRIu64, r->pos);
 		it->mono = it->at;
 		if (decode(r, it, &c) < 0)
 			return -1;
 		r->last_at = it->at;
-		r->last_wall = (int64_t)record_get_le(r->buf + 16, 8);
+		r->last_wall = it->wall;
 		r->have_last = true;
 		r->pos += len;
 		r->good = r->pos;
@@ -508,7 +524,7 @@ static void quick_scan(struct record_reader *r)
 	while (r->size - pos >= RECORD_MIN) {
 		uint8_t h[RECORD_HDR];
 		uint32_t len;
-		int64_t at;
+		int64_t at, wall;
 
 		if (read_at(r, h, sizeof(h), pos) < 0)
 			break;
@@ -526,15 +542,14 @@ static void quick_scan(struct record_reader *r)
 			shift = sg.shift;
 			seg_off = pos;
 		}
-		at = (int64_t)record_get_le(h + 8, 8) + shift;
-		if (at < last)
+		if (!in_range(record_get_le(h + 8, 8), shift, &at) ||
+		    !in_range(record_get_le(h + 16, 8), 0, &wall) || at < last)
 			break;
 		last = at;
 		if (h[4] == REC_KEY && (h[5] & RECF_EPOCH))
-			add_epoch(r, &(struct record_epoch){pos, seg_off, at,
-							    (int64_t)record_get_le(h + 16, 8)});
+			add_epoch(r, &(struct record_epoch){pos, seg_off, at, wall});
 		r->end_mono = at;
-		r->end_wall = (int64_t)record_get_le(h + 16, 8);
+		r->end_wall = wall;
 		pos += len;
 	}
 	r->pos = save_pos;

@@ -445,6 +445,24 @@ char *sanitize(char *dst, size_t dstlen, const char *src, size_t srclen)
 	return dst;
 }
 
+int64_t sat_add(int64_t a, int64_t b)
+{
+	int64_t r;
+
+	if (__builtin_add_overflow(a, b, &r))
+		return b < 0 ? INT64_MIN : INT64_MAX;
+	return r;
+}
+
+int64_t sat_secs(int64_t s)
+{
+	int64_t r;
+
+	if (__builtin_mul_overflow(s, NS_PER_SEC, &r))
+		return s < 0 ? INT64_MIN : INT64_MAX;
+	return r;
+}
+
 int64_t parse_duration(const char *s)
 {
 	char *end;

@@ -119,6 +119,11 @@ char *fmt_ip(char *buf, size_t len, int family, const uint8_t *addr);
  */
 char *sanitize(char *dst, size_t dstlen, const char *src, size_t srclen);
 
+/* a + b, held at INT64_MIN or INT64_MAX where it would overflow: far times stay far. */
+int64_t sat_add(int64_t a, int64_t b);
+/* s seconds in ns, held likewise. */
+int64_t sat_secs(int64_t s);
+
 /* Parse a duration like "0.5", "2s", "100ms", "1m"; returns ns or -1. */
 int64_t parse_duration(const char *s);
 
