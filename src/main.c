@@ -555,6 +555,23 @@ int main(int argc, char **argv)
 	if (!c.read_path)
 		pm = procmap_new("/proc");
 
+	/*
+	 * Signals first, before anything must be stopped by them: the loop
+	 * reads them from a descriptor, and without one only SIGKILL would do.
+	 */
+	if (sig_setup() < 0) {
+		int e = errno;
+
+		fprintf(stderr, "tcpdwell: cannot set up signal handling: %s%s\n", strerror(e),
+			e == EMFILE || e == ENFILE ? " (raise the limit of open files: ulimit -n)"
+						   : "");
+		loop_free(l);
+		track_free(t);
+		netns_tab_free(labels);
+		procmap_free(pm);
+		scenario_free(sc);
+		return give_up(&c, f, EXIT_RUNTIME);
+	}
 	/* A crash, an abort or Ctrl-\ in the view: the terminal comes back first. */
 	if (c.mode == MODE_VIEW) {
 		sig_on_crash(view_emergency_restore);
