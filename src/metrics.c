@@ -434,8 +434,12 @@ static int mhd_load(char *err, size_t errlen)
 	if (loaded)
 		return 0;
 	if (!(h = dlopen(MHD_SONAME, RTLD_NOW | RTLD_LOCAL))) {
-		snprintf(err, errlen, "cannot load libmicrohttpd for --metrics-listen: %s (Debian: "
-			 "apt-get install libmicrohttpd12)", dlerror());
+		const char *why = dlerror();
+
+		/* Only a missing library is installed; out of descriptors or memory is not. */
+		snprintf(err, errlen, "cannot load libmicrohttpd for --metrics-listen: %s%s", why,
+			 strstr(why, "No such file") ? " (Debian: apt-get install libmicrohttpd12)"
+						     : "");
 		return -1;
 	}
 #define MHD_LOAD(f) mhd.f = (__typeof__(mhd.f))mhd_sym(h, "MHD_" #f, &ok)
