@@ -1,4 +1,4 @@
-/* record_corpus.c - feeds each saved fuzzer input to the fuzz target's entry point, as a test. */
+/* record_corpus.c - feeds each saved fuzzer input to a fuzz target's entry point, as a test. */
 #include "config.h"
 
 #include <dirent.h>
@@ -10,9 +10,11 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /*
- * Proves that the reader survives every input the fuzzer kept (valid,
- * truncated, flipped and crafted recordings) without a crash or, in the
- * sanitizer build, a report. Arguments name files; none means the corpus.
+ * Proves that the code under a fuzz target (the recording reader, the
+ * scenario parser, the filter parser, the netlink parser: the target
+ * linked in says which) survives every input its fuzzer kept without a
+ * crash or, in the sanitizer build, a report. Arguments name files; none
+ * means the corpus.
  */
 static int run_file(const char *path)
 {
