@@ -12,8 +12,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char err[512];
-	struct scenario *sc = scenario_parse_text("fuzz.tcps", (const char *)data, size, err,
-						  sizeof(err));
+	struct scenario *sc =
+	    scenario_parse_text("fuzz.tcps", (const char *)data, size, err, sizeof(err));
 
 	/* Parsing forks nothing and opens nothing: what it made is only freed. */
 	scenario_free(sc);

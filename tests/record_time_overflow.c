@@ -113,10 +113,10 @@ static void test_extreme_times_refused(void)
 {
 	uint64_t m = seg_mono() + 1, w = seg_wall() + 1;
 
-	refused((uint64_t)INT64_MAX - 5, w, m, w);   /* the timeline's end, in the header */
-	refused(UINT64_MAX, w, m, w);		     /* a negative time */
-	refused(m, (uint64_t)INT64_MIN, m, w);	     /* a wall time before 1970 */
-	refused(m, w, (uint64_t)INT64_MAX, w);	     /* the observation's own, in the payload */
+	refused((uint64_t)INT64_MAX - 5, w, m, w);	/* the timeline's end, in the header */
+	refused(UINT64_MAX, w, m, w);			/* a negative time */
+	refused(m, (uint64_t)INT64_MIN, m, w);		/* a wall time before 1970 */
+	refused(m, w, (uint64_t)INT64_MAX, w);		/* the observation's own, in the payload */
 	refused(m, w, m, (uint64_t)INT64_MIN + 854775); /* 1677-09-21 */
 }
 
