@@ -1,4 +1,4 @@
-/* record_corpus.c - feeds each saved fuzzer input to a fuzz target's entry point, as a test. */
+/* corpus_replay.c - feeds each saved fuzzer input to a fuzz target's entry point, as a test. */
 #include "config.h"
 
 #include <dirent.h>
