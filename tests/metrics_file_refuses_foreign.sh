@@ -44,11 +44,12 @@ timeout 20 "$TCPDWELL" -b -c 1 -d 0.1 --metrics "$prom" >/dev/null 2>"$TMP/err" 
 "$TCPDWELL" -b -d 0.1 --metrics "$prom" >/dev/null 2>"$TMP/run.err" &
 pid=$!
 newer() { [ "$prom" -nt "$TMP/mark" ]; }
-touch -d '1 hour ago' "$TMP/mark"
-touch -d '1 hour ago' "$prom"
+# One date for both: the file is newer only once tcpdwell has written it.
+touch -d '1 hour ago' "$TMP/mark" "$prom"
 wait_until 10 newer || fail "the metrics file is not written: $(cat "$TMP/run.err")"
-rm -f "$prom"
-mkfifo "$prom"
+# Put in place at once (rename): tcpdwell writes every second and must not win a gap.
+mkfifo "$TMP/fifo"
+mv -f "$TMP/fifo" "$prom"
 wait_until 10 grep -q "metrics: cannot write '$prom': it is a FIFO" "$TMP/run.err" ||
     fail "a FIFO put in place: $(cat "$TMP/run.err")"
 kill "$pid"
