@@ -169,6 +169,8 @@ struct record_epoch {
 struct record_writer;
 struct record_writer *record_writer_open(const char *path, const struct record_meta *m,
 					 char *err, size_t errlen);
+/* What opening it cut off (a damaged tail), for a note; NULL when nothing. */
+const char *record_writer_cut(const struct record_writer *w);
 /* Where snapshots' namespace labels come from (NULL or inactive: no namespace block). */
 void record_writer_set_labels(struct record_writer *w, const struct netns_tab *labels);
 /* Write one observation; 0, or -errno with the file cut back to its last complete record. */

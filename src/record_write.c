@@ -49,11 +49,17 @@ struct record_writer {
 	struct record_epoch *epochs;
 	size_t nepochs;
 	const struct netns_tab *labels;
+	char cut[480]; /* what a damaged tail cut before appending was; "" when none */
 };
 
 void record_writer_set_labels(struct record_writer *w, const struct netns_tab *labels)
 {
 	w->labels = labels;
+}
+
+const char *record_writer_cut(const struct record_writer *w)
+{
+	return w->cut[0] ? w->cut : NULL;
 }
 
 /* The namespaces snap covers, labelled, when tcpdwell watches chosen namespaces. */
@@ -215,16 +221,25 @@ static int prepare_append(struct record_writer *w, const char *path, int64_t now
 		return -1;
 	}
 	/* A damaged tail may be cut; damage with good records after it may not. */
-	if (record_reader_scan(r, &good, &lm, &lw, &w->epochs, &w->nepochs) < 0 &&
-	    (next = record_reader_valid_after(r, good + 1))) {
+	if (record_reader_scan(r, &good, &lm, &lw, &w->epochs, &w->nepochs) < 0) {
 		const char *what = strstr(record_reader_error(r), "': ");
+		struct stat st;
 
-		snprintf(err, errlen,
-			 "it is damaged (%s) but valid records follow at offset %" PRIu64
-			 ", which appending would cut off",
-			 what ? what + 3 : record_reader_error(r), next);
-		record_reader_close(r);
-		return -1;
+		what = what ? what + 3 : record_reader_error(r);
+		if ((next = record_reader_valid_after(r, good + 1))) {
+			snprintf(err, errlen,
+				 "it is damaged (%s) but valid records follow at offset %" PRIu64
+				 ", which appending would cut off",
+				 what, next);
+			record_reader_close(r);
+			return -1;
+		}
+		/* Said, since bytes go: nothing recorded is lost without a word. */
+		if (fstat(w->fd, &st) == 0 && (uint64_t)st.st_size > good)
+			snprintf(w->cut, sizeof(w->cut),
+				 "cut %" PRIu64 " bytes of a damaged tail at offset %" PRIu64
+				 " (%s) before appending",
+				 (uint64_t)st.st_size - good, good, what);
 	}
 	record_reader_close(r);
 	if (ftruncate(w->fd, (off_t)good) < 0) {

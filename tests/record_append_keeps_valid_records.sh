@@ -3,7 +3,8 @@
 # the middle refuses to append, exit status 2, naming the damage and the
 # offset of the valid records after it, and leaves the file byte for byte
 # as it was; a recording whose only damage is a cut last record is
-# appended to, cut back to its last good record and no further.
+# appended to, cut back to its last good record and no further, and the
+# cut is said.
 . "$TOP_SRCDIR/tests/lib.sh"
 rec="$TOP_SRCDIR/tests/corpus/record/normal-close.tcpd"
 size=$(stat -c %s "$rec")
@@ -37,6 +38,8 @@ last=$(echo "$bounds" | sed -n "$((n - 1))p")
 head -c $(( last + 10 )) "$rec" >"$TMP/cut.tcpd"
 timeout 30 "$TCPDWELL" -b -c 1 -d 0.1 -w "$TMP/cut.tcpd" >/dev/null 2>"$TMP/err" ||
     fail "appending to a cut recording: $(cat "$TMP/err")"
+grep -q "^tcpdwell: recording '$TMP/cut.tcpd': cut 10 bytes of a damaged tail at offset $last (.*) before appending$" \
+    "$TMP/err" || fail "the cut was not said: $(cat "$TMP/err")"
 cmp -s -n "$last" "$rec" "$TMP/cut.tcpd" || fail "the good records before the cut were changed"
 [ "$(stat -c %s "$TMP/cut.tcpd")" -gt "$last" ] || fail "nothing was appended"
 timeout 30 "$TCPDWELL" -r "$TMP/cut.tcpd" -b >/dev/null 2>"$TMP/err" ||
