@@ -3,7 +3,7 @@
 # budget no poll can fit (a millionth of a core: 50 ns in 50 ms) it
 # stretches its interval and the summary line of the batch tables says so,
 # "(slowed: budget)"; with a whole core, which a poll of a quiet namespace
-# cannot fill, it keeps its 50 ms and says nothing of it. How long a poll
+# cannot fill, it never slows for its budget. How long a poll
 # takes on this machine is the benchmark's to measure (make bench), not a
 # test's: neither case depends on it.
 . "$TOP_SRCDIR/tests/lib.sh"
@@ -22,6 +22,6 @@ s=$(last_summary -d 1 --fast-budget 0.0001)
     fail "the fast lane did not slow down for a budget no poll fits: $s"
 
 s=$(last_summary -d 1 --fast-budget 100)
-[[ $s == *"fast 50ms,"* ]] || fail "with a whole core the fast lane left 50 ms: $s"
-[[ $s != *slowed* ]] || fail "slowed with a whole core: $s"
+[[ $s == *"fast "* ]] || fail "no fast lane in: $s"
+[[ $s != *"slowed: budget"* ]] || fail "slowed for its budget with a whole core: $s"
 pass "the fast lane stretched itself for a budget no poll fits and said so; not for a whole core"
