@@ -20,12 +20,12 @@
 #include "util.h"
 
 /* The kernel fills at most 32 KiB per batch; twice that leaves room. */
-#define RECV_BUF (64 * 1024)
+#define RECV_BUF     (64 * 1024)
 #define RECV_BUF_MAX (1024 * 1024)
-#define BC_MAX 4096
+#define BC_MAX	     4096
 /* A blocking receive gives up after this many empty timeouts: a dump never hangs the loop. */
 #define RECV_TIMEOUT_S 1
-#define RECV_TIMEOUTS 10
+#define RECV_TIMEOUTS  10
 /* Destroy notices read per call, so that a storm cannot starve the other sources. */
 #define NOTICE_BATCHES 64
 
@@ -53,7 +53,7 @@ struct diag_events {
 
 static int open_socket(struct diag *d)
 {
-	struct timeval tv = { .tv_sec = RECV_TIMEOUT_S };
+	struct timeval tv = {.tv_sec = RECV_TIMEOUT_S};
 	int e;
 
 	d->nl = mnl_socket_open2(NETLINK_SOCK_DIAG, SOCK_CLOEXEC);
@@ -135,8 +135,8 @@ static int send_msg(struct diag *d, struct nlmsghdr *nlh)
 static int send_request(struct diag *d, int family, uint32_t states, bool info, bool dump,
 			const struct inet_diag_sockid *id)
 {
-	uint8_t req[NLMSG_HDRLEN + NLMSG_ALIGN(sizeof(struct inet_diag_req_v2)) +
-		    NLA_HDRLEN + BC_MAX];
+	uint8_t
+	    req[NLMSG_HDRLEN + NLMSG_ALIGN(sizeof(struct inet_diag_req_v2)) + NLA_HDRLEN + BC_MAX];
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(req);
 	struct inet_diag_req_v2 *r;
 
@@ -160,8 +160,7 @@ static int send_request(struct diag *d, int family, uint32_t states, bool info, 
  */
 static int send_request_both(struct diag *d, uint32_t states, bool info)
 {
-	uint8_t req[NLMSG_HDRLEN + NLMSG_ALIGN(sizeof(struct inet_diag_req)) + NLA_HDRLEN +
-		    BC_MAX];
+	uint8_t req[NLMSG_HDRLEN + NLMSG_ALIGN(sizeof(struct inet_diag_req)) + NLA_HDRLEN + BC_MAX];
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(req);
 	struct inet_diag_req *r;
 
@@ -182,9 +181,12 @@ static ssize_t recv_batch(struct diag *d)
 
 	for (;;) {
 		struct sockaddr_nl sa;
-		struct iovec iov = { .iov_base = d->buf, .iov_len = d->buflen };
+		struct iovec iov = {.iov_base = d->buf, .iov_len = d->buflen};
 		struct msghdr msg = {
-			.msg_name = &sa, .msg_namelen = sizeof(sa), .msg_iov = &iov, .msg_iovlen = 1,
+		    .msg_name = &sa,
+		    .msg_namelen = sizeof(sa),
+		    .msg_iov = &iov,
+		    .msg_iovlen = 1,
 		};
 		ssize_t n = recvmsg(mnl_socket_get_fd(d->nl), &msg, 0);
 
@@ -266,10 +268,10 @@ static int dump_once(struct diag *d, uint32_t states, struct snapshot *sn)
 int diag_sock_info(struct diag *d, const struct sock *s, struct sock_info *out)
 {
 	struct inet_diag_sockid id = {
-		.idiag_sport = htons(s->sport),
-		.idiag_dport = htons(s->dport),
-		.idiag_if = s->ifindex,
-		.idiag_cookie = { (uint32_t)s->cookie, (uint32_t)(s->cookie >> 32) },
+	    .idiag_sport = htons(s->sport),
+	    .idiag_dport = htons(s->dport),
+	    .idiag_if = s->ifindex,
+	    .idiag_cookie = {(uint32_t)s->cookie, (uint32_t)(s->cookie >> 32)},
 	};
 	size_t alen = s->family == AF_INET6 ? 16 : 4;
 	int r;
@@ -366,9 +368,9 @@ int diag_dump(struct diag *d, uint32_t states, const struct filter *f, struct sn
 
 struct diag_events *diag_events_open(void)
 {
-	static const int groups[] = { SKNLGRP_INET_TCP_DESTROY, SKNLGRP_INET6_TCP_DESTROY };
+	static const int groups[] = {SKNLGRP_INET_TCP_DESTROY, SKNLGRP_INET6_TCP_DESTROY};
 	struct diag_events *e = xcalloc(1, sizeof(*e));
-	int fd, size = 1 << 20, err;
+	int fd, size = 8 << 20, err;
 
 	e->nl = mnl_socket_open2(NETLINK_SOCK_DIAG, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (!e->nl)
@@ -379,7 +381,11 @@ struct diag_events *diag_events_open(void)
 		if (mnl_socket_setsockopt(e->nl, NETLINK_ADD_MEMBERSHIP, (void *)&groups[i],
 					  sizeof(groups[i])) < 0)
 			goto fail;
-	/* Bursts of closes come at once; a larger queue loses fewer (root may exceed rmem_max). */
+	/*
+	 * A busy server ends thousands of sockets a second, each notice near
+	 * a kilobyte of queue: 8 MiB holds about a second of them while a dump
+	 * keeps the loop busy (root may exceed rmem_max).
+	 */
 	fd = mnl_socket_get_fd(e->nl);
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) < 0)
 		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
@@ -406,9 +412,12 @@ int diag_events_read(struct diag_events *e, diag_notice_fn fn, void *arg)
 
 	for (int i = 0; i < NOTICE_BATCHES; i++) {
 		struct sockaddr_nl sa;
-		struct iovec iov = { .iov_base = e->buf, .iov_len = e->buflen };
+		struct iovec iov = {.iov_base = e->buf, .iov_len = e->buflen};
 		struct msghdr msg = {
-			.msg_name = &sa, .msg_namelen = sizeof(sa), .msg_iov = &iov, .msg_iovlen = 1,
+		    .msg_name = &sa,
+		    .msg_namelen = sizeof(sa),
+		    .msg_iov = &iov,
+		    .msg_iovlen = 1,
 		};
 		ssize_t n = recvmsg(diag_events_fd(e), &msg, MSG_DONTWAIT);
 

@@ -47,6 +47,7 @@ static void copy_info(struct sock_info *o, const void *p, size_t len)
 	o->segs_in = ti.tcpi_segs_in;
 	o->last_data_recv_ms = ti.tcpi_last_data_recv;
 	o->last_data_sent_ms = ti.tcpi_last_data_sent;
+	o->last_ack_recv_ms = ti.tcpi_last_ack_recv;
 }
 
 int diag_parse_msg(const void *payload, size_t len, struct sock *s, struct sock_info *info)
@@ -153,8 +154,7 @@ static int msg_done(const uint8_t *payload, size_t plen)
 	return 1;
 }
 
-int diag_parse_rows(const void *buf, size_t len, uint32_t seq, uint32_t portid,
-		    struct snapshot *sn)
+int diag_parse_rows(const void *buf, size_t len, uint32_t seq, uint32_t portid, struct snapshot *sn)
 {
 	const uint8_t *b = buf;
 	const uint8_t *m;
@@ -206,7 +206,7 @@ int diag_parse_buffer(const void *buf, size_t len, uint32_t seq, uint32_t portid
 	int r = diag_parse_rows(buf, len, seq, portid, sn);
 
 	if (r == 1) {
-		struct diag_cookie_set set = { 0 };
+		struct diag_cookie_set set = {0};
 
 		diag_dedup(sn, &set);
 		diag_cookie_set_free(&set);

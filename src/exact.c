@@ -17,6 +17,7 @@
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -72,6 +73,17 @@ static const char *tracefs_find(char *err, size_t errlen)
 		if (errno == EACCES)
 			denied = true;
 	}
+	/*
+	 * Not mounted: a fresh machine, or `ip netns exec`, which mounts a
+	 * sysfs of its own. Root mounts it where it belongs, as perf does.
+	 */
+	if (!denied && geteuid() == 0 && mount("nodev", dirs[0], "tracefs", 0, NULL) == 0) {
+		char path[256];
+		struct stat st;
+		snprintf(path, sizeof(path), "%s/events", dirs[0]);
+		if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+			return dirs[0];
+	}
 	if (denied)
 		snprintf(err, errlen,
 			 "exact: cannot read tracefs (permission denied): the exact source needs "
@@ -79,8 +91,9 @@ static const char *tracefs_find(char *err, size_t errlen)
 	else
 		snprintf(err, errlen,
 			 "exact: tracefs is not mounted (looked in /sys/kernel/tracing and "
-			 "/sys/kernel/debug/tracing); mount it as root with "
-			 "'mount -t tracefs nodev /sys/kernel/tracing'");
+			 "/sys/kernel/debug/tracing%s); mount it as root with "
+			 "'mount -t tracefs nodev /sys/kernel/tracing'",
+			 geteuid() == 0 ? ", and could not mount it" : "");
 	return NULL;
 }
 
@@ -388,9 +401,15 @@ static void exact_describe(void *ctx, char *buf, size_t len)
 {
 	struct exact *x = ctx;
 	if (x->lost)
-		snprintf(buf, len, "exact (%llu lost)", (unsigned long long)x->lost);
+		snprintf(buf, len, "exact (perf, %llu lost)", (unsigned long long)x->lost);
 	else
-		snprintf(buf, len, "exact");
+		snprintf(buf, len, "exact (perf)");
+}
+
+static void exact_stats(void *ctx, struct source_stats *st)
+{
+	st->has = STAT_LOST;
+	st->lost = ((struct exact *)ctx)->lost;
 }
 
 static void exact_close(void *ctx)
@@ -405,6 +424,7 @@ static const struct source_ops exact_ops = {
 	.run = exact_run,
 	.sync = exact_sync,
 	.describe = exact_describe,
+	.stats = exact_stats,
 	.close = exact_close,
 };
 

@@ -14,6 +14,8 @@
 #include "util.h"
 
 #define LOOP_MAX 8
+/* How long the sources' descriptors rest after one woke the loop (see loop_run). */
+#define LOOP_BATCH_NS (NS_PER_MS)
 
 struct loop_source {
 	const struct source_ops *ops;
@@ -69,7 +71,7 @@ void loop_add_source(struct loop *l, const struct source_ops *ops, void *ctx)
 {
 	if (l->nsrc == LOOP_MAX)
 		abort();
-	l->src[l->nsrc++] = (struct loop_source){ ops, ctx };
+	l->src[l->nsrc++] = (struct loop_source){ops, ctx};
 }
 
 static void sink_event(void *arg, const struct track_event *ev)
@@ -82,7 +84,7 @@ void loop_add_sink(struct loop *l, const struct sink_ops *ops, void *ctx)
 {
 	if (l->nsnk == LOOP_MAX)
 		abort();
-	l->snk[l->nsnk] = (struct loop_sink){ ops, ctx };
+	l->snk[l->nsnk] = (struct loop_sink){ops, ctx};
 	if (ops->event)
 		track_listen(l->t, sink_event, &l->snk[l->nsnk]);
 	l->nsnk++;
@@ -189,6 +191,22 @@ void loop_describe(struct loop *l, char *buf, size_t len)
 		snprintf(buf, len, "%s", l->nsrc ? l->src[0].ops->name : "none");
 }
 
+size_t loop_source_stats(const struct loop *l, const char **names, struct source_stats *st,
+			 size_t cap)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < l->nsrc && n < cap; i++) {
+		if (!l->src[i].ops->stats)
+			continue;
+		names[n] = l->src[i].ops->name;
+		st[n] = (struct source_stats){0};
+		l->src[i].ops->stats(l->src[i].ctx, &st[n]);
+		n++;
+	}
+	return n;
+}
+
 void loop_reset(struct loop *l)
 {
 	track_reset(l->t);
@@ -216,7 +234,8 @@ bool loop_quitting(const struct loop *l)
 	return l->quit;
 }
 
-static void __attribute__((format(printf, 2, 0))) set_msg(struct loop *l, const char *fmt, va_list ap)
+static void __attribute__((format(printf, 2, 0)))
+set_msg(struct loop *l, const char *fmt, va_list ap)
 {
 	vsnprintf(l->msg, sizeof(l->msg), fmt, ap);
 	l->msg_when = mono_ns();
@@ -311,45 +330,60 @@ int loop_run(struct loop *l)
 	/* What each pollfd belongs to: -1 signals, 0..LOOP_MAX-1 sources, LOOP_MAX.. sinks. */
 	int owner[1 + 2 * LOOP_MAX];
 
+	/*
+	 * Under churn the kernel has news thousands of times a second (destroy
+	 * notices, exact samples): woken for each, the loop spent a quarter of
+	 * its time switching in and out. After a source's descriptor woke it,
+	 * the sources' descriptors rest for LOOP_BATCH_NS, then what came
+	 * meanwhile is read at once. Signals and keys are never held back, and
+	 * the exact source's times are the kernel's own.
+	 */
+	int64_t src_rest_until = 0;
+
 	if (l->sigfd < 0)
 		l->sigfd = sig_setup();
 	while (!l->quit) {
 		int64_t now = mono_ns(), next, wait_ns;
 		nfds_t n = 0;
 		struct timespec ts;
+		bool src_rest = now < src_rest_until;
 
 		for (size_t i = 0; i < l->nsrc && !l->quit; i++)
-			if (l->src[i].ops->next_due && l->src[i].ops->next_due(l->src[i].ctx) <= now) {
+			if (l->src[i].ops->next_due &&
+			    l->src[i].ops->next_due(l->src[i].ctx) <= now) {
 				run_source(l, &l->src[i], now);
 				now = mono_ns();
 			}
 		for (size_t i = 0; i < l->nsnk && !l->quit; i++)
-			if (l->snk[i].ops->next_due && l->snk[i].ops->next_due(l->snk[i].ctx) <= now)
+			if (l->snk[i].ops->next_due &&
+			    l->snk[i].ops->next_due(l->snk[i].ctx) <= now)
 				l->snk[i].ops->tick(l->snk[i].ctx, l, now);
 		if (l->quit)
 			break;
 
 		if (l->sigfd >= 0) {
-			pfd[n] = (struct pollfd){ .fd = l->sigfd, .events = POLLIN };
+			pfd[n] = (struct pollfd){.fd = l->sigfd, .events = POLLIN};
 			owner[n++] = -1;
 		}
-		for (size_t i = 0; i < l->nsrc; i++) {
+		for (size_t i = 0; i < l->nsrc && !src_rest; i++) {
 			int fd = l->src[i].ops->fd ? l->src[i].ops->fd(l->src[i].ctx) : -1;
 			if (fd >= 0) {
-				pfd[n] = (struct pollfd){ .fd = fd, .events = POLLIN };
+				pfd[n] = (struct pollfd){.fd = fd, .events = POLLIN};
 				owner[n++] = (int)i;
 			}
 		}
 		for (size_t i = 0; i < l->nsnk; i++) {
 			int fd = l->snk[i].ops->fd ? l->snk[i].ops->fd(l->snk[i].ctx) : -1;
 			if (fd >= 0) {
-				pfd[n] = (struct pollfd){ .fd = fd, .events = POLLIN };
+				pfd[n] = (struct pollfd){.fd = fd, .events = POLLIN};
 				owner[n++] = LOOP_MAX + (int)i;
 			}
 		}
 		next = next_deadline(l);
 		now = mono_ns();
 		wait_ns = next == INT64_MAX ? NS_PER_SEC : next - now;
+		if (src_rest && wait_ns > src_rest_until - now)
+			wait_ns = src_rest_until - now;
 		if (wait_ns < 0)
 			wait_ns = 0;
 		ts.tv_sec = wait_ns / NS_PER_SEC;
@@ -360,7 +394,8 @@ int loop_run(struct loop *l)
 				loop_status(l, "poll: %s", strerror(errno));
 				loop_quit(l, 1);
 			}
-			/* A resize (SIGWINCH is handled by curses) or another signal: let inputs look. */
+			/* A resize (SIGWINCH is handled by curses) or another signal: let inputs
+			 * look. */
 			for (size_t i = 0; i < l->nsnk; i++)
 				if (l->snk[i].ops->input)
 					l->snk[i].ops->input(l->snk[i].ctx, l);
@@ -371,10 +406,12 @@ int loop_run(struct loop *l)
 				continue;
 			if (owner[i] < 0)
 				on_signal(l);
-			else if (owner[i] < LOOP_MAX)
+			else if (owner[i] < LOOP_MAX) {
 				run_source(l, &l->src[owner[i]], mono_ns());
-			else if (l->snk[owner[i] - LOOP_MAX].ops->input)
-				l->snk[owner[i] - LOOP_MAX].ops->input(l->snk[owner[i] - LOOP_MAX].ctx, l);
+				src_rest_until = mono_ns() + LOOP_BATCH_NS;
+			} else if (l->snk[owner[i] - LOOP_MAX].ops->input)
+				l->snk[owner[i] - LOOP_MAX].ops->input(
+				    l->snk[owner[i] - LOOP_MAX].ctx, l);
 		}
 	}
 	return l->status;

@@ -28,6 +28,18 @@ struct obs {
 
 struct loop;
 
+/*
+ * A source's own health, for the exporter's self-metrics: counters since
+ * start, as typed figures (never parsed back from describe()).
+ */
+enum { STAT_FAILURES = 1 << 0, STAT_LOST = 1 << 1, STAT_OVERRUNS = 1 << 2 };
+struct source_stats {
+	unsigned has;	   /* STAT_*: the counters this kind of source keeps */
+	uint64_t failures; /* dumps or reads that failed */
+	uint64_t lost;	   /* records the kernel dropped and counted (samples) */
+	uint64_t overruns; /* times its queue overflowed, how many lost unknown (notices) */
+};
+
 /* Controls a sink may send to the sources (replay honours them; live sources ignore most). */
 enum source_ctl {
 	CTL_PAUSE,    /* arg 1 pause, 0 resume */
@@ -63,6 +75,8 @@ struct source_ops {
 	int64_t (*clock)(void *ctx);
 	/* Optional: one socket's tcp_info (asked of the kernel, or from a recording); -errno. */
 	int (*info)(void *ctx, const struct sock *s, struct sock_info *out);
+	/* Optional: this source's counters into *st (zeroed by the caller). */
+	void (*stats)(void *ctx, struct source_stats *st);
 	void (*close)(void *ctx);
 };
 
@@ -118,6 +132,12 @@ int loop_control(struct loop *l, enum source_ctl c, double arg);
 int64_t loop_now(const struct loop *l);
 /* One socket's tcp_info from the first source that has it; -ENOENT when none does. */
 int loop_sock_info(struct loop *l, const struct sock *s, struct sock_info *out);
+/*
+ * The counters of every source that keeps them, with its name, in the order
+ * added; returns how many were filled (at most cap).
+ */
+size_t loop_source_stats(const struct loop *l, const char **names, struct source_stats *st,
+			 size_t cap);
 /* The first source's description. */
 void loop_describe(struct loop *l, char *buf, size_t len);
 /* Reset the tracker and every sink (a replay seek). */

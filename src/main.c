@@ -10,6 +10,7 @@
 
 #include "batch.h"
 #include "exact.h"
+#include "exact_bpf.h"
 #include "filter.h"
 #include "loop.h"
 #include "metrics.h"
@@ -20,6 +21,7 @@
 #include "record.h"
 #include "replay.h"
 #include "scenario.h"
+#include "svg.h"
 #include "sig.h"
 #include "track.h"
 #include "util.h"
@@ -30,13 +32,16 @@ enum { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
 /* tcpdwell-scenario(5) keeps 1 for a failed expectation: a scenario that cannot run is 2. */
 enum { EXIT_SCENARIO = 2 };
 
-enum mode { MODE_VIEW, MODE_BATCH, MODE_EVENTS };
+enum mode { MODE_VIEW, MODE_BATCH, MODE_EVENTS, MODE_SERVE };
 enum source_kind { SRC_DEFAULT, SRC_POLL, SRC_EXACT, SRC_AUTO };
+/* Which exact source runs: on eBPF (cookies, namespaces), or the perf_event_open fallback. */
+enum exact_kind { EXACT_NONE, EXACT_BPF, EXACT_PERF };
 
 struct config {
 	enum mode mode;
 	enum source_kind source;
-	bool exact; /* the exact source opened */
+	bool source_set;       /* --source given: its fallbacks are noted on stderr too */
+	enum exact_kind exact; /* the exact source opened */
 	int64_t interval_ns;
 	bool interval_set;
 	long count;
@@ -44,109 +49,151 @@ struct config {
 	const char *write_path;
 	const char *metrics_path;
 	const char *metrics_listen;
+	bool serve; /* --serve: the exporter alone */
 	const char *read_path;
 	const char *begin, *end;
 	double speed;
 	const char *scenario;
 	bool step;
+	bool verbose;	 /* -v: the scenario's own progress */
+	double reading;	 /* --reading-speed: words per second, 0 the default */
+	const char *svg; /* --svg: the scenario's ladder and timeline at its end */
 	bool diagram;
 	bool no_color;
 	int64_t ghost_ns;
 	int64_t leak_ns;
 	int64_t fast_ns;
+	bool fast_set; /* --fast given */
 	double fast_budget;
 	bool destroy;
 	char *filter_text;
-	const char *netns; /* --netns: a name, a path or "all" */
+	const char *netns;    /* --netns: a name, a path or "all" */
 	struct nswatch_ns ns; /* the one it names */
 };
 
 enum {
-	OPT_FORMAT = 256, OPT_BEGIN, OPT_END, OPT_SPEED, OPT_SCENARIO, OPT_STEP, OPT_LIST,
-	OPT_DIAGRAM, OPT_GHOST, OPT_LEAK, OPT_NO_COLOR, OPT_FAST, OPT_FAST_BUDGET,
-	OPT_NO_DESTROY, OPT_SOURCE, OPT_METRICS, OPT_METRICS_LISTEN,
+	OPT_FORMAT = 256,
+	OPT_BEGIN,
+	OPT_END,
+	OPT_SPEED,
+	OPT_SCENARIO,
+	OPT_STEP,
+	OPT_LIST,
+	OPT_DIAGRAM,
+	OPT_GHOST,
+	OPT_LEAK,
+	OPT_NO_COLOR,
+	OPT_FAST,
+	OPT_FAST_BUDGET,
+	OPT_NO_DESTROY,
+	OPT_SOURCE,
+	OPT_METRICS,
+	OPT_METRICS_LISTEN,
+	OPT_SERVE,
+	OPT_READING,
+	OPT_SVG,
 };
 
 static const struct option long_opts[] = {
-	{ "batch", no_argument, NULL, 'b' },
-	{ "events", no_argument, NULL, 'e' },
-	{ "delay", required_argument, NULL, 'd' },
-	{ "count", required_argument, NULL, 'c' },
-	{ "format", required_argument, NULL, OPT_FORMAT },
-	{ "write", required_argument, NULL, 'w' },
-	{ "read", required_argument, NULL, 'r' },
-	{ "begin", required_argument, NULL, OPT_BEGIN },
-	{ "end", required_argument, NULL, OPT_END },
-	{ "speed", required_argument, NULL, OPT_SPEED },
-	{ "scenario", required_argument, NULL, OPT_SCENARIO },
-	{ "step", no_argument, NULL, OPT_STEP },
-	{ "list-scenarios", no_argument, NULL, OPT_LIST },
-	{ "diagram", no_argument, NULL, OPT_DIAGRAM },
-	{ "ghost", required_argument, NULL, OPT_GHOST },
-	{ "leak", required_argument, NULL, OPT_LEAK },
-	{ "no-color", no_argument, NULL, OPT_NO_COLOR },
-	{ "fast", required_argument, NULL, OPT_FAST },
-	{ "fast-budget", required_argument, NULL, OPT_FAST_BUDGET },
-	{ "no-destroy", no_argument, NULL, OPT_NO_DESTROY },
-	{ "source", required_argument, NULL, OPT_SOURCE },
-	{ "netns", required_argument, NULL, 'N' },
-	{ "metrics", required_argument, NULL, OPT_METRICS },
-	{ "metrics-listen", required_argument, NULL, OPT_METRICS_LISTEN },
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, 'V' },
-	{ NULL, 0, NULL, 0 },
+    {"batch", no_argument, NULL, 'b'},
+    {"events", no_argument, NULL, 'e'},
+    {"delay", required_argument, NULL, 'd'},
+    {"count", required_argument, NULL, 'c'},
+    {"format", required_argument, NULL, OPT_FORMAT},
+    {"write", required_argument, NULL, 'w'},
+    {"read", required_argument, NULL, 'r'},
+    {"begin", required_argument, NULL, OPT_BEGIN},
+    {"end", required_argument, NULL, OPT_END},
+    {"speed", required_argument, NULL, OPT_SPEED},
+    {"scenario", required_argument, NULL, OPT_SCENARIO},
+    {"step", no_argument, NULL, OPT_STEP},
+    {"reading-speed", required_argument, NULL, OPT_READING},
+    {"verbose", no_argument, NULL, 'v'},
+    {"svg", required_argument, NULL, OPT_SVG},
+    {"list-scenarios", no_argument, NULL, OPT_LIST},
+    {"diagram", no_argument, NULL, OPT_DIAGRAM},
+    {"ghost", required_argument, NULL, OPT_GHOST},
+    {"leak", required_argument, NULL, OPT_LEAK},
+    {"no-color", no_argument, NULL, OPT_NO_COLOR},
+    {"fast", required_argument, NULL, OPT_FAST},
+    {"fast-budget", required_argument, NULL, OPT_FAST_BUDGET},
+    {"no-destroy", no_argument, NULL, OPT_NO_DESTROY},
+    {"source", required_argument, NULL, OPT_SOURCE},
+    {"netns", required_argument, NULL, 'N'},
+    {"metrics", required_argument, NULL, OPT_METRICS},
+    {"metrics-listen", required_argument, NULL, OPT_METRICS_LISTEN},
+    {"serve", no_argument, NULL, OPT_SERVE},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 'V'},
+    {NULL, 0, NULL, 0},
 };
 
 static void usage(FILE *out)
 {
-	fputs("Usage: tcpdwell [OPTION]... [FILTER]\n"
-	      "Watch TCP connection states live: every socket grouped by state, with how long\n"
-	      "it has dwelt there. Without -b or -e, a full-screen view (F1 or h: keys).\n"
-	      "\n"
-	      "Output:\n"
-	      "  -b, --batch            plain-text tables, one per poll, like top -b\n"
-	      "  -e, --events           one line per state transition as it happens\n"
-	      "      --format FMT       event format: text (default), json (JSON Lines), csv\n"
-	      "  -c, --count N          stop after N tables (-b) or N events (-e)\n"
-	      "Polling:\n"
-	      "  -d, --delay SECONDS    full poll interval, 0.01 or more (default 1)\n"
-	      "      --fast SECONDS     poll the rare states this often, 0 to disable (default "
-	      "0.05)\n"
-	      "      --fast-budget PCT  most of one core the fast lane may use (default 5)\n"
-	      "      --no-destroy       do not listen for the kernel's socket-destroy notices\n"
-	      "      --source SRC       poll, exact (kernel tracepoint, needs root) or auto\n"
-	      "                         (default: poll)\n"
-	      "  -N, --netns NS         watch network namespace NS (a name under /run/netns or\n"
-	      "                         a path such as /proc/PID/ns/net), or all of them: all\n"
-	      "      --ghost SECONDS    keep closed sockets on screen this long (default 3)\n"
-	      "      --leak SECONDS     flag CLOSE_WAIT/FIN_WAIT_2 older than this (default 60)\n"
-	      "      --metrics FILE     write counts, transitions and dwell times for Prometheus\n"
-	      "                         to FILE every second (node_exporter textfile, *.prom)\n"
-	      "      --metrics-listen [ADDR:]PORT  serve them at http://ADDR:PORT/metrics\n"
-	      "                         (ADDR 127.0.0.1 unless given)\n"
-	      "Recording:\n"
-	      "  -w, --write FILE       record what is observed to FILE\n"
-	      "  -r, --read FILE        replay a recording (view, -b or -e)\n"
-	      "      --begin TIME       replay from TIME (seconds from start, or HH:MM:SS)\n"
-	      "      --end TIME         replay up to TIME\n"
-	      "      --speed X          replay speed in the view (default 1)\n"
-	      "Scenarios:\n"
-	      "      --scenario NAME|FILE  run a demo server and client through a script\n"
-	      "      --step             wait for a key at every step of a scenario\n"
-	      "      --list-scenarios   list the bundled scenarios\n"
-	      "      --diagram          start in the state-machine diagram\n"
-	      "View:\n"
-	      "      --no-color         monochrome (also when NO_COLOR is set)\n"
-	      "  -h, --help             show this help and exit\n"
-	      "  -V, --version          show the version and exit\n"
-	      "\n"
-	      "FILTER is an expression as ss(8) takes one, e.g.\n"
-	      "  state close-wait           sport = :80 or dport = :443\n"
-	      "  state fin-wait-1 and dst 10.0.0.0/8     not (sport = :22)\n"
-	      "\n"
-	      "Exit status: 0 success, 1 runtime failure or failed scenario expectation,\n"
-	      "2 usage error, unreadable input or a scenario that cannot run. See tcpdwell(1).\n",
-	      out);
+	fputs(
+	    "Usage: tcpdwell [OPTION]... [FILTER]\n"
+	    "Watch TCP connection states live: every socket grouped by state, with how long\n"
+	    "it has dwelt there. Without -b or -e, a full-screen view (F1 or h: keys).\n"
+	    "\n"
+	    "Output:\n"
+	    "  -b, --batch            plain-text tables, one per poll, like top -b\n"
+	    "  -e, --events           one line per state transition as it happens\n"
+	    "      --format FMT       event format: text (default), json (JSON Lines), csv\n"
+	    "  -c, --count N          stop after N tables (-b) or N events (-e)\n"
+	    "Polling:\n"
+	    "  -d, --delay SECONDS    full poll interval, 0.01 or more (default 1)\n"
+	    "      --fast SECONDS     poll the rare states this often, 0 to disable (default "
+	    "0.05)\n"
+	    "      --fast-budget PCT  most of one core the fast lane may use (default 5)\n"
+	    "      --no-destroy       do not listen for the kernel's socket-destroy notices\n"
+	    "      --source SRC       poll, exact or auto (default: poll). exact reports every\n"
+	    "                         state change from the kernel: on eBPF (root, or\n"
+	    "                         CAP_BPF and CAP_PERFMON; works with --netns), else\n"
+	    "                         through perf_event_open (no --netns); auto: eBPF,\n"
+	    "                         then perf, then poll\n"
+	    "  -N, --netns NS         watch network namespace NS (a name under /run/netns or\n"
+	    "                         a path such as /proc/PID/ns/net), or all of them: all\n"
+	    "      --ghost SECONDS    keep closed sockets on screen this long (default 3, 0 none)\n"
+	    "      --leak SECONDS     flag CLOSE_WAIT/FIN_WAIT_2 older than this, in the view\n"
+	    "                         and the metrics (default 60)\n"
+	    "      --metrics FILE     write counts, transitions and dwell times for Prometheus\n"
+	    "                         to FILE every second (node_exporter textfile, *.prom)\n"
+	    "      --metrics-listen [ADDR:]PORT  serve them at http://ADDR:PORT/metrics\n"
+	    "                         (ADDR 127.0.0.1 unless given)\n"
+	    "      --serve            run as a service: no view, no tables, only the metrics\n"
+	    "                         (with --metrics-listen or --metrics); messages on stderr,\n"
+	    "                         stops cleanly on SIGTERM\n"
+	    "Recording:\n"
+	    "  -w, --write FILE       record what is observed to FILE\n"
+	    "  -r, --read FILE        replay a recording (view, -b or -e)\n"
+	    "      --begin TIME       replay from TIME (seconds from start, or HH:MM:SS)\n"
+	    "      --end TIME         replay up to TIME\n"
+	    "      --speed X          replay speed in the view (default 1)\n"
+	    "Scenarios:\n"
+	    "      --scenario NAME|FILE  run a demo server and client through a script\n"
+	    "                         (in a network namespace of its own, as root or in a\n"
+	    "                         user namespace, where a script may also lose segments\n"
+	    "                         and set TCP sysctls)\n"
+	    "      --step             wait for n at every step, and between two narrations\n"
+	    "      --reading-speed WPS  hold each narration for its words at WPS words a\n"
+	    "                         second (default 3) before the script goes on\n"
+	    "  -v, --verbose          show the scenario script's own progress\n"
+	    "      --svg FILE         at the end, draw each socket's states (those the filter\n"
+	    "                         chooses) into FILE as SVG; a scenario adds its ladder\n"
+	    "      --list-scenarios   list the bundled scenarios\n"
+	    "      --diagram          start in the state-machine diagram\n"
+	    "View:\n"
+	    "      --no-color         monochrome (also when NO_COLOR is set)\n"
+	    "  -h, --help             show this help and exit\n"
+	    "  -V, --version          show the version and exit\n"
+	    "\n"
+	    "FILTER is an expression as ss(8) takes one, e.g.\n"
+	    "  state close-wait           sport = :80 or dport = :443\n"
+	    "  state fin-wait-1 and dst 10.0.0.0/8     not (sport = :22)\n"
+	    "\n"
+	    "Exit status: 0 success, 1 runtime failure or failed scenario expectation,\n"
+	    "2 usage error, unreadable input or a scenario that cannot run. See tcpdwell(1).\n",
+	    out);
 }
 
 static void die_usage(const char *fmt, const char *arg)
@@ -197,17 +244,38 @@ static void check_netns(struct config *c)
 	char err[512];
 
 	if (c->read_path)
-		die_usage("%s", "--netns does not apply to a replay: its labels are in the recording");
+		die_usage("%s",
+			  "--netns does not apply to a replay: its labels are in the recording");
 	if (c->scenario)
 		die_usage("%s", "--netns and --scenario do not go together: a scenario makes its "
 				"own namespace");
-	if (c->source == SRC_EXACT)
-		die_usage("%s", "--netns and --source exact do not go together: the kernel "
-				"tracepoint cannot tell namespaces apart");
 	if (strcmp(c->netns, "all") && nswatch_resolve(c->netns, &c->ns, err, sizeof(err)) < 0) {
 		fprintf(stderr, "tcpdwell: %s\n", err);
 		exit(EXIT_USAGE);
 	}
+}
+
+/*
+ * --serve: the metrics are all it makes, of this machine's sockets now.
+ * An explicit option, not a guess from a missing terminal: a view started
+ * by mistake without one still says so instead of serving quietly.
+ */
+static void check_serve(struct config *c)
+{
+	if (c->mode != MODE_VIEW)
+		die_usage("%s",
+			  "--serve does not go with -b or -e: it shows nothing but the metrics");
+	if (!c->metrics_path && !c->metrics_listen)
+		die_usage("%s", "--serve needs --metrics-listen [ADDR:]PORT or --metrics FILE: "
+				"the metrics are all it makes");
+	if (c->read_path)
+		die_usage("%s",
+			  "--serve does not go with -r: it watches this machine's sockets now");
+	if (c->scenario)
+		die_usage("%s", "--serve does not go with --scenario");
+	if (c->write_path)
+		die_usage("%s", "--serve does not go with -w: a service would fill the disk");
+	c->mode = MODE_SERVE;
 }
 
 static void parse_args(int argc, char **argv, struct config *c)
@@ -216,18 +284,18 @@ static void parse_args(int argc, char **argv, struct config *c)
 	char *end;
 
 	*c = (struct config){
-		.interval_ns = NS_PER_SEC,
-		.format = FMT_TEXT,
-		.speed = 1.0,
-		.ghost_ns = 3 * NS_PER_SEC,
-		.leak_ns = 60 * NS_PER_SEC,
-		.fast_ns = 50 * NS_PER_MS,
-		.fast_budget = 0.05,
-		.destroy = true,
+	    .interval_ns = NS_PER_SEC,
+	    .format = FMT_TEXT,
+	    .speed = 1.0,
+	    .ghost_ns = 3 * NS_PER_SEC,
+	    .leak_ns = 60 * NS_PER_SEC,
+	    .fast_ns = 50 * NS_PER_MS,
+	    .fast_budget = 0.05,
+	    .destroy = true,
 	};
 	/* getopt's own messages start with argv[0], a path: ours start with "tcpdwell:". */
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":bed:c:n:w:r:N:hV", long_opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":bed:c:n:w:r:N:hVv", long_opts, NULL)) != -1) {
 		switch (opt) {
 		case 'b':
 		case 'e':
@@ -247,11 +315,13 @@ static void parse_args(int argc, char **argv, struct config *c)
 			errno = 0;
 			c->count = strtol(optarg, &end, 10);
 			if (errno || *end || c->count < 1)
-				die_usage("invalid count '%s': expected a whole number from 1", optarg);
+				die_usage("invalid count '%s': expected a whole number from 1",
+					  optarg);
 			break;
 		case OPT_FORMAT:
 			if ((c->format = ev_format_parse(optarg)) < 0)
-				die_usage("invalid format '%s': expected text, json or csv", optarg);
+				die_usage("invalid format '%s': expected text, json or csv",
+					  optarg);
 			break;
 		case 'w':
 			c->write_path = optarg;
@@ -276,6 +346,19 @@ static void parse_args(int argc, char **argv, struct config *c)
 		case OPT_STEP:
 			c->step = true;
 			break;
+		case OPT_READING:
+			c->reading = strtod(optarg, &end);
+			if (*end || !(c->reading >= 0.5 && c->reading <= 100))
+				die_usage("invalid reading speed '%s': expected words per second, "
+					  "0.5 to 100",
+					  optarg);
+			break;
+		case 'v':
+			c->verbose = true;
+			break;
+		case OPT_SVG:
+			c->svg = optarg;
+			break;
 		case OPT_LIST:
 			exit(scenario_list(stdout) == 0 ? EXIT_OK : EXIT_RUNTIME);
 		case OPT_DIAGRAM:
@@ -292,14 +375,18 @@ static void parse_args(int argc, char **argv, struct config *c)
 			break;
 		case OPT_FAST:
 			c->fast_ns = duration_arg("fast-lane interval", optarg, 0);
+			c->fast_set = true;
 			if (c->fast_ns && c->fast_ns < 10 * NS_PER_MS)
-				die_usage("invalid fast-lane interval '%s': 0 (off) or 0.01 or more",
-					  optarg);
+				die_usage(
+				    "invalid fast-lane interval '%s': 0 (off) or 0.01 or more",
+				    optarg);
 			break;
 		case OPT_FAST_BUDGET:
 			c->fast_budget = strtod(optarg, &end) / 100;
-			if ((*end && strcmp(end, "%")) || !(c->fast_budget > 0 && c->fast_budget <= 1))
-				die_usage("invalid fast-lane budget '%s': expected a percentage, 1 to 100",
+			if ((*end && strcmp(end, "%")) ||
+			    !(c->fast_budget > 0 && c->fast_budget <= 1))
+				die_usage("invalid fast-lane budget '%s': expected a percentage, 1 "
+					  "to 100",
 					  optarg);
 			break;
 		case OPT_NO_DESTROY:
@@ -314,7 +401,11 @@ static void parse_args(int argc, char **argv, struct config *c)
 		case OPT_METRICS_LISTEN:
 			c->metrics_listen = optarg;
 			break;
+		case OPT_SERVE:
+			c->serve = true;
+			break;
 		case OPT_SOURCE:
+			c->source_set = true;
 			if (!strcmp(optarg, "poll"))
 				c->source = SRC_POLL;
 			else if (!strcmp(optarg, "exact"))
@@ -322,7 +413,8 @@ static void parse_args(int argc, char **argv, struct config *c)
 			else if (!strcmp(optarg, "auto"))
 				c->source = SRC_AUTO;
 			else
-				die_usage("invalid source '%s': expected poll, exact or auto", optarg);
+				die_usage("invalid source '%s': expected poll, exact or auto",
+					  optarg);
 			break;
 		case 'h':
 			usage(stdout);
@@ -349,6 +441,8 @@ static void parse_args(int argc, char **argv, struct config *c)
 		die_usage("%s", "--source does not apply to a replay");
 	if (c->netns)
 		check_netns(c);
+	if (c->serve)
+		check_serve(c);
 	/*
 	 * The poller by default; a scenario run as root takes the exact source
 	 * where it can, so that a loopback teardown shows every state.
@@ -374,14 +468,73 @@ static int64_t read_fin_timeout(void)
 	return v * NS_PER_SEC;
 }
 
+/* Ports in net.ipv4.ip_local_port_range, for an alert on TIME_WAIT; 0 when unknown. */
+static unsigned read_ephemeral_ports(void)
+{
+	FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
+	unsigned lo, hi, n = 0;
+
+	if (f) {
+		if (fscanf(f, "%u %u", &lo, &hi) == 2 && hi >= lo && hi < 65536)
+			n = hi - lo + 1;
+		fclose(f);
+	}
+	return n;
+}
+
 /* A change the tracepoint reports, from any namespace: the scenario's, or any without one. */
 static bool admit_change(void *arg, const struct sock_key *k)
 {
-	struct sock s = { .family = k->family, .sport = k->sport, .dport = k->dport };
+	struct sock s = {.family = k->family, .sport = k->sport, .dport = k->dport};
 
 	memcpy(s.src, k->src, sizeof(s.src));
 	memcpy(s.dst, k->dst, sizeof(s.dst));
 	return scenario_owns(arg, &s);
+}
+
+/*
+ * The exact source: on eBPF where it loads, else through perf_event_open,
+ * which cannot tell namespaces apart and so does not go with --netns. One
+ * note says when the fallback runs. -1 with err when neither opened.
+ */
+static int open_exact(struct loop *l, struct config *c, struct scenario *sc, char *err,
+		      size_t errlen)
+{
+	struct exact_bpf_opts xo = {
+	    .all = c->netns && !strcmp(c->netns, "all"),
+	    .admit = sc ? admit_change : NULL,
+	    .admit_arg = sc,
+	};
+	char why[250], perf_why[250];
+	/* Tests of the fallback, and a way round a misbehaving eBPF setup. */
+	const char *no_bpf = getenv("TCPDWELL_NO_BPF");
+
+	if (no_bpf && *no_bpf) {
+		snprintf(why, sizeof(why), "exact: eBPF not tried (TCPDWELL_NO_BPF is set)");
+	} else if (exact_bpf_open(l, &xo, why, sizeof(why)) == 0) {
+		c->exact = EXACT_BPF;
+		return 0;
+	}
+	if (c->netns) {
+		snprintf(err, errlen,
+			 "--netns needs the exact source on eBPF (the perf_event_open fallback "
+			 "cannot tell namespaces apart): %s",
+			 why);
+		return -1;
+	}
+	if (exact_open(l, sc ? admit_change : NULL, sc, perf_why, sizeof(perf_why)) < 0) {
+		snprintf(err, errlen, "%s; %s", why, perf_why);
+		return -1;
+	}
+	c->exact = EXACT_PERF;
+	loop_note(l, "exact source on perf_event_open (no namespaces, no cookies): %s", why);
+	/* A scenario's own choice is told on the status line only: its output is its steps. */
+	if (c->mode != MODE_VIEW && c->source_set)
+		fprintf(stderr,
+			"tcpdwell: note: exact source on perf_event_open (no namespaces, no "
+			"cookies): %s\n",
+			why);
+	return 0;
 }
 
 static int open_sources(struct loop *l, struct config *c, const struct filter *f,
@@ -389,18 +542,12 @@ static int open_sources(struct loop *l, struct config *c, const struct filter *f
 {
 	char err[512];
 
-	/* The tracepoint reports changes of every namespace alike: it cannot label them. */
-	if (c->netns && c->source == SRC_AUTO) {
-		c->source = SRC_POLL;
-		loop_status(l, "exact source not used with --netns (it cannot tell namespaces "
-			       "apart): polling");
-	}
 	if (c->read_path) {
 		struct replay_opts ro = {
-			.realtime = c->mode == MODE_VIEW,
-			.speed = c->speed,
-			.begin = c->begin,
-			.end = c->end,
+		    .realtime = c->mode == MODE_VIEW,
+		    .speed = c->speed,
+		    .begin = c->begin,
+		    .end = c->end,
 		};
 		if (replay_open(l, c->read_path, &ro, err, sizeof(err)) < 0) {
 			fprintf(stderr, "tcpdwell: %s\n", err);
@@ -408,10 +555,7 @@ static int open_sources(struct loop *l, struct config *c, const struct filter *f
 		}
 		return EXIT_OK;
 	}
-	if (c->source != SRC_POLL &&
-	    exact_open(l, sc ? admit_change : NULL, sc, err, sizeof(err)) == 0) {
-		c->exact = true;
-	} else if (c->source != SRC_POLL) {
+	if (c->source != SRC_POLL && open_exact(l, c, sc, err, sizeof(err)) < 0) {
 		if (c->source == SRC_EXACT) {
 			fprintf(stderr, "tcpdwell: %s\n", err);
 			return EXIT_RUNTIME;
@@ -419,17 +563,27 @@ static int open_sources(struct loop *l, struct config *c, const struct filter *f
 		/* Said once: without a screen, the status line is echoed to stderr. */
 		loop_status(l, "note: exact source unavailable, polling: %s", err);
 	}
+	/*
+	 * The exact source hears every change as it happens: a fast lane would
+	 * only walk the kernel's tables again (under churn, most of the cost).
+	 */
+	if (c->exact && !c->fast_set)
+		c->fast_ns = 0;
 	struct poll_opts po = {
-		.interval_ns = c->interval_ns,
-		.fast_ns = c->fast_ns,
-		.fast_budget = c->fast_budget,
-		.destroy = c->destroy,
-		/* Only a recording keeps every socket's tcp_info; the detail view asks for one. */
-		.info = c->write_path != NULL,
-		.filter = f,
-		.netns = c->netns && strcmp(c->netns, "all") ? &c->ns : NULL,
-		.all_netns = c->netns && !strcmp(c->netns, "all"),
-		.labels = loop_netns(l),
+	    .interval_ns = c->interval_ns,
+	    .fast_ns = c->fast_ns,
+	    .fast_budget = c->fast_budget,
+	    /*
+	     * On eBPF every end comes from the kernel with its cookie: notices
+	     * would repeat them (17,000 a second under churn) and overflow.
+	     */
+	    .destroy = c->destroy && c->exact != EXACT_BPF,
+	    /* Only a recording keeps every socket's tcp_info; the detail view asks for one. */
+	    .info = c->write_path != NULL,
+	    .filter = f,
+	    .netns = c->netns && strcmp(c->netns, "all") ? &c->ns : NULL,
+	    .all_netns = c->netns && !strcmp(c->netns, "all"),
+	    .labels = loop_netns(l),
 	};
 	if (poll_open(l, &po, err, sizeof(err)) < 0) {
 		fprintf(stderr, "tcpdwell: %s\n", err);
@@ -438,26 +592,49 @@ static int open_sources(struct loop *l, struct config *c, const struct filter *f
 	return EXIT_OK;
 }
 
+/* The service's first line on stderr: what it serves, and how it watches. */
+static void serve_started(const struct config *c)
+{
+	char iv[32];
+
+	fmt_dur(iv, c->interval_ns, TIME_EXACT, false);
+	fprintf(stderr, "tcpdwell: serving metrics%s%s%s%s%s; source %s, every %s%s%s\n",
+		c->metrics_listen ? " at http://" : "", c->metrics_listen ? c->metrics_listen : "",
+		c->metrics_listen ? "/metrics" : "", c->metrics_path ? " in " : "",
+		c->metrics_path ? c->metrics_path : "", c->exact ? "exact" : "poll",
+		iv + strspn(iv, " "), c->netns ? ", netns " : "", c->netns ? c->netns : "");
+	fflush(stderr);
+}
+
 static int open_sinks(struct loop *l, const struct config *c, const struct filter *f,
 		      struct procmap *pm, struct scenario *sc)
 {
 	char err[512];
-	bool utf8 = strstr(setlocale(LC_CTYPE, NULL), "UTF-8") ||
-		    strstr(setlocale(LC_CTYPE, NULL), "utf8");
+	bool utf8 =
+	    strstr(setlocale(LC_CTYPE, NULL), "UTF-8") || strstr(setlocale(LC_CTYPE, NULL), "utf8");
 
 	if (c->write_path) {
 		char src[384];
-		snprintf(src, sizeof(src), "%s%s%s%s%s", c->exact ? "exact" : "poll",
+		snprintf(src, sizeof(src), "%s%s%s%s%s",
+			 c->exact == EXACT_BPF	  ? "exact (eBPF)"
+			 : c->exact == EXACT_PERF ? "exact (perf)"
+						  : "poll",
 			 sc ? ", scenario " : "", sc ? scenario_name(sc) : "",
 			 c->netns ? ", netns " : "", c->netns ? c->netns : "");
-		struct record_meta m = { .interval_ns = c->interval_ns, .source = src };
+		struct record_meta m = {.interval_ns = c->interval_ns, .source = src};
 		if (record_open(l, c->write_path, &m, err, sizeof(err)) < 0) {
 			fprintf(stderr, "tcpdwell: %s\n", err);
 			return EXIT_USAGE;
 		}
 	}
 	if (c->metrics_path || c->metrics_listen) {
-		struct metrics_opts mo = { .path = c->metrics_path, .listen = c->metrics_listen };
+		struct metrics_opts mo = {
+		    .path = c->metrics_path,
+		    .listen = c->metrics_listen,
+		    .live = c->read_path == NULL,
+		    .leak_ns = c->leak_ns,
+		    .ephemeral_ports = c->read_path ? 0 : read_ephemeral_ports(),
+		};
 
 		if (metrics_open(l, &mo, err, sizeof(err)) < 0) {
 			fprintf(stderr, "tcpdwell: %s\n", err);
@@ -467,14 +644,14 @@ static int open_sinks(struct loop *l, const struct config *c, const struct filte
 	switch (c->mode) {
 	case MODE_VIEW: {
 		struct view_opts vo = {
-			.interval_ns = c->interval_ns,
-			.leak_ns = c->leak_ns,
-			.no_color = c->no_color,
-			.diagram = c->diagram,
-			.replay = c->read_path != NULL,
-			.filter_text = c->filter_text,
-			.pm = pm,
-			.scenario = sc,
+		    .interval_ns = c->interval_ns,
+		    .leak_ns = c->leak_ns,
+		    .no_color = c->no_color,
+		    .diagram = c->diagram,
+		    .replay = c->read_path != NULL,
+		    .filter_text = c->filter_text,
+		    .pm = pm,
+		    .scenario = sc,
 		};
 		if (view_open(l, &vo, err, sizeof(err)) < 0) {
 			fprintf(stderr, "tcpdwell: %s\n", err);
@@ -486,20 +663,31 @@ static int open_sinks(struct loop *l, const struct config *c, const struct filte
 		/* A scenario in batch mode prints its own steps and verdicts. */
 		if (!sc) {
 			struct batch_opts bo = {
-				.out = stdout, .delay_ns = c->interval_ns, .count = c->count,
-				.utf8 = utf8,  .filter = f,		   .pm = pm,
-				.replay = c->read_path != NULL,
+			    .out = stdout,
+			    .delay_ns = c->interval_ns,
+			    .count = c->count,
+			    .utf8 = utf8,
+			    .filter = f,
+			    .pm = pm,
+			    .replay = c->read_path != NULL,
 			};
 			batch_open(l, &bo);
 		}
 		break;
 	case MODE_EVENTS: {
 		struct events_opts eo = {
-			.out = stdout, .format = c->format, .filter = f, .pm = pm, .count = c->count,
+		    .out = stdout,
+		    .format = c->format,
+		    .filter = f,
+		    .pm = pm,
+		    .count = c->count,
 		};
 		events_open(l, &eo);
 		break;
 	}
+	case MODE_SERVE:
+		serve_started(c);
+		break;
 	}
 	return EXIT_OK;
 }
@@ -517,6 +705,7 @@ int main(int argc, char **argv)
 	struct config c;
 	struct filter *f = NULL;
 	struct scenario *sc = NULL;
+	struct svg_timeline *tl = NULL;
 	struct procmap *pm = NULL;
 	struct netns_tab *labels;
 	struct track *t;
@@ -550,10 +739,10 @@ int main(int argc, char **argv)
 	}
 
 	struct track_opts to = {
-		.ghost_ns = c.ghost_ns,
-		.fin_timeout_ns = read_fin_timeout(),
-		.universe = ST_ALL_MASK,
-		.max_hist = 16,
+	    .ghost_ns = c.ghost_ns,
+	    .fin_timeout_ns = read_fin_timeout(),
+	    .universe = ST_ALL_MASK,
+	    .max_hist = 16,
 	};
 	t = track_new(&to);
 	l = loop_new(t);
@@ -564,7 +753,8 @@ int main(int argc, char **argv)
 	/* Without a screen, status messages (write errors, lost notices) go to stderr. */
 	if (c.mode != MODE_VIEW)
 		loop_echo(l, stderr);
-	if (!c.read_path)
+	/* The service's metrics keep their own map of owners: none to share. */
+	if (!c.read_path && c.mode != MODE_SERVE)
 		pm = procmap_new("/proc");
 
 	/*
@@ -592,9 +782,17 @@ int main(int argc, char **argv)
 	status = open_sources(l, &c, f, sc);
 	if (status == EXIT_OK)
 		status = open_sinks(l, &c, f, pm, sc);
+	/* A scenario draws its own picture, segments and all; anything else, its sockets' states. */
+	if (status == EXIT_OK && c.svg && !sc)
+		tl = svg_add_timeline(l, c.svg, f);
 	if (status == EXIT_OK && sc) {
 		struct scenario_opts so = {
-			.batch = c.mode != MODE_VIEW, .step_mode = c.step, .out = stdout,
+		    .batch = c.mode != MODE_VIEW,
+		    .step_mode = c.step,
+		    .out = stdout,
+		    .verbose = c.verbose,
+		    .wps = c.reading,
+		    .svg = c.svg,
 		};
 		if (scenario_start(sc, l, &so, err, sizeof(err)) < 0) {
 			fprintf(stderr, "tcpdwell: %s\n", err);
@@ -603,6 +801,8 @@ int main(int argc, char **argv)
 	}
 	if (status == EXIT_OK)
 		status = loop_run(l);
+	if (c.mode == MODE_SERVE)
+		fprintf(stderr, "tcpdwell: stopped%s\n", status == EXIT_OK ? "" : " on an error");
 	if (sc) {
 		scenario_stop(sc);
 		if (status == EXIT_OK)
@@ -610,6 +810,8 @@ int main(int argc, char **argv)
 	}
 	/* Closing the loop closes the view (terminal restored) and the recording. */
 	loop_free(l);
+	if (svg_timeline_done(tl) < 0 && status == EXIT_OK)
+		status = EXIT_RUNTIME;
 	track_free(t);
 	netns_tab_free(labels);
 	procmap_free(pm);

@@ -1,6 +1,7 @@
 /* metrics.c - counts, transitions and dwell times for Prometheus, as a node_exporter textfile. */
 #include "config.h"
 #include "metrics.h"
+#include "metrics_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -23,8 +24,18 @@
 
 #define WRITE_EVERY NS_PER_SEC
 
-/* Upper bounds of the dwell histogram, seconds: from a loopback FIN_WAIT_1 to a leak. */
-static const double bounds[] = { 0.0001, 0.001, 0.01, 0.1, 1, 10, 60, 300, 3600 };
+/*
+ * Upper bounds of the dwell histogram, seconds, where TCP's own clocks fall,
+ * so that each bucket means something: round trips on loopback, a LAN and
+ * a WAN; 0.2 the least retransmission timeout, 1 the first (a SYN retry),
+ * 3 and 7 the next SYN retries; 59 to 66 around 60 s, TIME_WAIT's fixed
+ * length and tcp_fin_timeout's default, seen from 60 to about 63 s by a
+ * poll; then leaks, up to 7200 (keepalive's first probe) and 7875 (the
+ * last, when a dead peer's connection ends). Fixed, whatever the host's
+ * sysctls: a fleet's histograms add up only with the same edges.
+ */
+static const double bounds[] = {0.0001, 0.001, 0.01, 0.05, 0.2, 1,   3,	  7,	15,   30,
+				59,	61,    63,   66,   120, 300, 900, 3600, 7200, 7875};
 #define NB (sizeof(bounds) / sizeof(bounds[0]))
 
 /* Index ST_MAX collects state numbers we do not know. */
@@ -32,7 +43,8 @@ static const double bounds[] = { 0.0001, 0.001, 0.01, 0.1, 1, 10, 60, 300, 3600 
 
 /* What is counted for one namespace: index 0 holds everything without --netns. */
 struct mns {
-	uint64_t trans[NST][NST];
+	uint64_t trans[NST][NST], jumped[NST][NST];
+	uint64_t appeared[NST], unseen;
 	uint64_t dwell_count[NST], dwell_bucket[NST][NB];
 	double dwell_sum[NST];
 	size_t alive[NST];   /* these two are filled for each write */
@@ -45,6 +57,8 @@ struct metrics {
 	const struct netns_tab *labels; /* every series gets netns="..." when active */
 	const struct tsock **v;		/* scratch for the sockets of each write */
 	size_t cap;
+	struct metrics_self *self;
+	struct metrics_leak *leak;
 };
 
 #ifdef HAVE_MICROHTTPD
@@ -79,11 +93,13 @@ static unsigned idx(unsigned st)
 	return st < ST_MAX ? st : ST_MAX;
 }
 
-static struct metrics *metrics_new(const struct netns_tab *labels)
+static struct metrics *metrics_new(const struct netns_tab *labels, const struct metrics_opts *o)
 {
 	struct metrics *m = xcalloc(1, sizeof(struct metrics));
 
 	m->labels = labels;
+	m->self = metrics_self_new(o->live, o->ephemeral_ports);
+	m->leak = metrics_leak_new(o->live, o->leak_ns);
 	return m;
 }
 
@@ -91,6 +107,8 @@ static void metrics_free(struct metrics *m)
 {
 	if (!m)
 		return;
+	metrics_self_free(m->self);
+	metrics_leak_free(m->leak);
 	free(m->ns);
 	free(m->v);
 	free(m);
@@ -108,9 +126,24 @@ static void metrics_event(struct metrics *m, const struct track_event *ev)
 	unsigned from = idx(ev->from), to = idx(ev->to);
 	double d = (double)ev->dwell / NS_PER_SEC;
 
+	/*
+	 * A socket that appeared is not one that left CLOSED, and one that lived
+	 * and died between polls (known by its destroy notice) was in no state
+	 * we saw: each has its own counter, never a from label.
+	 */
+	if (ev->from == ST_UNKNOWN && ev->to == ST_CLOSE) {
+		c->unseen++;
+		return;
+	}
+	if (ev->from == ST_CLOSE || ev->from == ST_UNKNOWN) {
+		c->appeared[to]++;
+		return;
+	}
 	c->trans[from][to]++;
-	/* An appearance has no dwell, and an unseen socket's is unknown. */
-	if (ev->from == ST_CLOSE || ev->from == ST_UNKNOWN)
+	if (ev->jump)
+		c->jumped[from][to]++;
+	/* A dwell whose start was not seen (older than tcpdwell) is a bound: it would skew low. */
+	if (ev->dwell_kind == TIME_ATLEAST)
 		return;
 	c->dwell_count[from]++;
 	c->dwell_sum[from] += d;
@@ -125,25 +158,18 @@ static const char *label(unsigned i)
 	return i < ST_MAX ? st_name(i) : "OTHER";
 }
 
-/* 'netns="LABEL",' before a series' other labels, escaped as the format wants; or nothing. */
+/* 'netns="LABEL",' before a series' other labels; or nothing. */
 static void ns_label(const struct metrics *m, uint32_t i, FILE *out)
 {
 	if (!m->labels || !netns_tab_active(m->labels))
 		return;
 	fputs("netns=\"", out);
-	for (const char *p = netns_label(m->labels, i); *p; p++) {
-		if (*p == '\\' || *p == '"')
-			fputc('\\', out);
-		if (*p == '\n')
-			fputs("\\n", out);
-		else
-			fputc(*p, out);
-	}
+	metrics_label_value(netns_label(m->labels, i), out);
 	fputs("\",", out);
 }
 
-/* Sockets alive and the oldest of each state, by namespace, from the tracker now. */
-static void count_alive(struct metrics *m, const struct track *t)
+/* Sockets alive and the oldest of each state, by namespace; returns the entries put in m->v. */
+static size_t count_alive(struct metrics *m, const struct track *t)
 {
 	size_t n = track_collect(t, &m->v, &m->cap);
 
@@ -164,6 +190,7 @@ static void count_alive(struct metrics *m, const struct track *t)
 		if (!c->oldest[s] || ts->since < c->oldest[s])
 			c->oldest[s] = ts->since;
 	}
+	return n;
 }
 
 /* Sockets by state: namespace 0 always, another while it has any. */
@@ -192,10 +219,61 @@ static void write_alive(const struct metrics *m, FILE *out)
 	}
 }
 
-/* The text, for the file and for HTTP alike; m's scratch array is reused. */
-static void metrics_write(struct metrics *m, const struct track *t, int64_t now, FILE *out)
+/* Jumps among the transitions, appearances and lives no poll saw. */
+static void write_more_changes(const struct metrics *m, FILE *out)
 {
-	count_alive(m, t);
+	fputs("# HELP tcpdwell_transitions_jumped_total Of tcpdwell_transitions_total, the changes "
+	      "not known to be one step of the state machine (states between may have been "
+	      "missed).\n"
+	      "# TYPE tcpdwell_transitions_jumped_total counter\n",
+	      out);
+	for (uint32_t i = 0; i < m->nns; i++)
+		for (unsigned f = 0; f < NST; f++)
+			for (unsigned s = 0; s < NST; s++) {
+				if (!m->ns[i].jumped[f][s])
+					continue;
+				fputs("tcpdwell_transitions_jumped_total{", out);
+				ns_label(m, i, out);
+				fprintf(out, "from=\"%s\",to=\"%s\"} %llu\n", label(f), label(s),
+					(unsigned long long)m->ns[i].jumped[f][s]);
+			}
+	fputs("# HELP tcpdwell_appeared_total Sockets that appeared after tcpdwell started, by "
+	      "the state they were first seen in.\n"
+	      "# TYPE tcpdwell_appeared_total counter\n",
+	      out);
+	for (uint32_t i = 0; i < m->nns; i++)
+		for (unsigned s = 0; s < NST; s++) {
+			if (!m->ns[i].appeared[s])
+				continue;
+			fputs("tcpdwell_appeared_total{", out);
+			ns_label(m, i, out);
+			fprintf(out, "state=\"%s\"} %llu\n", label(s),
+				(unsigned long long)m->ns[i].appeared[s]);
+		}
+	fputs("# HELP tcpdwell_unseen_total Sockets that lived and ended between two polls, known "
+	      "only by the kernel's destroy notice.\n"
+	      "# TYPE tcpdwell_unseen_total counter\n",
+	      out);
+	for (uint32_t i = 0; i < m->nns; i++) {
+		if (i && !m->ns[i].unseen)
+			continue;
+		fputs("tcpdwell_unseen_total", out);
+		if (m->labels && netns_tab_active(m->labels)) {
+			fputs("{netns=\"", out);
+			metrics_label_value(netns_label(m->labels, i), out);
+			fputs("\"}", out);
+		}
+		fprintf(out, " %llu\n", (unsigned long long)m->ns[i].unseen);
+	}
+}
+
+/* The text, for the file and for HTTP alike; m's scratch array is reused. */
+static void metrics_write(struct metrics *m, struct loop *l, int64_t now, FILE *out)
+{
+	const struct track *t = loop_track(l);
+
+	size_t n = count_alive(m, t);
+
 	write_alive(m, out);
 
 	fputs("# HELP tcpdwell_oldest_seconds How long the oldest socket of a state has been in it "
@@ -213,9 +291,12 @@ static void metrics_write(struct metrics *m, const struct track *t, int64_t now,
 			fprintf(out, "state=\"%s\"} %.6f\n", st_name(s),
 				(double)(now > o ? now - o : 0) / NS_PER_SEC);
 		}
+	metrics_leak_write(m->leak, m->v, n, now, m->labels, out);
 
-	fputs("# HELP tcpdwell_transitions_total State changes seen, by old and new state.\n"
-	      "# TYPE tcpdwell_transitions_total counter\n", out);
+	fputs("# HELP tcpdwell_transitions_total State changes seen, by old and new state "
+	      "(to CLOSED: the socket went away).\n"
+	      "# TYPE tcpdwell_transitions_total counter\n",
+	      out);
 	for (uint32_t i = 0; i < m->nns; i++)
 		for (unsigned f = 0; f < NST; f++)
 			for (unsigned s = 0; s < NST; s++) {
@@ -226,6 +307,7 @@ static void metrics_write(struct metrics *m, const struct track *t, int64_t now,
 				fprintf(out, "from=\"%s\",to=\"%s\"} %llu\n", label(f), label(s),
 					(unsigned long long)m->ns[i].trans[f][s]);
 			}
+	write_more_changes(m, out);
 
 	fputs("# HELP tcpdwell_dwell_seconds Time spent in a state, counted when it was left.\n"
 	      "# TYPE tcpdwell_dwell_seconds histogram\n", out);
@@ -253,6 +335,7 @@ static void metrics_write(struct metrics *m, const struct track *t, int64_t now,
 			fprintf(out, "state=\"%s\"} %llu\n", label(s),
 				(unsigned long long)c->dwell_count[s]);
 		}
+	metrics_self_write(m->self, l, out);
 }
 
 /* What each file starts with: how a file tcpdwell wrote is known again. */
@@ -350,7 +433,7 @@ static int write_file(struct metrics_sink *k, char *why, size_t len)
 		close(fd);
 		goto out;
 	}
-	metrics_write(k->m, loop_track(k->l), loop_now(k->l), f);
+	metrics_write(k->m, k->l, loop_now(k->l), f);
 	/* The stream's error is the write's: ENOSPC says the disk is full, EIO says nothing. */
 	errno = 0;
 	if (fflush(f) != 0 || ferror(f))
@@ -510,7 +593,7 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *c, const char *u
 	f = open_memstream(&buf, &len);
 	if (!f)
 		return MHD_NO;
-	metrics_write(k->m, loop_track(k->l), loop_now(k->l), f);
+	metrics_write(k->m, k->l, loop_now(k->l), f);
 	if (fclose(f) != 0) {
 		free(buf);
 		return MHD_NO;
@@ -755,6 +838,11 @@ static void http_stop(struct metrics_sink *k)
 }
 #endif
 
+static void s_observe(void *ctx, struct loop *l, const struct obs *o)
+{
+	metrics_self_observe(((struct metrics_sink *)ctx)->m->self, loop_track(l), o, mono_ns());
+}
+
 static void s_event(void *ctx, const struct track_event *ev)
 {
 	metrics_event(((struct metrics_sink *)ctx)->m, ev);
@@ -796,13 +884,14 @@ static void s_close(void *ctx)
 
 static const struct sink_ops metrics_ops = {
 	.name = "metrics",
+	.observe = s_observe,
 	.event = s_event,
 	.next_due = s_next_due,
 	.tick = s_tick,
 	.close = s_close,
 #ifdef HAVE_MICROHTTPD
-	.fd = s_fd,
-	.input = s_input,
+    .fd = s_fd,
+    .input = s_input,
 #endif
 };
 
@@ -850,7 +939,7 @@ int metrics_open(struct loop *l, const struct metrics_opts *o, char *err, size_t
 		free(k);
 		return -1;
 	}
-	k->m = metrics_new(loop_netns(l));
+	k->m = metrics_new(loop_netns(l), o);
 	loop_add_sink(l, &metrics_ops, k);
 	return 0;
 }

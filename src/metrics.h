@@ -13,6 +13,12 @@ struct metrics_opts {
 	const char *path;
 	/* "[ADDR:]PORT" to serve GET /metrics on (ADDR 127.0.0.1 unless given); NULL: none. */
 	const char *listen;
+	/* The sources are live (not a replay): the self-metrics time the dumps. */
+	bool live;
+	/* How long in CLOSE_WAIT or FIN_WAIT_2 makes a leak (--leak). */
+	int64_t leak_ns;
+	/* Ports of net.ipv4.ip_local_port_range; 0: unknown, not written. */
+	unsigned ephemeral_ports;
 };
 
 /*

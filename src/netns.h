@@ -38,4 +38,19 @@ bool netns_tab_multi(const struct netns_tab *t);
 /* "netns web", "netns all: 4 namespaces"; "" when not active. */
 void netns_tab_describe(const struct netns_tab *t, char *buf, size_t len);
 
+/*
+ * The kernel's cookie of namespace i (getsockopt SO_NETNS_COOKIE), which
+ * the eBPF source finds in every record: set by the poller where it opens
+ * the namespace's sockets. Setting one labels nothing (a table nobody
+ * labelled stays inactive). A cookie set again for a newer index moves there.
+ */
+void netns_tab_set_cookie(struct netns_tab *t, uint32_t i, uint64_t cookie);
+/* The index whose cookie this is; false when no namespace has it (yet). Constant time. */
+bool netns_tab_find_cookie(const struct netns_tab *t, uint64_t cookie, uint32_t *i);
+/* The cookie of index i, 0 when not known. */
+uint64_t netns_tab_cookie(const struct netns_tab *t, uint32_t i);
+/* Cookies set so far (the highest index + 1), and a count that grows with every one set. */
+uint32_t netns_tab_cookies(const struct netns_tab *t);
+uint32_t netns_tab_cookie_gen(const struct netns_tab *t);
+
 #endif

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <unistd.h>
@@ -241,4 +242,23 @@ int nswatch_run_in(const struct nswatch_ns *ns, int (*fn)(void *arg), void *arg)
 	e = setns(self, CLONE_NEWNET) < 0;
 	close(self);
 	return e ? -ENOTRECOVERABLE : r;
+}
+
+#ifndef SO_NETNS_COOKIE
+#define SO_NETNS_COOKIE 71
+#endif
+
+uint64_t nswatch_cookie_here(void)
+{
+	uint64_t cookie = 0;
+	socklen_t len = sizeof(cookie);
+	/* Any socket tells its namespace; a datagram one in AF_UNIX needs nothing else. */
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return 0;
+	if (getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, &cookie, &len) < 0 || len != sizeof(cookie))
+		cookie = 0;
+	close(fd);
+	return cookie;
 }

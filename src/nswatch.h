@@ -3,6 +3,7 @@
 #define TCPDWELL_NSWATCH_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "netns.h"
@@ -37,5 +38,10 @@ size_t nswatch_scan(struct nswatch_ns **v, size_t *cap, size_t *unreadable);
  * could not come back (what fn opened is in ns; nothing more should be).
  */
 int nswatch_run_in(const struct nswatch_ns *ns, int (*fn)(void *arg), void *arg);
+/*
+ * The kernel's cookie of the network namespace we are in now (SO_NETNS_COOKIE,
+ * Linux 5.14): what the eBPF source reads in every record. 0 when unknown.
+ */
+uint64_t nswatch_cookie_here(void);
 
 #endif

@@ -16,6 +16,14 @@
 #define MAX_INTERVAL (3600 * NS_PER_SEC)
 /* Report a failing dump again only every so many polls: the status line, not a flood. */
 #define FAIL_REPEAT 100
+/*
+ * A quiet box: the fast lane halves its pace after each run that found no
+ * socket in a rare state while nothing changed anywhere, down to this many
+ * times its interval. Every dump walks the kernel's whole hash table, empty
+ * or not: 1.7 ms here even with five sockets, so 20 a second cost 4% of a
+ * core doing nothing. Any change brings the lane back to its pace at once.
+ */
+#define FAST_QUIET_MAX 4 /* 2^4 = 16 times: 50 ms becomes 0.8 s */
 
 struct poller;
 
@@ -29,10 +37,14 @@ struct lane {
 	int64_t next_due;
 	int64_t last_start;
 	struct snapshot sn;
-	bool primed;	   /* sn holds a dump not yet observed (the one poll_open made) */
-	double cost;	   /* moving average of one run, ns */
+	bool primed; /* sn holds a dump not yet observed (the one poll_open made) */
+	double cost; /* moving average of one run, ns */
 	bool stretched;
+	int64_t need;	   /* the interval its budget asks for */
+	unsigned quiet;	   /* fast lane: runs in a row that found nothing new (see fast_pace) */
+	uint64_t events;   /* the tracker's event count when it last looked */
 	unsigned failures; /* dumps failed in a row */
+	uint64_t failed;   /* dumps failed since start, for the self-metrics */
 	int last_err;
 };
 
@@ -85,6 +97,7 @@ static void report_failure(struct lane *ln, struct loop *l, int err)
 		loop_status(l, "%s: sock_diag dump failed: %s (%u in a row)", ln->name,
 			    strerror(-err), ln->failures + 1);
 	ln->failures++;
+	ln->failed++;
 	ln->last_err = err;
 }
 
@@ -108,8 +121,8 @@ static bool lane_dump(struct lane *ln, struct loop *l)
 	}
 	/* The exact source's changes made while the dump ran come before its rows. */
 	loop_sync(l);
-	struct obs o = { .kind = OBS_SNAPSHOT, .mono = ln->sn.mono, .wall = ln->sn.wall,
-			 .snap = &ln->sn };
+	struct obs o = {
+	    .kind = OBS_SNAPSHOT, .mono = ln->sn.mono, .wall = ln->sn.wall, .snap = &ln->sn};
 	loop_observe(l, &o);
 	return true;
 }
@@ -121,6 +134,33 @@ static int full_info(void *ctx, const struct sock *s, struct sock_info *out)
 	int r = poll_ns_info(&p->ns, s, out);
 
 	return r == 0 || !info_ring_get(&p->finals, s->cookie, out) ? r : 0;
+}
+
+/* The fast lane's interval: its own, stretched by its budget, slowed while all is quiet. */
+static void fast_pace(struct lane *ln)
+{
+	int64_t calm = ln->interval << ln->quiet;
+
+	ln->effective = ln->need > calm ? ln->need : calm;
+	if (ln->effective > MAX_INTERVAL)
+		ln->effective = MAX_INTERVAL;
+}
+
+/* Something changed (a dump or a notice told the tracker): the fast lane looks again soon. */
+static void fast_wake(struct poller *p, struct loop *l, int64_t now)
+{
+	struct lane *ln = &p->fast;
+	uint64_t ev = track_events(loop_track(l));
+
+	if (ev == ln->events)
+		return;
+	ln->events = ev;
+	if (!p->fast_on || !ln->quiet)
+		return;
+	ln->quiet = 0;
+	fast_pace(ln);
+	if (ln->next_due > now + ln->effective)
+		ln->next_due = now + ln->effective;
 }
 
 static int64_t lane_next_due(void *ctx)
@@ -138,6 +178,7 @@ static int full_run(void *ctx, struct loop *l, int64_t now)
 	poll_ns_rescan(&ln->p->ns, l, now);
 	lane_dump(ln, l);
 	schedule(ln, now);
+	fast_wake(ln->p, l, now);
 	/*
 	 * The dump just told the rare states too: the fast lane looks again one
 	 * interval after it, not at once (the first screen waited for that look).
@@ -171,6 +212,12 @@ static int full_control(void *ctx, struct loop *l, enum source_ctl c, double arg
 	return 0;
 }
 
+/* The fast lane goes slower for quiet than its budget asks: quiet is the news. */
+static bool quiet_paced(const struct lane *ln)
+{
+	return ln->quiet && (ln->interval << ln->quiet) >= ln->need;
+}
+
 static void fast_describe_into(const struct lane *ln, char *buf, size_t len)
 {
 	char iv[32];
@@ -179,7 +226,10 @@ static void fast_describe_into(const struct lane *ln, char *buf, size_t len)
 	if (ln->effective >= ln->p->full.interval)
 		snprintf(buf, len, "fast idle%s", ln->stretched ? " (slowed: budget)" : "");
 	else
-		snprintf(buf, len, "fast %s%s", iv, ln->stretched ? " (slowed: budget)" : "");
+		snprintf(buf, len, "fast %s%s", iv,
+			 quiet_paced(ln) ? " (quiet)"
+			 : ln->stretched ? " (slowed: budget)"
+					 : "");
 }
 
 static void full_describe(void *ctx, char *buf, size_t len)
@@ -187,13 +237,17 @@ static void full_describe(void *ctx, char *buf, size_t len)
 	struct lane *ln = ctx;
 	char iv[32], fast[64];
 
+	char lost[48] = "";
+
 	fmt_interval(iv, sizeof(iv), ln->interval);
+	if (ln->p->resyncs)
+		snprintf(lost, sizeof(lost), ", notices lost %lux", ln->p->resyncs);
 	if (!ln->p->fast_on) {
-		snprintf(buf, len, "poll %s", iv);
+		snprintf(buf, len, "poll %s%s", iv, lost);
 		return;
 	}
 	fast_describe_into(&ln->p->fast, fast, sizeof(fast));
-	snprintf(buf, len, "poll %s, %s", iv, fast);
+	snprintf(buf, len, "poll %s, %s%s", iv, fast, lost);
 }
 
 static void lane_close(void *ctx)
@@ -201,14 +255,21 @@ static void lane_close(void *ctx)
 	poller_unref(((struct lane *)ctx)->p);
 }
 
+static void lane_stats(void *ctx, struct source_stats *st)
+{
+	st->has = STAT_FAILURES;
+	st->failures = ((struct lane *)ctx)->failed;
+}
+
 static const struct source_ops full_ops = {
-	.name = "poll",
-	.next_due = lane_next_due,
-	.run = full_run,
-	.control = full_control,
-	.describe = full_describe,
-	.info = full_info,
-	.close = lane_close,
+    .name = "poll",
+    .next_due = lane_next_due,
+    .run = full_run,
+    .control = full_control,
+    .describe = full_describe,
+    .info = full_info,
+    .stats = lane_stats,
+    .close = lane_close,
 };
 
 /*
@@ -223,9 +284,7 @@ static void fast_account(struct lane *ln, struct loop *l, int64_t cost)
 
 	ln->cost = ln->cost > 0 ? 0.8 * ln->cost + 0.2 * (double)cost : (double)cost;
 	need = (int64_t)(ln->cost / budget);
-	ln->effective = need > ln->interval ? need : ln->interval;
-	if (ln->effective > MAX_INTERVAL)
-		ln->effective = MAX_INTERVAL;
+	ln->need = need;
 	/*
 	 * The interval follows the budget to the microsecond; saying so waits
 	 * for a stretch of a tenth (50 ms to 50.2 ms is no news), and stops
@@ -237,7 +296,8 @@ static void fast_account(struct lane *ln, struct loop *l, int64_t cost)
 		loop_note(l, "fast lane slowed to %s to stay within %g%% of a core", iv,
 			  budget * 100);
 	} else if (ln->stretched && need < ln->interval * 4 / 5) {
-		/* Said by the header going back to plain "fast 50ms": no news for the status line. */
+		/* Said by the header going back to plain "fast 50ms": no news for the status line.
+		 */
 		ln->stretched = false;
 	}
 }
@@ -249,12 +309,25 @@ static int fast_run(void *ctx, struct loop *l, int64_t now)
 
 	if (now < ln->next_due)
 		return 0;
+	if (!ln->p->fast_on) {
+		lane_dump(ln, l);
+		ln->next_due = INT64_MAX;
+		return 0;
+	}
 	/* No faster than the full poll: then it would only repeat it. */
 	if (ln->effective < ln->p->full.interval) {
 		/* CPU time, ours and the kernel's for us: a busy box's waits are not our cost. */
+		uint64_t before = ln->events;
+
 		t0 = thread_cpu_ns();
 		lane_dump(ln, l);
 		fast_account(ln, l, thread_cpu_ns() - t0);
+		ln->events = track_events(loop_track(l));
+		if (ln->sn.n || ln->events != before)
+			ln->quiet = 0;
+		else if (ln->quiet < FAST_QUIET_MAX)
+			ln->quiet++;
+		fast_pace(ln);
 	}
 	schedule(ln, now);
 	return 0;
@@ -266,11 +339,12 @@ static void fast_describe(void *ctx, char *buf, size_t len)
 }
 
 static const struct source_ops fast_ops = {
-	.name = "fast",
-	.next_due = lane_next_due,
-	.run = fast_run,
-	.describe = fast_describe,
-	.close = lane_close,
+    .name = "fast",
+    .next_due = lane_next_due,
+    .run = fast_run,
+    .describe = fast_describe,
+    .stats = lane_stats,
+    .close = lane_close,
 };
 
 struct destroy_batch {
@@ -282,8 +356,8 @@ static void on_destroy(void *arg, const struct sock *s, const struct sock_info *
 {
 	struct destroy_batch *b = arg;
 	/* Stamped as read: a batch read long after it began holds notices of newer sockets. */
-	struct obs o = { .kind = OBS_DESTROY, .mono = mono_ns(), .wall = wall_ns(), .sock = *s,
-			 .info = info };
+	struct obs o = {
+	    .kind = OBS_DESTROY, .mono = mono_ns(), .wall = wall_ns(), .sock = *s, .info = info};
 
 	if (info && s->cookie)
 		info_ring_put(&b->p->finals, s->cookie, info);
@@ -304,13 +378,21 @@ static int destroy_fd(void *ctx)
 static int destroy_run(void *ctx, struct loop *l, int64_t now)
 {
 	struct poller *p = ctx;
-	struct destroy_batch b = { .l = l, .p = p };
+	struct destroy_batch b = {.l = l, .p = p};
 	int r = poll_ns_events_read(&p->ns, on_destroy, &b);
+
+	fast_wake(p, l, now);
 
 	if (r == -ENOBUFS) {
 		/* Some sockets ended unseen: only a full dump tells what is left. */
 		p->resyncs++;
-		loop_status(l, "destroy notices lost, resynchronising (%lu so far)", p->resyncs);
+		/* Said once where it is echoed; the status line and the header keep the count. */
+		if (p->resyncs == 1)
+			loop_status(l, "destroy notices lost, resynchronising from a full dump "
+				       "(counted in the header from now on)");
+		else
+			loop_note(l, "destroy notices lost, resynchronising (%lu times so far)",
+				  p->resyncs);
 		p->full.next_due = now;
 		return 0;
 	}
@@ -329,13 +411,20 @@ static void destroy_close(void *ctx)
 	poller_unref(ctx);
 }
 
+static void destroy_stats(void *ctx, struct source_stats *st)
+{
+	st->has = STAT_OVERRUNS;
+	st->overruns = ((struct poller *)ctx)->resyncs;
+}
+
 static const struct source_ops destroy_ops = {
-	.name = "destroy",
-	.next_due = destroy_next_due,
-	.fd = destroy_fd,
-	.run = destroy_run,
-	.describe = destroy_describe,
-	.close = destroy_close,
+    .name = "destroy",
+    .next_due = destroy_next_due,
+    .fd = destroy_fd,
+    .run = destroy_run,
+    .describe = destroy_describe,
+    .stats = destroy_stats,
+    .close = destroy_close,
 };
 
 static void lane_init(struct lane *ln, struct poller *p, const char *name, uint32_t mask,
@@ -368,6 +457,11 @@ int poll_open(struct loop *l, const struct poll_opts *o, char *err, size_t errle
 	/* The kernel filters by state: a state no match can be in is not asked for. */
 	lane_init(&p->full, p, "poll", states, o->interval_ns);
 	lane_init(&p->fast, p, "fast", states & ST_RARE_MASK, o->fast_ns);
+	/*
+	 * The rare states come with tcp_info: the kernel's clocks bound how
+	 * long a socket found already in CLOSE_WAIT has been there.
+	 */
+	p->fast.sn.with_info = true;
 
 	/*
 	 * The first dump now, so that a refusal is one clear error before any
@@ -378,8 +472,8 @@ int poll_open(struct loop *l, const struct poll_opts *o, char *err, size_t errle
 		loop_expect(l, p->ns.hint, snapshot_expect(&p->full.sn, p->ns.hint));
 	r = poll_ns_dump(&p->ns, l, p->full.mask, p->filter, true, &p->full.sn);
 	if (r < 0) {
-		snprintf(err, errlen, "cannot dump TCP sockets over sock_diag: %s%s",
-			 strerror(-r), poll_hint(-r));
+		snprintf(err, errlen, "cannot dump TCP sockets over sock_diag: %s%s", strerror(-r),
+			 poll_hint(-r));
 		p->refs = 1;
 		poller_unref(p);
 		return -1;
@@ -389,9 +483,13 @@ int poll_open(struct loop *l, const struct poll_opts *o, char *err, size_t errle
 
 	p->refs = 1;
 	loop_add_source(l, &full_ops, &p->full);
-	if (o->fast_ns > 0 && p->fast.mask) {
-		p->fast_on = true;
-		p->fast.next_due = p->full.next_due + p->fast.interval;
+	/*
+	 * Without a fast lane it still runs once, right after the first full
+	 * dump, for the ages of the sockets found in rare states.
+	 */
+	if (p->fast.mask) {
+		p->fast_on = o->fast_ns > 0;
+		p->fast.next_due = p->full.next_due + (p->fast_on ? p->fast.interval : 0);
 		p->refs++;
 		loop_add_source(l, &fast_ops, &p->fast);
 	}

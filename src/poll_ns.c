@@ -37,7 +37,8 @@ struct opener {
 	bool events;
 	bool want_hint; /* one namespace watched: its first dump is sized from this */
 	int events_err;
-	size_t hint; /* sockets the kernel counts there, for the first dump's room */
+	size_t hint;	 /* sockets the kernel counts there, for the first dump's room */
+	uint64_t cookie; /* the namespace's cookie, for the eBPF source's records */
 };
 
 /* Runs inside the namespace: what is opened here stays here. */
@@ -52,6 +53,7 @@ static int open_here(void *arg)
 		op->events_err = errno;
 	if (op->want_hint)
 		op->hint = diag_count_hint();
+	op->cookie = nswatch_cookie_here();
 	return 0;
 }
 
@@ -112,6 +114,7 @@ static bool open_found(struct poll_nsset *s, struct loop *l, const struct nswatc
 	}
 	ns->idx = s->next_idx++;
 	netns_tab_set(s->labels, ns->idx, id->label);
+	netns_tab_set_cookie(s->labels, ns->idx, op.cookie);
 	if (ns->events) {
 		struct epoll_event ev = {.events = EPOLLIN, .data.u32 = ns->idx};
 		epoll_ctl(s->epfd, EPOLL_CTL_ADD, diag_events_fd(ns->events), &ev);
@@ -229,6 +232,8 @@ int poll_ns_open(struct poll_nsset *s, const struct poll_opts *o, struct loop *l
 		netns_tab_set(o->labels, 0, o->netns->label);
 		netns_tab_watch(o->labels, false, 1);
 	}
+	if (o->labels)
+		netns_tab_set_cookie(o->labels, 0, op.cookie);
 	s->hint = op.hint;
 	if (o->destroy && !ns->events)
 		loop_status(l, "destroy notices unavailable: %s", strerror(op.events_err));

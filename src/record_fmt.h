@@ -195,6 +195,7 @@ struct record_item {
 	struct sock_info info;		/* DESTROY: the final tcp_info when sock.has_info */
 	struct sock_key key;		/* CHANGE */
 	uint8_t from, to;		/* CHANGE */
+	uint64_t cookie;		/* CHANGE: 0 when the source did not know it */
 	const char *note;		/* NOTE */
 };
 

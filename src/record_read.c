@@ -46,7 +46,8 @@ struct record_reader {
 	int64_t end_mono, end_wall;
 };
 
-static int fail(struct record_reader *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int fail(struct record_reader *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 static int fail(struct record_reader *r, const char *fmt, ...)
 {
 	va_list ap;
@@ -111,7 +112,7 @@ static const struct snapshot *slot_swap(struct record_reader *r, struct slot *s)
 
 static const char *type_name(unsigned t)
 {
-	static const char *const names[] = {"?",      "segment", "key frame", "delta",
+	static const char *const names[] = {"?",       "segment", "key frame", "delta",
 					    "destroy", "change",  "note",      "index"};
 	return t < ARRAY_SIZE(names) ? names[t] : "unknown";
 }
@@ -152,7 +153,8 @@ static int load(struct record_reader *r, uint32_t *lenp)
 	struct stat st;
 
 	/* A recording still being written grows: look again before calling it the end. */
-	if (r->size - r->pos < RECORD_MIN && fstat(r->fd, &st) == 0 && (uint64_t)st.st_size > r->size)
+	if (r->size - r->pos < RECORD_MIN && fstat(r->fd, &st) == 0 &&
+	    (uint64_t)st.st_size > r->size)
 		r->size = (uint64_t)st.st_size;
 	if (r->pos == r->size)
 		return 0;
@@ -282,6 +284,8 @@ static int decode(struct record_reader *r, struct record_item *it, struct rcur *
 		record_get_key(c, &it->key);
 		it->from = rcur_u8(c);
 		it->to = rcur_u8(c);
+		/* The cookie came later: a record without one ends here. */
+		it->cookie = c->len - c->pos >= 8 && !c->bad ? rcur_u64(c) : 0;
 		if (c->bad)
 			break;
 		return 0;
@@ -294,8 +298,8 @@ static int decode(struct record_reader *r, struct record_item *it, struct rcur *
 	default:
 		return 0;
 	}
-	return fail(r, "malformed %s record at offset %" PRIu64 " (%s)", type_name(it->type), r->pos,
-		    why);
+	return fail(r, "malformed %s record at offset %" PRIu64 " (%s)", type_name(it->type),
+		    r->pos, why);
 }
 
 int record_reader_next(struct record_reader *r, struct record_item *it)
@@ -318,7 +322,8 @@ int record_reader_next(struct record_reader *r, struct record_item *it)
 		if (it->type == REC_SEGMENT) {
 			struct record_seg sg;
 			if (parse_segment(&c, &sg, r->pos) < 0)
-				return fail(r, "malformed segment record at offset %" PRIu64, r->pos);
+				return fail(r, "malformed segment record at offset %" PRIu64,
+					    r->pos);
 			r->seg = sg;
 			slots_clear(r);
 			it->seg = &r->seg;
@@ -377,8 +382,9 @@ struct record_reader *record_reader_fdopen(int fd, const char *name, char *err, 
 		return open_fail(r, err, errlen, "is a directory (offset 0)");
 	if (!S_ISREG(st.st_mode))
 		return open_fail(r, err, errlen, "not a regular file (%s) at offset 0",
-				 S_ISFIFO(st.st_mode) ? "a pipe" : S_ISCHR(st.st_mode) ? "a device"
-											: "special");
+				 S_ISFIFO(st.st_mode)  ? "a pipe"
+				 : S_ISCHR(st.st_mode) ? "a device"
+						       : "special");
 	r->size = (uint64_t)st.st_size;
 	if (r->size == 0)
 		return open_fail(r, err, errlen, "empty file (offset 0)");
@@ -386,14 +392,16 @@ struct record_reader *record_reader_fdopen(int fd, const char *name, char *err, 
 	if (read_at(r, h, have, 0) < 0)
 		return open_fail(r, err, errlen, "%s", r->what);
 	if (memcmp(h, RECORD_MAGIC, have < 8 ? have : 8) != 0)
-		return open_fail(r, err, errlen, "not a tcpdwell recording (bad magic at offset 0)");
+		return open_fail(r, err, errlen,
+				 "not a tcpdwell recording (bad magic at offset 0)");
 	if (have < sizeof(h))
 		return open_fail(r, err, errlen, "truncated header at offset %zu", have);
 	ver = (unsigned)record_get_le(h + 8, 2);
 	if (ver > RECORD_VERSION)
-		return open_fail(r, err, errlen,
-				 "format version %u at offset 8 is newer than this tcpdwell reads (%d)",
-				 ver, RECORD_VERSION);
+		return open_fail(
+		    r, err, errlen,
+		    "format version %u at offset 8 is newer than this tcpdwell reads (%d)", ver,
+		    RECORD_VERSION);
 	if (ver == 0 || record_get_le(h + 10, 2) != RECORD_FILE_HDR)
 		return open_fail(r, err, errlen, "bad header at offset 8");
 	if (record_crc32(0, h, 12) != record_get_le(h + 12, 4))
@@ -605,7 +613,7 @@ int record_reader_scan(struct record_reader *r, uint64_t *good_end, int64_t *las
 		if (it.type == REC_KEY && (it.flags & RECF_EPOCH)) {
 			*epochs = xreallocarray(*epochs, *nepochs + 1, sizeof(**epochs));
 			(*epochs)[(*nepochs)++] =
-				(struct record_epoch){it.off, r->seg.off, it.at, it.wall};
+			    (struct record_epoch){it.off, r->seg.off, it.at, it.wall};
 		}
 	*good_end = r->good;
 	*last_mono = r->last_at;

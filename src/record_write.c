@@ -17,11 +17,11 @@
 #include "util.h"
 
 /* Snapshots of different state masks (full and fast-lane dumps) each delta against their own. */
-#define NBASES 4
-#define EPOCH_NS_DEFAULT (120 * NS_PER_SEC)
+#define NBASES		    4
+#define EPOCH_NS_DEFAULT    (120 * NS_PER_SEC)
 #define EPOCH_COUNT_DEFAULT 1000
-#define ZSTD_LEVEL_KEY 9
-#define ZSTD_LEVEL_DELTA 3
+#define ZSTD_LEVEL_KEY	    9
+#define ZSTD_LEVEL_DELTA    3
 /* Payloads smaller than this gain nothing from a zstd frame. */
 #define COMPRESS_MIN 96
 
@@ -255,8 +255,8 @@ static int prepare_append(struct record_writer *w, const char *path, int64_t now
 	return 0;
 }
 
-struct record_writer *record_writer_open(const char *path, const struct record_meta *m,
-					 char *err, size_t errlen)
+struct record_writer *record_writer_open(const char *path, const struct record_meta *m, char *err,
+					 size_t errlen)
 {
 	struct record_writer *w = xcalloc(1, sizeof(*w));
 	int nofollow = geteuid() == 0 ? O_NOFOLLOW : 0;
@@ -268,9 +268,10 @@ struct record_writer *record_writer_open(const char *path, const struct record_m
 		w->fd = open(path, O_RDWR | O_CLOEXEC | O_CREAT | O_EXCL | nofollow, 0644);
 	if (w->fd < 0) {
 		if (errno == ELOOP && nofollow)
-			snprintf(err, errlen,
-				 "cannot record to '%s': it is a symbolic link, not followed as root",
-				 path);
+			snprintf(
+			    err, errlen,
+			    "cannot record to '%s': it is a symbolic link, not followed as root",
+			    path);
 		else
 			snprintf(err, errlen, "cannot record to '%s': %s", path, strerror(errno));
 		goto fail;
@@ -280,7 +281,8 @@ struct record_writer *record_writer_open(const char *path, const struct record_m
 		goto fail;
 	}
 	if (flock(w->fd, LOCK_EX | LOCK_NB) < 0) {
-		snprintf(err, errlen, "cannot record to '%s': another tcpdwell is writing it", path);
+		snprintf(err, errlen, "cannot record to '%s': another tcpdwell is writing it",
+			 path);
 		goto fail;
 	}
 	if (st.st_size > 0) {
@@ -398,14 +400,16 @@ static int put_snapshot(struct record_writer *w, const struct snapshot *snap, in
 		w->epoch_start = mono;
 		w->epoch_snaps = 1;
 		w->epochs = xreallocarray(w->epochs, w->nepochs + 1, sizeof(*w->epochs));
-		w->epochs[w->nepochs++] = (struct record_epoch){off, w->seg_off, mono + w->shift, wall};
+		w->epochs[w->nepochs++] =
+		    (struct record_epoch){off, w->seg_off, mono + w->shift, wall};
 	}
 	return 0;
 }
 
 int record_writer_obs(struct record_writer *w, const struct obs *o)
 {
-	/* Records go in time order even when sources' clocks interleave: the exact times are inside. */
+	/* Records go in time order even when sources' clocks interleave: the exact times are
+	 * inside. */
 	int64_t mono = o->mono > w->last_mono ? o->mono : w->last_mono;
 	int64_t wall = o->wall;
 	struct stat st;
@@ -425,7 +429,7 @@ int record_writer_obs(struct record_writer *w, const struct obs *o)
 		rbuf_u64(&w->raw, (uint64_t)o->mono);
 		rbuf_u64(&w->raw, (uint64_t)o->wall);
 		{
-			struct rrow row = { .s = o->sock };
+			struct rrow row = {.s = o->sock};
 
 			row.s.has_info = o->info != NULL;
 			if (o->info)
@@ -440,6 +444,9 @@ int record_writer_obs(struct record_writer *w, const struct obs *o)
 		record_put_key(&w->raw, &o->key);
 		rbuf_u8(&w->raw, o->from);
 		rbuf_u8(&w->raw, o->to);
+		/* Optional, last: a reader that does not know it stops before it. */
+		if (o->cookie)
+			rbuf_u64(&w->raw, o->cookie);
 		return put_record(w, REC_CHANGE, 0, mono, wall, 0);
 	case OBS_NOTE:
 		w->raw.len = 0;

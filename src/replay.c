@@ -95,7 +95,8 @@ static void report_damage(struct replay *rp, struct loop *l)
 	if (rp->realtime)
 		loop_status(l, "%s; replay stops at %s", record_reader_error(rp->r), when);
 	else
-		fprintf(stderr, "tcpdwell: %s; replayed up to %s\n", record_reader_error(rp->r), when);
+		fprintf(stderr, "tcpdwell: %s; replayed up to %s\n", record_reader_error(rp->r),
+			when);
 }
 
 /* Make the next record pending; false at the end of the file or the window. */
@@ -167,6 +168,7 @@ static void feed(struct replay *rp, struct loop *l)
 	case REC_CHANGE:
 		o.kind = OBS_CHANGE;
 		o.key = it->key;
+		o.cookie = it->cookie;
 		o.from = it->from;
 		o.to = it->to;
 		break;
@@ -355,7 +357,10 @@ static void rp_describe(void *ctx, char *buf, size_t len)
 		return;
 	}
 	snprintf(buf, len, "REPLAY x%g%s%s%s", rp->speed, when,
-		 !rp->have_pend && rp->done ? " end" : rp->paused ? " paused" : "", rp->from);
+		 !rp->have_pend && rp->done ? " end"
+		 : rp->paused		    ? " paused"
+					    : "",
+		 rp->from);
 }
 
 static void rp_close(void *ctx)
@@ -369,15 +374,15 @@ static void rp_close(void *ctx)
 }
 
 static const struct source_ops replay_source = {
-	.name = "replay",
-	.next_due = rp_next_due,
-	.fd = rp_fd,
-	.clock = rp_clock,
-	.info = rp_info,
-	.run = rp_run,
-	.control = rp_control,
-	.describe = rp_describe,
-	.close = rp_close,
+    .name = "replay",
+    .next_due = rp_next_due,
+    .fd = rp_fd,
+    .clock = rp_clock,
+    .info = rp_info,
+    .run = rp_run,
+    .control = rp_control,
+    .describe = rp_describe,
+    .close = rp_close,
 };
 
 /* Skip to the first full snapshot at or after begin, decoding but not feeding what precedes. */

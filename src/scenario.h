@@ -14,9 +14,15 @@ struct scenario *scenario_load(const char *name_or_path, char *err, size_t errle
 void scenario_free(struct scenario *sc);
 const char *scenario_name(const struct scenario *sc);
 
+/* Words a reader takes in per second, to hold each `say` on screen. */
+#define SCENARIO_WPS_DEFAULT 3.0
+
 struct scenario_opts {
 	bool batch;	/* print steps, transitions and verdicts to out */
-	bool step_mode; /* wait for scenario_advance() at every `step` */
+	bool step_mode; /* wait for scenario_advance() at every `step` and between two `say`s */
+	bool verbose;	/* show the script's own progress ("[8/40] sleep 1.5") */
+	double wps;	/* reading speed for `say`; 0: SCENARIO_WPS_DEFAULT (batch: no wait) */
+	const char *svg; /* when the script ends, draw its ladder and timeline here; or NULL */
 	FILE *out;
 };
 /*
@@ -27,7 +33,11 @@ int scenario_prepare(struct scenario *sc, char *err, size_t errlen);
 /* Fork the actors and add the runner to the loop. -1 with err set. */
 int scenario_start(struct scenario *sc, struct loop *l, const struct scenario_opts *o, char *err,
 		   size_t errlen);
-/* What the view shows: the current step's text and the last `say`. */
+/*
+ * What the view shows: what just happened (an action's result, a verdict, a
+ * prompt; with verbose, the step running) and the last `say`, its quoted
+ * times filled in.
+ */
 const char *scenario_step_text(const struct scenario *sc);
 const char *scenario_narration(const struct scenario *sc);
 /* The actor owning a socket ("server", "client"), or NULL when not the scenario's. */
@@ -36,9 +46,40 @@ const char *scenario_actor(const struct scenario *sc, const struct sock *s);
 bool scenario_owns(const struct scenario *sc, const struct sock *s);
 /* In step mode: go on past the current `step`. */
 void scenario_advance(struct scenario *sc);
+/* Hold the script where it is (the view's pause), or let it go on. */
+void scenario_pause(struct scenario *sc, bool paused);
 bool scenario_waiting(const struct scenario *sc);
 /* Exit status: 0 all expectations met, 1 an expectation failed, 2 a runtime error. */
 int scenario_status(const struct scenario *sc);
+/*
+ * The ladder: what crossed between the actors (a segment) and what each
+ * became (a state), in the order it happened. Only in the scenario's own
+ * namespace, where its segments are captured.
+ */
+enum { SCENARIO_LADDER_SEG, SCENARIO_LADDER_STATE };
+#define SCENARIO_LADDER_MAX_COLS 8 /* one per actor at most */
+#define SCENARIO_SEG_LOST 0x01	  /* a drop rule of the script took it */
+#define SCENARIO_SEG_RETRANS 0x02 /* it covers sequence space sent before */
+struct scenario_ladder {
+	int64_t mono;
+	uint8_t type;	/* SCENARIO_LADDER_* */
+	int8_t actor;	/* the sender, or the actor whose socket changed; -1 unknown */
+	int8_t peer;	/* the receiver of a segment */
+	uint8_t tcpflags; /* TH_FIN, TH_SYN, ... as on the wire */
+	uint8_t marks;	/* SCENARIO_SEG_* */
+	uint8_t from, to; /* a state change */
+	uint16_t len;	/* payload bytes */
+	uint16_t sport, dport; /* the sender's ports, or the changed socket's */
+	uint32_t seq, ack; /* relative to each direction's first sequence number */
+};
+/* How many ladder entries are kept (the oldest go first), and entry i, oldest first. */
+size_t scenario_ladder_len(const struct scenario *sc);
+const struct scenario_ladder *scenario_ladder_at(const struct scenario *sc, size_t i);
+/* An actor's name by index, for the ladder's columns; NULL past the last. */
+const char *scenario_actor_name(const struct scenario *sc, int i);
+/* "FIN,ACK" */
+void scenario_flags_text(char *buf, size_t len, uint8_t tcpflags);
+
 /* Kill and reap every actor (also on signals). */
 void scenario_stop(struct scenario *sc);
 

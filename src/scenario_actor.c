@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <linux/capability.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -15,6 +16,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -35,6 +37,7 @@ struct actor {
 	int self;
 	int lfd; /* listener */
 	int cfd; /* the current connection */
+	uint16_t last_lport; /* the local port of its last connect, for `connect again` */
 };
 
 static volatile sig_atomic_t sigpipes;
@@ -153,6 +156,24 @@ static int do_connect(struct actor *a, const struct sc_step *st, struct sc_reply
 		set_int(fd, SOL_SOCKET, SO_RCVBUF, st->rcvbuf);
 	if (st->sndbuf)
 		set_int(fd, SOL_SOCKET, SO_SNDBUF, st->sndbuf);
+	if (st->again) {
+		struct sockaddr_in from = loopback(a->last_lport);
+
+		if (!a->last_lport) {
+			close(fd);
+			say(r, "connect again: no earlier connect ");
+			return failed(r, EINVAL);
+		}
+		/* The same 4-tuple as before: what a SYN meets in TIME_WAIT. */
+		say(r, "bind(127.0.0.1:%u, SO_REUSEADDR) ", a->last_lport);
+		set_int(fd, SOL_SOCKET, SO_REUSEADDR, 1);
+		if (bind(fd, (struct sockaddr *)&from, sizeof(from)) < 0) {
+			e = errno;
+			close(fd);
+			return failed(r, e);
+		}
+		say(r, "= 0, ");
+	}
 	say(r, "connect(127.0.0.1:%u) ", port);
 	/* Non-blocking, so that a SYN nobody answers shows as SYN_SENT, not a hung actor. */
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 && errno != EINPROGRESS) {
@@ -163,6 +184,7 @@ static int do_connect(struct actor *a, const struct sc_step *st, struct sc_reply
 	report_ports(fd, r);
 	r->rport = port;
 	a->cfd = fd;
+	a->last_lport = r->lport;
 	if (!wait_fd(fd, POLLOUT, 1000)) {
 		say(r, "in progress: no answer to the SYN yet (EINPROGRESS)");
 		return 0;
@@ -426,6 +448,22 @@ static __attribute__((noreturn)) void actor_main(const struct scenario *sc, int 
 	}
 }
 
+/*
+ * In a user namespace of our own the actor is uid 0 with every capability
+ * over the scenario's namespace, and has no other uid to become: it keeps
+ * the uid and gives the capabilities up, for good.
+ */
+static int drop_capabilities(void)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct d[2];
+
+	memset(d, 0, sizeof(d));
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return -1;
+	return (int)syscall(SYS_capset, &h, d);
+}
+
 /* In the child: signals, descriptors, privileges, then the command loop. */
 static __attribute__((noreturn)) void actor_child(const struct scenario *sc, int self, int cmd,
 						  int reply, pid_t parent)
@@ -460,7 +498,15 @@ static __attribute__((noreturn)) void actor_child(const struct scenario *sc, int
 		if (devnull > 2)
 			close(devnull);
 	}
-	if (geteuid() == 0 || getuid() == 0) {
+	if (sc->userns) {
+		if (drop_capabilities() < 0) {
+			struct sc_reply r = { .step = -1, .actor = self, .ret = -1, .err = errno };
+			snprintf(r.text, sizeof(r.text), "cannot give up capabilities: %s",
+				 strerror(errno));
+			send_reply(&r);
+			_exit(1);
+		}
+	} else if (geteuid() == 0 || getuid() == 0) {
 		if (setgroups(0, NULL) < 0 || setgid(NOBODY) < 0 || setuid(NOBODY) < 0 ||
 		    getuid() != NOBODY || geteuid() != NOBODY) {
 			struct sc_reply r = { .step = -1, .actor = self, .ret = -1, .err = errno };

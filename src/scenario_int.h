@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 #include "scenario.h"
+#include "sock.h"
 
 #define SC_MAX_ACTORS 8
 #define SC_MAX_STEPS 2000
@@ -12,8 +13,25 @@
 #define SC_MAX_LINE 1000	/* characters on one line */
 #define SC_MAX_CONNS 32		/* connections remembered per actor */
 #define SC_NAME_LEN 16
+#define SC_MAX_LADDER 4096	/* ladder entries kept */
+#define SC_MAX_FLOWS 64		/* directions of connections followed for relative numbers */
+#define SC_MAX_DROPS 16		/* drop rules mirrored to mark segments lost */
 
-enum sc_kind { SK_ACTION, SK_SAY, SK_SLEEP, SK_WAIT, SK_EXPECT, SK_STEP };
+enum sc_kind {
+	SK_ACTION,
+	SK_SAY,
+	SK_SLEEP,
+	SK_WAIT,
+	SK_EXPECT,
+	SK_STEP,
+	SK_DROP,	/* drop ACTOR SEGMENTS [once] */
+	SK_BLACKHOLE,	/* blackhole ACTOR */
+	SK_HEAL,	/* heal */
+	SK_SYSCTL,	/* sysctl NAME VALUE... */
+};
+
+/* Segment kinds a `drop` line names, as bits of sc_step.segs. */
+enum sc_seg { SG_SYN, SG_SYNACK, SG_ACK, SG_FIN, SG_RST, SG_ALL, SG_MAX };
 
 enum sc_act {
 	SA_LISTEN,
@@ -31,6 +49,21 @@ enum sc_act {
 	SA_EXIT,
 };
 
+/* One direction of a connection, for sequence numbers relative to its first. */
+struct sc_flow {
+	uint16_t sport, dport;
+	uint32_t isn;
+	uint32_t next; /* the end of the sequence space sent so far */
+};
+
+/* A drop rule as the script set it: the capture marks the segments it takes. */
+struct sc_drop {
+	int8_t actor;
+	bool both;	/* blackhole: to and from the actor */
+	bool once;
+	uint8_t segs, fired; /* bits of enum sc_seg; fired: the once rules used up */
+};
+
 /* One line of the script, parsed. */
 struct sc_step {
 	uint8_t kind;	/* enum sc_kind */
@@ -43,8 +76,15 @@ struct sc_step {
 	bool reuseaddr; /* listen, bind-again */
 	bool listener;	/* close: the listening socket, not the connection */
 	bool negate;	/* expect ... not STATE */
+	bool once;	/* drop: only the first segment of each kind */
+	bool again;	/* connect: from the local port of the actor's last connect */
+	bool seg_check;	/* expect ACTOR sends|retransmits KIND: about segments, not states */
+	bool retrans;	/* ... retransmits */
+	uint8_t segs;	/* drop: bits of enum sc_seg */
+	int8_t knob;	/* sysctl: index into scenario_net.c's table */
 	int rcvbuf, sndbuf; /* 0: the kernel's default */
 	long n;		/* bytes (send, recv, write-after-close), seconds (linger), how (shutdown) */
+	long n2;	/* sysctl: the second value of a pair (ip_local_port_range) */
 	int fail_errno; /* the action is expected to fail with this errno; 0: to succeed */
 	uint8_t state;	/* wait, expect */
 	int64_t ns;	/* sleep length; wait/expect time limit (0: the default) */
@@ -65,6 +105,10 @@ struct sc_actor {
 	int cmd_fd;	/* commands to it, -1 when none */
 	bool exiting;	/* it was told to exit: its end is no crash */
 	uint32_t seen;	/* ST_MASK of every state observed for its sockets; CLOSED: one went */
+	uint32_t left;	/* ST_MASK of the states a socket of it was seen to leave */
+	uint8_t sent, resent; /* bits of enum sc_seg it was captured sending, retransmitting */
+	int64_t dwell[ST_MAX];	   /* how long the last one stayed, for {ACTOR STATE} in `say` */
+	uint8_t dwell_kind[ST_MAX]; /* enum time_kind of that */
 	size_t nconns;
 	struct sc_conn conns[SC_MAX_CONNS];
 };
@@ -88,10 +132,13 @@ struct scenario {
 	struct sc_actor actors[SC_MAX_ACTORS];
 	size_t nsteps, cap;
 	struct sc_step *steps;
+	int net_line;	/* the first drop/blackhole/heal/sysctl (needs a namespace), 0: none */
+	bool uses_nft;	/* drop, blackhole or heal: needs nft(8) */
 
 	/* Runtime, set by prepare and start. */
 	bool prepared, started, stopped;
 	bool netns;
+	bool userns;	/* the namespace is in a user namespace of our own (not root) */
 	char note[160]; /* how it runs (namespace or port), shown at start */
 	struct loop *l;
 	struct scenario_opts o;
@@ -101,12 +148,23 @@ struct scenario {
 	bool cur_begun; /* its command sent / timer set */
 	int64_t deadline;
 	bool advance;	/* step mode: a key was pressed */
-	bool waiting;	/* step mode: paused at a `step` */
+	bool waiting;	/* step mode: paused at a `step`, or between two `say`s */
+	bool said;	/* step mode: a `say` shown with no pause since */
+	bool paused;	/* scenario_pause(): no step begins or times out */
+	int64_t paused_at;
 	bool finished;
 	int status;
 	unsigned n_expect, n_failed;
 	int64_t last_tick;
-	char step_text[320];
+	int cap_fd;	/* the packet socket on the namespace's loopback, -1 none */
+	struct scenario_ladder *ladder;
+	size_t nladder;
+	struct sc_flow flows[SC_MAX_FLOWS];
+	size_t nflows, flow_next;
+	struct sc_drop drops[SC_MAX_DROPS];
+	size_t ndrops;
+	char step_text[320]; /* with the step's index: the script's progress */
+	char happening[320]; /* the same without progress: what the audience sees */
 	char narration[512];
 };
 
@@ -126,5 +184,38 @@ int sc_actors_start(struct scenario *sc, char *err, size_t errlen);
 int sc_actor_command(struct scenario *sc, size_t i);
 /* Reap actors that ended; returns the index of one that died unexpectedly, or -1. */
 int sc_actors_reap(struct scenario *sc, char *why, size_t len);
+
+/* scenario_net.c: faults and sysctls, only ever in the scenario's own namespace */
+/* A segment kind by name ("fin"), or -1. */
+int sc_seg_parse(const char *name);
+const char *sc_seg_name(int seg);
+/* A namespace sysctl by name (tcp_fin_timeout or net.ipv4.tcp_fin_timeout), or -1. */
+int sc_knob_find(const char *name);
+/* Its name, range and how many values it takes (1, or 2 for a pair). */
+const char *sc_knob_name(int knob);
+void sc_knob_range(int knob, long *lo, long *hi, int *nvalues);
+/* Before anything forks: whether what the script changes can be changed here. */
+int sc_net_check(const struct scenario *sc, char *err, size_t len);
+/* Carry out step i (drop, blackhole, heal, sysctl); 0 with what was done in msg, or -1. */
+int sc_net_apply(struct scenario *sc, size_t i, char *msg, size_t len);
+/* The bits of enum sc_seg a segment with these TCP flags counts as, as the rules match. */
+unsigned sc_seg_kinds(uint8_t tcpflags);
+
+/* scenario_cap.c: the segments between the actors, captured in the namespace */
+/* Open the capture and add it to the loop; -1 with err set. */
+int sc_cap_start(struct scenario *sc, struct loop *l, char *err, size_t len);
+/* A state change of an actor's socket, for the ladder. */
+void sc_ladder_state(struct scenario *sc, int64_t mono, int actor, unsigned from, unsigned to,
+		     uint16_t sport, uint16_t dport);
+
+/* scenario_svg.c */
+/* Draw the ladder and a state timeline per socket into path; -1 with err set. */
+int sc_svg_write(const struct scenario *sc, const char *path, char *err, size_t len);
+/* Step i's drop, blackhole or heal was applied: mirror it. */
+void sc_cap_rule(struct scenario *sc, size_t i);
+
+/* scenario_run.c, for the capture */
+int sc_actor_of(const struct scenario *sc, uint16_t sport, uint16_t dport);
+void sc_put_segment(struct scenario *sc, const struct scenario_ladder *e);
 
 #endif

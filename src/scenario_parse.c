@@ -77,8 +77,9 @@ static const char *const act_names[] = {
 	[SA_EXIT] = "exit",
 };
 
-static const char *const launcher_verbs[] = { "scenario", "about", "actor", "say",
-					      "sleep",	  "wait",  "expect", "step" };
+static const char *const launcher_verbs[] = { "scenario", "about", "actor",	  "say",
+					      "sleep",	  "wait",  "expect",	  "step",
+					      "drop",	  "heal",  "blackhole", "sysctl" };
 
 /* The parse in progress: where we are, for messages. */
 struct parser {
@@ -222,6 +223,8 @@ static int parse_action_opts(struct parser *p, struct sc_step *st, int i)
 		} else if (!strcmp(o, "reuseaddr") &&
 			   (st->act == SA_LISTEN || st->act == SA_BIND_AGAIN)) {
 			st->reuseaddr = true;
+		} else if (!strcmp(o, "again") && st->act == SA_CONNECT) {
+			st->again = true;
 		} else if (!strcmp(o, "listener") && st->act == SA_CLOSE) {
 			st->listener = true;
 		} else if (!strcmp(o, "backlog") && st->act == SA_LISTEN) {
@@ -279,7 +282,8 @@ static int parse_action(struct parser *p, int actor)
 		p->sc->actors[actor].listens = true;
 		break;
 	case SA_CONNECT:
-		if (arg && strcmp(arg, "fails") && strcmp(arg, "rcvbuf") && strcmp(arg, "sndbuf")) {
+		if (arg && strcmp(arg, "fails") && strcmp(arg, "rcvbuf") && strcmp(arg, "sndbuf") &&
+		    strcmp(arg, "again")) {
 			int t = need_actor(p, arg, "connect");
 			if (t < 0)
 				return -1;
@@ -326,23 +330,64 @@ static int parse_action(struct parser *p, int actor)
 }
 
 /* wait ACTOR STATE [TIMEOUT]; expect ACTOR [not] STATE [for SECS] [within SECS]. */
+/*
+ * expect ACTOR sends|retransmits [no] KIND, or expect KIND from ACTOR: about
+ * the captured segments. Sets *i past what it read.
+ */
+static int parse_segment_check(struct parser *p, struct sc_step *st, int *i)
+{
+	const char *kind;
+	int seg;
+
+	st->seg_check = true;
+	if (!strcmp(p->tok[2], "from")) {
+		kind = p->tok[1];
+		*i = 4;
+	} else {
+		st->retrans = !strcmp(p->tok[2], "retransmits");
+		*i = 3;
+		if (*i < p->ntok && !strcmp(p->tok[*i], "no")) {
+			st->negate = true;
+			(*i)++;
+		}
+		kind = *i < p->ntok ? p->tok[(*i)++] : "";
+	}
+	if ((seg = sc_seg_parse(kind)) < 0)
+		return perr(p, "expect: unknown segment kind '%s' (expected SYN, SYNACK, ACK, FIN, "
+			       "RST or ALL)",
+			    kind);
+	st->segs = (uint8_t)(1u << seg);
+	/* Segments are captured only in the scenario's own namespace. */
+	if (!p->sc->net_line)
+		p->sc->net_line = p->line;
+	return 0;
+}
+
 static int parse_check(struct parser *p, enum sc_kind kind)
 {
 	const char *verb = p->tok[0];
 	struct sc_step *st;
-	int a = need_actor(p, p->ntok > 1 ? p->tok[1] : NULL, verb), i = 2;
+	bool from = kind == SK_EXPECT && p->ntok > 3 && !strcmp(p->tok[2], "from");
+	int a = need_actor(p, p->ntok > 1 ? p->tok[from ? 3 : 1] : NULL, verb), i = 2;
 
 	if (a < 0)
 		return -1;
 	if (!(st = new_step(p, kind)))
 		return perr(p, "too many steps (at most %d)", SC_MAX_STEPS);
 	st->actor = (int8_t)a;
-	if (kind == SK_EXPECT && i < p->ntok && !strcmp(p->tok[i], "not")) {
-		st->negate = true;
-		i++;
+	if (kind == SK_EXPECT && (from || (p->ntok > 2 && (!strcmp(p->tok[2], "sends") ||
+							     !strcmp(p->tok[2], "retransmits"))))) {
+		if (parse_segment_check(p, st, &i) < 0)
+			return -1;
+		i--;
+	} else {
+		if (kind == SK_EXPECT && i < p->ntok && !strcmp(p->tok[i], "not")) {
+			st->negate = true;
+			i++;
+		}
+		if (parse_state(p, i < p->ntok ? p->tok[i] : NULL, verb, &st->state) < 0)
+			return -1;
 	}
-	if (parse_state(p, i < p->ntok ? p->tok[i] : NULL, verb, &st->state) < 0)
-		return -1;
 	for (i++; i < p->ntok; i++) {
 		const char *o = p->tok[i], *v = i + 1 < p->ntok ? p->tok[i + 1] : NULL;
 		int64_t *dst = NULL;
@@ -351,7 +396,7 @@ static int parse_check(struct parser *p, enum sc_kind kind)
 			v = o;
 			dst = &st->ns;
 			i--;
-		} else if (kind == SK_EXPECT && !strcmp(o, "for") && !st->negate) {
+		} else if (kind == SK_EXPECT && !strcmp(o, "for") && !st->negate && !st->seg_check) {
 			dst = &st->hold_ns;
 		} else if (kind == SK_EXPECT && !strcmp(o, "within")) {
 			dst = &st->ns;
@@ -362,6 +407,121 @@ static int parse_check(struct parser *p, enum sc_kind kind)
 			return perr(p, "bad number '%s' for %s (expected seconds, up to 600)",
 				    v ? v : "", verb);
 		i++;
+	}
+	return 0;
+}
+
+/* drop ACTOR KIND... [once]; blackhole ACTOR; heal. */
+static int parse_fault(struct parser *p, enum sc_kind kind)
+{
+	const char *verb = p->tok[0];
+	struct sc_step *st;
+	int a = -1, i = 1;
+
+	if (kind != SK_HEAL && (a = need_actor(p, p->ntok > 1 ? p->tok[1] : NULL, verb)) < 0)
+		return -1;
+	if (!(st = new_step(p, kind)))
+		return perr(p, "too many steps (at most %d)", SC_MAX_STEPS);
+	st->actor = (int8_t)a;
+	i += kind != SK_HEAL;
+	for (; kind == SK_DROP && i < p->ntok; i++) {
+		int seg = sc_seg_parse(p->tok[i]);
+
+		if (!strcmp(p->tok[i], "once") && i == p->ntok - 1 && st->segs)
+			st->once = true;
+		else if (seg < 0)
+			return perr(p,
+				    "drop: unknown segment kind '%s' (expected syn, synack, ack, "
+				    "fin, rst or all, then once)",
+				    p->tok[i]);
+		else
+			st->segs |= (uint8_t)(1u << seg);
+	}
+	if (kind == SK_DROP && !st->segs)
+		return perr(p,
+			    "drop: expected what to drop after %s (syn, synack, ack, fin, rst or all)",
+			    p->tok[1]);
+	if (i < p->ntok)
+		return perr(p, "%s: unexpected '%s'", verb, p->tok[i]);
+	p->sc->uses_nft = true;
+	return 0;
+}
+
+/* sysctl NAME VALUE [VALUE]: one of the namespace's own TCP settings. */
+static int parse_sysctl(struct parser *p)
+{
+	struct sc_step *st;
+	long lo, hi, v[2];
+	int knob, nv;
+
+	if (p->ntok < 2)
+		return perr(p, "sysctl: expected a setting's name, like tcp_fin_timeout");
+	if ((knob = sc_knob_find(p->tok[1])) < 0)
+		return perr(p,
+			    "sysctl: '%s' is not one a scenario may set (see tcpdwell-scenario(5): "
+			    "tcp_fin_timeout, tcp_orphan_retries, tcp_retries2, tcp_tw_reuse, ...)",
+			    p->tok[1]);
+	sc_knob_range(knob, &lo, &hi, &nv);
+	if (p->ntok != 2 + nv)
+		return perr(p, "sysctl %s: expected %s", sc_knob_name(knob),
+			    nv == 2 ? "two numbers" : "one number");
+	for (int k = 0; k < nv; k++)
+		if (parse_long(p->tok[2 + k], lo, hi, &v[k]) < 0)
+			return perr(p, "bad number '%s' for %s (expected %ld to %ld)", p->tok[2 + k],
+				    sc_knob_name(knob), lo, hi);
+	if (nv == 2 && v[0] > v[1])
+		return perr(p, "sysctl %s: the first number is above the second",
+			    sc_knob_name(knob));
+	if (!(st = new_step(p, SK_SYSCTL)))
+		return perr(p, "too many steps (at most %d)", SC_MAX_STEPS);
+	st->knob = (int8_t)knob;
+	st->n = v[0];
+	st->n2 = nv == 2 ? v[1] : 0;
+	return 0;
+}
+
+/* The network verbs: what each changes, all of it inside the scenario's namespace. */
+static const struct {
+	const char *name;
+	enum sc_kind kind;
+} net_verbs[] = {
+	{ "drop", SK_DROP },
+	{ "blackhole", SK_BLACKHOLE },
+	{ "heal", SK_HEAL },
+	{ "sysctl", SK_SYSCTL },
+};
+
+/* 1 and parsed (0 or -1 in *r) when the line is a network verb, else 0. */
+static int parse_net(struct parser *p, int *r)
+{
+	for (size_t k = 0; k < ARRAY_SIZE(net_verbs); k++) {
+		if (strcmp(net_verbs[k].name, p->tok[0]))
+			continue;
+		if (!p->sc->net_line)
+			p->sc->net_line = p->line;
+		*r = net_verbs[k].kind == SK_SYSCTL ? parse_sysctl(p) :
+						      parse_fault(p, net_verbs[k].kind);
+		return 1;
+	}
+	return 0;
+}
+
+/* Each {ACTOR STATE} in a `say` names a declared actor and a state: its time is quoted. */
+static int check_quotes(struct parser *p, const char *text)
+{
+	for (const char *q = strchr(text, '{'); q; q = strchr(q + 1, '{')) {
+		const char *end = strchr(q, '}');
+		char inner[64], actor[SC_NAME_LEN + 1], state[32], extra[2];
+		uint8_t st;
+
+		if (!end || (size_t)(end - q) >= sizeof(inner))
+			return perr(p, "say: '{' without a '}' soon after (a quoted time is written "
+				       "{ACTOR STATE})");
+		snprintf(inner, sizeof(inner), "%.*s", (int)(end - q - 1), q + 1);
+		if (sscanf(inner, "%16s %31s %1s", actor, state, extra) != 2)
+			return perr(p, "say: '{%s}' is no quoted time (write {ACTOR STATE})", inner);
+		if (need_actor(p, actor, "say") < 0 || parse_state(p, state, "say", &st) < 0)
+			return -1;
 	}
 	return 0;
 }
@@ -441,6 +601,8 @@ static int parse_line(struct parser *p, char *line)
 	} else if (!strcmp(verb, "say")) {
 		if (!*rest)
 			return perr(p, "say: expected the text to show");
+		if (check_quotes(p, rest) < 0)
+			return -1;
 		if (!(st = new_step(p, SK_SAY)))
 			return perr(p, "too many steps (at most %d)", SC_MAX_STEPS);
 		st->text = xstrdup(rest);
@@ -451,6 +613,8 @@ static int parse_line(struct parser *p, char *line)
 		if (p->ntok != 2 || parse_secs(p->tok[1], 600, &st->ns) < 0)
 			return perr(p, "bad number '%s' for sleep (expected seconds, up to 600)",
 				    p->ntok > 1 ? p->tok[1] : "");
+	} else if (parse_net(p, &a)) {
+		return a;
 	} else if (!strcmp(verb, "wait")) {
 		return parse_check(p, SK_WAIT);
 	} else if (!strcmp(verb, "expect")) {
@@ -469,11 +633,11 @@ static int parse_line(struct parser *p, char *line)
 		if (action)
 			return perr(p, "unknown actor '%s' (declare it first: actor %s)", verb, verb);
 		return perr(p, "unknown verb '%s' (expected scenario, about, actor, say, sleep, "
-			       "wait, expect, step, or an actor's name)",
+			       "wait, expect, step, drop, blackhole, heal, sysctl, or an actor's name)",
 			    verb);
 	} else {
 		return perr(p, "unknown verb '%s' (expected scenario, about, actor, say, sleep, "
-			       "wait, expect, step, or an actor's name)",
+			       "wait, expect, step, drop, blackhole, heal, sysctl, or an actor's name)",
 			    verb);
 	}
 	return 0;
@@ -688,6 +852,7 @@ void scenario_free(struct scenario *sc)
 	for (size_t i = 0; i < sc->nsteps; i++)
 		free(sc->steps[i].text);
 	free(sc->steps);
+	free(sc->ladder);
 	free(sc->path);
 	free(sc->name);
 	free(sc->about);

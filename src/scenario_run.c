@@ -2,6 +2,7 @@
 #include "scenario.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <sched.h>
@@ -65,6 +66,51 @@ static int lo_up(void)
 	return r;
 }
 
+/* Write a whole small file of /proc; -1 on failure. */
+static int write_proc(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = write(fd, text, strlen(text));
+	close(fd);
+	return n == (ssize_t)strlen(text) ? 0 : -1;
+}
+
+/*
+ * Without root: a user namespace of our own, in which we are root, holding a
+ * network namespace of our own. Its loopback, packet sockets, nftables and
+ * TCP sysctls are ours to change; nothing on the host is. 0; -1 with why
+ * when there is none (go on without); -2 when half made (there is no way
+ * back out of an unshare).
+ */
+static int enter_userns(char *why, size_t len)
+{
+	char map[64];
+	uid_t uid = geteuid();
+	gid_t gid = getegid();
+
+	if (unshare(CLONE_NEWUSER | CLONE_NEWNET) < 0) {
+		snprintf(why, len, "no user namespace: %s", strerror(errno));
+		return -1;
+	}
+	snprintf(map, sizeof(map), "0 %u 1\n", (unsigned)gid);
+	/* An unprivileged gid_map needs setgroups denied first. */
+	if (write_proc("/proc/self/setgroups", "deny") < 0 ||
+	    write_proc("/proc/self/gid_map", map) < 0) {
+		snprintf(why, len, "cannot map the group in a user namespace: %s", strerror(errno));
+		return -2;
+	}
+	snprintf(map, sizeof(map), "0 %u 1\n", (unsigned)uid);
+	if (write_proc("/proc/self/uid_map", map) < 0) {
+		snprintf(why, len, "cannot map the user in a user namespace: %s", strerror(errno));
+		return -2;
+	}
+	return 0;
+}
+
 /* A loopback port nobody uses now (the kernel's choice of an ephemeral one). */
 static int free_port(void)
 {
@@ -88,8 +134,30 @@ int scenario_prepare(struct scenario *sc, char *err, size_t errlen)
 	size_t k = 0;
 
 	const char *why = "not root";
+	char uwhy[120];
+	const char *env = getenv("TCPDWELL_SCENARIO_USERNS");
 
-	if (geteuid() == 0) {
+	if (geteuid() != 0 && env && !strcmp(env, "0")) {
+		why = "not root, and TCPDWELL_SCENARIO_USERNS=0";
+	} else if (geteuid() != 0) {
+		int r = enter_userns(uwhy, sizeof(uwhy));
+
+		if (r == -2) {
+			snprintf(err, errlen, "%s", uwhy);
+			return -1;
+		}
+		if (r < 0) {
+			/* Unprivileged user namespaces are off here: the host's loopback. */
+			why = uwhy;
+		} else if (lo_up() < 0) {
+			snprintf(err, errlen,
+				 "cannot bring loopback up in the scenario's namespace: %s",
+				 strerror(errno));
+			return -1;
+		} else {
+			sc->netns = sc->userns = true;
+		}
+	} else {
 		/* Else a container without CAP_SYS_ADMIN: share the host's loopback. */
 		why = "unshare failed";
 		if (unshare(CLONE_NEWNET) == 0) {
@@ -102,6 +170,17 @@ int scenario_prepare(struct scenario *sc, char *err, size_t errlen)
 			sc->netns = true;
 		}
 	}
+	/* Never the host's rules or settings: without a namespace of its own, refuse. */
+	if (sc->net_line && !sc->netns) {
+		snprintf(err, errlen,
+			 "%s:%d: this scenario drops segments, checks them or sets TCP sysctls, "
+			 "which it does only in a network namespace of its own; that needs root "
+			 "or unprivileged user namespaces (here: %s)",
+			 sc->path, sc->net_line, why);
+		return -1;
+	}
+	if (sc_net_check(sc, err, errlen) < 0)
+		return -1;
 	for (size_t i = 0; i < sc->nactors; i++) {
 		struct sc_actor *a = &sc->actors[i];
 		int port = -1;
@@ -130,11 +209,11 @@ int scenario_prepare(struct scenario *sc, char *err, size_t errlen)
 		k++;
 	}
 	if (sc->netns)
-		snprintf(sc->note, sizeof(sc->note),
-			 "in its own network namespace; listening ports: %s", k ? ports : "none");
+		snprintf(sc->note, sizeof(sc->note), "in its own %snetwork namespace; listening ports: %s",
+			 sc->userns ? "user and " : "", k ? ports : "none");
 	else
 		snprintf(sc->note, sizeof(sc->note),
-			 "on the host's loopback (%s: no namespace of its own); listening ports: %s",
+			 "on the host's loopback (%.70s: no namespace of its own); listening ports: %s",
 			 why, k ? ports : "none");
 	sc->prepared = true;
 	return 0;
@@ -160,6 +239,24 @@ static int actor_of_ports(const struct scenario *sc, uint16_t sport, uint16_t dp
 			return st->actor;
 	}
 	return -1;
+}
+
+int sc_actor_of(const struct scenario *sc, uint16_t sport, uint16_t dport)
+{
+	return actor_of_ports(sc, sport, dport);
+}
+
+void sc_put_segment(struct scenario *sc, const struct scenario_ladder *e)
+{
+	char flags[40];
+
+	scenario_flags_text(flags, sizeof(flags), e->tcpflags);
+	put(sc, e->mono < sc->t0 ? sc->t0 : e->mono,
+	    "  %-8s > %-8s %-11s seq %u ack %u len %u%s%s",
+	    e->actor >= 0 ? sc->actors[e->actor].name : "?",
+	    e->peer >= 0 ? sc->actors[e->peer].name : "?", flags, e->seq, e->ack, e->len,
+	    e->marks & SCENARIO_SEG_RETRANS ? " retransmission" : "",
+	    e->marks & SCENARIO_SEG_LOST ? " (lost: a drop rule took it)" : "");
 }
 
 static bool loopback4(const struct sock *s)
@@ -266,15 +363,88 @@ static bool observed(struct scenario *sc, int a, unsigned st, int64_t hold, int6
 static void set_step_text(struct scenario *sc, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/*
+ * What happened, for the status line. The step's index ("[8/40] ") is the
+ * script's progress: only the verbose text keeps it.
+ */
 static void set_step_text(struct scenario *sc, const char *fmt, ...)
 {
 	char raw[sizeof(sc->step_text)];
+	const char *plain = raw;
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(raw, sizeof(raw), fmt, ap);
 	va_end(ap);
 	sanitize(sc->step_text, sizeof(sc->step_text), raw, (size_t)-1);
+	if (raw[0] == '[' && strstr(raw, "] "))
+		plain = strstr(raw, "] ") + 2;
+	sanitize(sc->happening, sizeof(sc->happening), plain, (size_t)-1);
+}
+
+/* The script's own progress (a step begun, a check met): for the verbose text only. */
+static void set_progress(struct scenario *sc, const char *line, const char *detail)
+{
+	char raw[sizeof(sc->step_text)];
+
+	snprintf(raw, sizeof(raw), "[%zu/%zu] %.200s%s%.80s", sc->cur + 1, sc->nsteps, line,
+		 detail ? ": " : "", detail ? detail : "");
+	sanitize(sc->step_text, sizeof(sc->step_text), raw, (size_t)-1);
+}
+
+/* How long a `say` stays before the next step: its words at the reading speed. */
+static int64_t reading_ns(const struct scenario *sc, const char *text)
+{
+	double wps = sc->o.wps > 0 ? sc->o.wps : SCENARIO_WPS_DEFAULT;
+	size_t words = 0;
+
+	if (sc->o.batch)
+		return 0;
+	for (const char *p = text; *p; p++)
+		words += *p != ' ' && (p == text || p[-1] == ' ');
+	/* A few words' worth more, to find the line and look back at the table. */
+	return (int64_t)((double)(words + 4) / wps * NS_PER_SEC);
+}
+
+/* A `say` with each {ACTOR STATE} replaced by how long that actor's socket was in it. */
+static void expand_say(const struct scenario *sc, const char *text, char *out, size_t len)
+{
+	size_t used = 0;
+
+	while (*text && used + 1 < len) {
+		const char *end = *text == '{' ? strchr(text, '}') : NULL;
+		char actor[SC_NAME_LEN], state[24], dur[DUR_BUFSZ];
+		const char *what = NULL;
+		int a = -1, st;
+
+		if (!end || sscanf(text + 1, "%15s %23[^}]", actor, state) != 2) {
+			out[used++] = *text++;
+			continue;
+		}
+		for (size_t i = 0; i < sc->nactors; i++)
+			if (!strcmp(sc->actors[i].name, actor))
+				a = (int)i;
+		st = st_parse(state);
+		if (a >= 0 && st > 0 && st < ST_MAX) {
+			const struct sc_actor *ac = &sc->actors[a];
+
+			st = (int)sc_norm_state((unsigned)st);
+			if (ac->left & ST_MASK(st)) {
+				fmt_dur(dur, ac->dwell[st], ac->dwell_kind[st], false);
+				what = dur + strspn(dur, " ");
+			} else {
+				/* Passed between two polls, or not left yet: no time to quote. */
+				what = "too briefly to be seen";
+			}
+		}
+		if (!what) {
+			out[used++] = *text++;
+			continue;
+		}
+		used += (size_t)snprintf(out + used, len - used, "%s", what);
+		text = end + 1;
+	}
+	out[used < len ? used : len - 1] = '\0';
 }
 
 static void finish(struct scenario *sc, int64_t now)
@@ -290,6 +460,18 @@ static void finish(struct scenario *sc, int64_t now)
 		    sc->n_expect, sc->n_expect - sc->n_failed, sc->n_failed);
 		set_step_text(sc, "done: %u of %u expectations met", sc->n_expect - sc->n_failed,
 			      sc->n_expect);
+	}
+	if (sc->o.svg) {
+		char err[300];
+
+		if (sc_svg_write(sc, sc->o.svg, err, sizeof(err)) < 0) {
+			put(sc, now, "ERROR %s", err);
+			if (!sc->o.batch && sc->l)
+				loop_status(sc->l, "scenario: %s", err);
+			sc->status = 2;
+		} else {
+			put(sc, now, "ladder and timeline drawn in %s", sc->o.svg);
+		}
 	}
 	if (sc->o.batch)
 		loop_quit(sc->l, sc->status);
@@ -329,8 +511,11 @@ static void verdict(struct scenario *sc, int64_t now, const struct sc_step *st, 
 			sc->status = 1;
 	}
 	put(sc, now, "%s line %d: %s: %s", ok ? "PASS" : "FAIL", st->line, line, detail);
-	set_step_text(sc, "[%zu/%zu] %s: %s %s", sc->cur + 1, sc->nsteps, line,
-		      ok ? "ok" : "FAILED", detail);
+	if (ok)
+		set_progress(sc, line, detail);
+	else
+		set_step_text(sc, "[%zu/%zu] %s: FAILED %s", sc->cur + 1, sc->nsteps, line,
+			      detail);
 }
 
 static int64_t check_limit(const struct sc_step *st)
@@ -347,10 +532,20 @@ static int check(struct scenario *sc, const struct sc_step *st, int64_t now, boo
 		 char *detail, size_t len)
 {
 	struct sc_actor *a = &sc->actors[st->actor];
-	char cur[160], seen[160];
+	char cur[160], seen[160], what[40];
 	bool met = observed(sc, st->actor, st->state, st->hold_ns, now, cur, sizeof(cur));
 	bool late = now >= sc->deadline;
 	const char *want = st->state == ST_CLOSE ? "gone" : st_name(st->state);
+
+	if (st->seg_check) {
+		int seg = __builtin_ctz(st->segs);
+
+		met = ((st->retrans ? a->resent : a->sent) & st->segs) != 0;
+		snprintf(what, sizeof(what), "%s %s", st->retrans ? "retransmitting" : "sending",
+			 sc_seg_name(seg));
+		want = what;
+		snprintf(cur, sizeof(cur), "%s", sc->cap_fd < 0 ? "no capture" : "captured");
+	}
 
 	if (!met && !late)
 		return 0;
@@ -366,7 +561,10 @@ static int check(struct scenario *sc, const struct sc_step *st, int64_t now, boo
 		snprintf(detail, len, "%s", st->negate ? "not seen" : "seen");
 		return 1;
 	}
-	states_text(seen, sizeof(seen), a->seen);
+	if (st->seg_check)
+		snprintf(seen, sizeof(seen), "segments listed above");
+	else
+		states_text(seen, sizeof(seen), a->seen);
 	snprintf(detail, len, "%s not seen in %s%s within %.1f s (seen: %s; now: %s)", a->name,
 		 want, st->hold_ns ? " long enough" : "",
 		 (double)check_limit(st) / NS_PER_SEC,
@@ -378,16 +576,19 @@ static int check(struct scenario *sc, const struct sc_step *st, int64_t now, boo
 static void begin_step(struct scenario *sc, int64_t now)
 {
 	struct sc_step *st = &sc->steps[sc->cur];
-	char line[SC_MAX_LINE + 1];
+	char line[SC_MAX_LINE + 1], msg[400];
 	int r;
 
 	sc->cur_begun = true;
 	sanitize(line, sizeof(line), st->text ? st->text : "", (size_t)-1);
-	set_step_text(sc, "[%zu/%zu] %s", sc->cur + 1, sc->nsteps, line);
+	set_progress(sc, line, NULL);
 	switch (st->kind) {
 	case SK_SAY:
-		sanitize(sc->narration, sizeof(sc->narration), st->text, (size_t)-1);
+		expand_say(sc, st->text, msg, sizeof(msg));
+		sanitize(sc->narration, sizeof(sc->narration), msg, (size_t)-1);
 		put(sc, now, "say: %s", sc->narration);
+		sc->deadline = now + reading_ns(sc, sc->narration);
+		sc->said = true;
 		break;
 	case SK_SLEEP:
 		sc->deadline = now + st->ns;
@@ -402,8 +603,22 @@ static void begin_step(struct scenario *sc, int64_t now)
 		put(sc, now, "line %d: step%s", st->line,
 		    sc->o.step_mode ? ": waiting for a key" : " (not in step mode: going on)");
 		if (sc->o.step_mode)
-			set_step_text(sc, "[%zu/%zu] paused: press a key to go on", sc->cur + 1,
-				      sc->nsteps);
+			set_step_text(sc, "[%zu/%zu] waiting: press n for the next step",
+				      sc->cur + 1, sc->nsteps);
+		break;
+	case SK_DROP:
+	case SK_BLACKHOLE:
+	case SK_HEAL:
+	case SK_SYSCTL:
+		put(sc, now, "line %d: %s", st->line, line);
+		if (sc_net_apply(sc, sc->cur, msg, sizeof(msg)) < 0) {
+			runtime_error(sc, now, "line %d: %s", st->line, msg);
+			break;
+		}
+		put(sc, now, "  %s", msg);
+		set_step_text(sc, "[%zu/%zu] %s", sc->cur + 1, sc->nsteps, msg);
+		if (st->kind != SK_SYSCTL)
+			sc_cap_rule(sc, sc->cur);
 		break;
 	case SK_ACTION:
 		put(sc, now, "line %d: %s", st->line, line);
@@ -435,6 +650,28 @@ static void run(struct scenario *sc, int64_t now)
 			return;
 		}
 		st = &sc->steps[sc->cur];
+		/*
+		 * What was seen before the first step is not the script's doing: the
+		 * port probes of prepare live and die on the actors' ports.
+		 */
+		if (sc->cur == 0 && !sc->cur_begun)
+			for (size_t i = 0; i < sc->nactors; i++)
+				sc->actors[i].seen = sc->actors[i].left = 0;
+		/* The view's pause holds the script too: nothing begins, no time runs out. */
+		if (sc->paused)
+			return;
+		/* Step mode: a narration stays until a key, never replaced by the next. */
+		if (!sc->cur_begun && st->kind == SK_SAY && sc->o.step_mode && sc->said) {
+			if (!sc->advance) {
+				sc->waiting = true;
+				set_step_text(sc, "[%zu/%zu] waiting: press n for the next step",
+					      sc->cur + 1, sc->nsteps);
+				return;
+			}
+			sc->waiting = false;
+			sc->advance = false;
+			sc->said = false;
+		}
 		if (!sc->cur_begun) {
 			begin_step(sc, now);
 			if (sc->finished)
@@ -448,6 +685,13 @@ static void run(struct scenario *sc, int64_t now)
 					      (double)ACTION_LIMIT / NS_PER_SEC);
 			return;
 		case SK_SAY:
+			if (now < sc->deadline)
+				return;
+			break;
+		case SK_DROP:
+		case SK_BLACKHOLE:
+		case SK_HEAL:
+		case SK_SYSCTL:
 			break;
 		case SK_SLEEP:
 			if (now < sc->deadline)
@@ -471,6 +715,7 @@ static void run(struct scenario *sc, int64_t now)
 			}
 			sc->waiting = false;
 			sc->advance = false;
+			sc->said = false;
 			break;
 		}
 		next_step(sc);
@@ -523,8 +768,17 @@ static void runner_event(void *ctx, const struct track_event *ev)
 		return;
 	a = actor_index(sc, &ev->s);
 	if (a >= 0) {
+		unsigned from = sc_norm_state(ev->from);
+
+		/* The time a `say` may quote: how long this state lasted, as the table showed. */
+		if (ev->from != ST_CLOSE && from < ST_MAX && ev->to != ev->from) {
+			sc->actors[a].left |= ST_MASK(from);
+			sc->actors[a].dwell[from] = ev->dwell;
+			sc->actors[a].dwell_kind[from] = ev->dwell_kind;
+		}
 		if (ev->from != ST_CLOSE)
 			sc->actors[a].seen |= ST_MASK(sc_norm_state(ev->from));
+		sc_ladder_state(sc, ev->mono, a, ev->from, ev->to, ev->s.sport, ev->s.dport);
 		sc->actors[a].seen |= ST_MASK(sc_norm_state(ev->to));
 	}
 	fmt_addr(la, sizeof(la), ev->s.family, ev->s.src, ev->s.sport);
@@ -634,11 +888,15 @@ int scenario_start(struct scenario *sc, struct loop *l, const struct scenario_op
 	put(sc, sc->t0, "scenario %s: %s", sc->name, desc);
 	put(sc, sc->t0, "running %s", sc->note);
 	sc->started = true;
+	if (sc_cap_start(sc, l, err, errlen) < 0)
+		return -1;
 	if (sc_actors_start(sc, err, errlen) < 0)
 		return -1;
 	for (size_t i = 0; i < sc->nactors; i++)
 		put(sc, sc->t0, "actor %s: pid %d%s", sc->actors[i].name, (int)sc->actors[i].pid,
-		    geteuid() == 0 ? ", running as nobody" : "");
+		    sc->userns	       ? ", without capabilities" :
+		    geteuid() == 0 ? ", running as nobody" :
+				     "");
 	sanitize(sc->narration, sizeof(sc->narration), sc->about ? sc->about : "", (size_t)-1);
 	set_step_text(sc, "starting");
 	loop_add_sink(l, &runner_ops, sc);
@@ -647,12 +905,30 @@ int scenario_start(struct scenario *sc, struct loop *l, const struct scenario_op
 
 const char *scenario_step_text(const struct scenario *sc)
 {
-	return sc->step_text;
+	if (sc->paused && !sc->finished)
+		return "paused: Space goes on";
+	return sc->o.verbose ? sc->step_text : sc->happening;
 }
 
 const char *scenario_narration(const struct scenario *sc)
 {
 	return sc->narration;
+}
+
+void scenario_pause(struct scenario *sc, bool paused)
+{
+	int64_t now = mono_ns();
+
+	if (!sc || paused == sc->paused)
+		return;
+	sc->paused = paused;
+	if (paused) {
+		sc->paused_at = now;
+		return;
+	}
+	/* The step running gets the time it lost: a wait or a `say` is not cut short. */
+	if (sc->cur_begun)
+		sc->deadline += now - sc->paused_at;
 }
 
 void scenario_advance(struct scenario *sc)

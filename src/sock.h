@@ -58,6 +58,12 @@ struct sock_info {
 	uint64_t bytes_acked, bytes_received, bytes_sent, bytes_retrans;
 	uint32_t segs_out, segs_in;
 	uint32_t last_data_recv_ms, last_data_sent_ms;
+	/*
+	 * Since the last ACK came (tcpi_last_ack_recv): for a socket entered
+	 * on an ACK (CLOSE_WAIT, CLOSING, FIN_WAIT_2), a lower bound on its
+	 * time in the state. Not recorded: it serves the first sight only.
+	 */
+	uint32_t last_ack_recv_ms;
 };
 
 /* One socket as one dump saw it. Fixed size, no pointers: copied freely. */

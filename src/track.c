@@ -43,23 +43,35 @@ static void cover_mark(struct track *t, uint32_t ns)
 	t->ns[ns].gen = t->gen;
 }
 
+/* Whether the event from -> to is a jump: see struct track_event. */
+static bool jump_of(unsigned from, unsigned to, bool seen)
+{
+	return seen ? !track_legal(from, to) : !track_direct(from, to);
+}
+
 void track_emit(struct track *t, const struct entry *e, uint8_t from, uint8_t to, int64_t mono,
-		int64_t wall, uint8_t kind, int64_t dwell)
+		int64_t wall, uint8_t kind, int64_t dwell, bool seen)
 {
 	struct track_event ev = {
-		.mono = mono,
-		.wall = wall ? wall : track_wall(t, mono),
-		.s = e->ts.s,
-		.from = from,
-		.to = to,
-		.dwell_kind = kind,
-		.jump = !track_legal(from, to),
-		.dwell = dwell,
-		.ts = &e->ts,
+	    .mono = mono,
+	    .wall = wall ? wall : track_wall(t, mono),
+	    .s = e->ts.s,
+	    .from = from,
+	    .to = to,
+	    .dwell_kind = kind,
+	    .jump = jump_of(from, to, seen),
+	    .dwell = dwell,
+	    .ts = &e->ts,
 	};
 
+	t->nevents++;
 	for (unsigned i = 0; i < t->nls; i++)
 		t->ls[i].fn(t->ls[i].arg, &ev);
+}
+
+uint64_t track_events(const struct track *t)
+{
+	return t->nevents;
 }
 
 static void hist_push(const struct track *t, struct entry *e, uint8_t st, uint8_t kind,
@@ -81,11 +93,11 @@ static void hist_push(const struct track *t, struct entry *e, uint8_t st, uint8_
 		ts->hist = xreallocarray(ts->hist, cap, sizeof(*ts->hist));
 		ts->hist_cap = (uint16_t)cap;
 	}
-	ts->hist[ts->nhist++] = (struct track_hist){ st, kind, enter, dwell };
+	ts->hist[ts->nhist++] = (struct track_hist){st, kind, enter, dwell};
 }
 
 void track_transition(struct track *t, struct entry *e, uint8_t to, int64_t since, int64_t lo,
-		      uint8_t kind, int64_t wall)
+		      uint8_t kind, int64_t wall, bool seen)
 {
 	struct tsock *ts = &e->ts;
 	uint8_t from = ts->s.state;
@@ -104,26 +116,57 @@ void track_transition(struct track *t, struct entry *e, uint8_t to, int64_t sinc
 	ts->since_lo = lo < since ? lo : since;
 	ts->since_kind = kind;
 	ts->changed = since;
-	if (track_legal(from, to))
-		ts->flags &= (uint8_t)~TS_JUMP;
-	else
+	if (jump_of(from, to, seen))
 		ts->flags |= TS_JUMP;
-	track_emit(t, e, from, to, since, wall, dk, dwell);
+	else
+		ts->flags &= (uint8_t)~TS_JUMP;
+	track_emit(t, e, from, to, since, wall, dk, dwell, seen);
 }
 
-static void ghost_list(struct track *t, struct entry *e)
+void track_ghost_list(struct track *t, struct entry *e)
 {
-	if (e->iflags & E_INGHOSTS)
-		return;
+	struct ghost_due *h;
+	size_t i;
+
 	if (t->nghosts == t->ghosts_cap) {
 		t->ghosts_cap = t->ghosts_cap ? t->ghosts_cap * 2 : 64;
 		t->ghosts = xreallocarray(t->ghosts, t->ghosts_cap, sizeof(*t->ghosts));
 	}
-	t->ghosts[t->nghosts++] = e->self;
-	e->iflags |= E_INGHOSTS;
+	h = t->ghosts;
+	i = t->nghosts++;
+	/* Sift up: ghosts mostly go in time order, so this rarely moves far. */
+	struct ghost_due n = {e->ts.gone + t->keep_ns, e->self};
+	while (i > 0 && h[(i - 1) / 2].due > n.due) {
+		h[i] = h[(i - 1) / 2];
+		i = (i - 1) / 2;
+	}
+	h[i] = n;
 }
 
-void track_gone(struct track *t, struct entry *e, int64_t at, uint8_t end_kind, int64_t wall)
+/* Take the first node off the heap. */
+static void ghost_pop(struct track *t)
+{
+	struct ghost_due *h = t->ghosts;
+	struct ghost_due last = h[--t->nghosts];
+	size_t i = 0, n = t->nghosts;
+
+	for (;;) {
+		size_t c = 2 * i + 1;
+		if (c >= n)
+			break;
+		if (c + 1 < n && h[c + 1].due < h[c].due)
+			c++;
+		if (h[c].due >= last.due)
+			break;
+		h[i] = h[c];
+		i = c;
+	}
+	if (n)
+		h[i] = last;
+}
+
+void track_gone(struct track *t, struct entry *e, int64_t at, uint8_t end_kind, int64_t wall,
+		bool seen)
 {
 	struct tsock *ts = &e->ts;
 	int64_t dwell = at > ts->since ? at - ts->since : 0;
@@ -134,9 +177,10 @@ void track_gone(struct track *t, struct entry *e, int64_t at, uint8_t end_kind, 
 	ts->gone = at;
 	ts->changed = at;
 	e->end_at = 0;
-	ghost_list(t, e);
+	e->iflags &= (uint16_t)~E_ENDSEEN;
+	track_ghost_list(t, e);
 	track_emit(t, e, ts->s.state, ST_CLOSE, at, wall, dwell_kind(ts->since_kind, end_kind),
-		   dwell);
+		   dwell, seen);
 }
 
 void track_refine(struct entry *e, int64_t mono, bool loose)
@@ -169,7 +213,7 @@ void track_adopt(struct track *t, struct entry *e, uint64_t cookie)
 	e->ts.s.cookie = cookie;
 	if (cookie)
 		track_cidx_insert(t, e);
-	e->iflags &= (uint16_t)~(E_PROV | E_REQ);
+	e->iflags &= (uint16_t) ~(E_PROV | E_REQ);
 }
 
 bool track_req_pred(const struct entry *e, const void *arg)
@@ -183,7 +227,12 @@ bool track_req_pred(const struct entry *e, const void *arg)
 		return false;
 	if (e->iflags & E_PROV)
 		return true;
-	if (m->mini && e->end_at && e->ts.s.cookie != m->cookie)
+	/*
+	 * A cookie first asked for by the destroy notice was made after the
+	 * mini-socket, which got one of its own; a cookie a dump saw earlier
+	 * was copied to the mini-socket, and another cookie is another socket.
+	 */
+	if (m->mini && e->end_at && (e->iflags & E_NCOOKIE) && e->ts.s.cookie != m->cookie)
 		return true;
 	return e->ts.s.cookie && e->ts.s.cookie != m->cookie &&
 	       (st == ST_SYN_RECV || st == ST_NEW_SYN_RECV || (e->iflags & E_REQ));
@@ -216,11 +265,8 @@ static bool timer_since(const struct track *t, const struct sock *s, int64_t now
  * The first state of an entry first seen in a dump. It is new (an event from
  * CLOSE) only when an earlier dump asked for that state and did not have it;
  * else it predates us and its time is a lower bound, unless a timer tells.
- * end_hint: the full socket's end from a destroy notice, the exact start of
- * its TIME_WAIT.
  */
-static void first_state(struct track *t, struct entry *e, const struct snapshot *sn,
-			int64_t end_hint)
+static void first_state(struct track *t, struct entry *e, const struct snapshot *sn)
 {
 	struct tsock *ts = &e->ts;
 	unsigned st = ts->s.state;
@@ -229,10 +275,7 @@ static void first_state(struct track *t, struct entry *e, const struct snapshot 
 
 	ts->since = sn->mono;
 	ts->since_kind = fresh ? TIME_BETWEEN : TIME_ATLEAST;
-	if (end_hint && st == ST_TIME_WAIT && end_hint >= lo && end_hint <= sn->mono) {
-		ts->since = end_hint;
-		ts->since_kind = TIME_EXACT;
-	} else if (timer_since(t, &ts->s, sn->mono, &at)) {
+	if (timer_since(t, &ts->s, sn->mono, &at)) {
 		ts->since = clamp64(at, lo, sn->mono);
 		ts->since_kind = TIME_EXACT;
 	}
@@ -245,7 +288,7 @@ static void first_state(struct track *t, struct entry *e, const struct snapshot 
 	ts->flags |= TS_NEW;
 	ts->prev_state = ST_CLOSE;
 	ts->changed = ts->since;
-	track_emit(t, e, ST_CLOSE, (uint8_t)st, ts->since, 0, ts->since_kind, 0);
+	track_emit(t, e, ST_CLOSE, (uint8_t)st, ts->since, 0, ts->since_kind, 0, false);
 }
 
 static struct entry *row_new(struct track *t, const struct sock *r, const struct snapshot *sn)
@@ -261,7 +304,7 @@ static struct entry *row_new(struct track *t, const struct sock *r, const struct
 	track_kidx_insert(t, e);
 	t->size++;
 	track_tab_count(t, e, +1);
-	first_state(t, e, sn, 0);
+	first_state(t, e, sn);
 	return e;
 }
 
@@ -269,9 +312,12 @@ static struct entry *row_new(struct track *t, const struct sock *r, const struct
 static void row_reveal(struct track *t, struct entry *e, const struct sock *r,
 		       const struct snapshot *sn)
 {
-	int64_t end = e->end_at;
 	bool rekey = !track_key_same(&e->ts.s, r);
 
+	/*
+	 * Its notice was read, not stamped, by the kernel: the TIME_WAIT
+	 * timer dates the hand-over better than the time the notice was read.
+	 */
 	e->iflags &= (uint16_t)~E_HIDDEN;
 	e->end_at = 0;
 	if (rekey)
@@ -284,7 +330,7 @@ static void row_reveal(struct track *t, struct entry *e, const struct sock *r,
 	e->gen = t->gen;
 	t->size++;
 	track_tab_count(t, e, +1);
-	first_state(t, e, sn, end);
+	first_state(t, e, sn);
 }
 
 /* A ghost's cookie is back in a newer dump: the dumps missed it, it lives on. */
@@ -296,7 +342,7 @@ static void row_resurrect(struct track *t, struct entry *e, const struct sock *r
 
 	hist_push(t, e, ts->s.state, ts->since_kind, ts->since,
 		  gone > ts->since ? gone - ts->since : 0);
-	ts->flags &= (uint8_t)~(TS_GHOST | TS_RESET | TS_JUMP);
+	ts->flags &= (uint8_t) ~(TS_GHOST | TS_RESET | TS_JUMP);
 	ts->flags |= TS_NEW;
 	ts->gone = 0;
 	ts->s = *r;
@@ -310,7 +356,7 @@ static void row_resurrect(struct track *t, struct entry *e, const struct sock *r
 	ts->since_lo = gone;
 	ts->since_kind = TIME_BETWEEN;
 	ts->missing = 0;
-	track_emit(t, e, ST_CLOSE, r->state, ts->since, 0, TIME_BETWEEN, 0);
+	track_emit(t, e, ST_CLOSE, r->state, ts->since, 0, TIME_BETWEEN, 0, false);
 }
 
 bool track_key_same(const struct sock *a, const struct sock *b)
@@ -359,7 +405,9 @@ static void row_update(struct track *t, struct entry *e, const struct sock *r,
 			lo = cover_of(t, r->netns, st);
 		if (lo > since)
 			lo = since;
-		if (e->end_at && st == ST_TIME_WAIT && e->end_at >= lo && e->end_at <= since) {
+		/* Only the tracepoint's end is exact; a notice's is when it was read. */
+		if (e->end_at && (e->iflags & E_ENDSEEN) && st == ST_TIME_WAIT && e->end_at >= lo &&
+		    e->end_at <= since) {
 			since = lo = e->end_at;
 			kind = TIME_EXACT;
 		} else if (timer_since(t, r, sn->mono, &at)) {
@@ -374,7 +422,7 @@ static void row_update(struct track *t, struct entry *e, const struct sock *r,
 				kind = TIME_EXACT;
 			}
 		}
-		track_transition(t, e, st, since, lo, kind, 0);
+		track_transition(t, e, st, since, lo, kind, 0, false);
 	}
 	/* A dump begun after the full socket ended still has it: a mini-socket carries on. */
 	if (e->end_at && sn->mono > e->end_at)
@@ -425,7 +473,7 @@ static struct entry *row_match(struct track *t, const struct sock *r)
 {
 	struct sock_key k;
 	struct entry *e;
-	struct req_match m = { r->cookie, t->gen, is_mini(r) };
+	struct req_match m = {r->cookie, t->gen, is_mini(r)};
 
 	sock_key(r, &k);
 	if (!r->cookie) {
@@ -478,8 +526,7 @@ static bool stale_row(struct track *t, const struct sock *r, const struct snapsh
  * from dump to dump, and entries were made in the order of a dump: the next
  * row is most often the next slot, found without a random read of the index.
  */
-static struct entry *cookie_entry(const struct track *t, const struct sock *r,
-				  struct entry **hint)
+static struct entry *cookie_entry(const struct track *t, const struct sock *r, struct entry **hint)
 {
 	struct entry *e = NULL;
 
@@ -496,11 +543,37 @@ static struct entry *cookie_entry(const struct track *t, const struct sock *r,
 }
 
 /*
+ * A socket found already in a state entered on an ACK from the peer (the
+ * peer's FIN for CLOSE_WAIT and CLOSING, the ACK of our FIN for FIN_WAIT_2)
+ * has been there at least since the last ACK came: tcp_info says how long
+ * ago. Any ACK after the entry is later still, so this is a lower bound,
+ * and usually the time itself. Only for a time known as a lower bound (it
+ * predates us): a state we saw begin has a better one.
+ */
+static void kernel_age(struct entry *e, const struct snapshot *sn, const struct sock *r)
+{
+	const struct sock_info *in = snapshot_info(sn, (size_t)(r - sn->v));
+	struct tsock *ts = &e->ts;
+	unsigned st = ts->s.state;
+	int64_t at;
+
+	if (!in || ts->since_kind != TIME_ATLEAST || st != r->state)
+		return;
+	if (st != ST_CLOSE_WAIT && st != ST_CLOSING && !(st == ST_FIN_WAIT2 && r->inode))
+		return;
+	at = sn->mono - (int64_t)in->last_ack_recv_ms * NS_PER_MS;
+	if (at < ts->since) {
+		ts->since = ts->since_lo = at;
+		ts->flags |= TS_KAGE;
+	}
+}
+
+/*
  * empty: the tracker held no entry when this dump began (its first, most
  * often). hint: the entry of the row before, for cookie_entry().
  */
-static void apply_row(struct track *t, const struct sock *r, const struct snapshot *sn,
-		      bool empty, struct entry **hint)
+static void apply_row(struct track *t, const struct sock *r, const struct snapshot *sn, bool empty,
+		      struct entry **hint)
 {
 	/*
 	 * Into an empty table, a row of a dump without two rows of one cookie
@@ -511,7 +584,7 @@ static void apply_row(struct track *t, const struct sock *r, const struct snapsh
 
 	if (e && (e->iflags & E_HIDDEN)) {
 		struct sock_key k;
-		struct req_match m = { r->cookie, t->gen, false };
+		struct req_match m = {r->cookie, t->gen, false};
 		struct entry *req;
 
 		/* The child of a request we saw was destroyed: join it to the request's history. */
@@ -535,17 +608,19 @@ static void apply_row(struct track *t, const struct sock *r, const struct snapsh
 			row_resurrect(t, e, r, sn);
 		return;
 	}
-	/* Into an empty table, a row with a cookie continues nothing: no entry predates the dump. */
+	/* Into an empty table, a row with a cookie continues nothing: no entry predates the dump.
+	 */
 	if (!e && !(empty && r->cookie))
 		e = row_match(t, r);
 	if (!e && stale_row(t, r, sn))
 		return;
 	if (!e)
-		row_new(t, r, sn);
+		e = row_new(t, r, sn);
 	else if (e->iflags & E_HIDDEN)
 		row_reveal(t, e, r, sn);
 	else
 		row_update(t, e, r, sn);
+	kernel_age(e, sn, r);
 }
 
 /*
@@ -561,8 +636,18 @@ static void absences(struct track *t, const struct snapshot *sn)
 		if ((e->iflags & E_FREE) || !covered(t, e->ts.s.netns))
 			continue;
 		if (e->iflags & E_HIDDEN) {
-			if (e->gen != t->gen && sn->mono > e->end_at)
-				track_hidden_closed(t, e);
+			if (e->gen == t->gen || sn->mono <= e->end_at)
+				continue;
+			/* Its own TIME_WAIT lives on: the dump that showed it told this life. */
+			if (e->tw_cookie) {
+				struct entry *tw = track_cidx_find(t, e->tw_cookie, e->ts.s.netns);
+
+				if (tw && tw->gen == t->gen && tab_alive(tw)) {
+					track_tab_release(t, e);
+					continue;
+				}
+			}
+			track_hidden_closed(t, e);
 			continue;
 		}
 		if ((e->ts.flags & TS_GHOST) || e->gen == t->gen)
@@ -572,7 +657,9 @@ static void absences(struct track *t, const struct snapshot *sn)
 			continue;
 		if (e->end_at) {
 			if (sn->mono > e->end_at)
-				track_gone(t, e, e->end_at, TIME_EXACT, 0);
+				track_gone(t, e, e->end_at,
+					   (e->iflags & E_ENDSEEN) ? TIME_EXACT : TIME_BETWEEN, 0,
+					   e->iflags & E_ENDSEEN);
 			continue;
 		}
 		if (e->ts.missing < UINT8_MAX)
@@ -581,7 +668,7 @@ static void absences(struct track *t, const struct snapshot *sn)
 			e->miss_at = sn->mono;
 			e->ts.flags |= TS_MISSING;
 		} else {
-			track_gone(t, e, e->miss_at, TIME_BETWEEN, 0);
+			track_gone(t, e, e->miss_at, TIME_BETWEEN, 0, false);
 		}
 	}
 }
@@ -593,8 +680,7 @@ void track_apply(struct track *t, const struct snapshot *sn)
 	 * A dump that asks for no fewer states than any dump before is full
 	 * too: a state filter narrows every lane below the configured universe.
 	 */
-	bool full = (sn->states & universe) == universe ||
-		    (sn->states & t->widest) == t->widest;
+	bool full = (sn->states & universe) == universe || (sn->states & t->widest) == t->widest;
 	bool empty = t->used == t->nfree;
 
 	if (!sn->complete)
@@ -607,7 +693,8 @@ void track_apply(struct track *t, const struct snapshot *sn)
 		cover_mark(t, 0);
 	for (uint32_t i = 0; i < sn->nns; i++)
 		cover_mark(t, sn->ns[i]);
-	/* More rows than sockets alive (the first dump above all): room for the new ones at once. */
+	/* More rows than sockets alive (the first dump above all): room for the new ones at once.
+	 */
 	if (sn->n > t->alive)
 		track_tab_reserve(t, sn->n - t->alive);
 	struct entry *hint = NULL;
@@ -634,10 +721,9 @@ struct track *track_new(const struct track_opts *o)
 	struct track *t = xcalloc(1, sizeof(*t));
 
 	t->o = *o;
-	if (!t->o.ghost_ns)
-		t->o.ghost_ns = 3 * NS_PER_SEC;
 	if (t->o.ghost_ns < 0)
 		t->o.ghost_ns = 0;
+	t->keep_ns = t->o.ghost_ns > TRACK_KEEP_NS ? t->o.ghost_ns : TRACK_KEEP_NS;
 	if (t->o.fin_timeout_ns <= 0)
 		t->o.fin_timeout_ns = 60 * NS_PER_SEC;
 	if (!t->o.universe)
@@ -676,29 +762,26 @@ void track_reset(struct track *t)
 void track_listen(struct track *t, track_event_fn fn, void *arg)
 {
 	if (t->nls < ARRAY_SIZE(t->ls))
-		t->ls[t->nls++] = (struct track_listener){ fn, arg };
+		t->ls[t->nls++] = (struct track_listener){fn, arg};
 }
 
 void track_expire(struct track *t, int64_t now)
 {
-	size_t j = 0;
+	while (t->nghosts && t->ghosts[0].due <= now) {
+		struct entry *e = tab_get(t, t->ghosts[0].slot);
 
-	for (size_t i = 0; i < t->nghosts; i++) {
-		struct entry *e = tab_get(t, t->ghosts[i]);
-
-		if (e->iflags & E_FREE)
+		ghost_pop(t);
+		/* Freed, back alive, or gone again later (listed again): not this node's to end. */
+		if ((e->iflags & E_FREE) || !(e->ts.flags & TS_GHOST) ||
+		    now - e->ts.gone < t->keep_ns)
 			continue;
-		if (!(e->ts.flags & TS_GHOST)) {
-			e->iflags &= (uint16_t)~E_INGHOSTS;
-			continue;
-		}
-		if (now - e->ts.gone >= t->o.ghost_ns) {
-			track_tab_release(t, e);
-			continue;
-		}
-		t->ghosts[j++] = t->ghosts[i];
+		track_tab_release(t, e);
 	}
-	t->nghosts = j;
+}
+
+bool track_ghost_shown(const struct track *t, const struct tsock *ts, int64_t now)
+{
+	return !(ts->flags & TS_GHOST) || now - ts->gone < t->o.ghost_ns;
 }
 
 size_t track_count(const struct track *t, unsigned st)

@@ -19,6 +19,8 @@ enum {
 	TS_MISSING = 1 << 2, /* absent from the last full dump, not yet confirmed gone */
 	TS_NEW = 1 << 3,     /* appeared after start-up */
 	TS_RESET = 1 << 4,   /* ended by RST as far as we can tell */
+	TS_KAGE = 1 << 5,    /* since is the kernel's lower bound (last ACK received), see
+			      * kernel_age() in track.c */
 };
 
 /* One tracked socket. Sinks read it; only the tracker writes it. */
@@ -41,10 +43,13 @@ struct tsock {
 
 /*
  * A transition. from or to is ST_CLOSE when a socket appears or goes away.
- * jump is always !track_legal(from, to): an appearance in ESTABLISHED (the
- * handshake was not seen) is a jump too. For an appearance dwell is 0 and
- * dwell_kind tells how well the appearance time is known. A dwell is
- * TIME_EXACT only when both ends are exact, TIME_ATLEAST when its start was.
+ * jump: the path from -> to is not known to be one step. For a change the
+ * kernel reported (the exact source) that is !track_legal(from, to); for
+ * one only polls or a destroy notice saw, !track_direct(from, to): an
+ * appearance in ESTABLISHED (the handshake was not seen) is a jump, and so
+ * is ESTABLISHED -> CLOSE (a reset, or a whole teardown between polls). For an appearance dwell is
+ * 0 and dwell_kind tells how well the appearance time is known. A dwell is TIME_EXACT only when
+ * both ends are exact, TIME_ATLEAST when its start was.
  *
  * A full socket that lived and died unseen between polls (a destroy notice
  * with an unknown cookie, and no TIME_WAIT with that cookie in the next full
@@ -64,7 +69,7 @@ struct track_event {
 	struct sock s; /* the socket as last seen */
 	uint8_t from, to;
 	uint8_t dwell_kind;	/* enum time_kind */
-	bool jump;		/* from -> to is not one step of the TCP state machine */
+	bool jump;		/* not known to be one step of the state machine (above) */
 	int64_t dwell;		/* ns spent in from (0 when from is ST_CLOSE) */
 	const struct tsock *ts; /* the tracker's entry; valid during the callback only */
 };
@@ -133,9 +138,18 @@ void track_destroyed(struct track *t, const struct sock *s, int64_t mono, int64_
  */
 void track_changed(struct track *t, const struct sock_key *k, uint64_t cookie, uint8_t from,
 		   uint8_t to, int64_t mono, int64_t wall);
-/* Drop ghosts older than the ghost time. */
+/*
+ * Drop ghosts older than the ghost time. The tracker keeps them at least
+ * TRACK_KEEP_NS whatever the ghost time: a destroy notice or a late sample
+ * of a socket just ended must find its history, not start another.
+ */
+#define TRACK_KEEP_NS (2 * NS_PER_SEC)
 void track_expire(struct track *t, int64_t now);
+/* Whether a sink shows ts at now: alive, or gone less than the ghost time ago. */
+bool track_ghost_shown(const struct track *t, const struct tsock *ts, int64_t now);
 
+/* Events told so far: a source asks whether anything changed since it last looked. */
+uint64_t track_events(const struct track *t);
 /* Sockets alive in a state (ghosts not counted). */
 size_t track_count(const struct track *t, unsigned st);
 /* Alive sockets, and all entries including ghosts. */
@@ -153,5 +167,12 @@ int64_t track_wall(const struct track *t, int64_t mono);
 
 /* Whether from -> to is one step of the TCP state machine (ST_CLOSE for none). */
 bool track_legal(unsigned from, unsigned to);
+/*
+ * Whether a change from -> to that only polls saw (the state before, then
+ * the state after) surely went in one step: it is legal and Linux has no
+ * other way between the two. ESTABLISHED -> CLOSE is not (an orderly close
+ * passes FIN_WAIT_1 ... or CLOSE_WAIT ...); LAST_ACK -> CLOSE is.
+ */
+bool track_direct(unsigned from, unsigned to);
 
 #endif

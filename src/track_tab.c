@@ -76,7 +76,7 @@ static void chunks_add(struct track *t, uint32_t count)
 	p = big_alloc(len);
 	big_huge(p, len);
 	t->blocks = xreallocarray(t->blocks, t->nblocks + 1, sizeof(*t->blocks));
-	t->blocks[t->nblocks++] = (struct tab_block){ p, len };
+	t->blocks[t->nblocks++] = (struct tab_block){p, len};
 	t->chunks = xreallocarray(t->chunks, (size_t)t->nchunks + count, sizeof(*t->chunks));
 	for (uint32_t i = 0; i < count; i++)
 		t->chunks[t->nchunks++] = (struct entry *)p + (size_t)i * TAB_CHUNK;
@@ -151,7 +151,9 @@ static void rehash(struct track *t, bool cookie, uint32_t nmask)
 		while (i != TAB_NIL) {
 			struct entry *e = tab_get(t, i);
 			uint32_t next = cookie ? e->next_c : e->next_k;
-			uint32_t h = (cookie ? cookie_hash(e->ts.s.cookie, e->ts.s.netns) : e->khash) & nmask;
+			uint32_t h =
+			    (cookie ? cookie_hash(e->ts.s.cookie, e->ts.s.netns) : e->khash) &
+			    nmask;
 
 			if (cookie)
 				e->next_c = TAB_NIL;
@@ -218,7 +220,7 @@ static void index_fresh(struct track *t, bool cookie, size_t n, struct span *fil
 	uint32_t mask = cookie ? t->cmask : t->kmask, nmask = mask_for(mask, n);
 	uint32_t *b;
 
-	*fill = (struct span){ .p = NULL };
+	*fill = (struct span){.p = NULL};
 	if (nmask == mask)
 		return;
 	b = xreallocarray(NULL, (size_t)nmask + 1, sizeof(*b));
@@ -231,7 +233,8 @@ static void index_fresh(struct track *t, bool cookie, size_t n, struct span *fil
 		t->kb = b;
 		t->kmask = nmask;
 	}
-	*fill = (struct span){ .p = b, .len = ((size_t)nmask + 1) * sizeof(*b), .how = WARM_FILL, .byte = 0xff };
+	*fill = (struct span){
+	    .p = b, .len = ((size_t)nmask + 1) * sizeof(*b), .how = WARM_FILL, .byte = 0xff};
 }
 
 size_t track_reserve(struct track *t, size_t n, struct span *fresh, size_t cap)
@@ -256,7 +259,7 @@ size_t track_reserve(struct track *t, size_t n, struct span *fresh, size_t cap)
 		 * Touched, not only put in: populate() would hold the memory map's
 		 * lock for each step while this thread may need it.
 		 */
-		fresh[k++] = (struct span){ .p = t->blocks[i].p, .len = len, .how = WARM_TOUCH };
+		fresh[k++] = (struct span){.p = t->blocks[i].p, .len = len, .how = WARM_TOUCH};
 		sure -= len;
 	}
 	return k;

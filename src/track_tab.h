@@ -8,26 +8,30 @@
 
 /* Tracker-internal entry flags (struct entry.iflags). */
 enum {
-	E_FREE = 1 << 0,     /* slot on the free list */
-	E_CIDX = 1 << 1,     /* in the cookie index */
-	E_HIDDEN = 1 << 2,   /* a destroyed socket never seen: waits for a full dump */
-	E_PROV = 1 << 3,     /* created by an exact change, no cookie yet */
-	E_REQ = 1 << 4,      /* a request socket whose child the exact source reported */
-	E_INGHOSTS = 1 << 5, /* listed in track.ghosts */
-	E_MINI = 1 << 6,     /* a dump showed its FIN_WAIT_2 mini-socket: the full socket is gone */
+	E_FREE = 1 << 0,    /* slot on the free list */
+	E_CIDX = 1 << 1,    /* in the cookie index */
+	E_HIDDEN = 1 << 2,  /* a destroyed socket never seen: waits for a full dump */
+	E_PROV = 1 << 3,    /* created by an exact change, no cookie yet */
+	E_REQ = 1 << 4,	    /* a request socket whose child the exact source reported */
+	E_ENDSEEN = 1 << 5, /* end_at is a change the tracepoint reported, not a notice */
+	E_MINI = 1 << 6,    /* a dump showed its FIN_WAIT_2 mini-socket: the full socket is gone */
+	E_NCOOKIE = 1 << 7, /* its cookie came with its destroy notice, made after its TIME_WAIT */
 };
 
 /* One slot. ts comes first: sinks get &e->ts and the tracker casts back. */
 struct entry {
 	struct tsock ts;
-	uint32_t self;	   /* slot number */
-	uint32_t next_c;   /* cookie chain, or free list */
-	uint32_t next_k;   /* 4-tuple chain */
-	uint32_t khash;	   /* low bits of the 4-tuple hash */
-	uint32_t gen;	   /* generation of the last dump that held it */
-	uint16_t iflags;   /* E_* */
-	int64_t miss_at;   /* the first full dump that lacked it */
-	int64_t end_at;	   /* the kernel ended the full socket here (destroy or ->CLOSE); 0 none */
+	uint32_t self;	 /* slot number */
+	uint32_t next_c; /* cookie chain, or free list */
+	uint32_t next_k; /* 4-tuple chain */
+	uint32_t khash;	 /* low bits of the 4-tuple hash */
+	uint32_t gen;	 /* generation of the last dump that held it */
+	uint16_t iflags; /* E_* */
+	union {
+		int64_t miss_at;    /* the first full dump that lacked it */
+		uint64_t tw_cookie; /* E_HIDDEN: a TIME_WAIT of its 4-tuple that may be its own */
+	};
+	int64_t end_at; /* the kernel ended the full socket here (destroy or ->CLOSE); 0 none */
 };
 
 struct track_listener {
@@ -37,6 +41,7 @@ struct track_listener {
 
 struct track {
 	struct track_opts o;
+	int64_t keep_ns; /* how long ghosts are kept: the ghost time, TRACK_KEEP_NS at least */
 	struct track_listener ls[8];
 	unsigned nls;
 
@@ -54,7 +59,16 @@ struct track {
 	size_t count[ST_MAX + 1]; /* alive per state; ST_MAX collects odd numbers */
 	size_t alive, size;	  /* alive; visible (alive + ghosts) */
 
-	uint32_t *ghosts; /* slots that may hold ghosts, for expiry without a full scan */
+	/*
+	 * Ghosts by the time they expire, a binary min-heap: expiry looks at
+	 * the first only, whatever the number of sockets gone. A slot may be
+	 * listed more than once (it went, came back, went again, or was
+	 * reused): a node whose slot no longer expires then is dropped.
+	 */
+	struct ghost_due {
+		int64_t due;
+		uint32_t slot;
+	} * ghosts;
 	size_t nghosts, ghosts_cap;
 
 	uint32_t gen;
@@ -65,16 +79,17 @@ struct track {
 	struct track_ns {
 		int64_t cover[ST_MAX];
 		uint32_t gen;
-	} *ns;
+	} * ns;
 	uint32_t ns_cap;
-	uint32_t widest; /* union of the states every dump so far asked for */
-	bool exact_on;	 /* exact changes have come: destroy notices wait for them */
+	uint32_t widest;  /* union of the states every dump so far asked for */
+	bool exact_on;	  /* exact changes have come: destroy notices wait for them */
+	uint64_t nevents; /* events told since track_new */
 	int64_t last_full;
 	int64_t wall_off;
 };
 
 #define TAB_CHUNK_SHIFT 10
-#define TAB_CHUNK (1u << TAB_CHUNK_SHIFT)
+#define TAB_CHUNK	(1u << TAB_CHUNK_SHIFT)
 
 static inline struct entry *tab_get(const struct track *t, uint32_t i)
 {
@@ -154,13 +169,17 @@ bool track_req_pred(const struct entry *e, const void *arg);
 /* Seen (or gone) no earlier than *(const int64_t *)arg: news newer than that time. */
 bool track_newer_pred(const struct entry *e, const void *arg);
 bool track_key_same(const struct sock *a, const struct sock *b);
+/* seen: the kernel reported this very change (jump then means illegal only). */
 void track_emit(struct track *t, const struct entry *e, uint8_t from, uint8_t to, int64_t mono,
-		int64_t wall, uint8_t kind, int64_t dwell);
+		int64_t wall, uint8_t kind, int64_t dwell, bool seen);
 /* Move e to state to, entered at since (lo: earliest possible); emits the event. */
 void track_transition(struct track *t, struct entry *e, uint8_t to, int64_t since, int64_t lo,
-		      uint8_t kind, int64_t wall);
+		      uint8_t kind, int64_t wall, bool seen);
+/* e is a ghost from now (its gone time set): list it for expiry. */
+void track_ghost_list(struct track *t, struct entry *e);
 /* e went away at at; it stays as a ghost. */
-void track_gone(struct track *t, struct entry *e, int64_t at, uint8_t end_kind, int64_t wall);
+void track_gone(struct track *t, struct entry *e, int64_t at, uint8_t end_kind, int64_t wall,
+		bool seen);
 /* An exact time for the change that a poll already reported (loose: a tracepoint time). */
 void track_refine(struct entry *e, int64_t mono, bool loose);
 /* Index e under a new cookie (0: none); it is no longer provisional. */

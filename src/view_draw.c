@@ -95,7 +95,9 @@ int view_wrap(const struct view *v, int y, int x, int w, int maxlines, enum vel 
 		}
 		char buf[256];
 		snprintf(buf, sizeof(buf), "%.*s", n, s);
-		view_puta(v, y + lines, x, w, e, buf);
+		/* No view: only count the lines the text needs. */
+		if (v)
+			view_puta(v, y + lines, x, w, e, buf);
 		s += n;
 		while (*s == ' ')
 			s++;
@@ -700,12 +702,20 @@ void view_draw_main(struct view *v)
 		view_draw_detail(v, y, bottom - y);
 		goto keybar;
 	}
-	if (v->o.scenario && LINES >= 14)
-		narr = LINES >= 28 ? 3 : LINES >= 20 ? 2 : 1;
+	/* The status line, then every line the narration needs: a cut sentence teaches nothing. */
+	if (v->o.scenario && LINES >= 14) {
+		char say[1024];
+		int most = LINES >= 20 ? 6 : 3;
+
+		sanitize(say, sizeof(say), scenario_narration(v->o.scenario), (size_t)-1);
+		narr = 1 + view_wrap(NULL, 0, 2, COLS - 2, most, EL_NARRATION, say);
+	}
 	counts = v->mode == VM_TABLE ? count_lines(v, LINES >= 20 ? 4 : LINES >= 12 ? 2 : 0) : 0;
 	draw_counts(v, y, counts);
 	y += counts;
-	if (v->mode == VM_DIAGRAM) {
+	if (v->mode == VM_LADDER) {
+		view_draw_ladder(v, y, bottom - y - narr);
+	} else if (v->mode == VM_DIAGRAM) {
 		int dh = bottom - y - narr;
 
 		if (dh >= 20 + 3)

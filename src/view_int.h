@@ -39,7 +39,7 @@ enum vel {
 	EL_MAX
 };
 
-enum vmode { VM_TABLE, VM_DETAIL, VM_DIAGRAM, VM_HELP };
+enum vmode { VM_TABLE, VM_DETAIL, VM_DIAGRAM, VM_HELP, VM_LADDER };
 enum vprompt { PR_NONE, PR_FILTER, PR_SEARCH, PR_GOTO };
 enum vsort { SORT_DWELL, SORT_LOCAL, SORT_PEER, SORT_QUEUE, SORT_OWNER, SORT_MAX };
 
@@ -180,6 +180,8 @@ int view_puta(const struct view *v, int y, int x, int maxw, enum vel e, const ch
 int view_putf(const struct view *v, int y, int x, int maxw, enum vel e, const char *fmt, ...)
 	__attribute__((format(printf, 6, 7)));
 int view_wrap(const struct view *v, int y, int x, int w, int maxlines, enum vel e, const char *s);
+/* view_ladder.c: a scenario's segments and states as a sequence diagram. */
+void view_draw_ladder(struct view *v, int y, int h);
 void view_draw_main(struct view *v);
 const char *view_owner(const struct view *v, const struct tsock *ts, char *buf, size_t len);
 const char *view_st_short(unsigned st);

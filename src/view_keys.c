@@ -16,7 +16,8 @@ enum {
 	W_DETAIL = 1 << VM_DETAIL,
 	W_DIAGRAM = 1 << VM_DIAGRAM,
 	W_HELP = 1 << VM_HELP,
-	W_ALL = W_TABLE | W_DETAIL | W_DIAGRAM | W_HELP,
+	W_LADDER = 1 << VM_LADDER,
+	W_ALL = W_TABLE | W_DETAIL | W_DIAGRAM | W_HELP | W_LADDER,
 	W_LIVE = 1 << 8,   /* only when the source is live */
 	W_REPLAY = 1 << 9, /* only when replaying */
 	W_SCEN = 1 << 10,  /* only with a scenario */
@@ -63,7 +64,7 @@ static void k_back(struct view *v, int key)
 		v->mode = v->back == VM_HELP ? VM_TABLE : v->back;
 	else if (v->mode == VM_DETAIL)
 		v->mode = v->back == VM_DIAGRAM ? VM_DIAGRAM : VM_TABLE;
-	else if (v->mode == VM_DIAGRAM)
+	else if (v->mode == VM_DIAGRAM || v->mode == VM_LADDER)
 		v->mode = VM_TABLE;
 	else if (v->search[0])
 		v->search[0] = 0;
@@ -146,10 +147,18 @@ static void k_diagram(struct view *v, int key)
 	v->mode = v->mode == VM_DIAGRAM ? VM_TABLE : VM_DIAGRAM;
 }
 
+static void k_ladder(struct view *v, int key)
+{
+	(void)key;
+	v->mode = v->mode == VM_LADDER ? VM_TABLE : VM_LADDER;
+}
+
 static void k_pause(struct view *v, int key)
 {
 	(void)key;
 	view_freeze(v, !v->frozen);
+	/* A frozen screen with a script running on behind it would show steps skipped. */
+	scenario_pause(v->o.scenario, v->frozen);
 }
 
 static void k_interval(struct view *v, int key)
@@ -263,9 +272,12 @@ static const struct vbind binds[] = {
 	{ { '<' }, "<", NULL, "previous sort", W_TABLE, k_sort },
 	{ { 'I' }, "I", NULL, "reverse the sort", W_TABLE, k_sort },
 	{ { KEY_F(7), 'd' }, "F7 d", "Diagram", "the live TCP state diagram, or back to the table",
-	  W_TABLE | W_DIAGRAM, k_diagram },
+	  W_TABLE | W_DIAGRAM | W_LADDER, k_diagram },
+	{ { 'l' }, "l", "Ladder",
+	  "the scenario's segments and states as a ladder diagram, or back to the table",
+	  W_TABLE | W_DIAGRAM | W_LADDER | W_SCEN, k_ladder },
 	{ { 'n' }, "n", "Next", "next scenario step (step mode)", W_ALL | W_SCEN, k_step },
-	{ { ' ' }, "Space", "Pause", "freeze the screen (polling goes on)", W_ALL | W_LIVE, k_pause },
+	{ { ' ' }, "Space", "Pause", "freeze the screen and a scenario's script (polling goes on)", W_ALL | W_LIVE, k_pause },
 	{ { '+', '=' }, "+", NULL, "poll less often", W_ALL | W_LIVE, k_interval },
 	{ { '-' }, "-", NULL, "poll more often", W_ALL | W_LIVE, k_interval },
 	{ { ' ' }, "Space", "Pause", "pause or resume the replay", W_ALL | W_REPLAY, k_rp_pause },
@@ -283,7 +295,8 @@ static const struct vbind binds[] = {
 	{ { KEY_HOME, KEY_END }, "Home End", NULL, "first or last row", W_TABLE | W_LIVE, k_move },
 	{ { KEY_ENTER, '\r', '\n' }, "Enter", "Detail", "details of the selected socket", W_TABLE,
 	  k_enter },
-	{ { KEY_ESC, KEY_BACKSPACE }, "Esc", "Back", "back to the table", W_DETAIL | W_DIAGRAM | W_HELP,
+	{ { KEY_ESC, KEY_BACKSPACE }, "Esc", "Back", "back to the table",
+	  W_DETAIL | W_DIAGRAM | W_HELP | W_LADDER,
 	  k_back },
 	{ { CTRL('l') }, "Ctrl-L", NULL, "redraw the screen", W_ALL, k_redraw },
 	{ { KEY_F(10), 'q' }, "F10 q", "Quit", "quit", W_ALL, k_quit },

@@ -40,7 +40,7 @@ size_t view_count(const struct view *v, unsigned st)
 
 const char *view_sort_name(enum vsort s)
 {
-	static const char *const names[SORT_MAX] = { "dwell", "local", "peer", "queue", "owner" };
+	static const char *const names[SORT_MAX] = {"dwell", "local", "peer", "queue", "owner"};
 	return s < SORT_MAX ? names[s] : "?";
 }
 
@@ -82,7 +82,8 @@ static int cmp_owner(const struct view *v, const struct tsock *a, const struct t
 static int cmp_rows(const void *pa, const void *pb, void *arg)
 {
 	const struct view *v = arg;
-	const struct tsock *a = *(const struct tsock *const *)pa, *b = *(const struct tsock *const *)pb;
+	const struct tsock *a = *(const struct tsock *const *)pa,
+			   *b = *(const struct tsock *const *)pb;
 	unsigned ra = st_rank(a->s.state), rb = st_rank(b->s.state);
 	int r = 0;
 
@@ -103,7 +104,8 @@ static int cmp_rows(const void *pa, const void *pb, void *arg)
 		r = cmp_addr(a->s.family, a->s.dst, a->s.dport, b->s.family, b->s.dst, b->s.dport);
 		break;
 	case SORT_QUEUE: {
-		uint64_t qa = (uint64_t)a->s.rqueue + a->s.wqueue, qb = (uint64_t)b->s.rqueue + b->s.wqueue;
+		uint64_t qa = (uint64_t)a->s.rqueue + a->s.wqueue,
+			 qb = (uint64_t)b->s.rqueue + b->s.wqueue;
 		r = qa > qb ? -1 : qa < qb;
 		break;
 	}
@@ -126,7 +128,7 @@ static int cmp_rows(const void *pa, const void *pb, void *arg)
  */
 static void auto_fold(struct view *v, size_t total)
 {
-	static const uint8_t common[] = { ST_ESTABLISHED, ST_LISTEN, ST_TIME_WAIT };
+	static const uint8_t common[] = {ST_ESTABLISHED, ST_LISTEN, ST_TIME_WAIT};
 	size_t h = v->table_h > 0 ? (size_t)v->table_h : 12;
 
 	for (size_t i = 0; i < ARRAY_SIZE(common); i++) {
@@ -143,7 +145,7 @@ static void push_row(struct view *v, const struct tsock *ts, unsigned st)
 		v->rowcap = v->rowcap ? 2 * v->rowcap : 256;
 		v->rows = xreallocarray(v->rows, v->rowcap, sizeof(*v->rows));
 	}
-	v->rows[v->nrows++] = (struct vrow){ .ts = ts, .st = (uint8_t)st };
+	v->rows[v->nrows++] = (struct vrow){.ts = ts, .st = (uint8_t)st};
 }
 
 /* Find the row of the remembered selection after the rows changed. */
@@ -186,6 +188,8 @@ static void restore_selection(struct view *v)
 
 static bool row_shown(const struct view *v, const struct tsock *ts)
 {
+	if (!track_ghost_shown(v->t, ts, view_now(v)))
+		return false;
 	if (v->o.scenario && !scenario_owns(v->o.scenario, &ts->s))
 		return false;
 	return !v->flt || filter_match(v->flt, &ts->s);

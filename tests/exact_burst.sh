@@ -122,8 +122,10 @@ births = sum(1 for ks in kernel.values() for k in ks
 if births < 2 * n + 1:
     sys.exit(f"FAIL: ground truth holds {births} sockets, expected {2 * n + 1}")
 
-# tcpdwell: the same sockets' events, in the order printed.
-seen = {}
+# tcpdwell: the same sockets' events, in the order printed. The eBPF source
+# gives a connect()'s SYN_SENT as the kernel does, before the port is picked:
+# like the ground truth's, it belongs to the next connection's next change.
+seen, portless_ev = {}, []
 for line in open(events):
     if not line.endswith("\n"):
         break  # still being written
@@ -133,6 +135,11 @@ for line in open(events):
             e[side] = e[side][:-1] + "0"
     if f"{addr}:{port}" not in (e["local"], e["peer"]):
         continue
+    if e["local"].endswith(":0") and e["to"] == "SYN_SENT":
+        portless_ev.append(e)
+        continue
+    if e["from"] == "SYN_SENT" and portless_ev:
+        seen.setdefault((e["local"], e["peer"]), []).append(portless_ev.pop(0))
     seen.setdefault((e["local"], e["peer"]), []).append(e)
 
 # Two spellings of one change: an accepted socket is cloned from its listener

@@ -3,7 +3,8 @@
 # budget no poll can fit (a millionth of a core: 50 ns in 50 ms) it
 # stretches its interval and the summary line of the batch tables says so,
 # "(slowed: budget)"; with a whole core, which a poll of a quiet namespace
-# cannot fill, it never slows for its budget. How long a poll
+# cannot fill, it never slows for its budget (it may slow for quiet:
+# tests/integ_quiet.sh). How long a poll
 # takes on this machine is the benchmark's to measure (make bench), not a
 # test's: neither case depends on it.
 . "$TOP_SRCDIR/tests/lib.sh"

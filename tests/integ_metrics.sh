@@ -1,16 +1,21 @@
 #!/bin/bash
 # Proves: --metrics writes a Prometheus text file that a collector can read:
-# every line is a comment or a sample of one of four metric families; the
+# every line is a comment or a sample of a documented metric family; the
 # socket gauge counts a held CLOSE_WAIT and its oldest-dwell gauge grows; a
 # simultaneous close seen live adds FIN_WAIT_1 -> CLOSING to the transition
 # counters and its dwells to a histogram whose buckets never decrease and
-# end at the count; the file is replaced whole (no temporary file is left);
+# end at the count, with edges at TCP's timers (0.2 s, around 60 s); no
+# transition is labelled from CLOSED or UNKNOWN (appearances have their own
+# counter); the self-metrics say the version and when the last dump was;
+# every family written is documented in tcpdwell(1);
+# the file is replaced whole (no temporary file is left);
 # a directory that cannot take it is refused at start with exit status 2.
 # --metrics-listen serves the same text at /metrics over HTTP (404 elsewhere)
 # and refuses a port in use; a build without libmicrohttpd says so instead.
 . "$TOP_SRCDIR/tests/lib.sh"
 in_netns "$@"
 . "$TOP_SRCDIR/tests/integ_lib.sh"
+. "$TOP_SRCDIR/tests/documented_metrics.sh"
 
 prom="$TMP/tcp.prom"
 
@@ -18,7 +23,8 @@ prom="$TMP/tcp.prom"
 well_formed() {
     awk '
         /^# (HELP|TYPE) tcpdwell_/ { next }
-        /^tcpdwell_(sockets|oldest_seconds|transitions_total|dwell_seconds_(bucket|sum|count))\{[a-z]+="[^"]*"(,[a-z]+="[^"]*")*\} [0-9.e+]+$/ { next }
+        /^tcpdwell_(sockets|oldest_seconds|leaking_sockets|leaking_oldest_seconds|transitions_total|transitions_jumped_total|appeared_total|dwell_seconds_(bucket|sum|count)|build_info|last_poll_timestamp_seconds|poll_duration_seconds_(bucket|sum|count)|dump_failures_total|samples_lost_total|notice_overruns_total)\{[a-z]+="[^"]*"(,[a-z]+="[^"]*")*\} [0-9.e+]+$/ { next }
+        /^tcpdwell_(unseen_total|start_time_seconds|tracked_sockets|ephemeral_ports) [0-9.e+]+$/ { next }
         { print "bad line " NR ": " $0; bad = 1 }
         END { exit bad }' "$1"
 }
@@ -33,6 +39,9 @@ well_formed "$prom" || fail "not a Prometheus text file"
 old1=$(sample 'tcpdwell_oldest_seconds{state="CLOSE_WAIT"}')
 [ -n "$old1" ] || fail "no oldest CLOSE_WAIT: $(cat "$prom")"
 ls "$TMP" | grep -q '\.tmp$' && fail "a temporary file was left: $(ls "$TMP")"
+grep -q '^tcpdwell_build_info{version="[^"]*"} 1$' "$prom" || fail "no build info: $(cat "$prom")"
+[ -n "$(sample 'tcpdwell_last_poll_timestamp_seconds{source="poll"}')" ] ||
+    fail "no time of the last poll: $(grep last_poll "$prom")"
 
 # Live: written every second while running, then once more at the end.
 "$TCPDWELL" -e -d 0.05 --metrics "$prom" >/dev/null 2>"$TMP/e.err" &
@@ -46,13 +55,26 @@ wait_until 10 grep -qF "$key" "$prom" || fail "no FIN_WAIT_1 -> CLOSING counted:
 kill "$epid"
 wait "$epid"
 well_formed "$prom" || fail "not a Prometheus text file after the run"
+# Every family written is one tcpdwell(1) documents.
+bad=$(undocumented_metrics "$prom")
+[ -z "$bad" ] || fail "families tcpdwell(1) does not document: $bad"
 [ "$(sample "$key")" -ge 1 ] || fail "FIN_WAIT_1 -> CLOSING: $(sample "$key")"
 # The histogram of FIN_WAIT_1: buckets in order, never decreasing, +Inf = count.
 awk '
     /^tcpdwell_dwell_seconds_bucket\{state="FIN_WAIT_1"/ { if ($2 < last) bad = 1; last = $2; inf = $2; n++ }
     $1 == "tcpdwell_dwell_seconds_count{state=\"FIN_WAIT_1\"}" { count = $2 }
-    END { exit !(n == 10 && !bad && inf == count && count >= 1) }' "$prom" ||
+    END { exit !(n > 10 && !bad && inf == count && count >= 1) }' "$prom" ||
     fail "FIN_WAIT_1 histogram: $(grep 'state="FIN_WAIT_1"' "$prom")"
+# Edges where TCP's clocks are: the least RTO, and either side of TIME_WAIT's 60 s.
+for le in 0.2 59 61; do
+    grep -q "^tcpdwell_dwell_seconds_bucket{state=\"FIN_WAIT_1\",le=\"$le\"}" "$prom" ||
+        fail "no bucket edge at $le s: $(grep 'bucket{state="FIN_WAIT_1"' "$prom")"
+done
+# CLOSED and UNKNOWN are never a from: the sockets of the simultaneous close appeared.
+grep -E '^tcpdwell_transitions(_jumped)?_total\{[^}]*from="(CLOSED|UNKNOWN)' "$prom" &&
+    fail "an appearance counted as a transition"
+[ "$(sample 'tcpdwell_appeared_total{state="ESTABLISHED"}')" -ge 1 ] ||
+    fail "the simultaneous close's sockets did not appear: $(grep appeared "$prom")"
 
 # Refused at start, with the reason.
 "$TCPDWELL" -b -c 1 --metrics "$TMP/no/such/dir/x.prom" >/dev/null 2>"$TMP/r.err"

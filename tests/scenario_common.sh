@@ -1,10 +1,11 @@
 # scenario_common.sh - sourced by the per-scenario tests: run one bundled
 # scenario in batch mode and require every expectation it states to be met.
 #
-# As root tcpdwell gives the scenario its own network namespace; without root
-# the scenario runs on the host's loopback with free ports. The actors need no
-# privilege either way (loopback, unprivileged ports), so these tests run, and
-# do not skip, without root: root only buys isolation from the host's traffic.
+# tcpdwell gives the scenario its own network namespace: as root, or without
+# root in a user namespace; where it can make neither, the scenario runs on
+# the host's loopback with free ports. The actors need no privilege either
+# way (loopback, unprivileged ports), so these tests run, and do not skip,
+# without root: the namespace only buys isolation from the host's traffic.
 . "$TOP_SRCDIR/tests/lib.sh"
 
 run_scenario() {

@@ -113,6 +113,78 @@ static void good_script(void)
 	scenario_free(sc);
 }
 
+/* The network verbs parse into their steps and mark the script as needing a namespace. */
+static void net_verbs(void)
+{
+	struct scenario *sc = parse(HEAD "server listen\n"
+					 "sysctl net.ipv4.tcp_fin_timeout 2\n"
+					 "client connect\n"
+					 "drop client fin ack once\n"
+					 "blackhole server\n"
+					 "heal\n"
+					 "sysctl ip_local_port_range 40000 40001\n"
+					 "client connect again\n");
+
+	CHECK(sc != NULL);
+	if (!sc)
+		return;
+	CHECK(sc->net_line == 5 && sc->uses_nft);
+	CHECK(sc->steps[1].kind == SK_SYSCTL && sc->steps[1].n == 2);
+	CHECK_STR(sc_knob_name(sc->steps[1].knob), "tcp_fin_timeout");
+	CHECK(sc->steps[3].kind == SK_DROP && sc->steps[3].actor == 1 && sc->steps[3].once);
+	CHECK(sc->steps[3].segs == ((1u << SG_FIN) | (1u << SG_ACK)));
+	CHECK(sc->steps[4].kind == SK_BLACKHOLE && sc->steps[4].actor == 0);
+	CHECK(sc->steps[5].kind == SK_HEAL);
+	CHECK(sc->steps[6].n == 40000 && sc->steps[6].n2 == 40001);
+	CHECK(sc->steps[7].act == SA_CONNECT && sc->steps[7].again && sc->steps[7].target == 0);
+	scenario_free(sc);
+	/* Segment expectations, in both spellings; they need the capture of a namespace. */
+	sc = parse(HEAD "server listen\nclient connect\n"
+			"expect client sends FIN within 2\n"
+			"expect server retransmits fin\n"
+			"expect client sends no RST\n"
+			"expect RST from server\n");
+	CHECK(sc != NULL);
+	if (sc) {
+		CHECK(sc->net_line == 6 && !sc->uses_nft);
+		CHECK(sc->steps[2].seg_check && !sc->steps[2].retrans && sc->steps[2].actor == 1);
+		CHECK(sc->steps[2].segs == 1u << SG_FIN && sc->steps[2].ns == 2 * NS_PER_SEC);
+		CHECK(sc->steps[3].retrans && sc->steps[3].segs == 1u << SG_FIN);
+		CHECK(sc->steps[4].negate && sc->steps[4].segs == 1u << SG_RST);
+		CHECK(sc->steps[5].seg_check && sc->steps[5].actor == 0 &&
+		      sc->steps[5].segs == 1u << SG_RST);
+	}
+	scenario_free(sc);
+	/* A script that changes nothing in the network needs no namespace. */
+	sc = parse(HEAD "server listen\nclient connect\n");
+	CHECK(sc && !sc->net_line && !sc->uses_nft);
+	scenario_free(sc);
+}
+
+/* A segment counts as the kinds the drop rules match, and its flags print as on the ladder. */
+static void segment_kinds(void)
+{
+	char buf[40];
+
+	CHECK(sc_seg_kinds(0x02) == ((1u << SG_SYN) | (1u << SG_ALL)));	  /* SYN */
+	CHECK(sc_seg_kinds(0x12) == ((1u << SG_SYNACK) | (1u << SG_ALL))); /* SYN,ACK */
+	CHECK(sc_seg_kinds(0x10) == ((1u << SG_ACK) | (1u << SG_ALL)));	  /* a bare ACK */
+	CHECK(sc_seg_kinds(0x18) == (1u << SG_ALL));			  /* PSH,ACK: data */
+	CHECK(sc_seg_kinds(0x11) == ((1u << SG_FIN) | (1u << SG_ALL)));	  /* FIN,ACK */
+	CHECK(sc_seg_kinds(0x14) == ((1u << SG_RST) | (1u << SG_ALL)));	  /* RST,ACK */
+	scenario_flags_text(buf, sizeof(buf), 0x11);
+	CHECK_STR(buf, "FIN,ACK");
+	scenario_flags_text(buf, sizeof(buf), 0x12);
+	CHECK_STR(buf, "SYN,ACK");
+	scenario_flags_text(buf, sizeof(buf), 0x18);
+	CHECK_STR(buf, "PSH,ACK");
+	scenario_flags_text(buf, sizeof(buf), 0);
+	CHECK_STR(buf, "none");
+	CHECK(sc_seg_parse("FIN") == SG_FIN && sc_seg_parse("synack") == SG_SYNACK &&
+	      sc_seg_parse("data") < 0);
+	CHECK(sc_knob_find("net.ipv4.tcp_orphan_retries") >= 0 && sc_knob_find("tcp_rmem") < 0);
+}
+
 static void bad_scripts(void)
 {
 	CHECK_STR(error_of(HEAD "server listen\nclient jump\n"),
@@ -121,10 +193,51 @@ static void bad_scripts(void)
 		  "bind-again or exit)");
 	CHECK_STR(error_of(HEAD "dance wildly\n"),
 		  "t.tcps:4: unknown verb 'dance' (expected scenario, about, actor, say, sleep, "
-		  "wait, expect, step, or an actor's name)");
+		  "wait, expect, step, drop, blackhole, heal, sysctl, or an actor's name)");
 	CHECK_STR(error_of(HEAD "frobnicate\n"),
 		  "t.tcps:4: unknown verb 'frobnicate' (expected scenario, about, actor, say, "
-		  "sleep, wait, expect, step, or an actor's name)");
+"sleep, wait, expect, step, drop, blackhole, heal, sysctl, or an actor's name)");
+	CHECK_STR(error_of(HEAD "drop client\n"),
+		  "t.tcps:4: drop: expected what to drop after client (syn, synack, ack, fin, rst "
+		  "or all)");
+	CHECK_STR(error_of(HEAD "drop client fin twice\n"),
+		  "t.tcps:4: drop: unknown segment kind 'twice' (expected syn, synack, ack, fin, "
+		  "rst or all, then once)");
+	CHECK_STR(error_of(HEAD "drop client once\n"),
+		  "t.tcps:4: drop: unknown segment kind 'once' (expected syn, synack, ack, fin, "
+		  "rst or all, then once)");
+	CHECK_STR(error_of(HEAD "blackhole nobody\n"),
+		  "t.tcps:4: unknown actor 'nobody' (declare it first: actor nobody)");
+	CHECK_STR(error_of(HEAD "heal now\n"), "t.tcps:4: heal: unexpected 'now'");
+	CHECK_STR(error_of(HEAD "expect client sends PIGEON\n"),
+		  "t.tcps:4: expect: unknown segment kind 'PIGEON' (expected SYN, SYNACK, ACK, FIN, "
+		  "RST or ALL)");
+	CHECK_STR(error_of(HEAD "expect client sends FIN for 2\n"),
+		  "t.tcps:4: expect: unexpected 'for'");
+	CHECK_STR(error_of(HEAD "expect FIN from nobody\n"),
+		  "t.tcps:4: unknown actor 'nobody' (declare it first: actor nobody)");
+	CHECK_STR(error_of(HEAD "say FIN_WAIT_1 lasted {client FIN_WAIT_1\n"),
+		  "t.tcps:4: say: '{' without a '}' soon after (a quoted time is written {ACTOR "
+		  "STATE})");
+	CHECK_STR(error_of(HEAD "say it took {client}\n"),
+		  "t.tcps:4: say: '{client}' is no quoted time (write {ACTOR STATE})");
+	CHECK_STR(error_of(HEAD "say it took {ghost FIN_WAIT_1}\n"),
+		  "t.tcps:4: unknown actor 'ghost' (declare it first: actor ghost)");
+	CHECK_STR(error_of(HEAD "say it took {client FIN_WAIT_9}\n"),
+		  "t.tcps:4: unknown state 'FIN_WAIT_9' (expected a TCP state like FIN_WAIT_2, "
+		  "or gone)");
+	CHECK_STR(error_of(HEAD "sysctl tcp_rmem 4096\n"),
+		  "t.tcps:4: sysctl: 'tcp_rmem' is not one a scenario may set (see "
+		  "tcpdwell-scenario(5): tcp_fin_timeout, tcp_orphan_retries, tcp_retries2, "
+		  "tcp_tw_reuse, ...)");
+	CHECK_STR(error_of(HEAD "sysctl tcp_fin_timeout 0\n"),
+		  "t.tcps:4: bad number '0' for tcp_fin_timeout (expected 1 to 600)");
+	CHECK_STR(error_of(HEAD "sysctl ip_local_port_range 40000\n"),
+		  "t.tcps:4: sysctl ip_local_port_range: expected two numbers");
+	CHECK_STR(error_of(HEAD "sysctl ip_local_port_range 40001 40000\n"),
+		  "t.tcps:4: sysctl ip_local_port_range: the first number is above the second");
+	CHECK_STR(error_of("scenario t\nactor server drop\n"),
+		  "t.tcps:2: actor: 'drop' is a verb of the language");
 	CHECK_STR(error_of(HEAD "server listen\nclient send 12x\n"),
 		  "t.tcps:5: bad number '12x' for send (expected bytes, 1 to 67108864)");
 	CHECK_STR(error_of(HEAD "server listen\nclient send\n"),
@@ -342,6 +455,8 @@ static void mutations(void)
 int main(void)
 {
 	RUN(good_script);
+	RUN(net_verbs);
+	RUN(segment_kinds);
 	RUN(bad_scripts);
 	RUN(nul_bytes);
 	RUN(long_line);

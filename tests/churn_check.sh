@@ -1,0 +1,146 @@
+#!/bin/bash
+# churn_check.sh - proves that contrib/bench/churn_check.py, the judge of the
+# churn test and benchmark, counts right on crafted records: a faithful
+# stream is all "as made"; an impossible change is invented; an unmarked
+# skip is counted and a marked one is not; two lives on one 4-tuple, each
+# told only by its destroy notice, are both reported; a life told of by
+# nothing is "never mentioned"; a TIME_WAIT's end counts neither way.
+# No root needed: the trace and the events are written here.
+. "$TOP_SRCDIR/tests/lib.sh"
+need_cmd python3
+CHECK="$TOP_SRCDIR/contrib/bench/churn_check.py"
+
+# case NAME EXPECTED: build a trace and events from the description on
+# stdin, run the judge, compare the summary's counts with EXPECTED.
+# Description lines: "k SKADDR T OLD NEW SPORT DPORT" (a kernel record, the
+# server 127.0.0.2:80, the client 127.0.0.1) or "e T COOKIE LOCALPORT
+# PEERPORT FROM TO JUMP KIND" (an event; ports 80 mean the server; a local
+# port rPORT is a reset socket's notice, 0.0.0.0:PORT -> 127.0.0.2:*).
+run_case() {
+    local name=$1 expected=$2
+    python3 - "$TMP/$name" <<'EOF' || fail "$name: cannot build the records"
+import json, sys
+base = sys.argv[1]
+num = {"ESTABLISHED": 1, "SYN_SENT": 2, "SYN_RECV": 3, "FIN_WAIT_1": 4, "FIN_WAIT_2": 5,
+       "CLOSED": 7, "CLOSE_WAIT": 8, "LAST_ACK": 9, "LISTEN": 10}
+def ip(p):
+    return ("127.0.0.2", 0x200007f) if p == 80 else ("127.0.0.1", 0x100007f)
+with open(base + ".trace", "w") as tr, open(base + ".json", "w") as ev:
+    for line in open(base + ".in"):
+        f = line.split()
+        if not f:
+            continue
+        if f[0] == "k":
+            sk, t, old, new, sp, dp = f[1], f[2], num[f[3]], num[f[4]], int(f[5]), int(f[6])
+            tr.write(f"  prog-100 [000] ..... {t}: inet_sock_set_state: skaddr={sk} (-1) "
+                     f"oldstate={old:#x} ({old}) newstate={new:#x} ({new}) "
+                     f"sport={sp:#x} ({sp}) dport={dp:#x} ({dp}) family=0x2 (2) "
+                     f"protocol=0x6 (6) saddr=0x0 ({ip(sp)[1]}) daddr=0x0 ({ip(dp)[1]}) "
+                     "saddr_v6=<INVALID-SIZE> daddr_v6=<INVALID-SIZE>\n")
+        else:
+            t, ck, lp, pp, fr, to, jump, kind = f[1:9]
+            if lp.startswith("r"):  # a reset socket's notice: what the kernel left
+                local, peer = "0.0.0.0:" + lp[1:], "127.0.0.2:*"
+            else:
+                lp, pp = int(lp), int(pp)
+                local, peer = f"{ip(lp)[0]}:{lp}", f"{ip(pp)[0]}:{pp}"
+            ev.write(json.dumps({"mono": float(t), "cookie": ck, "family": "inet",
+                                 "local": local, "peer": peer,
+                                 "from": fr, "to": to, "jump": jump == "j",
+                                 "dwell_kind": kind}) + "\n")
+EOF
+    rm -f "$TMP/$name.sum"
+    python3 "$CHECK" --trace "$TMP/$name.trace" --events "$TMP/$name.json" \
+        --server 127.0.0.2:80 --summary "$TMP/$name.sum" >"$TMP/$name.out" ||
+        fail "$name: the judge failed: $(cat "$TMP/$name.out")"
+    got=$(python3 -c 'import json, sys
+s = json.load(open(sys.argv[1]))
+print(" ".join(f"{k}={s[k]}" for k in sys.argv[2].split()))' "$TMP/$name.sum" \
+        "$(echo "$expected" | sed 's/=[^ ]*//g')")
+    [ "$got" = "$expected" ] || fail "$name: expected $expected, got $got ($(cat "$TMP/$name.out"))"
+}
+
+# One connection as the kernel reports it: the client 7->2 (no port yet),
+# 2->1; the server's child 10->3, 3->1; the server closes first and its
+# FIN_WAIT_2 -> CLOSE is the hand-over to TIME_WAIT.
+conn() { # SKC SKS T0 CLIENTPORT
+    cat <<EOF
+k $1 $3.000100 CLOSED SYN_SENT 0 80
+k $1 $3.000200 SYN_SENT ESTABLISHED $4 80
+k $2 $3.000210 LISTEN SYN_RECV 80 $4
+k $2 $3.000220 SYN_RECV ESTABLISHED 80 $4
+k $2 $3.000300 ESTABLISHED FIN_WAIT_1 80 $4
+k $1 $3.000310 ESTABLISHED CLOSE_WAIT $4 80
+k $1 $3.000400 CLOSE_WAIT LAST_ACK $4 80
+k $2 $3.000410 FIN_WAIT_1 FIN_WAIT_2 80 $4
+k $2 $3.000420 FIN_WAIT_2 CLOSED 80 $4
+k $1 $3.000430 LAST_ACK CLOSED $4 80
+EOF
+}
+exact_events() { # T0 CLIENTPORT COOKIE_OF_TIME_WAIT
+    cat <<EOF
+e $1.000100 0 $2 80 CLOSED SYN_SENT - exact
+e $1.000200 0 $2 80 SYN_SENT ESTABLISHED - exact
+e $1.000210 0 80 $2 CLOSED SYN_RECV - exact
+e $1.000220 0 80 $2 SYN_RECV ESTABLISHED - exact
+e $1.000300 0 80 $2 ESTABLISHED FIN_WAIT_1 - exact
+e $1.000310 0 $2 80 ESTABLISHED CLOSE_WAIT - exact
+e $1.000400 0 $2 80 CLOSE_WAIT LAST_ACK - exact
+e $1.000410 0 80 $2 FIN_WAIT_1 FIN_WAIT_2 - exact
+e $1.000420 $3 80 $2 FIN_WAIT_2 TIME_WAIT - exact
+e $1.000430 0 $2 80 LAST_ACK CLOSED - exact
+EOF
+}
+
+{ conn 0xa 0xb 10 5000; exact_events 10 5000 7; echo "e 70.5 7 80 5000 TIME_WAIT CLOSED - between"; } \
+    >"$TMP/faithful.in"
+run_case faithful "lives=2 transitions=10 made=10 invented=0 unmarked=0 never=0 beyond=1"
+
+{ conn 0xa 0xb 10 5000; exact_events 10 5000 7
+  echo "e 10.000500 0 $((5000)) 80 CLOSE_WAIT ESTABLISHED - exact"; } >"$TMP/impossible.in"
+run_case impossible "made=10 invented=1 unmarked=0"
+
+# An impossible change alone does not report its socket.
+{ conn 0xa 0xb 10 5000; echo "e 10.000500 0 5000 80 CLOSE_WAIT ESTABLISHED j exact"; } \
+    >"$TMP/impossible_only.in"
+run_case impossible_only "never=2 invented=1 made=0"
+
+{ conn 0xa 0xb 10 5000; exact_events 10 5000 7 | grep -v 'FIN_WAIT_1 FIN_WAIT_2\|FIN_WAIT_2 TIME_WAIT'
+  echo "e 10.000420 7 80 5000 FIN_WAIT_1 TIME_WAIT - exact"; } >"$TMP/unmarked.in"
+run_case unmarked "made=8 in_unmarked=2 unmarked=1 missing=0"
+sed 's/FIN_WAIT_1 TIME_WAIT -/FIN_WAIT_1 TIME_WAIT j/' "$TMP/unmarked.in" >"$TMP/marked.in"
+run_case marked "made=8 in_jump=2 unmarked=0 missing=0"
+
+# The same 4-tuple twice, in sockets at the same kernel addresses (both are
+# reused under churn): a poller sees neither life, their destroy notices
+# (late, in order) tell of the clients; then the servers' TIME_WAITs.
+{ conn 0xa 0xb 10 5000; conn 0xa 0xb 11 5000
+  echo "e 12.2 21 5000 80 UNSEEN CLOSED j at_least"
+  echo "e 12.3 22 5000 80 UNSEEN CLOSED j at_least"; } >"$TMP/reuse.in"
+run_case reuse "lives=4 never=2 in_jump=10 invented=0"
+{ cat "$TMP/reuse.in"
+  echo "e 10.000500 23 80 5000 CLOSED TIME_WAIT j exact"
+  echo "e 11.000500 24 80 5000 CLOSED TIME_WAIT j exact"; } >"$TMP/reuse_both.in"
+run_case reuse_both "lives=4 never=0 in_jump=20 invented=0 unmarked=0"
+
+# A dump's SYN_RECV is the request socket, with a cookie of its own; the
+# full socket that follows has another: one life still.
+{ conn 0xa 0xb 10 5000
+  echo "e 10.000205 31 80 5000 CLOSED SYN_RECV - between"
+  echo "e 10.5 32 80 5000 SYN_RECV TIME_WAIT j between"; } >"$TMP/request.in"
+run_case request "lives=2 never=1 in_jump=4 made=1 invented=0 unmarked=0"
+
+# A client that resets (SO_LINGER 0): the kernel's destroy notice carries
+# 0.0.0.0:PORT -> SERVER:*, and so does tcpdwell's UNSEEN -> CLOSED.
+{ conn 0xa 0xb 10 5000 | grep -v 'CLOSE_WAIT LAST_ACK\|LAST_ACK CLOSED'
+  echo "k 0xa 10.000400 CLOSE_WAIT CLOSED 5000 80"
+  echo "e 10.2 41 80 5000 CLOSED TIME_WAIT j exact"
+  echo "e 10.3 42 r5000 - UNSEEN CLOSED j at_least"; } >"$TMP/reset.in"
+run_case reset "lives=2 never=0 invented=0 reset_notices=1"
+
+# A change no life on the 4-tuple can hold: a socket that never was.
+{ conn 0xa 0xb 10 5000; exact_events 10 5000 7; echo "e 10.5 9 6000 80 CLOSED ESTABLISHED j between"; } \
+    >"$TMP/phantom.in"
+run_case phantom "made=10 invented=1"
+
+pass "the judge counts made, invented, unmarked and marked skips, reused 4-tuples and silence right"
