@@ -102,6 +102,17 @@ static char *timer_str(char *buf, size_t len, const struct sock *s, bool utf8)
 	return buf;
 }
 
+/* The output cannot be written: the reader went away (`| head -1`, end quietly) or it failed. */
+static void output_failed(struct loop *l, int e)
+{
+	if (e == EPIPE) {
+		loop_quit(l, 0);
+		return;
+	}
+	loop_status(l, "cannot write the output: %s", strerror(e));
+	loop_quit(l, 1);
+}
+
 static void batch_table(struct batch *b, struct loop *l)
 {
 	struct track *t = loop_track(l);
@@ -166,9 +177,8 @@ static void batch_table(struct batch *b, struct loop *l)
 	}
 	fputc('\n', out);
 	if (fflush(out) == EOF && !b->failed) {
-		/* The reader went away (`| head -1`): end quietly. */
 		b->failed = true;
-		loop_quit(l, errno == EPIPE ? 0 : 1);
+		output_failed(l, errno);
 	}
 	if (b->o.pm)
 		procmap_gc(b->o.pm);
@@ -379,7 +389,7 @@ static void events_observe(void *ctx, struct loop *l, const struct obs *o)
 	events_head(e);
 	if (fflush(e->o.out) == EOF && !e->failed) {
 		e->failed = true;
-		loop_quit(l, errno == EPIPE ? 0 : 1);
+		output_failed(l, errno);
 	}
 	if (e->o.count && e->printed >= e->o.count)
 		loop_quit(l, 0);

@@ -157,11 +157,6 @@ static bool lex(struct parser *p)
 			p->tok[p->ntok++] = t;
 			return true;
 		}
-		if (p->ntok >= FILTER_MAX_TOKENS) {
-			t.len = 1;
-			fail(p, &t, "expression longer than %d words", FILTER_MAX_TOKENS);
-			return false;
-		}
 		t.len = lex_op(e + i, &t);
 		if (!t.len) {
 			t.kind = T_WORD;
@@ -188,6 +183,14 @@ static bool lex(struct parser *p)
 					}
 				}
 			}
+		}
+		/* Checked once the word is whole: the message names it as written. */
+		if (p->ntok >= FILTER_MAX_TOKENS) {
+			fail(p, &t,
+			     "expression longer than %d words (a prefix such as 10.0.0.0/8 "
+			     "or a state group can stand for many)",
+			     FILTER_MAX_TOKENS);
+			return false;
 		}
 		i += t.len;
 		p->tok[p->ntok++] = t;

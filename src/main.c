@@ -29,6 +29,8 @@
 
 /* Exit codes, as tcpdwell(1) documents them. */
 enum { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
+/* tcpdwell-scenario(5) keeps 1 for a failed expectation: a scenario that cannot run is 2. */
+enum { EXIT_SCENARIO = 2 };
 
 enum mode { MODE_VIEW, MODE_BATCH, MODE_EVENTS, MODE_SERVE };
 enum source_kind { SRC_DEFAULT, SRC_POLL, SRC_EXACT, SRC_AUTO };
@@ -190,7 +192,7 @@ static void usage(FILE *out)
 	    "  state fin-wait-1 and dst 10.0.0.0/8     not (sport = :22)\n"
 	    "\n"
 	    "Exit status: 0 success, 1 runtime failure or failed scenario expectation,\n"
-	    "2 usage error or unreadable input. See tcpdwell(1).\n",
+	    "2 usage error, unreadable input or a scenario that cannot run. See tcpdwell(1).\n",
 	    out);
 }
 
@@ -207,9 +209,10 @@ static int64_t duration_arg(const char *opt, const char *arg, int64_t min)
 	int64_t ns = parse_duration(arg);
 	char msg[128];
 
+	/* parse_duration() takes up to 1e9 seconds (about 31 years): longer is no interval. */
 	if (ns < 0 || ns < min) {
-		snprintf(msg, sizeof(msg), "invalid %s '%%s': expected seconds%s", opt,
-			 min > 0 ? " (0.01 or more)" : "");
+		snprintf(msg, sizeof(msg), "invalid %s '%%s': expected seconds, %s to 1000000000",
+			 opt, min > 0 ? "0.01" : "0");
 		die_usage(msg, arg);
 	}
 	return ns;
@@ -290,13 +293,18 @@ static void parse_args(int argc, char **argv, struct config *c)
 	    .fast_budget = 0.05,
 	    .destroy = true,
 	};
-	while ((opt = getopt_long(argc, argv, "bed:c:n:w:r:N:hVv", long_opts, NULL)) != -1) {
+	/* getopt's own messages start with argv[0], a path: ours start with "tcpdwell:". */
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":bed:c:n:w:r:N:hVv", long_opts, NULL)) != -1) {
 		switch (opt) {
 		case 'b':
-			c->mode = MODE_BATCH;
-			break;
 		case 'e':
-			c->mode = MODE_EVENTS;
+			/* Tables or events: one output, not the last one named. */
+			if (c->mode != MODE_VIEW &&
+			    c->mode != (opt == 'b' ? MODE_BATCH : MODE_EVENTS))
+				die_usage("%s", "-b and -e do not go together: tables or events, "
+						"choose one");
+			c->mode = opt == 'b' ? MODE_BATCH : MODE_EVENTS;
 			break;
 		case 'd':
 			c->interval_ns = duration_arg("interval", optarg, 10 * NS_PER_MS);
@@ -414,9 +422,13 @@ static void parse_args(int argc, char **argv, struct config *c)
 		case 'V':
 			printf("tcpdwell %s\n", PACKAGE_VERSION);
 			exit(EXIT_OK);
+		case ':':
+			die_usage("option '%s' needs a value", argv[optind - 1]);
+			break;
 		default:
-			fprintf(stderr, "Try 'tcpdwell --help' for more information.\n");
-			exit(EXIT_USAGE);
+			if (optopt && optopt < 256)
+				die_usage("unknown option '-%s'", (char[]){(char)optopt, 0});
+			die_usage("unknown option '%s'", argv[optind - 1]);
 		}
 	}
 	if (optind < argc)
@@ -548,10 +560,8 @@ static int open_sources(struct loop *l, struct config *c, const struct filter *f
 			fprintf(stderr, "tcpdwell: %s\n", err);
 			return EXIT_RUNTIME;
 		}
-		loop_status(l, "exact source unavailable, polling: %s", err);
-		if (c->mode != MODE_VIEW)
-			fprintf(stderr, "tcpdwell: note: exact source unavailable, polling: %s\n",
-				err);
+		/* Said once: without a screen, the status line is echoed to stderr. */
+		loop_status(l, "note: exact source unavailable, polling: %s", err);
 	}
 	/*
 	 * The exact source hears every change as it happens: a fast lane would
@@ -724,7 +734,7 @@ int main(int argc, char **argv)
 		if (scenario_prepare(sc, err, sizeof(err)) < 0) {
 			fprintf(stderr, "tcpdwell: %s\n", err);
 			scenario_free(sc);
-			return give_up(&c, f, EXIT_RUNTIME);
+			return give_up(&c, f, EXIT_SCENARIO);
 		}
 	}
 
@@ -747,6 +757,28 @@ int main(int argc, char **argv)
 	if (!c.read_path && c.mode != MODE_SERVE)
 		pm = procmap_new("/proc");
 
+	/*
+	 * Signals first, before anything must be stopped by them: the loop
+	 * reads them from a descriptor, and without one only SIGKILL would do.
+	 */
+	if (sig_setup() < 0) {
+		int e = errno;
+
+		fprintf(stderr, "tcpdwell: cannot set up signal handling: %s%s\n", strerror(e),
+			e == EMFILE || e == ENFILE ? " (raise the limit of open files: ulimit -n)"
+						   : "");
+		loop_free(l);
+		track_free(t);
+		netns_tab_free(labels);
+		procmap_free(pm);
+		scenario_free(sc);
+		return give_up(&c, f, EXIT_RUNTIME);
+	}
+	/* A crash, an abort or Ctrl-\ in the view: the terminal comes back first. */
+	if (c.mode == MODE_VIEW) {
+		sig_on_crash(view_emergency_restore);
+		xmalloc_on_fail(view_emergency_restore);
+	}
 	status = open_sources(l, &c, f, sc);
 	if (status == EXIT_OK)
 		status = open_sinks(l, &c, f, pm, sc);
@@ -764,7 +796,7 @@ int main(int argc, char **argv)
 		};
 		if (scenario_start(sc, l, &so, err, sizeof(err)) < 0) {
 			fprintf(stderr, "tcpdwell: %s\n", err);
-			status = EXIT_RUNTIME;
+			status = EXIT_SCENARIO;
 		}
 	}
 	if (status == EXIT_OK)

@@ -11,7 +11,9 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #ifdef HAVE_MICROHTTPD
 #include <dlfcn.h>
 #include <microhttpd.h>
@@ -59,15 +61,30 @@ struct metrics {
 	struct metrics_leak *leak;
 };
 
+#ifdef HAVE_MICROHTTPD
+/* One HTTP connection, from MHD's notices, oldest first in the sink's list. */
+struct http_conn {
+	struct http_conn *prev, *next;
+	int fd;
+	int64_t since; /* accepted, or last answered */
+	bool answered; /* a request was answered: not an idle squatter */
+};
+#endif
+
 struct metrics_sink {
 	struct metrics *m;
 	struct loop *l;
-	char *path, *tmp; /* NULL: no file */
+	char *path; /* NULL: no file */
+	dev_t dev;  /* the file last written, the one that may be replaced */
+	ino_t ino;
+	bool written;
 	int64_t next;
 	bool failed; /* the last write failed: said once, until one works again */
 #ifdef HAVE_MICROHTTPD
 	struct MHD_Daemon *httpd;
 	int listen_fd;
+	struct http_conn *head, *tail;
+	unsigned nconn;
 #endif
 };
 
@@ -321,43 +338,144 @@ static void metrics_write(struct metrics *m, struct loop *l, int64_t now, FILE *
 	metrics_self_write(m->self, l, out);
 }
 
-/* Write the temporary file and rename it over the real one; -errno on failure. */
-static int write_file(struct metrics_sink *k)
+/* What each file starts with: how a file tcpdwell wrote is known again. */
+#define FIRST_LINE "# HELP tcpdwell_sockets "
+
+/*
+ * May PATH be replaced? Only by nothing, by the file written last, or by a
+ * regular file of ours that holds tcpdwell's metrics (an earlier run's):
+ * never a device node, a FIFO, a symbolic link or someone's file. 0, or -1
+ * with the reason in why.
+ */
+static int check_target(const struct metrics_sink *k, char *why, size_t len)
 {
-	int fd = open(k->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+	char head[sizeof(FIRST_LINE) - 1];
+	struct stat st;
+	ssize_t n;
+	int fd;
+
+	if (lstat(k->path, &st) < 0) {
+		if (errno == ENOENT)
+			return 0;
+		snprintf(why, len, "%s", strerror(errno));
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(why, len, "it is %s, not a file tcpdwell wrote",
+			 S_ISLNK(st.st_mode)			      ? "a symbolic link"
+			 : S_ISFIFO(st.st_mode)			      ? "a FIFO"
+			 : S_ISDIR(st.st_mode)			      ? "a directory"
+			 : S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "a device node"
+								      : "not a regular file");
+		return -1;
+	}
+	if (k->written && st.st_dev == k->dev && st.st_ino == k->ino)
+		return 0;
+	if (st.st_uid != geteuid()) {
+		snprintf(why, len, "it belongs to another user (uid %u)", (unsigned)st.st_uid);
+		return -1;
+	}
+	if (st.st_size == 0)
+		return 0;
+	fd = open(k->path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	n = fd < 0 ? -1 : read(fd, head, sizeof(head));
+	if (fd >= 0)
+		close(fd);
+	if (n != (ssize_t)sizeof(head) || memcmp(head, FIRST_LINE, sizeof(head))) {
+		snprintf(why, len, "it is not a metrics file tcpdwell wrote");
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * A temporary file beside PATH, made for this write alone: a name no one
+ * can guess, created with O_EXCL (so never a planted file, FIFO or link).
+ * node_exporter's textfile collector reads only *.prom: it never sees it.
+ */
+static int open_tmp(const char *path, char **tmp)
+{
+	size_t len = strlen(path) + sizeof(".XXXXXX.tmp");
+	int fd;
+
+	*tmp = xmalloc(len);
+	snprintf(*tmp, len, "%s.XXXXXX.tmp", path);
+	fd = mkostemps(*tmp, 4, O_CLOEXEC);
+	if (fd < 0) {
+		int e = errno;
+
+		free(*tmp);
+		*tmp = NULL;
+		errno = e;
+		return -1;
+	}
+	/* mkostemps makes it 0600: a collector run as another user reads it. */
+	fchmod(fd, 0644);
+	return fd;
+}
+
+/* Write a temporary file and rename it over the real one; -errno on failure, why said. */
+static int write_file(struct metrics_sink *k, char *why, size_t len)
+{
+	char *tmp;
+	int fd = open_tmp(k->path, &tmp);
+	struct stat st;
 	FILE *f;
 	int e = 0;
 
-	if (fd < 0)
+	if (fd < 0) {
+		snprintf(why, len, "%s", strerror(errno));
 		return -errno;
+	}
 	f = fdopen(fd, "w");
 	if (!f) {
 		e = -errno;
 		close(fd);
-		unlink(k->tmp);
-		return e;
+		goto out;
 	}
 	metrics_write(k->m, k->l, loop_now(k->l), f);
-	if (ferror(f))
-		e = -EIO;
+	/* The stream's error is the write's: ENOSPC says the disk is full, EIO says nothing. */
+	errno = 0;
+	if (fflush(f) != 0 || ferror(f))
+		e = errno ? -errno : -EIO;
+	if (!e && fstat(fileno(f), &st) < 0)
+		e = -errno;
 	if (fclose(f) != 0 && !e)
-		e = -errno;
-	if (!e && rename(k->tmp, k->path) < 0)
-		e = -errno;
+		e = errno ? -errno : -EIO;
 	if (e)
-		unlink(k->tmp);
+		goto out;
+	if (check_target(k, why, len) < 0) {
+		e = -EEXIST;
+		goto out_said;
+	}
+	if (rename(tmp, k->path) < 0) {
+		e = -errno;
+		goto out;
+	}
+	k->dev = st.st_dev;
+	k->ino = st.st_ino;
+	k->written = true;
+	free(tmp);
+	return 0;
+out:
+	snprintf(why, len, "%s", strerror(-e));
+out_said:
+	unlink(tmp);
+	free(tmp);
 	return e;
 }
 
 static void flush(struct metrics_sink *k)
 {
+	char why[160];
 	int e;
 
 	if (!k->path)
 		return;
-	e = write_file(k);
+	e = write_file(k, why, sizeof(why));
 	if (e && !k->failed)
-		loop_status(k->l, "metrics: cannot write '%s': %s", k->path, strerror(-e));
+		loop_status(k->l, "metrics: cannot write '%s': %s%s", k->path, why,
+			    e == -EEXIST ? "; remove it or name another file" : "");
 	else if (!e && k->failed)
 		loop_status(k->l, "metrics: '%s' written again", k->path);
 	k->failed = e != 0;
@@ -379,6 +497,7 @@ static struct {
 	__typeof__(&MHD_add_response_header) add_response_header;
 	__typeof__(&MHD_queue_response) queue_response;
 	__typeof__(&MHD_destroy_response) destroy_response;
+	__typeof__(&MHD_get_connection_info) get_connection_info;
 } mhd;
 
 static void *mhd_sym(void *h, const char *name, bool *ok)
@@ -398,8 +517,12 @@ static int mhd_load(char *err, size_t errlen)
 	if (loaded)
 		return 0;
 	if (!(h = dlopen(MHD_SONAME, RTLD_NOW | RTLD_LOCAL))) {
-		snprintf(err, errlen, "cannot load libmicrohttpd for --metrics-listen: %s (Debian: "
-			 "apt-get install libmicrohttpd12)", dlerror());
+		const char *why = dlerror();
+
+		/* Only a missing library is installed; out of descriptors or memory is not. */
+		snprintf(err, errlen, "cannot load libmicrohttpd for --metrics-listen: %s%s", why,
+			 strstr(why, "No such file") ? " (Debian: apt-get install libmicrohttpd12)"
+						     : "");
 		return -1;
 	}
 #define MHD_LOAD(f) mhd.f = (__typeof__(mhd.f))mhd_sym(h, "MHD_" #f, &ok)
@@ -412,6 +535,7 @@ static int mhd_load(char *err, size_t errlen)
 	MHD_LOAD(add_response_header);
 	MHD_LOAD(queue_response);
 	MHD_LOAD(destroy_response);
+	MHD_LOAD(get_connection_info);
 #undef MHD_LOAD
 	if (!ok) {
 		snprintf(err, errlen, "cannot use %s for --metrics-listen: a function is missing",
@@ -443,6 +567,8 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *c, const char *u
 			      size_t *upload_len, void **state)
 {
 	struct metrics_sink *k = cls;
+	const union MHD_ConnectionInfo *ci =
+	    mhd.get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
 	static char not_found[] = "tcpdwell serves its metrics at /metrics\n";
 	static char bad_method[] = "only GET and HEAD\n";
 	char *buf = NULL;
@@ -450,6 +576,12 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *c, const char *u
 	FILE *f;
 
 	(void)version, (void)upload, (void)state;
+	if (ci && ci->socket_context) {
+		struct http_conn *h = ci->socket_context;
+
+		h->answered = true;
+		h->since = mono_ns();
+	}
 	if (*upload_len)
 		return MHD_NO;
 	if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD))
@@ -509,6 +641,78 @@ static int parse_listen(const char *s, struct sockaddr_storage *sa, socklen_t *s
 	return 0;
 }
 
+/*
+ * What a neighbour on the same box can do to the endpoint, and the answer:
+ * a request must arrive within HTTP_REQUEST_NS of its connection (or of the
+ * last answer on it), however slowly it trickles in, and a crowd of idle
+ * connections is cut from its oldest, so that it never fills the limit and
+ * keeps a scrape out. Every client comes from 127.0.0.1 on the default
+ * address (or any of 127/8), so a limit per address would not help.
+ */
+#define HTTP_CONN_MAX	32		 /* connections kept; the oldest idle one goes first */
+#define HTTP_REQUEST_NS (3 * NS_PER_SEC) /* to send a request, or the next one */
+
+/* End a connection: MHD sees it hung up and closes it at its next run. */
+static void http_cut(struct http_conn *h)
+{
+	if (h->fd < 0)
+		return;
+	shutdown(h->fd, SHUT_RDWR);
+	h->fd = -1;
+}
+
+static void on_conn(void *cls, struct MHD_Connection *c, void **ctx,
+		    enum MHD_ConnectionNotificationCode code)
+{
+	struct metrics_sink *k = cls;
+	struct http_conn *h;
+
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		const union MHD_ConnectionInfo *i =
+		    mhd.get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+
+		h = xcalloc(1, sizeof(*h));
+		h->fd = i ? i->connect_fd : -1;
+		h->since = mono_ns();
+		h->prev = k->tail;
+		if (k->tail)
+			k->tail->next = h;
+		else
+			k->head = h;
+		k->tail = h;
+		*ctx = h;
+		/* A crowd: the oldest connection that never asked anything makes room. */
+		if (++k->nconn > HTTP_CONN_MAX)
+			for (struct http_conn *o = k->head; o != h; o = o->next)
+				if (!o->answered && o->fd >= 0) {
+					http_cut(o);
+					break;
+				}
+		return;
+	}
+	if (code != MHD_CONNECTION_NOTIFY_CLOSED || !(h = *ctx))
+		return;
+	if (h->prev)
+		h->prev->next = h->next;
+	else
+		k->head = h->next;
+	if (h->next)
+		h->next->prev = h->prev;
+	else
+		k->tail = h->prev;
+	k->nconn--;
+	free(h);
+	*ctx = NULL;
+}
+
+/* Cut the connections past their deadline: MHD's own timeout restarts with every byte. */
+static void http_deadlines(struct metrics_sink *k, int64_t now)
+{
+	for (struct http_conn *h = k->head; h; h = h->next)
+		if (h->fd >= 0 && now - h->since > HTTP_REQUEST_NS)
+			http_cut(h);
+}
+
 /* Our own listening socket, so that a refusal says why; MHD takes it over. */
 static int http_start(struct metrics_sink *k, const char *listen_at, char *err, size_t errlen)
 {
@@ -524,7 +728,7 @@ static int http_start(struct metrics_sink *k, const char *listen_at, char *err, 
 	}
 	fd = socket(sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
-	    bind(fd, (struct sockaddr *)&sa, salen) < 0 || listen(fd, 16) < 0) {
+	    bind(fd, (struct sockaddr *)&sa, salen) < 0 || listen(fd, 2 * HTTP_CONN_MAX) < 0) {
 		snprintf(err, errlen, "cannot serve metrics on '%s': %s", listen_at,
 			 strerror(errno));
 		if (fd >= 0)
@@ -537,10 +741,11 @@ static int http_start(struct metrics_sink *k, const char *listen_at, char *err, 
 		k->listen_fd = -1;
 		return -1;
 	}
-	k->httpd = mhd.start_daemon(MHD_USE_EPOLL | (sa.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
-				    0, NULL, NULL, answer, k, MHD_OPTION_LISTEN_SOCKET, fd,
-				    MHD_OPTION_CONNECTION_LIMIT, 16U,
-				    MHD_OPTION_CONNECTION_TIMEOUT, 10U, MHD_OPTION_END);
+	k->httpd = mhd.start_daemon(
+	    MHD_USE_EPOLL | (sa.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0), 0, NULL, NULL, answer, k,
+	    MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_CONNECTION_LIMIT, 2U * HTTP_CONN_MAX,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)(HTTP_REQUEST_NS / NS_PER_SEC),
+	    MHD_OPTION_NOTIFY_CONNECTION, on_conn, k, MHD_OPTION_END);
 	if (!k->httpd) {
 		snprintf(err, errlen, "cannot serve metrics on '%s': libmicrohttpd refused",
 			 listen_at);
@@ -553,8 +758,10 @@ static int http_start(struct metrics_sink *k, const char *listen_at, char *err, 
 
 static void http_run(struct metrics_sink *k)
 {
-	if (k->httpd)
-		mhd.run(k->httpd);
+	if (!k->httpd)
+		return;
+	http_deadlines(k, mono_ns());
+	mhd.run(k->httpd);
 }
 
 static int s_fd(void *ctx)
@@ -577,13 +784,23 @@ static int64_t http_due(struct metrics_sink *k, int64_t due)
 {
 	MHD_UNSIGNED_LONG_LONG ms;
 
-	/* Idle connections time out only when MHD runs. */
-	if (k->httpd && mhd.get_timeout(k->httpd, &ms) == MHD_YES) {
-		int64_t at = mono_ns() + (int64_t)ms * NS_PER_MS;
+	if (!k->httpd)
+		return due;
+	/*
+	 * Idle connections time out only when MHD runs. Zero means work is
+	 * ready now: due at 0, not at mono_ns(), which is later than the now
+	 * the loop compares with, so that MHD would never run again and the
+	 * loop would poll with a zero timeout for good.
+	 */
+	if (mhd.get_timeout(k->httpd, &ms) == MHD_YES) {
+		int64_t at = ms ? mono_ns() + (int64_t)(ms < 60000 ? ms : 60000) * NS_PER_MS : 0;
 
 		if (at < due)
 			due = at;
 	}
+	for (const struct http_conn *h = k->head; h; h = h->next)
+		if (h->fd >= 0 && h->since + HTTP_REQUEST_NS + 1 < due)
+			due = h->since + HTTP_REQUEST_NS + 1;
 	return due;
 }
 
@@ -655,7 +872,6 @@ static void sink_free(struct metrics_sink *k)
 	http_stop(k);
 	metrics_free(k->m);
 	free(k->path);
-	free(k->tmp);
 	free(k);
 }
 
@@ -679,24 +895,27 @@ static const struct sink_ops metrics_ops = {
 #endif
 };
 
-/* Try the temporary file where it will be written: a mistyped directory fails now. */
-static char *tmp_name(const char *path, char *err, size_t errlen)
+/* Refuse at start what would be refused every second: a mistyped directory, a file not ours. */
+static int check_path(const struct metrics_sink *k, char *err, size_t errlen)
 {
-	size_t len = strlen(path) + 32;
-	char *tmp = xmalloc(len);
+	char why[160], *tmp;
 	int fd;
 
-	/* node_exporter's textfile collector reads only *.prom: it never sees this name. */
-	snprintf(tmp, len, "%s.%ld.tmp", path, (long)getpid());
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
-	if (fd < 0) {
-		snprintf(err, errlen, "cannot write metrics beside '%s': %s", path, strerror(errno));
-		free(tmp);
-		return NULL;
+	if (check_target(k, why, sizeof(why)) < 0) {
+		snprintf(err, errlen,
+			 "refusing to write metrics to '%s': %s; remove it or name another file",
+			 k->path, why);
+		return -1;
+	}
+	if ((fd = open_tmp(k->path, &tmp)) < 0) {
+		snprintf(err, errlen, "cannot write metrics beside '%s': %s", k->path,
+			 strerror(errno));
+		return -1;
 	}
 	close(fd);
 	unlink(tmp);
-	return tmp;
+	free(tmp);
+	return 0;
 }
 
 int metrics_open(struct loop *l, const struct metrics_opts *o, char *err, size_t errlen)
@@ -708,15 +927,15 @@ int metrics_open(struct loop *l, const struct metrics_opts *o, char *err, size_t
 	k->listen_fd = -1;
 #endif
 	if (o->path) {
-		if (!(k->tmp = tmp_name(o->path, err, errlen))) {
+		k->path = xstrdup(o->path);
+		if (check_path(k, err, errlen) < 0) {
+			free(k->path);
 			free(k);
 			return -1;
 		}
-		k->path = xstrdup(o->path);
 	}
 	if (o->listen && http_start(k, o->listen, err, errlen) < 0) {
 		free(k->path);
-		free(k->tmp);
 		free(k);
 		return -1;
 	}

@@ -17,6 +17,12 @@
 #define RECORD_MIN (RECORD_HDR + 4)  /* plus the CRC */
 #define RECORD_MAX (64u << 20)	     /* a record on disk, header and CRC included */
 #define RECORD_RAW_MAX (256u << 20)  /* a payload once decompressed */
+/*
+ * Times in a file, on the timeline and as wall time, lie from 0 to this
+ * (the year 2116): the difference or sum of two of them never overflows.
+ */
+#define RECORD_TIME_MAX	 (INT64_MAX / 2)
+#define RECORD_RATIO_MAX 256	       /* a payload once decompressed, by its compressed size */
 #define RECORD_STR_MAX 1024	     /* host, kernel, source, note */
 #define RECORD_INDEX_TAG "TDWINDEX"
 
@@ -163,6 +169,8 @@ struct record_epoch {
 struct record_writer;
 struct record_writer *record_writer_open(const char *path, const struct record_meta *m,
 					 char *err, size_t errlen);
+/* What opening it cut off (a damaged tail), for a note; NULL when nothing. */
+const char *record_writer_cut(const struct record_writer *w);
 /* Where snapshots' namespace labels come from (NULL or inactive: no namespace block). */
 void record_writer_set_labels(struct record_writer *w, const struct netns_tab *labels);
 /* Write one observation; 0, or -errno with the file cut back to its last complete record. */
@@ -218,5 +226,7 @@ int record_reader_goto(struct record_reader *r, const struct record_epoch *e);
 /* Scan a whole file for the writer's append: last good end, last times, epochs. */
 int record_reader_scan(struct record_reader *r, uint64_t *good_end, int64_t *last_mono,
 		       int64_t *last_wall, struct record_epoch **epochs, size_t *nepochs);
+/* The first whole, checksummed record after offset from, or 0: damage before it is no tail. */
+uint64_t record_reader_valid_after(struct record_reader *r, uint64_t from);
 
 #endif

@@ -117,13 +117,26 @@ static const char *type_name(unsigned t)
 	return t < ARRAY_SIZE(names) ? names[t] : "unknown";
 }
 
+/* A time read from the file, shifted onto the timeline; false when out of range. */
+static bool in_range(uint64_t raw, int64_t shift, int64_t *t)
+{
+	return raw <= (uint64_t)INT64_MAX && !__builtin_add_overflow((int64_t)raw, shift, t) &&
+	       *t >= 0 && *t <= RECORD_TIME_MAX;
+}
+
 static int parse_segment(struct rcur *c, struct record_seg *sg, uint64_t off)
 {
 	memset(sg, 0, sizeof(*sg));
-	sg->start_wall = (int64_t)rcur_u64(c);
-	sg->start_mono = (int64_t)rcur_u64(c);
+	uint64_t wall = rcur_u64(c), mono = rcur_u64(c);
+	int64_t t;
+
 	sg->shift = (int64_t)rcur_u64(c);
 	sg->interval_ns = (int64_t)rcur_u64(c);
+	/* A crafted start or shift would overflow every time of the segment. */
+	if (!in_range(wall, 0, &sg->start_wall) || !in_range(mono, 0, &sg->start_mono) ||
+	    !in_range(mono, sg->shift, &t) || sg->interval_ns < 0 ||
+	    sg->interval_ns > RECORD_TIME_MAX)
+		c->bad = true;
 	rcur_str(c, sg->host, sizeof(sg->host));
 	rcur_str(c, sg->kernel, sizeof(sg->kernel));
 	rcur_str(c, sg->source, sizeof(sg->source));
@@ -182,9 +195,17 @@ static int payload(struct record_reader *r, uint32_t len, struct rcur *c)
 		return 0;
 	}
 	raw = ZSTD_getFrameContentSize(p, plen);
-	if (raw == ZSTD_CONTENTSIZE_UNKNOWN || raw == ZSTD_CONTENTSIZE_ERROR ||
-	    raw > RECORD_RAW_MAX)
+	if (raw == ZSTD_CONTENTSIZE_UNKNOWN || raw == ZSTD_CONTENTSIZE_ERROR)
 		return fail(r, "bad compressed payload in the record at offset %" PRIu64, r->pos);
+	/*
+	 * The frame says what it expands to; a few KB of crafted file must not
+	 * take gigabytes. What the writer makes stays far below both bounds.
+	 */
+	if (raw > RECORD_RAW_MAX || raw / RECORD_RATIO_MAX > plen)
+		return fail(r,
+			    "compressed payload in the record at offset %" PRIu64
+			    " claims %llu bytes from %zu, more than tcpdwell ever writes",
+			    r->pos, raw, plen);
 	if (raw > r->zcap || !r->zbuf) {
 		r->zbuf = xrealloc(r->zbuf, raw ? raw : 1);
 		r->zcap = raw;
@@ -206,8 +227,9 @@ static int decode(struct record_reader *r, struct record_item *it, struct rcur *
 
 	if (it->type == REC_SEGMENT)
 		return 0;
-	it->mono = (int64_t)rcur_u64(c) + r->seg.shift;
-	it->wall = (int64_t)rcur_u64(c);
+	if (!in_range(rcur_u64(c), r->seg.shift, &it->mono) || !in_range(rcur_u64(c), 0, &it->wall))
+		return fail(r, "time out of range in the %s record at offset %" PRIu64,
+			    type_name(it->type), r->pos);
 	switch (it->type) {
 	case REC_KEY:
 		r->cur.mono = it->mono;
@@ -306,15 +328,17 @@ int record_reader_next(struct record_reader *r, struct record_item *it)
 			slots_clear(r);
 			it->seg = &r->seg;
 		}
-		it->at = (int64_t)record_get_le(r->buf + 8, 8) + r->seg.shift;
-		it->wall = (int64_t)record_get_le(r->buf + 16, 8);
+		if (!in_range(record_get_le(r->buf + 8, 8), r->seg.shift, &it->at) ||
+		    !in_range(record_get_le(r->buf + 16, 8), 0, &it->wall))
+			return fail(r, "time out of range in the record at offset %" PRIu64,
+				    r->pos);
 		if (r->have_last && it->at < r->last_at)
 			return fail(r, "time goes backwards at offset %" PRIu64, r->pos);
 		it->mono = it->at;
 		if (decode(r, it, &c) < 0)
 			return -1;
 		r->last_at = it->at;
-		r->last_wall = (int64_t)record_get_le(r->buf + 16, 8);
+		r->last_wall = it->wall;
 		r->have_last = true;
 		r->pos += len;
 		r->good = r->pos;
@@ -508,7 +532,7 @@ static void quick_scan(struct record_reader *r)
 	while (r->size - pos >= RECORD_MIN) {
 		uint8_t h[RECORD_HDR];
 		uint32_t len;
-		int64_t at;
+		int64_t at, wall;
 
 		if (read_at(r, h, sizeof(h), pos) < 0)
 			break;
@@ -526,15 +550,14 @@ static void quick_scan(struct record_reader *r)
 			shift = sg.shift;
 			seg_off = pos;
 		}
-		at = (int64_t)record_get_le(h + 8, 8) + shift;
-		if (at < last)
+		if (!in_range(record_get_le(h + 8, 8), shift, &at) ||
+		    !in_range(record_get_le(h + 16, 8), 0, &wall) || at < last)
 			break;
 		last = at;
 		if (h[4] == REC_KEY && (h[5] & RECF_EPOCH))
-			add_epoch(r, &(struct record_epoch){pos, seg_off, at,
-							    (int64_t)record_get_le(h + 16, 8)});
+			add_epoch(r, &(struct record_epoch){pos, seg_off, at, wall});
 		r->end_mono = at;
-		r->end_wall = (int64_t)record_get_le(h + 16, 8);
+		r->end_wall = wall;
 		pos += len;
 	}
 	r->pos = save_pos;
@@ -596,4 +619,49 @@ int record_reader_scan(struct record_reader *r, uint64_t *good_end, int64_t *las
 	*last_mono = r->last_at;
 	*last_wall = r->last_wall;
 	return ret;
+}
+
+/*
+ * The offset of the first whole record (its length fits, its checksum
+ * holds) that starts after from, or 0 if there is none. After damage, such
+ * a record means the damage is not a tail: cutting the file there would
+ * delete records that read well.
+ */
+uint64_t record_reader_valid_after(struct record_reader *r, uint64_t from)
+{
+	enum { WIN = 64 * 1024 };
+	uint8_t *win = xmalloc(WIN);
+	uint64_t size, base, found = 0;
+	struct stat st;
+
+	size = fstat(r->fd, &st) == 0 ? (uint64_t)st.st_size : r->size;
+	for (base = from; !found && base + RECORD_MIN <= size; base += WIN - RECORD_HDR) {
+		size_t n = size - base < WIN ? (size_t)(size - base) : WIN;
+
+		if (read_at(r, win, n, base) < 0)
+			break;
+		for (size_t i = 0; i + RECORD_HDR <= n && i < WIN - RECORD_HDR; i++) {
+			uint64_t at = base + i;
+			uint32_t len = (uint32_t)record_get_le(win + i, 4);
+			unsigned type = win[i + 4];
+
+			if (len < RECORD_MIN || len > RECORD_MAX || len > size - at ||
+			    type < REC_SEGMENT || type > REC_INDEX)
+				continue;
+			if (len > r->cap) {
+				r->buf = xrealloc(r->buf, len);
+				r->cap = len;
+			}
+			if (read_at(r, r->buf, len, at) == 0 &&
+			    record_crc32(0, r->buf, len - 4) ==
+				(uint32_t)record_get_le(r->buf + len - 4, 4)) {
+				found = at;
+				break;
+			}
+		}
+		if (n < WIN)
+			break;
+	}
+	free(win);
+	return found;
 }

@@ -3,6 +3,7 @@
 #include "record_fmt.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,11 +49,17 @@ struct record_writer {
 	struct record_epoch *epochs;
 	size_t nepochs;
 	const struct netns_tab *labels;
+	char cut[480]; /* what a damaged tail cut before appending was; "" when none */
 };
 
 void record_writer_set_labels(struct record_writer *w, const struct netns_tab *labels)
 {
 	w->labels = labels;
+}
+
+const char *record_writer_cut(const struct record_writer *w)
+{
+	return w->cut[0] ? w->cut : NULL;
 }
 
 /* The namespaces snap covers, labelled, when tcpdwell watches chosen namespaces. */
@@ -129,7 +136,8 @@ static int put_record(struct record_writer *w, uint8_t type, uint8_t flags, int6
 			o->cap = RECORD_HDR + bound + 4;
 		}
 		size_t z = ZSTD_compressCCtx(w->zc, o->p + RECORD_HDR, bound, payload, plen, level);
-		if (!ZSTD_isError(z) && z < plen) {
+		/* A reader refuses a frame that expands beyond RECORD_RATIO_MAX: kept raw. */
+		if (!ZSTD_isError(z) && z < plen && plen / RECORD_RATIO_MAX <= z) {
 			flags |= RECF_ZSTD;
 			plen = z;
 			payload = NULL;
@@ -197,7 +205,7 @@ static int prepare_append(struct record_writer *w, const char *path, int64_t now
 			  int64_t now_mono, char *err, size_t errlen)
 {
 	struct record_reader *r;
-	uint64_t good;
+	uint64_t good, next;
 	int64_t lm, lw, gap;
 	char rerr[512];
 	int fd = dup(w->fd);
@@ -212,7 +220,27 @@ static int prepare_append(struct record_writer *w, const char *path, int64_t now
 		snprintf(err, errlen, "%s", what ? what + 3 : rerr);
 		return -1;
 	}
-	record_reader_scan(r, &good, &lm, &lw, &w->epochs, &w->nepochs);
+	/* A damaged tail may be cut; damage with good records after it may not. */
+	if (record_reader_scan(r, &good, &lm, &lw, &w->epochs, &w->nepochs) < 0) {
+		const char *what = strstr(record_reader_error(r), "': ");
+		struct stat st;
+
+		what = what ? what + 3 : record_reader_error(r);
+		if ((next = record_reader_valid_after(r, good + 1))) {
+			snprintf(err, errlen,
+				 "it is damaged (%s) but valid records follow at offset %" PRIu64
+				 ", which appending would cut off",
+				 what, next);
+			record_reader_close(r);
+			return -1;
+		}
+		/* Said, since bytes go: nothing recorded is lost without a word. */
+		if (fstat(w->fd, &st) == 0 && (uint64_t)st.st_size > good)
+			snprintf(w->cut, sizeof(w->cut),
+				 "cut %" PRIu64 " bytes of a damaged tail at offset %" PRIu64
+				 " (%s) before appending",
+				 (uint64_t)st.st_size - good, good, what);
+	}
 	record_reader_close(r);
 	if (ftruncate(w->fd, (off_t)good) < 0) {
 		snprintf(err, errlen, "cannot cut '%s' back to its last good record: %s", path,

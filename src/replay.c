@@ -450,7 +450,7 @@ int replay_open(struct loop *l, const char *path, const struct replay_opts *o, c
 				 o->begin);
 			goto fail;
 		}
-		rp->begin = rp->t0 + (off > 0 ? off : 0);
+		rp->begin = sat_add(rp->t0, off > 0 ? off : 0);
 	}
 	if (o->end) {
 		if (replay_parse_time(o->end, seg->start_wall, &off) < 0) {
@@ -458,7 +458,7 @@ int replay_open(struct loop *l, const char *path, const struct replay_opts *o, c
 				 o->end);
 			goto fail;
 		}
-		rp->end = rp->t0 + off;
+		rp->end = sat_add(rp->t0, off);
 		if (rp->end < rp->begin) {
 			snprintf(err, errlen, "--end '%s' comes before --begin '%s'", o->end,
 				 o->begin ? o->begin : "0");

@@ -112,7 +112,8 @@ int replay_parse_time(const char *s, int64_t start_wall, int64_t *off)
 	}
 	if (t == (time_t)-1)
 		return -1;
-	*off = ((int64_t)t - start) * NS_PER_SEC + (int64_t)(frac * NS_PER_SEC + 0.5) -
-	       start_wall % NS_PER_SEC;
+	/* The year 9999 is 2.5e20 ns away: far dates are held at the ends, not wrapped. */
+	*off = sat_add(sat_secs((int64_t)t - start),
+		       (int64_t)(frac * NS_PER_SEC + 0.5) - start_wall % NS_PER_SEC);
 	return 0;
 }

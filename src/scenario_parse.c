@@ -145,10 +145,14 @@ static int find_actor(const struct scenario *sc, const char *name)
 	return -1;
 }
 
+/* A word of the language, a launcher's verb or an actor's: never an actor's name. */
 static bool reserved(const char *name)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(launcher_verbs); i++)
 		if (!strcmp(launcher_verbs[i], name))
+			return true;
+	for (size_t i = 0; i < ARRAY_SIZE(act_names); i++)
+		if (act_names[i] && !strcmp(act_names[i], name))
 			return true;
 	return false;
 }

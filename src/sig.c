@@ -8,13 +8,18 @@
 #include <unistd.h>
 
 static const int sig_loop[] = { SIGINT, SIGTERM, SIGHUP, SIGCHLD };
-static const int sig_crash[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT };
+/* SIGQUIT (Ctrl-\ in the view) dumps core like a crash: the terminal must come back as well. */
+static const int sig_crash[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGQUIT};
 static void (*crash_restore)(void);
 
 int sig_setup(void)
 {
-	sigset_t set;
+	static int fd = -1;
+	sigset_t set, old;
+	int e;
 
+	if (fd >= 0)
+		return fd;
 	/* A closed pipe is an error from write(), not a death: `tcpdwell -b | head -1`. */
 	signal(SIGPIPE, SIG_IGN);
 	/* A file size limit is an error from write() that the recorder reports. */
@@ -22,9 +27,16 @@ int sig_setup(void)
 	sigemptyset(&set);
 	for (size_t i = 0; i < sizeof(sig_loop) / sizeof(sig_loop[0]); i++)
 		sigaddset(&set, sig_loop[i]);
-	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+	if (sigprocmask(SIG_BLOCK, &set, &old) < 0)
 		return -1;
-	return signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (fd < 0) {
+		/* Blocked signals with nothing to read them: only SIGKILL would stop us. */
+		e = errno;
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		errno = e;
+	}
+	return fd;
 }
 
 int sig_read(int fd)

@@ -13,11 +13,20 @@
 #include <time.h>
 #include <unistd.h>
 
+static void (*oom_before)(void);
+
+void xmalloc_on_fail(void (*before)(void))
+{
+	oom_before = before;
+}
+
 static void oom(size_t n)
 {
 	/* fprintf may itself need memory; write() does not. */
 	static const char msg[] = "tcpdwell: out of memory\n";
 	(void)n;
+	if (oom_before)
+		oom_before();
 	if (write(STDERR_FILENO, msg, sizeof(msg) - 1) < 0) {
 		/* nothing left to report with */
 	}
@@ -434,6 +443,24 @@ char *sanitize(char *dst, size_t dstlen, const char *src, size_t srclen)
 	}
 	dst[o] = '\0';
 	return dst;
+}
+
+int64_t sat_add(int64_t a, int64_t b)
+{
+	int64_t r;
+
+	if (__builtin_add_overflow(a, b, &r))
+		return b < 0 ? INT64_MIN : INT64_MAX;
+	return r;
+}
+
+int64_t sat_secs(int64_t s)
+{
+	int64_t r;
+
+	if (__builtin_mul_overflow(s, NS_PER_SEC, &r))
+		return s < 0 ? INT64_MIN : INT64_MAX;
+	return r;
 }
 
 int64_t parse_duration(const char *s)

@@ -11,6 +11,12 @@
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Allocation failures abort here, with a message; nothing else aborts. */
+/*
+ * What runs before an allocation failure is reported and aborts: the view
+ * restores the terminal, so that the message is not drawn on the
+ * alternate screen and lost with it. Async-signal-safe.
+ */
+void xmalloc_on_fail(void (*before)(void));
 void *xmalloc(size_t n);
 void *xcalloc(size_t nmemb, size_t size);
 void *xrealloc(void *p, size_t n);
@@ -112,6 +118,11 @@ char *fmt_ip(char *buf, size_t len, int family, const uint8_t *addr);
  * srclen may be (size_t)-1 for a NUL-terminated src. Returns dst.
  */
 char *sanitize(char *dst, size_t dstlen, const char *src, size_t srclen);
+
+/* a + b, held at INT64_MIN or INT64_MAX where it would overflow: far times stay far. */
+int64_t sat_add(int64_t a, int64_t b);
+/* s seconds in ns, held likewise. */
+int64_t sat_secs(int64_t s);
 
 /* Parse a duration like "0.5", "2s", "100ms", "1m"; returns ns or -1. */
 int64_t parse_duration(const char *s);

@@ -553,7 +553,14 @@ static void test_limits(void)
 	f = filter_parse(many, err, sizeof(err));
 	CHECK(f == NULL);
 	CHECK_STR(err, "filter: unexpected '!' at column 2049: expression longer than 1024 "
-		       "words");
+		       "words (a prefix such as 10.0.0.0/8 or a state group can stand for many)");
+	/* The word past the limit is named whole, not its first letter. */
+	for (size_t i = 0; i < len; i += 2)
+		many[i] = i / 2 % 2 ? '|' : 'x';
+	memcpy(many + 2048, "sport", 5);
+	f = filter_parse(many, err, sizeof(err));
+	CHECK(f == NULL);
+	CHECK(strstr(err, "unexpected 'sport' at column 2049: expression longer") != NULL);
 	free(many);
 
 	/* A small buffer gets a cut message; no buffer at all is fine. */
