@@ -176,14 +176,18 @@ for key, ks in kernel.items():
             # A dump that sees that mini-socket leaves the TIME_WAIT to the
             # poller: not marked exact, not before the hand-over, and no later
             # than the peer's FIN and the jiffy of the timer it restarted.
-            # Every time marked exact is held to 0.5 ms.
+            # Every time marked exact is held to 2 ms: the reference and
+            # tcpdwell read the tracepoint by two probes, and an interrupt
+            # between them on a busy machine has put 0.6 ms there. A time
+            # taken from a poll instead would be off by tens of ms or more;
+            # the churn benchmark reports the real spread (p99 1 us).
             fin = peer_fin(key, ks, i)
             mini = ks[i][:2] == ("FIN_WAIT_2", "CLOSED") and fin is not None and fin > ks[i][2]
             if e["to"] == "TIME_WAIT" and e["dwell_kind"] != "exact" and mini:
                 by_poll += 1
-                ok = ks[i][2] - 0.0005 <= e["mono"] <= fin + 0.02
+                ok = ks[i][2] - 0.002 <= e["mono"] <= fin + 0.02
             else:
-                ok = abs(e["mono"] - ks[i][2]) <= 0.0005 or request_first
+                ok = abs(e["mono"] - ks[i][2]) <= 0.002 or request_first
             if not ok:
                 badtime += 1
                 if badtime <= 5 and not quiet:
