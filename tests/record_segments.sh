@@ -4,7 +4,8 @@
 # segments the live run printed (SYN, SYN/ACK, ACK, FIN, ACK, FIN, ACK, with
 # their senders and relative numbers, in order); `-r --svg` draws them, with
 # each side's states, as well-formed SVG; `-r` in the view shows them on the
-# ladder (l); a recording without segments draws no ladder.
+# ladder (l); a recording without segments draws no ladder; lost-last-ack's
+# marks (lost, retransmission) come back too (where nft can drop).
 . "$TOP_SRCDIR/tests/lib.sh"
 need_root
 unshare -n true 2>/dev/null || skip "cannot make a network namespace here"
@@ -40,6 +41,23 @@ $got
 want:
 $want"
 pass "-b -r prints the seven segments the live run printed, in order"
+
+# Marks: segments a drop rule took, and the retransmissions they caused.
+if command -v nft >/dev/null || [ -x /usr/sbin/nft ]; then
+    timeout -k 5 120 "$TCPDWELL" --scenario lost-last-ack -b -w "$TMP/lla.tcpd" >"$TMP/lla.live" 2>&1 ||
+        { cat "$TMP/lla.live"; fail "lost-last-ack's live run failed"; }
+    timeout -k 5 60 "$TCPDWELL" -b -r "$TMP/lla.tcpd" >"$TMP/lla.replay" 2>&1 ||
+        { cat "$TMP/lla.replay"; fail "lost-last-ack's replay failed"; }
+    segments "$TMP/lla.live" >"$TMP/lla.live.seg"
+    segments "$TMP/lla.replay" >"$TMP/lla.replay.seg"
+    diff -u "$TMP/lla.live.seg" "$TMP/lla.replay.seg" ||
+        fail "lost-last-ack: replayed segments differ from the live ones"
+    grep -q 'FIN,ACK .* retransmission$' "$TMP/lla.replay.seg" || fail "no retransmitted FIN replayed"
+    grep -q 'ACK .*(lost: a drop rule took it)$' "$TMP/lla.replay.seg" || fail "no lost ACK replayed"
+    pass "lost-last-ack's lost ACKs and retransmitted FINs replay as marked"
+else
+    echo "marks part not run: needs nft"
+fi
 
 # The picture of the replay holds the arrows in order, and the states beside them.
 timeout -k 5 60 "$TCPDWELL" -b -r "$rec" --svg "$TMP/rec.svg" >/dev/null 2>"$TMP/svg.err" ||
