@@ -235,7 +235,19 @@ static void flush_states(struct scenario *sc, struct loop *l)
 		hand_on(sc, l, &pend[i]);
 }
 
-/* A replay names the actors as the recording did, and starts their clock at the first entry. */
+/* As the script language spells an actor's name: a-z first, then a-z, 0-9, '-', '_'. */
+static bool name_ok(const char *n)
+{
+	size_t len = strlen(n);
+
+	return len && len < SC_NAME_LEN && n[0] >= 'a' && n[0] <= 'z' &&
+	       strspn(n, "abcdefghijklmnopqrstuvwxyz0123456789-_") == len;
+}
+
+/*
+ * A replay names the actors as the recording did (a stand-in until then),
+ * and starts their clock at the first entry.
+ */
 static void learn(struct scenario *sc, const struct obs *o)
 {
 	int8_t who[2] = {o->seg->actor, o->seg->peer};
@@ -244,17 +256,25 @@ static void learn(struct scenario *sc, const struct obs *o)
 		sc->t0 = o->seg->mono;
 	for (int k = 0; k < 2; k++) {
 		int a = who[k];
+		char stand_in[SC_NAME_LEN];
 
-		if (a < 0 || a >= SC_MAX_ACTORS || !o->seg_names[k] || sc->actors[a].name[0])
+		if (a < 0 || a >= SC_MAX_ACTORS)
 			continue;
-		snprintf(sc->actors[a].name, sizeof(sc->actors[a].name), "%s", o->seg_names[k]);
+		for (size_t i = sc->nactors; i <= (size_t)a; i++)
+			snprintf(sc->actors[i].name, sizeof(sc->actors[i].name), "actor%zu", i);
 		if ((size_t)a >= sc->nactors)
 			sc->nactors = (size_t)a + 1;
+		/*
+		 * Named once, by the first entry that names it, and only as a
+		 * script could have: the name goes into SVG and onto the
+		 * screen as it is, and a file may hold anything.
+		 */
+		snprintf(stand_in, sizeof(stand_in), "actor%d", a);
+		if (o->seg_names[k] && name_ok(o->seg_names[k]) &&
+		    !strcmp(sc->actors[a].name, stand_in))
+			snprintf(sc->actors[a].name, sizeof(sc->actors[a].name), "%s",
+				 o->seg_names[k]);
 	}
-	/* An actor the recording never named still needs a column heading. */
-	for (size_t a = 0; a < sc->nactors; a++)
-		if (!sc->actors[a].name[0])
-			snprintf(sc->actors[a].name, sizeof(sc->actors[a].name), "actor%zu", a);
 }
 
 static void cap_observe(void *ctx, struct loop *l, const struct obs *o)
