@@ -686,13 +686,25 @@ static void append_raw(const char *p, uint8_t type, int64_t mono, int64_t wall, 
  */
 static void test_ladder(void)
 {
-	const struct scenario_ladder seg = {.mono = 5 * NS_PER_SEC, .type = SCENARIO_LADDER_SEG,
-					    .actor = 1, .peer = 0, .tcpflags = 0x11, .marks = 0x02,
-					    .len = 7, .sport = 40001, .dport = 8000, .seq = 1,
+	const struct scenario_ladder seg = {.mono = 5 * NS_PER_SEC,
+					    .type = SCENARIO_LADDER_SEG,
+					    .actor = 1,
+					    .peer = 0,
+					    .tcpflags = 0x11,
+					    .marks = 0x02,
+					    .len = 7,
+					    .sport = 40001,
+					    .dport = 8000,
+					    .seq = 1,
 					    .ack = 2},
-				     st = {.mono = 5 * NS_PER_SEC + 9, .type = SCENARIO_LADDER_STATE,
-					   .actor = 0, .peer = -1, .from = ST_ESTABLISHED,
-					   .to = ST_CLOSE_WAIT, .sport = 8000, .dport = 40001};
+				     st = {.mono = 5 * NS_PER_SEC + 9,
+					   .type = SCENARIO_LADDER_STATE,
+					   .actor = 0,
+					   .peer = -1,
+					   .from = ST_ESTABLISHED,
+					   .to = ST_CLOSE_WAIT,
+					   .sport = 8000,
+					   .dport = 40001};
 	const struct scenario_ladder *in[2] = {&seg, &st};
 	char names[2][RECORD_ACTOR_MAX], err[512];
 	struct scenario_ladder out;
@@ -736,9 +748,11 @@ static void test_ladder(void)
 		return;
 	}
 	for (int i = 0; i < 2; i++) {
-		struct obs e = {.kind = OBS_SEGMENT, .mono = in[i]->mono, .wall = 1795000000LL *
-			NS_PER_SEC + in[i]->mono, .seg = in[i], .seg_names = {i ? "server" : "client",
-									      i ? NULL : "server"}};
+		struct obs e = {.kind = OBS_SEGMENT,
+				.mono = in[i]->mono,
+				.wall = 1795000000LL * NS_PER_SEC + in[i]->mono,
+				.seg = in[i],
+				.seg_names = {i ? "server" : "client", i ? NULL : "server"}};
 		CHECK(record_writer_obs(w, &e) == 0);
 	}
 	CHECK(record_writer_close(w) == 0);
