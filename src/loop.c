@@ -149,8 +149,16 @@ void loop_observe(struct loop *l, const struct obs *o)
 		if (o->note)
 			loop_status(l, "%s", o->note);
 		break;
+	case OBS_SEGMENT:
+		/*
+		 * The tracker learns states from the kernel, not from the wire.
+		 * Nor does expiry run on its time: a state entry is handed on
+		 * after the observation that caused it, a little behind.
+		 */
+		goto sinks;
 	}
 	track_expire(l->t, o->mono);
+sinks:
 	for (size_t i = 0; i < l->nsnk; i++)
 		if (l->snk[i].ops->observe)
 			l->snk[i].ops->observe(l->snk[i].ctx, l, o);

@@ -13,7 +13,9 @@ enum obs_kind {
 	OBS_DESTROY,  /* the kernel freed a full socket: sock */
 	OBS_CHANGE,   /* an exact state change from the tracepoint: key, from, to */
 	OBS_NOTE,     /* a line of text for the status line and the recording: note */
+	OBS_SEGMENT,  /* a scenario's ladder entry (a captured segment, an actor's state): seg */
 };
+struct scenario_ladder;
 struct obs {
 	enum obs_kind kind;
 	int64_t mono, wall;
@@ -24,6 +26,12 @@ struct obs {
 	uint64_t cookie; /* CHANGE: the socket's cookie, 0 when the source cannot tell (perf) */
 	uint8_t from, to;
 	const char *note;
+	/*
+	 * SEGMENT: the entry, and the names of its actor and peer (NULL when
+	 * unknown): a replay has no script to name them from.
+	 */
+	const struct scenario_ladder *seg;
+	const char *seg_names[2];
 };
 
 struct loop;

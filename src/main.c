@@ -607,7 +607,7 @@ static void serve_started(const struct config *c)
 }
 
 static int open_sinks(struct loop *l, const struct config *c, const struct filter *f,
-		      struct procmap *pm, struct scenario *sc)
+		      struct procmap *pm, struct scenario *sc, const struct scenario *ladder)
 {
 	char err[512];
 	bool utf8 =
@@ -652,6 +652,7 @@ static int open_sinks(struct loop *l, const struct config *c, const struct filte
 		    .filter_text = c->filter_text,
 		    .pm = pm,
 		    .scenario = sc,
+		    .ladder = ladder,
 		};
 		if (view_open(l, &vo, err, sizeof(err)) < 0) {
 			fprintf(stderr, "tcpdwell: %s\n", err);
@@ -704,7 +705,7 @@ int main(int argc, char **argv)
 {
 	struct config c;
 	struct filter *f = NULL;
-	struct scenario *sc = NULL;
+	struct scenario *sc = NULL, *ladder = NULL;
 	struct svg_timeline *tl = NULL;
 	struct procmap *pm = NULL;
 	struct netns_tab *labels;
@@ -780,11 +781,25 @@ int main(int argc, char **argv)
 		xmalloc_on_fail(view_emergency_restore);
 	}
 	status = open_sources(l, &c, f, sc);
+	/*
+	 * A recording of a scenario holds its ladder: replayed, it is drawn
+	 * and printed as the live run did (a recording without one leaves it
+	 * empty).
+	 */
+	if (status == EXIT_OK && c.read_path) {
+		const char *base = strrchr(c.read_path, '/');
+
+		ladder = scenario_replay(l, base ? base + 1 : c.read_path,
+					 c.mode == MODE_BATCH ? stdout : NULL);
+	}
 	if (status == EXIT_OK)
-		status = open_sinks(l, &c, f, pm, sc);
+		status = open_sinks(l, &c, f, pm, sc, ladder);
 	/* A scenario draws its own picture, segments and all; anything else, its sockets' states. */
-	if (status == EXIT_OK && c.svg && !sc)
+	if (status == EXIT_OK && c.svg && !sc) {
 		tl = svg_add_timeline(l, c.svg, f);
+		/* A recording of a scenario: its ladder too. */
+		svg_timeline_ladder(tl, ladder);
+	}
 	if (status == EXIT_OK && sc) {
 		struct scenario_opts so = {
 		    .batch = c.mode != MODE_VIEW,
@@ -816,6 +831,7 @@ int main(int argc, char **argv)
 	netns_tab_free(labels);
 	procmap_free(pm);
 	scenario_free(sc);
+	scenario_free(ladder);
 	filter_free(f);
 	free(c.filter_text);
 	return status;

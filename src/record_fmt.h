@@ -9,6 +9,7 @@
 #include "loop.h"
 #include "netns.h"
 #include "record.h"
+#include "scenario.h"
 
 #define RECORD_MAGIC "TCPDWREC"
 #define RECORD_VERSION 1
@@ -34,6 +35,7 @@ enum record_type {
 	REC_CHANGE = 5,	 /* OBS_CHANGE */
 	REC_NOTE = 6,	 /* OBS_NOTE */
 	REC_INDEX = 7,	 /* where the epochs start; last in a cleanly closed file */
+	REC_LADDER = 8,	 /* OBS_SEGMENT: a scenario's captured segment or an actor's state */
 };
 enum {
 	RECF_ZSTD = 1 << 0,  /* the payload is one zstd frame */
@@ -150,6 +152,24 @@ int record_get_delta(struct rcur *c, const struct rsnap *base, struct rsnap *out
 		     const char **why);
 void record_cmap_free(struct record_cmap *m);
 
+/*
+ * A ladder entry (record_ladder.c), after the record's i64 mono and wall:
+ * u8 kind (0 segment, 1 state), i8 actor, i8 peer, u16 source and
+ * destination port, string actor name, string peer name; then a segment's
+ * u8 TCP flags, u8 marks, u32 relative seq, u32 relative ack, u16 payload
+ * length, or a state's u8 old and u8 new state. Bytes after those are
+ * ignored: a later version may add fields.
+ */
+#define RECORD_ACTOR_MAX 32 /* an actor's name as read; the scripts' are shorter */
+void record_put_ladder(struct rbuf *b, const struct obs *o);
+/*
+ * The entry after the times into *e (mono left as it was) and the names;
+ * 0, 1 for a kind this version does not know (to skip), -1 if malformed
+ * with *why set.
+ */
+int record_get_ladder(struct rcur *c, struct scenario_ladder *e, char names[2][RECORD_ACTOR_MAX],
+		      const char **why);
+
 /* One writing session, as its SEGMENT record tells. */
 struct record_seg {
 	char host[256], kernel[256], source[256], version[64];
@@ -197,6 +217,8 @@ struct record_item {
 	uint8_t from, to;		/* CHANGE */
 	uint64_t cookie;		/* CHANGE: 0 when the source did not know it */
 	const char *note;		/* NOTE */
+	struct scenario_ladder lad;	/* LADDER: type UINT8_MAX for a later kind, to skip */
+	const char *lad_names[2];	/* LADDER: actor and peer, NULL when not named */
 };
 
 struct record_reader;

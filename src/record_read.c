@@ -39,6 +39,7 @@ struct record_reader {
 	size_t cap, zcap;
 	ZSTD_DCtx *zd;
 	char note[RECORD_STR_MAX * 4 + 1];
+	char lad_names[2][RECORD_ACTOR_MAX];
 	char err[512], what[400];
 	bool indexed;
 	struct record_epoch *epochs;
@@ -112,8 +113,8 @@ static const struct snapshot *slot_swap(struct record_reader *r, struct slot *s)
 
 static const char *type_name(unsigned t)
 {
-	static const char *const names[] = {"?",       "segment", "key frame", "delta",
-					    "destroy", "change",  "note",      "index"};
+	static const char *const names[] = {"?",      "segment", "key frame", "delta", "destroy",
+					    "change", "note",	 "index",     "ladder"};
 	return t < ARRAY_SIZE(names) ? names[t] : "unknown";
 }
 
@@ -225,7 +226,11 @@ static int decode(struct record_reader *r, struct record_item *it, struct rcur *
 	struct slot *s;
 	uint32_t n;
 
-	if (it->type == REC_SEGMENT)
+	/*
+	 * Neither starts with an observation's times: an index of no epochs
+	 * would read as times out of range (the frame's own are checked).
+	 */
+	if (it->type == REC_SEGMENT || it->type == REC_INDEX)
 		return 0;
 	if (!in_range(rcur_u64(c), r->seg.shift, &it->mono) || !in_range(rcur_u64(c), 0, &it->wall))
 		return fail(r, "time out of range in the %s record at offset %" PRIu64,
@@ -295,6 +300,19 @@ static int decode(struct record_reader *r, struct record_item *it, struct rcur *
 			break;
 		it->note = r->note;
 		return 0;
+	case REC_LADDER:
+		it->lad.mono = it->mono;
+		switch (record_get_ladder(c, &it->lad, r->lad_names, &why)) {
+		case 0:
+			for (int k = 0; k < 2; k++)
+				it->lad_names[k] = r->lad_names[k][0] ? r->lad_names[k] : NULL;
+			return 0;
+		case 1:
+			/* A kind of entry from a later version: its readers skip it. */
+			it->lad.type = UINT8_MAX;
+			return 0;
+		}
+		break;
 	default:
 		return 0;
 	}
@@ -343,7 +361,7 @@ int record_reader_next(struct record_reader *r, struct record_item *it)
 		r->pos += len;
 		r->good = r->pos;
 		/* The index is for seeking, unknown types are for newer readers: both skipped. */
-		if (it->type == REC_INDEX || it->type < REC_SEGMENT || it->type > REC_INDEX)
+		if (it->type == REC_INDEX || it->type < REC_SEGMENT || it->type > REC_LADDER)
 			continue;
 		return 1;
 	}
@@ -646,7 +664,7 @@ uint64_t record_reader_valid_after(struct record_reader *r, uint64_t from)
 			unsigned type = win[i + 4];
 
 			if (len < RECORD_MIN || len > RECORD_MAX || len > size - at ||
-			    type < REC_SEGMENT || type > REC_INDEX)
+			    type < REC_SEGMENT || type > REC_LADDER)
 				continue;
 			if (len > r->cap) {
 				r->buf = xrealloc(r->buf, len);

@@ -454,6 +454,14 @@ int record_writer_obs(struct record_writer *w, const struct obs *o)
 		rbuf_u64(&w->raw, (uint64_t)o->wall);
 		rbuf_str(&w->raw, o->note ? o->note : "");
 		return put_record(w, REC_NOTE, 0, mono, wall, 0);
+	case OBS_SEGMENT:
+		if (!o->seg)
+			return 0;
+		w->raw.len = 0;
+		rbuf_u64(&w->raw, (uint64_t)o->mono);
+		rbuf_u64(&w->raw, (uint64_t)o->wall);
+		record_put_ladder(&w->raw, o);
+		return put_record(w, REC_LADDER, 0, mono, wall, 0);
 	}
 	return 0;
 }

@@ -176,6 +176,14 @@ static void feed(struct replay *rp, struct loop *l)
 		o.kind = OBS_NOTE;
 		o.note = it->note;
 		break;
+	case REC_LADDER:
+		if (it->lad.type != SCENARIO_LADDER_SEG && it->lad.type != SCENARIO_LADDER_STATE)
+			return;
+		o.kind = OBS_SEGMENT;
+		o.seg = &it->lad;
+		o.seg_names[0] = it->lad_names[0];
+		o.seg_names[1] = it->lad_names[1];
+		break;
 	default:
 		return;
 	}

@@ -80,6 +80,20 @@ const char *scenario_actor_name(const struct scenario *sc, int i);
 /* "FIN,ACK" */
 void scenario_flags_text(char *buf, size_t len, uint8_t tcpflags);
 
+/*
+ * A ladder store for a replay: fed by the recording's ladder entries
+ * (OBS_SEGMENT) through a sink added to l, named as the recording named its
+ * actors; with batch_out, its segments are printed there as a live -b
+ * prints them. Freed with scenario_free().
+ */
+struct scenario *scenario_replay(struct loop *l, const char *name, FILE *batch_out);
+/*
+ * The ladder as part of another SVG picture: the height it takes, and its
+ * elements (with their style) from y0 down.
+ */
+int scenario_svg_ladder_height(const struct scenario *sc);
+void scenario_svg_ladder(FILE *f, const struct scenario *sc, int y0);
+
 /* Kill and reap every actor (also on signals). */
 void scenario_stop(struct scenario *sc);
 

@@ -102,8 +102,33 @@ static void ladder_add(struct scenario *sc, const struct scenario_ladder *e)
 	sc->nladder++;
 }
 
+/* The name of actor a for a ladder observation, or NULL. */
+static const char *actor_name(const struct scenario *sc, int a)
+{
+	return a >= 0 && (size_t)a < sc->nactors ? sc->actors[a].name : NULL;
+}
+
+/*
+ * A ladder entry goes through the pipeline like any observation: the
+ * recorder stores it, and this module's own sink puts it on the ladder.
+ */
+static void hand_on(struct scenario *sc, struct loop *l, const struct scenario_ladder *e)
+{
+	struct obs o = {
+	    .kind = OBS_SEGMENT,
+	    .mono = e->mono,
+	    .wall = wall_ns() - (mono_ns() - e->mono),
+	    .seg = e,
+	    .seg_names = {actor_name(sc, e->actor),
+			  e->type == SCENARIO_LADDER_SEG ? actor_name(sc, e->peer) : NULL},
+	};
+
+	loop_observe(l, &o);
+}
+
 /* One IPv4 TCP segment as it left its sender. */
-static void on_segment(struct scenario *sc, const uint8_t *p, size_t n, int64_t mono)
+static void on_segment(struct scenario *sc, struct loop *l, const uint8_t *p, size_t n,
+		       int64_t mono)
 {
 	const struct iphdr *ip = (const void *)p;
 	const struct tcphdr *th;
@@ -156,8 +181,7 @@ static void on_segment(struct scenario *sc, const uint8_t *p, size_t n, int64_t 
 		if (e.marks & SCENARIO_SEG_RETRANS)
 			sc->actors[e.actor].resent |= (uint8_t)kinds;
 	}
-	ladder_add(sc, &e);
-	sc_put_segment(sc, &e);
+	hand_on(sc, l, &e);
 }
 
 static int cap_fd(void *ctx)
@@ -171,7 +195,6 @@ static void cap_input(void *ctx, struct loop *l)
 {
 	struct scenario *sc = ctx;
 
-	(void)l;
 	for (int k = 0; k < CAP_BURST && sc->cap_fd >= 0; k++) {
 		uint8_t buf[2048];
 		char cbuf[CMSG_SPACE(sizeof(struct timespec))];
@@ -195,8 +218,96 @@ static void cap_input(void *ctx, struct loop *l)
 		for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
 			if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_TIMESTAMPNS)
 				memcpy(&ts, CMSG_DATA(c), sizeof(ts));
-		on_segment(sc, buf, (size_t)n, ts.tv_sec ? packet_mono(&ts) : mono_ns());
+		on_segment(sc, l, buf, (size_t)n, ts.tv_sec ? packet_mono(&ts) : mono_ns());
 	}
+}
+
+/* Hand on the states heard since the last observation. */
+static void flush_states(struct scenario *sc, struct loop *l)
+{
+	struct scenario_ladder pend[SC_MAX_LADDER_PEND];
+	size_t n = sc->nlad_pend;
+
+	/* Copied first: handing on may bring more (loop_observe() calls this sink again). */
+	memcpy(pend, sc->lad_pend, n * sizeof(pend[0]));
+	sc->nlad_pend = 0;
+	for (size_t i = 0; i < n; i++)
+		hand_on(sc, l, &pend[i]);
+}
+
+/* As the script language spells an actor's name: a-z first, then a-z, 0-9, '-', '_'. */
+static bool name_ok(const char *n)
+{
+	size_t len = strlen(n);
+
+	return len && len < SC_NAME_LEN && n[0] >= 'a' && n[0] <= 'z' &&
+	       strspn(n, "abcdefghijklmnopqrstuvwxyz0123456789-_") == len;
+}
+
+/*
+ * A replay names the actors as the recording did (a stand-in until then),
+ * and starts their clock at the first entry.
+ */
+static void learn(struct scenario *sc, const struct obs *o)
+{
+	int8_t who[2] = {o->seg->actor, o->seg->peer};
+
+	if (!sc->nladder)
+		sc->t0 = o->seg->mono;
+	for (int k = 0; k < 2; k++) {
+		int a = who[k];
+		char stand_in[SC_NAME_LEN];
+
+		if (a < 0 || a >= SC_MAX_ACTORS)
+			continue;
+		for (size_t i = sc->nactors; i <= (size_t)a; i++)
+			snprintf(sc->actors[i].name, sizeof(sc->actors[i].name), "actor%zu", i);
+		if ((size_t)a >= sc->nactors)
+			sc->nactors = (size_t)a + 1;
+		/*
+		 * Named once, by the first entry that names it, and only as a
+		 * script could have: the name goes into SVG and onto the
+		 * screen as it is, and a file may hold anything.
+		 */
+		snprintf(stand_in, sizeof(stand_in), "actor%d", a);
+		if (o->seg_names[k] && name_ok(o->seg_names[k]) &&
+		    !strcmp(sc->actors[a].name, stand_in))
+			snprintf(sc->actors[a].name, sizeof(sc->actors[a].name), "%s",
+				 o->seg_names[k]);
+	}
+}
+
+static void cap_observe(void *ctx, struct loop *l, const struct obs *o)
+{
+	struct scenario *sc = ctx;
+
+	if (o->kind == OBS_SEGMENT && o->seg) {
+		if (sc->replayed)
+			learn(sc, o);
+		ladder_add(sc, o->seg);
+		if (o->seg->type == SCENARIO_LADDER_SEG)
+			sc_put_segment(sc, o->seg);
+	}
+	if (sc->nlad_pend)
+		flush_states(sc, l);
+}
+
+static void cap_tick(void *ctx, struct loop *l, int64_t now)
+{
+	struct scenario *sc = ctx;
+
+	(void)now;
+	if (sc->nlad_pend)
+		flush_states(sc, l);
+}
+
+/* A replay that seeks starts its table again: the ladder starts again with it. */
+static void cap_reset(void *ctx)
+{
+	struct scenario *sc = ctx;
+
+	if (sc->replayed)
+		sc->nladder = 0;
 }
 
 static void cap_close(void *ctx)
@@ -210,10 +321,28 @@ static void cap_close(void *ctx)
 
 static const struct sink_ops cap_ops = {
     .name = "scenario-capture",
+    .observe = cap_observe,
+    .reset = cap_reset,
     .fd = cap_fd,
     .input = cap_input,
+    .tick = cap_tick,
     .close = cap_close,
 };
+
+struct scenario *scenario_replay(struct loop *l, const char *name, FILE *batch_out)
+{
+	struct scenario *sc = xcalloc(1, sizeof(*sc));
+
+	sc->name = xstrdup(name);
+	sc->replayed = true;
+	sc->cap_fd = -1;
+	sc->reply_fd = -1;
+	sc->o.batch = batch_out != NULL;
+	sc->o.out = batch_out;
+	sc->l = l; /* a reader gone (`| head`) ends the replay */
+	loop_add_sink(l, &cap_ops, sc);
+	return sc;
+}
 
 int sc_cap_start(struct scenario *sc, struct loop *l, char *err, size_t len)
 {
@@ -258,7 +387,16 @@ void sc_ladder_state(struct scenario *sc, int64_t mono, int actor, unsigned from
 	e.to = (uint8_t)to;
 	e.sport = sport;
 	e.dport = dport;
-	ladder_add(sc, &e);
+	/*
+	 * Heard inside the tracker's event: handed on (and recorded) once the
+	 * observation is done. More than a burst can hold goes on the ladder
+	 * at once, unrecorded, rather than lost from the screen.
+	 */
+	if (sc->nlad_pend == SC_MAX_LADDER_PEND) {
+		ladder_add(sc, &e);
+		return;
+	}
+	sc->lad_pend[sc->nlad_pend++] = e;
 }
 
 void sc_cap_rule(struct scenario *sc, size_t i)

@@ -16,6 +16,7 @@
 #define SC_MAX_LADDER 4096	/* ladder entries kept */
 #define SC_MAX_FLOWS 64		/* directions of connections followed for relative numbers */
 #define SC_MAX_DROPS 16		/* drop rules mirrored to mark segments lost */
+#define SC_MAX_LADDER_PEND 32	      /* actors' states heard, waiting to be handed on */
 
 enum sc_kind {
 	SK_ACTION,
@@ -159,6 +160,13 @@ struct scenario {
 	int cap_fd;	/* the packet socket on the namespace's loopback, -1 none */
 	struct scenario_ladder *ladder;
 	size_t nladder;
+	/*
+	 * States heard inside the tracker's events, handed on as observations
+	 * (for the recorder) once the observation that caused them is done.
+	 */
+	struct scenario_ladder lad_pend[SC_MAX_LADDER_PEND];
+	size_t nlad_pend;
+	bool replayed; /* a ladder store fed by a replay: no script, no actors run */
 	struct sc_flow flows[SC_MAX_FLOWS];
 	size_t nflows, flow_next;
 	struct sc_drop drops[SC_MAX_DROPS];

@@ -29,6 +29,21 @@
 #define BAR_GAP 8
 #define LABEL_W 210 /* an actor and its ports, left of its bar */
 
+/* The classes the ladder and the bars use, and the arrowhead. */
+static const char STYLE[] =
+    "<style>\n"
+    ".actor{font-weight:bold;font-size:14px}.life{stroke:#616161;stroke-width:2}\n"
+    ".time{fill:#757575;font-size:11px}.state{font-weight:bold}\n"
+    ".seg{stroke:#1565c0;stroke-width:1.5}.seg.re{stroke:#ef6c00}"
+    ".seg.lost{stroke:#c62828;stroke-dasharray:4 3}\n"
+    ".label{fill:#0d47a1}.label.re{fill:#e65100}.x{fill:#c62828;font-weight:bold}\n"
+    ".head{font-weight:bold;font-size:14px}.sock{fill:#212121}.bar{fill:#000;"
+    "font-size:10px}\n"
+    "</style>\n"
+    "<defs><marker id=\"head\" markerWidth=\"8\" markerHeight=\"8\" refX=\"7\" "
+    "refY=\"4\" orient=\"auto\"><path d=\"M0,0 L8,4 L0,8 z\" fill=\"#1565c0\"/>"
+    "</marker></defs>\n";
+
 static const char *state_colour(unsigned st)
 {
 	return svg_state_colour(st);
@@ -123,6 +138,22 @@ static void ladder(FILE *f, const struct scenario *sc, int64_t t0, int y0)
 			fprintf(f, " +%u", e->len);
 		fprintf(f, "%s%s</text>\n", re ? " retransmission" : "", lost ? " lost" : "");
 	}
+}
+
+/* Below another picture (a recording's timeline): a heading, then the ladder. */
+#define LADDER_HEAD 52
+
+int scenario_svg_ladder_height(const struct scenario *sc)
+{
+	return LADDER_HEAD + ((int)sc->nladder + 2) * ROW_H;
+}
+
+void scenario_svg_ladder(FILE *f, const struct scenario *sc, int y0)
+{
+	fprintf(f, "%s<text x=\"10\" y=\"%d\" class=\"head\">Segments and states</text>\n", STYLE,
+		y0 + 20);
+	if (sc->nladder)
+		ladder(f, sc, sc->ladder[0].mono, y0 + LADDER_HEAD);
 }
 
 #define SVG_MAX_SOCKS 64
@@ -225,21 +256,10 @@ int sc_svg_write(const struct scenario *sc, const char *path, char *err, size_t 
 		"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
 		"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
 		"viewBox=\"0 0 %d %d\" font-family=\"sans-serif\" font-size=\"12\">\n"
-		"<style>\n"
-		".actor{font-weight:bold;font-size:14px}.life{stroke:#616161;stroke-width:2}\n"
-		".time{fill:#757575;font-size:11px}.state{font-weight:bold}\n"
-		".seg{stroke:#1565c0;stroke-width:1.5}.seg.re{stroke:#ef6c00}"
-		".seg.lost{stroke:#c62828;stroke-dasharray:4 3}\n"
-		".label{fill:#0d47a1}.label.re{fill:#e65100}.x{fill:#c62828;font-weight:bold}\n"
-		".head{font-weight:bold;font-size:14px}.sock{fill:#212121}.bar{fill:#000;"
-		"font-size:10px}\n"
-		"</style>\n"
-		"<defs><marker id=\"head\" markerWidth=\"8\" markerHeight=\"8\" refX=\"7\" "
-		"refY=\"4\" orient=\"auto\"><path d=\"M0,0 L8,4 L0,8 z\" fill=\"#1565c0\"/>"
-		"</marker></defs>\n"
+		"%s"
 		"<rect width=\"100%%\" height=\"100%%\" fill=\"#ffffff\"/>\n"
 		"<text x=\"10\" y=\"22\" class=\"head\">tcpdwell scenario %s</text>\n",
-		SVG_W, height, SVG_W, height, sc->name);
+		SVG_W, height, SVG_W, height, STYLE, sc->name);
 	if (!sc->nladder)
 		fprintf(f,
 			"<text x=\"10\" y=\"%d\">No segments: captured only in the scenario's own "

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "filter.h"
+#include "scenario.h"
 #include "sock.h"
 #include "track.h"
 #include "util.h"
@@ -92,6 +93,7 @@ struct svg_timeline {
 	bool failed;
 	const char *path;
 	const struct filter *f;
+	const struct scenario *ladder; /* drawn below the bars when it has entries; or NULL */
 	struct tl_sock *socks;
 	size_t n, untracked;
 	int64_t t0, t1;
@@ -172,6 +174,7 @@ static void draw(struct svg_timeline *t, FILE *f)
 		chosen += t->socks[i].chosen;
 	int height =
 	    TL_TOP + (int)(chosen < TL_MAX_DRAW ? chosen : TL_MAX_DRAW) * (TL_BAR_H + TL_GAP) + 40;
+	int lad_h = scenario_ladder_len(t->ladder) ? scenario_svg_ladder_height(t->ladder) : 0;
 
 	fprintf(f,
 		"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
@@ -180,7 +183,7 @@ static void draw(struct svg_timeline *t, FILE *f)
 		"<rect width=\"100%%\" height=\"100%%\" fill=\"#ffffff\"/>\n"
 		"<text x=\"10\" y=\"22\" font-weight=\"bold\" font-size=\"14\">tcpdwell: each "
 		"socket's states over %.3f s</text>\n",
-		SVG_W, height, SVG_W, height, (double)(t1 - t0) / NS_PER_SEC);
+		SVG_W, height + lad_h, SVG_W, height + lad_h, (double)(t1 - t0) / NS_PER_SEC);
 	if (t->f) {
 		char clean[256];
 
@@ -235,6 +238,8 @@ static void draw(struct svg_timeline *t, FILE *f)
 	if (!chosen)
 		fprintf(f, "<text x=\"10\" y=\"%d\">No socket changed state%s.</text>\n",
 			TL_TOP + 12, t->f ? " among those the filter chose" : "");
+	if (lad_h)
+		scenario_svg_ladder(f, t->ladder, height);
 	fprintf(f, "</svg>\n");
 }
 
@@ -272,6 +277,12 @@ struct svg_timeline *svg_add_timeline(struct loop *l, const char *path, const st
 	t->socks = xcalloc(TL_MAX_TRACK, sizeof(*t->socks));
 	loop_add_sink(l, &timeline_ops, t);
 	return t;
+}
+
+void svg_timeline_ladder(struct svg_timeline *t, const struct scenario *sc)
+{
+	if (t)
+		t->ladder = sc;
 }
 
 int svg_timeline_done(struct svg_timeline *t)

@@ -36,5 +36,11 @@ int svg_file_commit(struct svg_file *sf, char *err, size_t len);
 struct svg_timeline;
 struct svg_timeline *svg_add_timeline(struct loop *l, const char *path, const struct filter *f);
 int svg_timeline_done(struct svg_timeline *t);
+/*
+ * Draw sc's ladder below the bars too, when it holds one when the picture
+ * is drawn (a recording of a scenario); sc must outlive the loop.
+ */
+struct scenario;
+void svg_timeline_ladder(struct svg_timeline *t, const struct scenario *sc);
 
 #endif

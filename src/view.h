@@ -17,6 +17,7 @@ struct view_opts {
 	const char *filter_text;     /* initial filter, may be NULL */
 	struct procmap *pm;	     /* owners, or NULL */
 	struct scenario *scenario;   /* narration, actor labels, step mode; or NULL */
+	const struct scenario *ladder; /* without a scenario, the ladder to draw (a replay's) */
 };
 
 /* Set up the terminal and add the view to the loop; -1 with err set (no terminal). */

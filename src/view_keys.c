@@ -21,6 +21,7 @@ enum {
 	W_LIVE = 1 << 8,   /* only when the source is live */
 	W_REPLAY = 1 << 9, /* only when replaying */
 	W_SCEN = 1 << 10,  /* only with a scenario */
+	W_LAD = 1 << 11,   /* only with a ladder: a scenario's, or a replay's */
 };
 
 typedef void (*key_fn)(struct view *v, int key);
@@ -275,7 +276,7 @@ static const struct vbind binds[] = {
 	  W_TABLE | W_DIAGRAM | W_LADDER, k_diagram },
 	{ { 'l' }, "l", "Ladder",
 	  "the scenario's segments and states as a ladder diagram, or back to the table",
-	  W_TABLE | W_DIAGRAM | W_LADDER | W_SCEN, k_ladder },
+	  W_TABLE | W_DIAGRAM | W_LADDER | W_LAD, k_ladder },
 	{ { 'n' }, "n", "Next", "next scenario step (step mode)", W_ALL | W_SCEN, k_step },
 	{ { ' ' }, "Space", "Pause", "freeze the screen and a scenario's script (polling goes on)", W_ALL | W_LIVE, k_pause },
 	{ { '+', '=' }, "+", NULL, "poll less often", W_ALL | W_LIVE, k_interval },
@@ -309,6 +310,8 @@ static bool bind_applies(const struct view *v, const struct vbind *b, enum vmode
 	if ((b->where & W_LIVE) && v->o.replay)
 		return false;
 	if ((b->where & W_REPLAY) && !v->o.replay)
+		return false;
+	if ((b->where & W_LAD) && !v->o.scenario && !v->o.ladder)
 		return false;
 	return !(b->where & W_SCEN) || v->o.scenario;
 }
@@ -485,7 +488,8 @@ void view_draw_help(struct view *v, int y0, int h)
 		int x = 2;
 
 		if ((b->where & W_LIVE && v->o.replay) || (b->where & W_REPLAY && !v->o.replay) ||
-		    (b->where & W_SCEN && !v->o.scenario))
+		    (b->where & W_SCEN && !v->o.scenario) ||
+		    (b->where & W_LAD && !v->o.scenario && !v->o.ladder))
 			continue;
 		if (y >= y0 && y < y0 + h) {
 			x += view_puta(v, y, x, 12, EL_COUNT, b->name);

@@ -125,7 +125,7 @@ static void draw_state(const struct view *v, const struct ladder_cols *c, int y,
 
 void view_draw_ladder(struct view *v, int y0, int h)
 {
-	const struct scenario *sc = v->o.scenario;
+	const struct scenario *sc = v->o.scenario ? v->o.scenario : v->o.ladder;
 	size_t n = scenario_ladder_len(sc), first;
 	struct ladder_cols c;
 	int64_t t0;

@@ -452,6 +452,48 @@ static void mutations(void)
 	CHECK(accepted > 100 && accepted < checked);
 }
 
+/*
+ * A replay's ladder store takes the entries handed through the loop, in
+ * time order, and names the actors as the recording did, but only with
+ * names a script could give (a file may hold markup), each once; an actor
+ * never named gets a stand-in.
+ */
+static void replay_ladder(void)
+{
+	struct track_opts to = {.universe = ST_ALL_MASK, .max_hist = 16};
+	struct track *t = track_new(&to);
+	struct loop *l = loop_new(t);
+	struct scenario *sc = scenario_replay(l, "rec.tcpd", NULL);
+	const struct scenario_ladder e[] = {
+	    {.mono = 20, .type = SCENARIO_LADDER_SEG, .actor = 0, .peer = 1, .tcpflags = 2},
+	    {.mono = 10, .type = SCENARIO_LADDER_STATE, .actor = 1, .peer = -1, .to = ST_LISTEN},
+	    {.mono = 30, .type = SCENARIO_LADDER_SEG, .actor = 3, .peer = 0, .tcpflags = 0x12},
+	};
+	const char *names[][2] = {{"client", "<a href=x>"}, {"server", NULL}, {NULL, "evil"}};
+
+	for (size_t i = 0; i < ARRAY_SIZE(e); i++) {
+		struct obs o = {.kind = OBS_SEGMENT,
+				.mono = e[i].mono,
+				.seg = &e[i],
+				.seg_names = {names[i][0], names[i][1]}};
+		loop_observe(l, &o);
+	}
+	CHECK(scenario_ladder_len(sc) == 3);
+	CHECK(scenario_ladder_at(sc, 0)->mono == 10 && scenario_ladder_at(sc, 2)->mono == 30);
+	/* Actor 0 keeps its first name: "evil" came later. */
+	CHECK_STR(scenario_actor_name(sc, 0), "client");
+	CHECK_STR(scenario_actor_name(sc, 1), "server");
+	CHECK_STR(scenario_actor_name(sc, 2), "actor2");
+	CHECK_STR(scenario_actor_name(sc, 3), "actor3");
+	CHECK(scenario_actor_name(sc, 4) == NULL);
+	/* A replay that seeks back starts the ladder again. */
+	loop_reset(l);
+	CHECK(scenario_ladder_len(sc) == 0);
+	loop_free(l);
+	track_free(t);
+	scenario_free(sc);
+}
+
 int main(void)
 {
 	RUN(good_script);
@@ -463,5 +505,6 @@ int main(void)
 	RUN(files);
 	RUN(bundled);
 	RUN(mutations);
+	RUN(replay_ladder);
 	return unit_done();
 }
