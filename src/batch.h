@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include "loop.h"
 
+struct col_list;
 struct filter;
 struct netns_tab;
 struct procmap;
@@ -20,6 +21,7 @@ struct batch_opts {
 	const struct filter *filter; /* shown sockets */
 	struct procmap *pm;	     /* owners, or NULL */
 	bool replay;		     /* a table per recorded poll, as fast as read */
+	const struct col_list *cols; /* --columns, or NULL for the default */
 };
 /* The periodic table printer (-b). */
 void batch_open(struct loop *l, const struct batch_opts *o);

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "batch.h"
+#include "column.h"
 #include "exact.h"
 #include "exact_bpf.h"
 #include "filter.h"
@@ -59,6 +60,8 @@ struct config {
 	double reading;	 /* --reading-speed: words per second, 0 the default */
 	const char *svg; /* --svg: the scenario's ladder and timeline at its end */
 	bool diagram;
+	bool has_cols;	      /* --columns given */
+	struct col_list cols; /* the table's columns, in order */
 	bool no_color;
 	int64_t ghost_ns;
 	int64_t leak_ns;
@@ -92,6 +95,7 @@ enum {
 	OPT_SERVE,
 	OPT_READING,
 	OPT_SVG,
+	OPT_COLUMNS,
 };
 
 static const struct option long_opts[] = {
@@ -110,6 +114,7 @@ static const struct option long_opts[] = {
     {"reading-speed", required_argument, NULL, OPT_READING},
     {"verbose", no_argument, NULL, 'v'},
     {"svg", required_argument, NULL, OPT_SVG},
+    {"columns", required_argument, NULL, OPT_COLUMNS},
     {"list-scenarios", no_argument, NULL, OPT_LIST},
     {"diagram", no_argument, NULL, OPT_DIAGRAM},
     {"ghost", required_argument, NULL, OPT_GHOST},
@@ -182,7 +187,10 @@ static void usage(FILE *out)
 	    "                         chooses) into FILE as SVG; a scenario adds its ladder\n"
 	    "      --list-scenarios   list the bundled scenarios\n"
 	    "      --diagram          start in the state-machine diagram\n"
-	    "View:\n"
+	    "View and tables:\n"
+	    "      --columns LIST     the table's columns, in order, comma-separated, from:\n"
+	    "                         state, dwell, netns, local, peer, recv-q, send-q,\n"
+	    "                         timer, owner (see COLUMNS in tcpdwell(1))\n"
 	    "      --no-color         monochrome (also when NO_COLOR is set)\n"
 	    "  -h, --help             show this help and exit\n"
 	    "  -V, --version          show the version and exit\n"
@@ -359,6 +367,14 @@ static void parse_args(int argc, char **argv, struct config *c)
 		case OPT_SVG:
 			c->svg = optarg;
 			break;
+		case OPT_COLUMNS: {
+			char err[384];
+
+			if (col_parse(&c->cols, optarg, err, sizeof(err)) < 0)
+				die_usage("%s", err);
+			c->has_cols = true;
+			break;
+		}
 		case OPT_LIST:
 			exit(scenario_list(stdout) == 0 ? EXIT_OK : EXIT_RUNTIME);
 		case OPT_DIAGRAM:
@@ -652,6 +668,7 @@ static int open_sinks(struct loop *l, const struct config *c, const struct filte
 		    .filter_text = c->filter_text,
 		    .pm = pm,
 		    .scenario = sc,
+		    .cols = c->has_cols ? &c->cols : NULL,
 		};
 		if (view_open(l, &vo, err, sizeof(err)) < 0) {
 			fprintf(stderr, "tcpdwell: %s\n", err);
@@ -670,6 +687,7 @@ static int open_sinks(struct loop *l, const struct config *c, const struct filte
 			    .filter = f,
 			    .pm = pm,
 			    .replay = c->read_path != NULL,
+			    .cols = c->has_cols ? &c->cols : NULL,
 			};
 			batch_open(l, &bo);
 		}

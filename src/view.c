@@ -337,7 +337,7 @@ static void s_tick(void *ctx, struct loop *l, int64_t now)
 	}
 	if (v->o.pm && procmap_scan(v->o.pm, now, PROCMAP_BUDGET_NS) > 0) {
 		v->dirty = true;
-		if (v->sort == SORT_OWNER)
+		if (v->sort == COL_OWNER)
 			v->rebuild = true;
 	}
 	v->last_scan = mono_ns();
@@ -453,6 +453,11 @@ int view_open(struct loop *l, const struct view_opts *o, char *err, size_t errle
 	v->stale = true;
 	v->dirty = true;
 	v->mode = o->diagram ? VM_DIAGRAM : VM_TABLE;
+	if (o->cols)
+		v->cols = *o->cols;
+	else
+		col_default(&v->cols, false);
+	v->sort = COL_DWELL;
 	if (o->filter_text && *o->filter_text) {
 		v->flt = filter_parse(o->filter_text, err, errlen);
 		if (!v->flt) {

@@ -4,6 +4,7 @@
 
 #include "loop.h"
 
+struct col_list;
 struct filter;
 struct procmap;
 struct scenario;
@@ -17,6 +18,7 @@ struct view_opts {
 	const char *filter_text;     /* initial filter, may be NULL */
 	struct procmap *pm;	     /* owners, or NULL */
 	struct scenario *scenario;   /* narration, actor labels, step mode; or NULL */
+	const struct col_list *cols; /* --columns, or NULL for the default */
 };
 
 /* Set up the terminal and add the view to the loop; -1 with err set (no terminal). */

@@ -105,8 +105,8 @@ void view_draw_detail(struct view *v, int y0, int h)
 	const struct sock *s = &ts->s;
 	bool ghost = ts->flags & TS_GHOST;
 
-	fmt_addr(a, sizeof(a), s->family, s->src, s->sport);
-	fmt_addr(b, sizeof(b), s->family, s->dst, s->dport);
+	col_addr(a, sizeof(a), s->family, s->src, s->sport);
+	col_addr(b, sizeof(b), s->family, s->dst, s->dport);
 	view_fill(y, 0, COLS, view_attr(v, EL_PANE));
 	view_putf(v, y++, 1, w, EL_PANE, "Socket %s %s %s   %s%s%s", a, v->utf8 ? "\u2192" : "->",
 		  b, s->family == 10 ? "IPv6" : "IPv4",

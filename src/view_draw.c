@@ -122,27 +122,9 @@ const char *view_st_short(unsigned st)
 
 const char *view_owner(const struct view *v, const struct tsock *ts, char *buf, size_t len)
 {
-	const struct owner *ow = NULL;
-	const char *actor = NULL;
+	struct col_ctx c = view_col_ctx(v);
 
-	if (v->o.pm && ts->s.inode)
-		ow = procmap_lookup(v->o.pm, ts->s.inode);
-	if (v->o.scenario)
-		actor = scenario_actor(v->o.scenario, &ts->s);
-	if (actor) {
-		char a[64];
-
-		sanitize(a, sizeof(a), actor, (size_t)-1);
-		if (ow)
-			snprintf(buf, len, "%s (%d)", a, ow->pid);
-		else
-			snprintf(buf, len, "%s", a);
-	} else if (ow) {
-		snprintf(buf, len, "%d/%s", ow->pid, ow->comm);
-	} else {
-		snprintf(buf, len, "-");
-	}
-	return buf;
+	return col_owner(&c, &ts->s, buf, len);
 }
 
 /* The top line: host, time, interval, source, totals, and what mode the screen is in. */
@@ -314,62 +296,91 @@ static void draw_counts(struct view *v, int y0, int nlines)
 	}
 }
 
-/* Column widths of the table at the current size. */
-struct cols {
-	int dwell, netns, local, peer, rq, sq, timer, owner;
-};
-
 /*
- * Column widths at the current size: addresses as wide as the widest one on
- * screen needs (IPv6 is long, IPv4 short), the owner takes what is left but
- * keeps OWNER_MIN. Whole addresses come before the timer: where they fit
- * only without it (80 columns with a NETNS column), it goes.
+ * Column widths at the current size, per entry of v->cols (0: left out):
+ * addresses as wide as the widest one on screen needs (IPv6 is long, IPv4
+ * short), the owner takes what is left but keeps OWNER_MIN. Whole addresses
+ * come before the columns that give way (the timer first): where they fit
+ * only without one, it goes. A NETNS column not asked for by name shows
+ * only when sockets of several namespaces are watched.
  */
-#define OWNER_MIN 10
+#define OWNER_MIN    9
+#define VIEW_TIMER_W 14 /* "timewait:57.0s"; "keepalive:2h01m" loses its last cell */
 
-static void table_cols(struct cols *c, int want_addr, bool nscol)
+static int fixed_width(enum col_id id)
 {
-	int rest, need;
+	if (id == COL_TIMER)
+		return VIEW_TIMER_W;
+	if (id == COL_RECVQ || id == COL_SENDQ)
+		return 6;
+	return col_table[id].width;
+}
 
-	memset(c, 0, sizeof(*c));
-	c->dwell = 7;
-	rest = COLS - 2 - 8;
-	/* Sockets of several namespaces: which one, beside the dwell. */
-	if (nscol && COLS >= 60) {
-		c->netns = COLS >= 120 ? 18 : COLS >= 100 ? 12 : 8;
-		rest -= c->netns + 1;
+static void table_cols(const struct view *v, int *w, int want_addr, bool nscol)
+{
+	int rest = COLS - 2, naddr = 0, nrest = 0;
+
+	for (size_t i = 0; i < v->cols.n; i++) {
+		const struct column *c = &col_table[v->cols.id[i]];
+
+		w[i] = 0;
+		if (COLS < c->min_cols || (v->cols.id[i] == COL_NETNS && !nscol && !v->o.cols))
+			continue;
+		switch (c->rule) {
+		case CW_FIXED:
+			w[i] = fixed_width(v->cols.id[i]);
+			break;
+		case CW_NETNS:
+			w[i] = COLS >= 120 ? 18 : COLS >= 100 ? 12 : 8;
+			break;
+		case CW_ADDR:
+			naddr++;
+			w[i] = -1;
+			break;
+		case CW_REST:
+			nrest++;
+			w[i] = -1;
+			break;
+		}
+		rest -= w[i] + 1;
 	}
-	if (COLS >= 64) {
-		c->rq = c->sq = 6;
-		rest -= 14;
-	}
-	if (COLS >= 80) {
-		c->timer = 9;
-		rest -= 10;
-	}
-	if (rest < 12) {
-		c->local = rest > 0 ? rest : 0;
+	if (!naddr && !nrest)
 		return;
-	}
-	if (COLS < 40) {
-		c->local = rest / 2;
-		c->owner = rest - c->local - 1;
-		return;
-	}
 	if (want_addr < 15)
 		want_addr = 15;
-	need = 2 * want_addr + 2 + OWNER_MIN;
-	if (c->timer && need > rest && need <= rest + 10) {
-		c->timer = 0;
-		rest += 10;
+	/* Give up what gives way, highest first, while whole addresses then fit. */
+	for (int lvl = 2; lvl > 0; lvl--) {
+		int need = naddr * want_addr + (nrest ? OWNER_MIN : 0), gain = 0;
+
+		for (size_t i = 0; i < v->cols.n; i++)
+			if (w[i] > 0 && col_table[v->cols.id[i]].drop == lvl)
+				gain += w[i] + 1;
+		if (!gain || need <= rest || need > rest + gain)
+			continue;
+		for (size_t i = 0; i < v->cols.n; i++)
+			if (w[i] > 0 && col_table[v->cols.id[i]].drop == lvl)
+				w[i] = 0;
+		rest += gain;
 	}
-	int addr = (rest - 2) * 70 / 100 / 2;
-	if (addr < (rest - 2 - OWNER_MIN) / 2)
-		addr = (rest - 2 - OWNER_MIN) / 2;
-	if (addr > want_addr)
-		addr = want_addr;
-	c->local = c->peer = addr;
-	c->owner = rest - 2 - 2 * addr;
+	int addr = 0, owner;
+
+	if (rest < 0)
+		rest = 0;
+	if (naddr) {
+		addr = nrest ? (rest * 70 / 100) / naddr : rest / naddr;
+		if (nrest && addr < (rest - OWNER_MIN) / naddr)
+			addr = (rest - OWNER_MIN) / naddr;
+		if (addr > want_addr && nrest)
+			addr = want_addr;
+	}
+	owner = nrest ? (rest - naddr * addr) / nrest : 0;
+	for (size_t i = 0; i < v->cols.n; i++) {
+		if (w[i] != -1)
+			continue;
+		w[i] = col_table[v->cols.id[i]].rule == CW_ADDR ? addr : owner;
+		if (w[i] <= 0)
+			w[i] = 0;
+	}
 }
 
 /* The widest address among the rows on screen. */
@@ -384,8 +395,8 @@ static int visible_addr_width(const struct view *v, int h)
 
 		if (!ts)
 			continue;
-		a = (int)strlen(fmt_addr(buf, sizeof(buf), ts->s.family, ts->s.src, ts->s.sport));
-		b = (int)strlen(fmt_addr(buf, sizeof(buf), ts->s.family, ts->s.dst, ts->s.dport));
+		a = (int)strlen(col_addr(buf, sizeof(buf), ts->s.family, ts->s.src, ts->s.sport));
+		b = (int)strlen(col_addr(buf, sizeof(buf), ts->s.family, ts->s.dst, ts->s.dport));
 		w = a > w ? a : w;
 		w = b > w ? b : w;
 	}
@@ -433,36 +444,34 @@ static void put_netns(int y, int x, int w, const char *label, bool utf8)
 	view_put(y, x + w - 1, 1, utf8 ? "\u2026" : ">");
 }
 
-static void draw_colhead(struct view *v, int y, const struct cols *cp)
+/* Titles; the sort column's carries an arrow, down for its natural order. */
+static void draw_colhead(struct view *v, int y, const int *w)
 {
-	struct cols c = *cp;
 	int x = 2;
 
 	view_fill(y, 0, COLS, view_attr(v, EL_COLHEAD));
 	attron(view_attr(v, EL_COLHEAD));
-	view_put(y, x, c.dwell, "  DWELL");
-	x += c.dwell + 1;
-	if (c.netns) {
-		view_put(y, x, c.netns, "NETNS");
-		x += c.netns + 1;
+	for (size_t i = 0; i < v->cols.n; i++) {
+		const struct column *c = &col_table[v->cols.id[i]];
+		char t[32];
+
+		if (!w[i])
+			continue;
+		const char *title = v->o.scenario && c->scen_title ? c->scen_title : c->title;
+		bool mark = v->cols.id[i] == v->sort;
+		int pad = c->right ? w[i] - (int)strlen(title) - mark : 0;
+
+		snprintf(t, sizeof(t), "%s%s", title,
+			 !mark	       ? ""
+			 : v->utf8     ? (v->sort_rev ? "\u25b4" : "\u25be")
+			 : v->sort_rev ? "^"
+				       : "v");
+		if (pad > 0)
+			view_put(y, x + pad, w[i] - pad, t);
+		else
+			view_put(y, x, w[i], t);
+		x += w[i] + 1;
 	}
-	view_put(y, x, c.local, "LOCAL");
-	x += c.local + 1;
-	if (c.peer) {
-		view_put(y, x, c.peer, "PEER");
-		x += c.peer + 1;
-	}
-	if (c.rq) {
-		view_put(y, x, c.rq, "RECV-Q");
-		view_put(y, x + c.rq + 1, c.sq, "SEND-Q");
-		x += c.rq + c.sq + 2;
-	}
-	if (c.timer) {
-		view_put(y, x, c.timer, "TIMER");
-		x += c.timer + 1;
-	}
-	if (c.owner)
-		view_put(y, x, c.owner, v->o.scenario ? "ACTOR/PID" : "PID/COMMAND");
 	attroff(view_attr(v, EL_COLHEAD));
 }
 
@@ -496,29 +505,9 @@ static void draw_group(struct view *v, int y, unsigned g, bool sel)
 		view_puta(v, y, x, COLS - x, e, "   (folded: F5 opens)");
 }
 
-static void timer_text(const struct tsock *ts, bool utf8, char *buf, size_t len)
+static void draw_sock(struct view *v, int y, const struct tsock *ts, bool sel, const int *w)
 {
-	static const char *const kind[] = { "", "rtx", "ka", "tw", "prb" };
-	char d[DUR_BUFSZ];
-
-	if (ts->flags & TS_GHOST) {
-		snprintf(buf, len, "gone");
-		return;
-	}
-	if (ts->s.timer == TM_NONE || ts->s.timer >= ARRAY_SIZE(kind)) {
-		buf[0] = 0;
-		return;
-	}
-	fmt_dur(d, (int64_t)ts->s.expires_ms * NS_PER_MS, TIME_EXACT, utf8);
-	snprintf(buf, len, "%-3s %s", kind[ts->s.timer],
-		 ts->s.expires_ms ? d + strspn(d, " ") : "due");
-}
-
-static void draw_sock(struct view *v, int y, const struct tsock *ts, bool sel,
-		      const struct cols *cp)
-{
-	struct cols c = *cp;
-	char buf[ADDR_BUFSZ + 64], d[DUR_BUFSZ];
+	struct col_ctx cc = view_col_ctx(v);
 	bool ghost = ts->flags & TS_GHOST, leak = view_leak(v, ts);
 	bool changed = !ghost && ts->changed && view_now(v) - ts->changed < VIEW_CHANGED_NS;
 	enum vel e = sel ? EL_SELECTED : ghost ? EL_GHOST : view_hot(ts->s.state) ? EL_ROW_HOT :
@@ -530,46 +519,28 @@ static void draw_sock(struct view *v, int y, const struct tsock *ts, bool sel,
 		view_puta(v, y, 0, 1, sel ? e : EL_LEAK, "!");
 	else if (changed)
 		view_puta(v, y, 0, 1, sel ? e : EL_CHANGED, v->utf8 ? "\u25cf" : "*");
-	attron(view_attr(v, e));
-	fmt_dur(d, view_dwell(v, ts), ts->since_kind, v->utf8);
-	if (leak && !sel) {
-		attroff(view_attr(v, e));
-		view_puta(v, y, x, c.dwell, EL_LEAK, d);
-		attron(view_attr(v, e));
-	} else {
-		view_put(y, x, c.dwell, d);
-	}
-	x += c.dwell + 1;
-	if (c.netns) {
-		put_netns(y, x, c.netns, netns_label(loop_netns(v->l), ts->s.netns), v->utf8);
-		x += c.netns + 1;
-	}
-	fmt_addr(buf, sizeof(buf), ts->s.family, ts->s.src, ts->s.sport);
-	put_addr(y, x, c.local, buf, v->utf8);
-	x += c.local + 1;
-	if (c.peer) {
-		fmt_addr(buf, sizeof(buf), ts->s.family, ts->s.dst, ts->s.dport);
-		if (ts->s.state == ST_LISTEN && !ts->s.dport)
-			strcpy(strrchr(buf, ':'), ":*");
-		put_addr(y, x, c.peer, buf, v->utf8);
-		x += c.peer + 1;
-	}
-	if (c.rq) {
-		snprintf(buf, sizeof(buf), "%6u %6u", ts->s.rqueue, ts->s.wqueue);
-		view_put(y, x, c.rq + c.sq + 1, buf);
-		x += c.rq + c.sq + 2;
-	}
-	if (c.timer) {
-		timer_text(ts, v->utf8, buf, sizeof(buf));
-		view_put(y, x, c.timer, buf);
-		x += c.timer + 1;
-	}
-	if (c.owner) {
-		if (v->o.pm && ts->s.inode)
+	for (size_t i = 0; i < v->cols.n; i++) {
+		enum col_id id = v->cols.id[i];
+		const struct column *c = &col_table[id];
+		char buf[ADDR_BUFSZ + 128];
+
+		if (!w[i])
+			continue;
+		/* Only a wish: the tick's budgeted /proc scan finds the owner, not this draw. */
+		if (id == COL_OWNER && v->o.pm && ts->s.inode)
 			procmap_want(v->o.pm, ts->s.inode);
-		view_put(y, x, c.owner, view_owner(v, ts, buf, sizeof(buf)));
+		c->text(&cc, ts, buf, sizeof(buf));
+		if (id == COL_LOCAL || id == COL_PEER)
+			put_addr(y, x, w[i], buf, v->utf8);
+		else if (id == COL_NETNS)
+			put_netns(y, x, w[i], buf, v->utf8);
+		else if (c->right)
+			view_putf(v, y, x, w[i], id == COL_DWELL && leak && !sel ? EL_LEAK : e,
+				  "%*s", w[i], buf);
+		else
+			view_puta(v, y, x, w[i], e, buf);
+		x += w[i] + 1;
 	}
-	attroff(view_attr(v, e));
 }
 
 /* Keep the selection in sight; the first visible row is v->top. */
@@ -589,7 +560,7 @@ static void scroll_to_selection(struct view *v, int h)
 }
 
 /* Only the visible rows are drawn: the table may hold 100,000 sockets. */
-static void draw_table(struct view *v, int y0, int h, const struct cols *c)
+static void draw_table(struct view *v, int y0, int h, const int *w)
 {
 	if (h <= 0)
 		return;
@@ -604,7 +575,7 @@ static void draw_table(struct view *v, int y0, int h, const struct cols *c)
 		bool sel = v->top + (size_t)i == v->sel;
 
 		if (r->ts)
-			draw_sock(v, y0 + i, r->ts, sel, c);
+			draw_sock(v, y0 + i, r->ts, sel, w);
 		else
 			draw_group(v, y0 + i, r->st, sel);
 	}
@@ -655,8 +626,8 @@ static void draw_events(struct view *v, int y0, int h)
 		}
 		if (e->jump)
 			x += view_puta(v, y, x, COLS - x, EL_JUMP, "JUMP ");
-		fmt_addr(a, sizeof(a), e->s.family, e->s.src, e->s.sport);
-		fmt_addr(b, sizeof(b), e->s.family, e->s.dst, e->s.dport);
+		col_addr(a, sizeof(a), e->s.family, e->s.src, e->s.sport);
+		col_addr(b, sizeof(b), e->s.family, e->s.dst, e->s.dport);
 		view_putf(v, y, x, COLS - x, EL_NORMAL, " %s > %s", a, b);
 	}
 	if (!shown)
@@ -727,15 +698,15 @@ void view_draw_main(struct view *v)
 			pane = (LINES - 10) / 4;
 			pane = (pane < 3 ? 3 : pane > 9 ? 9 : pane) + 1;
 		}
-		struct cols c;
+		int w[COL_MAX];
 		bool head = bottom - y - narr - pane >= 2;
 		int th = bottom - y - narr - pane - head;
 
 		scroll_to_selection(v, th);
-		table_cols(&c, visible_addr_width(v, th), netns_tab_multi(loop_netns(v->l)));
+		table_cols(v, w, visible_addr_width(v, th), netns_tab_multi(loop_netns(v->l)));
 		if (head)
-			draw_colhead(v, y++, &c);
-		draw_table(v, y, th, &c);
+			draw_colhead(v, y++, w);
+		draw_table(v, y, th, w);
 		draw_events(v, bottom - narr - pane, pane);
 	}
 	draw_narration(v, bottom - narr, narr);

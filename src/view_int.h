@@ -4,6 +4,7 @@
 
 #include <curses.h>
 
+#include "column.h"
 #include "view.h"
 
 /* Screen elements, coloured by meaning (view_color.c has one table per scheme). */
@@ -41,7 +42,6 @@ enum vel {
 
 enum vmode { VM_TABLE, VM_DETAIL, VM_DIAGRAM, VM_HELP, VM_LADDER };
 enum vprompt { PR_NONE, PR_FILTER, PR_SEARCH, PR_GOTO };
-enum vsort { SORT_DWELL, SORT_LOCAL, SORT_PEER, SORT_QUEUE, SORT_OWNER, SORT_MAX };
 
 #define VIEW_EVENTS 256	   /* transitions kept for the pane */
 #define VIEW_SPARK 60	   /* seconds of count history */
@@ -105,7 +105,8 @@ struct view {
 	uint64_t sel_cookie;
 	const struct tsock *sel_ts; /* identity when the cookie is 0 */
 	int sel_group;		    /* the group of the selection, or -1 */
-	enum vsort sort;
+	struct col_list cols;	    /* the table's columns, in order */
+	enum col_id sort;	    /* a column with a comparator */
 	bool sort_rev;
 	int table_h; /* rows of table on the last draw, for the fold rule and paging */
 
@@ -165,7 +166,10 @@ void view_select(struct view *v, long row);
 const struct tsock *view_selected(const struct view *v);
 bool view_row_matches(const struct view *v, const struct tsock *ts, const char *needle);
 void view_search_next(struct view *v, bool from_current);
-const char *view_sort_name(enum vsort s);
+/* Step the sort to the next (dir 1) or previous (-1) shown column that sorts. */
+void view_sort_step(struct view *v, int dir);
+/* What the columns need besides a socket, at the view's now. */
+struct col_ctx view_col_ctx(const struct view *v);
 const struct tsock *view_find(const struct view *v, uint64_t cookie, const struct tsock *hint);
 size_t view_count(const struct view *v, unsigned st);
 

@@ -16,10 +16,16 @@ bool view_hot(unsigned st)
 
 int64_t view_dwell(const struct view *v, const struct tsock *ts)
 {
-	int64_t end = (ts->flags & TS_GHOST) && ts->gone ? ts->gone : view_now(v);
-	int64_t d = end - ts->since;
+	return col_dwell(ts, view_now(v));
+}
 
-	return d > 0 ? d : 0;
+struct col_ctx view_col_ctx(const struct view *v)
+{
+	return (struct col_ctx){.now = view_now(v),
+				.pm = v->o.pm,
+				.labels = loop_netns(v->l),
+				.sc = v->o.scenario,
+				.utf8 = v->utf8};
 }
 
 bool view_leak(const struct view *v, const struct tsock *ts)
@@ -38,10 +44,21 @@ size_t view_count(const struct view *v, unsigned st)
 	return v->frozen ? v->fz_count[st] : track_count(v->t, st);
 }
 
-const char *view_sort_name(enum vsort s)
+void view_sort_step(struct view *v, int dir)
 {
-	static const char *const names[SORT_MAX] = {"dwell", "local", "peer", "queue", "owner"};
-	return s < SORT_MAX ? names[s] : "?";
+	size_t at = 0, n = v->cols.n;
+
+	for (size_t i = 0; i < n; i++)
+		if (v->cols.id[i] == v->sort)
+			at = i;
+	for (size_t k = 1; k <= n; k++) {
+		enum col_id id = v->cols.id[(at + n + (size_t)dir * k) % n];
+
+		if (col_table[id].cmp) {
+			v->sort = id;
+			return;
+		}
+	}
 }
 
 /* v->grp_of[] of a socket the filter or scenario hides (groups are 0..ST_MAX). */
@@ -50,32 +67,6 @@ const char *view_sort_name(enum vsort s)
 static unsigned group_of(const struct tsock *ts)
 {
 	return ts->s.state < ST_MAX ? ts->s.state : ST_MAX;
-}
-
-static int cmp_addr(int fa, const uint8_t *a, uint16_t pa, int fb, const uint8_t *b, uint16_t pb)
-{
-	int r;
-
-	if (fa != fb)
-		return fa < fb ? -1 : 1;
-	r = memcmp(a, b, fa == 10 /* AF_INET6 */ ? 16 : 4);
-	if (r)
-		return r;
-	return pa < pb ? -1 : pa > pb;
-}
-
-static int cmp_owner(const struct view *v, const struct tsock *a, const struct tsock *b)
-{
-	char oa[128], ob[128];
-	const char *sa, *sb;
-
-	view_owner(v, a, oa, sizeof(oa));
-	view_owner(v, b, ob, sizeof(ob));
-	/* Group by command name, then pid: "1234/nginx" sorts as "nginx 1234". */
-	sa = strchr(oa, '/') ? strchr(oa, '/') + 1 : oa;
-	sb = strchr(ob, '/') ? strchr(ob, '/') + 1 : ob;
-	int r = strcmp(sa, sb);
-	return r ? r : strcmp(oa, ob);
 }
 
 /* Group order first, the living before ghosts, then the chosen key. */
@@ -91,32 +82,12 @@ static int cmp_rows(const void *pa, const void *pb, void *arg)
 		return ra < rb ? -1 : 1;
 	if ((a->flags & TS_GHOST) != (b->flags & TS_GHOST))
 		return a->flags & TS_GHOST ? 1 : -1;
-	switch (v->sort) {
-	case SORT_DWELL: {
-		int64_t da = view_dwell(v, a), db = view_dwell(v, b);
-		r = da > db ? -1 : da < db; /* longest first */
-		break;
-	}
-	case SORT_LOCAL:
-		r = cmp_addr(a->s.family, a->s.src, a->s.sport, b->s.family, b->s.src, b->s.sport);
-		break;
-	case SORT_PEER:
-		r = cmp_addr(a->s.family, a->s.dst, a->s.dport, b->s.family, b->s.dst, b->s.dport);
-		break;
-	case SORT_QUEUE: {
-		uint64_t qa = (uint64_t)a->s.rqueue + a->s.wqueue,
-			 qb = (uint64_t)b->s.rqueue + b->s.wqueue;
-		r = qa > qb ? -1 : qa < qb;
-		break;
-	}
-	case SORT_OWNER:
-		r = cmp_owner(v, a, b);
-		break;
-	case SORT_MAX:
-		break;
-	}
+	struct col_ctx c = view_col_ctx(v);
+
+	if (col_table[v->sort].cmp)
+		r = col_table[v->sort].cmp(&c, a, b);
 	if (!r)
-		r = cmp_addr(a->s.family, a->s.src, a->s.sport, b->s.family, b->s.src, b->s.sport);
+		r = col_table[COL_LOCAL].cmp(&c, a, b);
 	if (!r)
 		r = a->s.cookie < b->s.cookie ? -1 : a->s.cookie > b->s.cookie;
 	return v->sort_rev ? -r : r;
@@ -287,7 +258,7 @@ void view_rebuild(struct view *v)
 		}
 		if (view_leak(v, ts))
 			gr->leaks++;
-		if (v->sort == SORT_OWNER && v->o.pm && ts->s.inode)
+		if (v->sort == COL_OWNER && v->o.pm && ts->s.inode)
 			procmap_want(v->o.pm, ts->s.inode);
 	}
 	v->nsorted = k;
@@ -335,10 +306,10 @@ bool view_row_matches(const struct view *v, const struct tsock *ts, const char *
 {
 	char buf[ADDR_BUFSZ + 64];
 
-	fmt_addr(buf, sizeof(buf), ts->s.family, ts->s.src, ts->s.sport);
+	col_addr(buf, sizeof(buf), ts->s.family, ts->s.src, ts->s.sport);
 	if (strcasestr(buf, needle))
 		return true;
-	fmt_addr(buf, sizeof(buf), ts->s.family, ts->s.dst, ts->s.dport);
+	col_addr(buf, sizeof(buf), ts->s.family, ts->s.dst, ts->s.dport);
 	if (strcasestr(buf, needle))
 		return true;
 	if (strcasestr(st_name(ts->s.state), needle))

@@ -22,14 +22,14 @@ OWN_LOCAL=$HELD_LOCAL
 
 view_start 120 40 -d 0.2 --netns all
 expect "header" "netns all: [0-9]+ namespaces"
-expect "column" "DWELL NETNS +LOCAL"
+expect "column" "DWELL▾ NETNS +LOCAL"
 expect "row of $A" " $A +$A_LOCAL "
 expect "row of our own namespace" " self +$OWN_LOCAL "
 
 # 80 columns: still a column, narrower.
 $VT resize-window -t v -x 80 -y 24 2>/dev/null || $VT resize-pane -t v -x 80 -y 24
 wait_until 10 test "$(pane_fmt '#{pane_width}')" = 80 || fail "pane not resized"
-expect "column at 80x24" "DWELL NETNS +LOCAL"
+expect "column at 80x24" "DWELL▾ NETNS +LOCAL"
 expect "row of $A at 80x24, cut" " ${A:0:7}(…|>) "
 # The addresses stay whole: the timer column makes room for them.
 expect "whole address at 80x24" " ${A:0:7}(…|>) +$A_LOCAL "
