@@ -109,6 +109,7 @@ static void batch_table(struct batch *b, struct loop *l)
 	int64_t wall = track_wall(t, track_last_poll(t));
 	size_t n = track_collect(t, &b->v, &b->cap), shown = 0;
 	const struct netns_tab *labels = loop_netns(l);
+	const struct filter *flt = loop_filter(l);
 	bool nscol = netns_tab_multi(labels);
 	char when[40], src[64], nsdesc[96], counts[512] = "";
 	size_t clen = 0;
@@ -117,8 +118,7 @@ static void batch_table(struct batch *b, struct loop *l)
 	    .now = loop_now(l), .pm = b->o.pm, .labels = labels, .utf8 = b->o.utf8};
 	/* Ghosts are gone; the filter decides the rest. */
 	for (size_t i = 0; i < n; i++)
-		if (!(b->v[i]->flags & TS_GHOST) &&
-		    (!b->o.filter || filter_match(b->o.filter, &b->v[i]->s)))
+		if (!(b->v[i]->flags & TS_GHOST) && (!flt || filter_match(flt, &b->v[i]->s)))
 			b->v[shown++] = b->v[i];
 	qsort_r(b->v, shown, sizeof(b->v[0]), by_group_then_dwell, &b->ctx);
 
@@ -343,15 +343,17 @@ static bool event_wanted(const struct events *e, const struct track_event *ev)
 {
 	struct sock s;
 
-	if (!e->o.filter)
+	const struct filter *f = loop_filter(e->l);
+
+	if (!f)
 		return true;
 	/* A transition belongs to the filter when either of its ends does. */
 	s = ev->s;
 	s.state = ev->from;
-	if (filter_match(e->o.filter, &s))
+	if (filter_match(f, &s))
 		return true;
 	s.state = ev->to;
-	return filter_match(e->o.filter, &s);
+	return filter_match(f, &s);
 }
 
 static void events_event(void *ctx, const struct track_event *ev)

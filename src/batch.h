@@ -18,7 +18,6 @@ struct batch_opts {
 	int64_t delay_ns;	     /* between tables */
 	long count;		     /* tables to print, 0 = forever */
 	bool utf8;		     /* "≥" or ">=" */
-	const struct filter *filter; /* shown sockets */
 	struct procmap *pm;	     /* owners, or NULL */
 	bool replay;		     /* a table per recorded poll, as fast as read */
 	const struct col_list *cols; /* --columns, or NULL for the default */
@@ -29,7 +28,6 @@ void batch_open(struct loop *l, const struct batch_opts *o);
 struct events_opts {
 	FILE *out;
 	enum ev_format format;
-	const struct filter *filter;
 	struct procmap *pm;
 	long count; /* events to print, 0 = forever */
 };

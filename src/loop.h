@@ -27,6 +27,7 @@ struct obs {
 };
 
 struct loop;
+struct filter;
 
 /*
  * A source's own health, for the exporter's self-metrics: counters since
@@ -75,6 +76,11 @@ struct source_ops {
 	int64_t (*clock)(void *ctx);
 	/* Optional: one socket's tcp_info (asked of the kernel, or from a recording); -errno. */
 	int (*info)(void *ctx, const struct sock *s, struct sock_info *out);
+	/*
+	 * Optional: the filter changed (f NULL: none). A source that asks the
+	 * kernel for less than everything re-derives what it asks for.
+	 */
+	void (*refilter)(void *ctx, struct loop *l, const struct filter *f);
 	/* Optional: this source's counters into *st (zeroed by the caller). */
 	void (*stats)(void *ctx, struct source_stats *st);
 	void (*close)(void *ctx);
@@ -140,6 +146,14 @@ size_t loop_source_stats(const struct loop *l, const char **names, struct source
 			 size_t cap);
 /* The first source's description. */
 void loop_describe(struct loop *l, char *buf, size_t len);
+/*
+ * The filter has one owner, the loop: main sets the one given on the
+ * command line, the view changes it. loop_set_filter() takes f (NULL:
+ * none), tells every source, then frees the one before; sinks ask
+ * loop_filter() when they need it and keep no pointer of their own.
+ */
+void loop_set_filter(struct loop *l, struct filter *f);
+const struct filter *loop_filter(const struct loop *l);
 /* Reset the tracker and every sink (a replay seek). */
 void loop_reset(struct loop *l);
 

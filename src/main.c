@@ -622,8 +622,8 @@ static void serve_started(const struct config *c)
 	fflush(stderr);
 }
 
-static int open_sinks(struct loop *l, const struct config *c, const struct filter *f,
-		      struct procmap *pm, struct scenario *sc)
+static int open_sinks(struct loop *l, const struct config *c, struct procmap *pm,
+		      struct scenario *sc)
 {
 	char err[512];
 	bool utf8 =
@@ -665,7 +665,6 @@ static int open_sinks(struct loop *l, const struct config *c, const struct filte
 		    .no_color = c->no_color,
 		    .diagram = c->diagram,
 		    .replay = c->read_path != NULL,
-		    .filter_text = c->filter_text,
 		    .pm = pm,
 		    .scenario = sc,
 		    .cols = c->has_cols ? &c->cols : NULL,
@@ -684,7 +683,6 @@ static int open_sinks(struct loop *l, const struct config *c, const struct filte
 			    .delay_ns = c->interval_ns,
 			    .count = c->count,
 			    .utf8 = utf8,
-			    .filter = f,
 			    .pm = pm,
 			    .replay = c->read_path != NULL,
 			    .cols = c->has_cols ? &c->cols : NULL,
@@ -696,7 +694,6 @@ static int open_sinks(struct loop *l, const struct config *c, const struct filte
 		struct events_opts eo = {
 		    .out = stdout,
 		    .format = c->format,
-		    .filter = f,
 		    .pm = pm,
 		    .count = c->count,
 		};
@@ -768,6 +765,8 @@ int main(int argc, char **argv)
 	loop_set_netns(l, labels);
 	if (f)
 		filter_bind_netns(f, labels);
+	/* The loop owns the filter from here: the view may replace it, the sources follow. */
+	loop_set_filter(l, f);
 	/* Without a screen, status messages (write errors, lost notices) go to stderr. */
 	if (c.mode != MODE_VIEW)
 		loop_echo(l, stderr);
@@ -799,10 +798,10 @@ int main(int argc, char **argv)
 	}
 	status = open_sources(l, &c, f, sc);
 	if (status == EXIT_OK)
-		status = open_sinks(l, &c, f, pm, sc);
+		status = open_sinks(l, &c, pm, sc);
 	/* A scenario draws its own picture, segments and all; anything else, its sockets' states. */
 	if (status == EXIT_OK && c.svg && !sc)
-		tl = svg_add_timeline(l, c.svg, f);
+		tl = svg_add_timeline(l, c.svg);
 	if (status == EXIT_OK && sc) {
 		struct scenario_opts so = {
 		    .batch = c.mode != MODE_VIEW,
@@ -834,7 +833,6 @@ int main(int argc, char **argv)
 	netns_tab_free(labels);
 	procmap_free(pm);
 	scenario_free(sc);
-	filter_free(f);
 	free(c.filter_text);
 	return status;
 }

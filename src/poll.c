@@ -51,7 +51,7 @@ struct lane {
 /* What the three sources share; freed when the last of them is closed. */
 struct poller {
 	struct poll_nsset ns;
-	const struct filter *filter;
+	const struct filter *filter; /* the loop's, as last told (loop_set_filter) */
 	double budget;
 	struct lane full, fast;
 	bool fast_on;
@@ -261,12 +261,36 @@ static void lane_stats(void *ctx, struct source_stats *st)
 	st->failures = ((struct lane *)ctx)->failed;
 }
 
+/*
+ * The loop's filter changed (the view's f key): ask the kernel for the
+ * states it can match from the next dump on, with its bytecode. A full
+ * dump of more states than before is seen whole by the tracker at once; a
+ * narrower one says nothing about the states it leaves out.
+ */
+static void full_refilter(void *ctx, struct loop *l, const struct filter *f)
+{
+	struct lane *ln = ctx;
+	struct poller *p = ln->p;
+	uint32_t states = f ? filter_states(f) & ST_ALL_MASK : ST_ALL_MASK;
+
+	(void)l;
+	p->filter = f;
+	p->full.mask = states;
+	/* The fast lane's mask only narrows: it was set up (or not) for the start's filter. */
+	if (p->fast.mask)
+		p->fast.mask = states & ST_RARE_MASK ? states & ST_RARE_MASK : p->fast.mask;
+	poll_ns_filter_changed(&p->ns);
+	/* Widening shows at the next dump, not one interval later. */
+	p->full.next_due = mono_ns();
+}
+
 static const struct source_ops full_ops = {
     .name = "poll",
     .next_due = lane_next_due,
     .run = full_run,
     .control = full_control,
     .describe = full_describe,
+    .refilter = full_refilter,
     .info = full_info,
     .stats = lane_stats,
     .close = lane_close,

@@ -357,9 +357,6 @@ static void view_free(struct view *v)
 	free(v->sorted);
 	free(v->grp_of);
 	free(v->rows);
-	filter_free(v->flt);
-	filter_free(v->flt_saved);
-	free(v->flt_text);
 	free(v);
 }
 
@@ -447,7 +444,6 @@ int view_open(struct loop *l, const struct view_opts *o, char *err, size_t errle
 	v->l = l;
 	v->t = loop_track(l);
 	v->o = *o;
-	v->o.filter_text = NULL;
 	v->utf8 = cs && (!strcasecmp(cs, "UTF-8") || !strcasecmp(cs, "utf8"));
 	v->sel_group = -1;
 	v->stale = true;
@@ -458,15 +454,6 @@ int view_open(struct loop *l, const struct view_opts *o, char *err, size_t errle
 	else
 		col_default(&v->cols, false);
 	v->sort = COL_DWELL;
-	if (o->filter_text && *o->filter_text) {
-		v->flt = filter_parse(o->filter_text, err, errlen);
-		if (!v->flt) {
-			free(v);
-			return -1;
-		}
-		v->flt_text = xstrdup(o->filter_text);
-		filter_bind_netns(v->flt, loop_netns(l));
-	}
 
 	view_expect(v, loop_expected(l));
 	tcgetattr(STDIN_FILENO, &emerg_tio);

@@ -15,7 +15,6 @@ struct view_opts {
 	bool no_color;		     /* --no-color (NO_COLOR is read by the view) */
 	bool diagram;		     /* start in the state diagram */
 	bool replay;		     /* the source is a recording: replay keys */
-	const char *filter_text;     /* initial filter, may be NULL */
 	struct procmap *pm;	     /* owners, or NULL */
 	struct scenario *scenario;   /* narration, actor labels, step mode; or NULL */
 	const struct col_list *cols; /* --columns, or NULL for the default */

@@ -165,13 +165,14 @@ static void draw_title(struct view *v)
 			 iv + strspn(iv, " "), desc);
 	}
 	x += view_puta(v, 0, x, COLS - x, EL_TITLE, line);
-	if (v->flt_text) {
+	if (view_filter_text(v)) {
 		size_t shown = 0;
 
 		/* The totals above count every socket; say how many the filter lets through. */
 		for (unsigned g = 0; g <= ST_MAX; g++)
 			shown += v->grp[g].n - v->grp[g].ghosts;
-		snprintf(line, sizeof(line), "  filter: %s (%zu match)", v->flt_text, shown);
+		snprintf(line, sizeof(line), "  filter: %s (%zu match)", view_filter_text(v),
+			 shown);
 		x += view_puta(v, 0, x, COLS - x, EL_TITLE, line);
 	}
 	if (v->frozen) {
@@ -565,8 +566,9 @@ static void draw_table(struct view *v, int y0, int h, const int *w)
 	if (h <= 0)
 		return;
 	if (!v->nrows) {
-		const char *why = v->flt || v->o.scenario ? "No socket matches the filter." :
-			track_last_poll(v->t) ? "No TCP sockets." : "Waiting for the first poll...";
+		const char *why = view_filter(v) || v->o.scenario ? "No socket matches the filter."
+				  : track_last_poll(v->t)	  ? "No TCP sockets."
+								  : "Waiting for the first poll...";
 		view_puta(v, y0 + h / 2, 2, COLS - 2, EL_DIM, why);
 		return;
 	}
@@ -585,7 +587,7 @@ static bool event_shown(const struct view *v, const struct vevent *e)
 {
 	if (v->o.scenario && !scenario_owns(v->o.scenario, &e->s))
 		return false;
-	return !v->flt || filter_match(v->flt, &e->s);
+	return !view_filter(v) || filter_match(view_filter(v), &e->s);
 }
 
 /* Recent transitions, newest first. */

@@ -111,10 +111,8 @@ struct view {
 	int table_h; /* rows of table on the last draw, for the fold rule and paging */
 
 	/* Filter, search and prompts. */
-	struct filter *flt;
-	char *flt_text;
+	/* The filter is the loop's (loop_filter()); flt_before: its text when the prompt opened. */
 	char flt_before[256];
-	struct filter *flt_saved;
 	char search[256];
 	enum vprompt prompt;
 	char pbuf[256];
@@ -154,6 +152,10 @@ void view_redraw(struct view *v);
 void view_msg(struct view *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void view_freeze(struct view *v, bool on);
 void view_quit(struct view *v);
+
+/* The loop's filter, or NULL; its text, or NULL. */
+const struct filter *view_filter(const struct view *v);
+const char *view_filter_text(const struct view *v);
 
 /* view_rows.c */
 void view_rebuild(struct view *v);

@@ -229,8 +229,9 @@ static void k_search(struct view *v, int key)
 static void k_filter(struct view *v, int key)
 {
 	(void)key;
-	snprintf(v->flt_before, sizeof(v->flt_before), "%s", v->flt_text ? v->flt_text : "");
-	open_prompt(v, PR_FILTER, v->flt_text);
+	snprintf(v->flt_before, sizeof(v->flt_before), "%s",
+		 view_filter_text(v) ? view_filter_text(v) : "");
+	open_prompt(v, PR_FILTER, view_filter_text(v));
 }
 
 static void k_goto(struct view *v, int key)
@@ -363,11 +364,10 @@ static void prompt_changed(struct view *v)
 		v->perr[0] = 0;
 		if (v->plen && !(f = filter_parse(v->pbuf, v->perr, sizeof(v->perr))))
 			return;
-		filter_bind_netns(f, loop_netns(v->l));
-		filter_free(v->flt);
-		free(v->flt_text);
-		v->flt = f;
-		v->flt_text = v->plen ? xstrdup(v->pbuf) : NULL;
+		if (f)
+			filter_bind_netns(f, loop_netns(v->l));
+		/* The sources hear of it too: the poller asks the kernel for the new states. */
+		loop_set_filter(v->l, f);
 		v->rebuild = true;
 	}
 }

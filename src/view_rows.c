@@ -19,6 +19,16 @@ int64_t view_dwell(const struct view *v, const struct tsock *ts)
 	return col_dwell(ts, view_now(v));
 }
 
+const struct filter *view_filter(const struct view *v)
+{
+	return loop_filter(v->l);
+}
+
+const char *view_filter_text(const struct view *v)
+{
+	return view_filter(v) ? filter_text(view_filter(v)) : NULL;
+}
+
 struct col_ctx view_col_ctx(const struct view *v)
 {
 	return (struct col_ctx){.now = view_now(v),
@@ -163,7 +173,7 @@ static bool row_shown(const struct view *v, const struct tsock *ts)
 		return false;
 	if (v->o.scenario && !scenario_owns(v->o.scenario, &ts->s))
 		return false;
-	return !v->flt || filter_match(v->flt, &ts->s);
+	return !view_filter(v) || filter_match(view_filter(v), &ts->s);
 }
 
 /*
