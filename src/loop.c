@@ -202,6 +202,13 @@ int loop_sock_info(struct loop *l, const struct sock *s, struct sock_info *out)
 	return r;
 }
 
+void loop_source_state(const struct loop *l, struct source_state *st)
+{
+	memset(st, 0, sizeof(*st));
+	if (l->nsrc && l->src[0].ops->state)
+		l->src[0].ops->state(l->src[0].ctx, st);
+}
+
 void loop_describe(struct loop *l, char *buf, size_t len)
 {
 	if (l->nsrc && l->src[0].ops->describe)

@@ -50,6 +50,13 @@ enum source_ctl {
 	CTL_INTERVAL, /* arg: new poll interval in seconds */
 };
 
+/* What a source is doing, for a sink to show and act on (never parsed from describe()). */
+struct source_state {
+	bool replay; /* it plays a recording */
+	bool paused; /* it stands still: paused by a control, or by itself at the end */
+	bool at_end; /* it has nothing more to give */
+};
+
 struct source_ops {
 	const char *name; /* "poll", "fast", "destroy", "exact", "replay" */
 	/* Monotonic ns when run() is next due; INT64_MAX when only fd-driven. */
@@ -72,6 +79,8 @@ struct source_ops {
 	int (*control)(void *ctx, struct loop *l, enum source_ctl c, double arg);
 	/* Optional: a short description for the header ("poll 1s", "REPLAY x2 12:03:04"). */
 	void (*describe)(void *ctx, char *buf, size_t len);
+	/* Optional: its state into *st (zeroed by the caller); a live source has none. */
+	void (*state)(void *ctx, struct source_state *st);
 	/* Optional: the source's own clock, monotonic ns (a replay's recorded time). */
 	int64_t (*clock)(void *ctx);
 	/* Optional: one socket's tcp_info (asked of the kernel, or from a recording); -errno. */
@@ -144,6 +153,8 @@ int loop_sock_info(struct loop *l, const struct sock *s, struct sock_info *out);
  */
 size_t loop_source_stats(const struct loop *l, const char **names, struct source_stats *st,
 			 size_t cap);
+/* The first source's state (all false when it tells none). */
+void loop_source_state(const struct loop *l, struct source_state *st);
 /* The first source's description. */
 void loop_describe(struct loop *l, char *buf, size_t len);
 /*

@@ -151,7 +151,7 @@ static void draw_title(struct view *v)
 		snprintf(gone, sizeof(gone), " (+%zu gone)", total - alive);
 	x = 0;
 	if (v->o.replay) {
-		x += view_puta(v, 0, x, COLS - x, EL_BADGE, strstr(desc, "REPLAY") ? "" : " REPLAY ");
+		/* A replay's description names it (REPLAY x2 ... paused): it is the badge. */
 		x += view_putf(v, 0, x, COLS - x, EL_BADGE, " %s ", desc);
 		snprintf(line, sizeof(line), " %s  %zu socket%s%s%s%s", hs, alive,
 			 alive == 1 ? "" : "s", gone, *nsdesc ? "  " : "", nsdesc);

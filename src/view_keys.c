@@ -178,13 +178,13 @@ static void k_interval(struct view *v, int key)
 	view_msg(v, "polling every %g s", intervals[i]);
 }
 
-/* Whether the replay stands still, as its own description says (it may have paused itself). */
+/* Whether the replay stands still (it may have paused itself at the end). */
 static bool rp_paused(struct view *v)
 {
-	char desc[128];
+	struct source_state st;
 
-	loop_describe(v->l, desc, sizeof(desc));
-	return strstr(desc, " paused") || strstr(desc, " end");
+	loop_source_state(v->l, &st);
+	return st.paused;
 }
 
 static void k_rp_pause(struct view *v, int key)
