@@ -110,6 +110,30 @@ static void spark_sample(struct view *v)
 }
 
 /*
+ * What the screen will show but the tracker does not hold, asked for here
+ * with the data so that drawing does no I/O: the detail's tcp_info (of the
+ * kernel, or the recording's) once per poll or when the socket changes, and
+ * the owners of the rows on screen (a wish; the tick's budgeted /proc scan
+ * finds them).
+ */
+static void fetch_for_screen(struct view *v)
+{
+	if (v->mode == VM_DETAIL && v->detail_ts &&
+	    (v->detail_info_ts != v->detail_ts || v->detail_info_poll != track_last_poll(v->t))) {
+		v->detail_info_ok = loop_sock_info(v->l, &v->detail_ts->s, &v->detail_info) == 0;
+		v->detail_info_ts = v->detail_ts;
+		v->detail_info_poll = track_last_poll(v->t);
+	}
+	if (v->mode != VM_DETAIL)
+		v->detail_info_ts = NULL;
+	if (!v->o.pm || v->mode != VM_TABLE)
+		return;
+	for (size_t i = v->top; i < v->nrows && i < v->top + (size_t)v->table_h + 1; i++)
+		if (v->rows[i].ts && v->rows[i].ts->s.inode)
+			procmap_want(v->o.pm, v->rows[i].ts->s.inode);
+}
+
+/*
  * Bring the data up to date: collect after observations only (the pointers
  * are the tracker's, valid until its next change), then rebuild the rows.
  */
@@ -133,6 +157,7 @@ void view_refresh(struct view *v)
 		v->detail_ts = view_find(v, v->detail_cookie, v->detail_ts);
 	if (v->rebuild)
 		view_rebuild(v);
+	fetch_for_screen(v);
 }
 
 /* Space: keep copies of what is on screen while the tracker goes on. */
@@ -449,6 +474,12 @@ int view_open(struct loop *l, const struct view_opts *o, char *err, size_t errle
 	v->stale = true;
 	v->dirty = true;
 	v->mode = o->diagram ? VM_DIAGRAM : VM_TABLE;
+	{
+		char host[64] = "?";
+
+		gethostname(host, sizeof(host) - 1);
+		sanitize(v->host, sizeof(v->host), host, (size_t)-1);
+	}
 	if (o->cols)
 		v->cols = *o->cols;
 	else

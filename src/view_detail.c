@@ -147,10 +147,10 @@ void view_draw_detail(struct view *v, int y0, int h)
 			 s->timer && s->expires_ms ? ex + strspn(ex, " ") : "", s->retrans);
 		view_puta(v, y++, 9, w - 8, EL_NORMAL, line);
 	}
-	/* Asked of the source when shown: the kernel's figures now, or the recording's. */
-	struct sock_info info;
-	if (y < end && loop_sock_info(v->l, s, &info) == 0) {
-		const struct sock_info *in = &info;
+	/* Fetched with the data (view.c): the kernel's figures at the last poll, or the
+	 * recording's. */
+	if (y < end && v->detail_info_ok && v->detail_info_ts == ts) {
+		const struct sock_info *in = &v->detail_info;
 		char r1[24], r2[24];
 
 		us_text(r1, sizeof(r1), in->rtt_us);

@@ -130,15 +130,13 @@ const char *view_owner(const struct view *v, const struct tsock *ts, char *buf, 
 /* The top line: host, time, interval, source, totals, and what mode the screen is in. */
 static void draw_title(struct view *v)
 {
-	char host[64] = "?", clock[32], desc[96], nsdesc[96], line[400], hs[64];
+	char clock[32], desc[96], nsdesc[96], line[400];
 	int64_t wall = v->frozen ? v->fz_wall : v->o.replay ? track_wall(v->t, view_now(v)) : wall_ns();
 	time_t secs = (time_t)(wall / NS_PER_SEC);
 	struct tm tm;
 	size_t alive = 0, total = v->frozen ? v->nfz : track_size(v->t);
 	int x;
 
-	gethostname(host, sizeof(host) - 1);
-	sanitize(hs, sizeof(hs), host, (size_t)-1);
 	localtime_r(&secs, &tm);
 	strftime(clock, sizeof(clock), "%H:%M:%S", &tm);
 	for (unsigned st = 1; st < ST_MAX; st++)
@@ -153,16 +151,16 @@ static void draw_title(struct view *v)
 	if (v->o.replay) {
 		/* A replay's description names it (REPLAY x2 ... paused): it is the badge. */
 		x += view_putf(v, 0, x, COLS - x, EL_BADGE, " %s ", desc);
-		snprintf(line, sizeof(line), " %s  %zu socket%s%s%s%s", hs, alive,
+		snprintf(line, sizeof(line), " %s  %zu socket%s%s%s%s", v->host, alive,
 			 alive == 1 ? "" : "s", gone, *nsdesc ? "  " : "", nsdesc);
 	} else {
 		char iv[DUR_BUFSZ];
 
 		fmt_dur(iv, v->o.interval_ns, TIME_EXACT, v->utf8);
 		/* The namespace before the source: at 80 columns the source is cut first. */
-		snprintf(line, sizeof(line), " tcpdwell  %s  %s  %zu socket%s%s%s%s  every %s  %s", hs,
-			 clock, alive, alive == 1 ? "" : "s", gone, *nsdesc ? "  " : "", nsdesc,
-			 iv + strspn(iv, " "), desc);
+		snprintf(line, sizeof(line), " tcpdwell  %s  %s  %zu socket%s%s%s%s  every %s  %s",
+			 v->host, clock, alive, alive == 1 ? "" : "s", gone, *nsdesc ? "  " : "",
+			 nsdesc, iv + strspn(iv, " "), desc);
 	}
 	x += view_puta(v, 0, x, COLS - x, EL_TITLE, line);
 	if (view_filter_text(v)) {
@@ -527,9 +525,6 @@ static void draw_sock(struct view *v, int y, const struct tsock *ts, bool sel, c
 
 		if (!w[i])
 			continue;
-		/* Only a wish: the tick's budgeted /proc scan finds the owner, not this draw. */
-		if (id == COL_OWNER && v->o.pm && ts->s.inode)
-			procmap_want(v->o.pm, ts->s.inode);
 		c->text(&cc, ts, buf, sizeof(buf));
 		if (id == COL_LOCAL || id == COL_PEER)
 			put_addr(y, x, w[i], buf, v->utf8);

@@ -138,6 +138,12 @@ struct view {
 
 	uint64_t detail_cookie;
 	const struct tsock *detail_ts;
+	/* The detail's tcp_info, fetched with the data (view_refresh), never by drawing. */
+	struct sock_info detail_info;
+	bool detail_info_ok;
+	int64_t detail_info_poll; /* the tracker's last poll when fetched */
+	const struct tsock *detail_info_ts;
+	char host[64]; /* sanitised, read once */
 	int help_top;
 
 
