@@ -55,6 +55,7 @@ struct source_state {
 	bool replay; /* it plays a recording */
 	bool paused; /* it stands still: paused by a control, or by itself at the end */
 	bool at_end; /* it has nothing more to give */
+	bool says_interval; /* its description gives the poll interval (the poller's) */
 };
 
 struct source_ops {

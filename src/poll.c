@@ -222,13 +222,17 @@ static void fast_describe_into(const struct lane *ln, char *buf, size_t len)
 {
 	char iv[32];
 
+	/* Slowed only while it runs slower than asked: "fast 50ms (slowed)" would contradict
+	 * itself. */
+	bool slowed = ln->stretched && ln->effective > ln->interval;
+
 	fmt_interval(iv, sizeof(iv), ln->effective);
 	if (ln->effective >= ln->p->full.interval)
-		snprintf(buf, len, "fast idle%s", ln->stretched ? " (slowed: budget)" : "");
+		snprintf(buf, len, "fast idle%s", slowed ? " (slowed: budget)" : "");
 	else
 		snprintf(buf, len, "fast %s%s", iv,
 			 quiet_paced(ln) ? " (quiet)"
-			 : ln->stretched ? " (slowed: budget)"
+			 : slowed	 ? " (slowed: budget)"
 					 : "");
 }
 
@@ -248,6 +252,12 @@ static void full_describe(void *ctx, char *buf, size_t len)
 	}
 	fast_describe_into(&ln->p->fast, fast, sizeof(fast));
 	snprintf(buf, len, "poll %s, %s%s", iv, fast, lost);
+}
+
+static void full_state(void *ctx, struct source_state *st)
+{
+	(void)ctx;
+	st->says_interval = true;
 }
 
 static void lane_close(void *ctx)
@@ -291,6 +301,7 @@ static const struct source_ops full_ops = {
     .control = full_control,
     .describe = full_describe,
     .refilter = full_refilter,
+    .state = full_state,
     .info = full_info,
     .stats = lane_stats,
     .close = lane_close,
@@ -309,6 +320,8 @@ static void fast_account(struct lane *ln, struct loop *l, int64_t cost)
 	ln->cost = ln->cost > 0 ? 0.8 * ln->cost + 0.2 * (double)cost : (double)cost;
 	need = (int64_t)(ln->cost / budget);
 	ln->need = need;
+	/* The pace first: the note and the header then give the interval it runs at. */
+	fast_pace(ln);
 	/*
 	 * The interval follows the budget to the microsecond; saying so waits
 	 * for a stretch of a tenth (50 ms to 50.2 ms is no news), and stops

@@ -147,36 +147,56 @@ static void draw_title(struct view *v)
 	char gone[32] = "";
 	if (total > alive)
 		snprintf(gone, sizeof(gone), " (+%zu gone)", total - alive);
+	/*
+	 * What the screen is in comes first, where no width cuts it off: a
+	 * replay, a frozen screen, a filter. A calm table that is frozen or
+	 * filtered must not read as a calm box.
+	 */
 	x = 0;
-	if (v->o.replay) {
-		/* A replay's description names it (REPLAY x2 ... paused): it is the badge. */
+	if (v->o.replay) /* its description names it: REPLAY x2 ... paused */
 		x += view_putf(v, 0, x, COLS - x, EL_BADGE, " %s ", desc);
+	if (v->frozen)
+		x += view_puta(v, 0, x, COLS - x, EL_BADGE, " PAUSED ");
+	if (view_filter_text(v)) {
+		size_t shown = 0;
+		char count[48];
+		int room;
+
+		/* The totals count every socket; say how many the filter lets through. */
+		for (unsigned g = 0; g <= ST_MAX; g++)
+			shown += v->grp[g].n - v->grp[g].ghosts;
+		snprintf(count, sizeof(count), " (%zu match%s) ", shown, shown == 1 ? "" : "es");
+		/* A long expression is cut, never the count: " filter: " and the count stay. */
+		room = COLS - x - 9 - (int)strlen(count);
+		if (room < 4)
+			room = 4;
+		if ((int)strlen(view_filter_text(v)) > room)
+			snprintf(line, sizeof(line), " filter: %.*s%s%s", room - 1,
+				 view_filter_text(v), v->utf8 ? "\u2026" : ">", count);
+		else
+			snprintf(line, sizeof(line), " filter: %s%s", view_filter_text(v), count);
+		x += view_puta(v, 0, x, COLS - x, EL_BADGE, line);
+	}
+	if (v->o.replay) {
 		snprintf(line, sizeof(line), " %s  %zu socket%s%s%s%s", v->host, alive,
 			 alive == 1 ? "" : "s", gone, *nsdesc ? "  " : "", nsdesc);
 	} else {
-		char iv[DUR_BUFSZ];
+		struct source_state st;
+		char iv[DUR_BUFSZ], every[48] = "";
 
-		fmt_dur(iv, v->o.interval_ns, TIME_EXACT, v->utf8);
+		/* The interval once: the poller's description says it; the exact source's does not.
+		 */
+		loop_source_state(v->l, &st);
+		if (!st.says_interval) {
+			fmt_dur(iv, v->o.interval_ns, TIME_EXACT, v->utf8);
+			snprintf(every, sizeof(every), "  poll every %s", iv + strspn(iv, " "));
+		}
 		/* The namespace before the source: at 80 columns the source is cut first. */
-		snprintf(line, sizeof(line), " tcpdwell  %s  %s  %zu socket%s%s%s%s  every %s  %s",
-			 v->host, clock, alive, alive == 1 ? "" : "s", gone, *nsdesc ? "  " : "",
-			 nsdesc, iv + strspn(iv, " "), desc);
+		snprintf(line, sizeof(line), " tcpdwell  %s  %s  %zu socket%s%s%s%s  %s%s", v->host,
+			 clock, alive, alive == 1 ? "" : "s", gone, *nsdesc ? "  " : "", nsdesc,
+			 desc, every);
 	}
-	x += view_puta(v, 0, x, COLS - x, EL_TITLE, line);
-	if (view_filter_text(v)) {
-		size_t shown = 0;
-
-		/* The totals above count every socket; say how many the filter lets through. */
-		for (unsigned g = 0; g <= ST_MAX; g++)
-			shown += v->grp[g].n - v->grp[g].ghosts;
-		snprintf(line, sizeof(line), "  filter: %s (%zu match)", view_filter_text(v),
-			 shown);
-		x += view_puta(v, 0, x, COLS - x, EL_TITLE, line);
-	}
-	if (v->frozen) {
-		x += view_puta(v, 0, x, COLS - x, EL_TITLE, " ");
-		view_puta(v, 0, x, COLS - x, EL_BADGE, " PAUSED ");
-	}
+	view_puta(v, 0, x, COLS - x, EL_TITLE, line);
 }
 
 /*
