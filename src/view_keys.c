@@ -470,6 +470,35 @@ static void prompt_key(struct view *v, wint_t key, bool is_key)
 	prompt_changed(v);
 }
 
+/* A key no binding of this screen takes: say so, rather than nothing happening. */
+static void unknown_key(struct view *v, wint_t key, bool is_key)
+{
+	char name[32];
+
+	if (is_key) {
+		const char *kn = keyname((int)key);
+
+		snprintf(name, sizeof(name), "%s", kn ? kn : "?");
+	} else if (key == KEY_ESC) {
+		snprintf(name, sizeof(name), "Esc");
+	} else if (key < 0x20 || key == 127) {
+		snprintf(name, sizeof(name), "Ctrl-%c", key == 127 ? '?' : (char)(key + '@'));
+	} else {
+		char mb[MB_LEN_MAX + 1];
+		mbstate_t ps;
+		size_t n;
+
+		memset(&ps, 0, sizeof(ps));
+		n = wcrtomb(mb, (wchar_t)key, &ps);
+		if (n == (size_t)-1)
+			snprintf(name, sizeof(name), "U+%04X", (unsigned)key);
+		else
+			snprintf(name, sizeof(name), "'%.*s'", (int)n, mb);
+	}
+	view_msg(v, "no key %s here: F1 or h lists the keys", name);
+	v->dirty = true;
+}
+
 void view_key(struct view *v, wint_t key, bool is_key)
 {
 	if (v->prompt != PR_NONE) {
@@ -478,10 +507,9 @@ void view_key(struct view *v, wint_t key, bool is_key)
 	}
 	if (v->mode == VM_HELP && !(is_key && (key == KEY_UP || key == KEY_DOWN || key == KEY_NPAGE ||
 					       key == KEY_PPAGE))) {
-		if (!is_key && (key == 'q'))
-			view_quit(v);
-		else
-			v->mode = v->back == VM_HELP ? VM_TABLE : v->back;
+		/* Any key returns, q too: "any key" that quits on one of them would lose a screen.
+		 */
+		v->mode = v->back == VM_HELP ? VM_TABLE : v->back;
 		return;
 	}
 	if (is_key && key == KEY_F(3) && v->search[0] && v->mode == VM_TABLE) {
@@ -504,6 +532,7 @@ void view_key(struct view *v, wint_t key, bool is_key)
 			}
 		}
 	}
+	unknown_key(v, key, is_key);
 }
 
 /* The help screen: every binding that applies here, from the same table. */
