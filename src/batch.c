@@ -247,7 +247,7 @@ void events_print_header(FILE *out, enum ev_format fmt, const struct netns_tab *
 }
 
 void events_print(FILE *out, enum ev_format fmt, const struct track_event *ev,
-		  const struct procmap *pm, const struct netns_tab *labels)
+		  const struct procmap *pm, const struct netns_tab *labels, bool utf8)
 {
 	const char *ns = netns_tab_active(labels) ? netns_label(labels, ev->s.netns) : NULL;
 	const struct sock *s = &ev->s;
@@ -266,7 +266,7 @@ void events_print(FILE *out, enum ev_format fmt, const struct track_event *ev,
 
 	switch (fmt) {
 	case FMT_TEXT:
-		fmt_dur(dur, ev->dwell, ev->dwell_kind, true);
+		fmt_dur(dur, ev->dwell, ev->dwell_kind, utf8);
 		fprintf(out, "%s %-26s %-26s %s -> %s", when, la, pa, st_name(ev->from),
 			st_name(ev->to));
 		if (ev->from != ST_CLOSE)
@@ -365,7 +365,7 @@ static void events_event(void *ctx, const struct track_event *ev)
 	if (e->o.pm && ev->s.inode)
 		procmap_want(e->o.pm, ev->s.inode);
 	events_head(e);
-	events_print(e->o.out, e->o.format, ev, e->o.pm, loop_netns(e->l));
+	events_print(e->o.out, e->o.format, ev, e->o.pm, loop_netns(e->l), e->o.utf8);
 	e->printed++;
 }
 

@@ -30,6 +30,7 @@ struct events_opts {
 	enum ev_format format;
 	struct procmap *pm;
 	long count; /* events to print, 0 = forever */
+	bool utf8;  /* text: "µs" and "≥", or "us" and ">=" as the locale allows */
 };
 /* The event stream printer (-e). */
 void events_open(struct loop *l, const struct events_opts *o);
@@ -38,7 +39,7 @@ void events_open(struct loop *l, const struct events_opts *o);
  * labels are active (text: at the end; JSON: "netns"; CSV: the last column).
  */
 void events_print(FILE *out, enum ev_format fmt, const struct track_event *ev,
-		  const struct procmap *pm, const struct netns_tab *labels);
+		  const struct procmap *pm, const struct netns_tab *labels, bool utf8);
 /* The CSV header line. */
 void events_print_header(FILE *out, enum ev_format fmt, const struct netns_tab *labels);
 

@@ -695,6 +695,7 @@ static int open_sinks(struct loop *l, const struct config *c, struct procmap *pm
 		    .out = stdout,
 		    .format = c->format,
 		    .pm = pm,
+		    .utf8 = utf8,
 		    .count = c->count,
 		};
 		events_open(l, &eo);
