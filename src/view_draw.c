@@ -106,20 +106,6 @@ int view_wrap(const struct view *v, int y, int x, int w, int maxlines, enum vel 
 	return lines;
 }
 
-/* Short names (at most 8 columns) for narrow count cells, in the style of ss. */
-const char *view_st_short(unsigned st)
-{
-	static const char *const names[ST_MAX] = {
-		[ST_ESTABLISHED] = "ESTAB",	 [ST_SYN_SENT] = "SYN-SENT",
-		[ST_SYN_RECV] = "SYN-RECV",	 [ST_FIN_WAIT1] = "FIN-WT-1",
-		[ST_FIN_WAIT2] = "FIN-WT-2",	 [ST_TIME_WAIT] = "TIME-WT",
-		[ST_CLOSE] = "CLOSED",		 [ST_CLOSE_WAIT] = "CLOSE-WT",
-		[ST_LAST_ACK] = "LAST-ACK",	 [ST_LISTEN] = "LISTEN",
-		[ST_CLOSING] = "CLOSING",	 [ST_NEW_SYN_RECV] = "NSYN-RCV",
-	};
-	return st < ST_MAX && names[st] ? names[st] : "?";
-}
-
 const char *view_owner(const struct view *v, const struct tsock *ts, char *buf, size_t len)
 {
 	struct col_ctx c = view_col_ctx(v);
@@ -308,7 +294,7 @@ static void draw_counts(struct view *v, int y0, int nlines)
 
 		if (y >= y0 + nlines)
 			break;
-		view_puta(v, y, x, lw, c ? EL_LABEL : EL_DIM, lw > 8 ? st_name(st) : view_st_short(st));
+		view_puta(v, y, x, lw, c ? EL_LABEL : EL_DIM, lw > 8 ? st_name(st) : st_short(st));
 		snprintf(num, sizeof(num), "%5zu", c);
 		view_puta(v, y, x + lw, 6, e, num);
 		draw_spark(v, y, x + lw + 6, cw - lw - 7, st);

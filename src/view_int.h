@@ -196,7 +196,6 @@ int view_wrap(const struct view *v, int y, int x, int w, int maxlines, enum vel 
 void view_draw_ladder(struct view *v, int y, int h);
 void view_draw_main(struct view *v);
 const char *view_owner(const struct view *v, const struct tsock *ts, char *buf, size_t len);
-const char *view_st_short(unsigned st);
 
 /* view_keys.c */
 void view_key(struct view *v, wint_t key, bool is_key);
