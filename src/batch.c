@@ -238,85 +238,204 @@ static void csv_str(FILE *out, const char *s)
 
 static const char *const kind_names[] = { "between", "exact", "at_least" };
 
+/* One event and what its fields are written from. */
+struct ev_ctx {
+	const struct track_event *ev;
+	const struct owner *own; /* NULL when unknown */
+	const char *ns;		 /* NULL when namespaces are not labelled */
+};
+
+/* How JSON writes a field: a string, a number or true/false; NULL when absent. */
+enum ev_json { EJ_STR, EJ_NUM, EJ_BOOL };
+
+/*
+ * The JSON and CSV fields of an event, in CSV order, described once: the
+ * header, the JSON keys and the values come from here. text() returns
+ * false where the value is unknown (JSON null, CSV empty).
+ */
+struct ev_field {
+	const char *name;
+	enum ev_json json;
+	bool (*text)(const struct ev_ctx *c, char *buf, size_t len);
+	bool ns_only; /* only when namespaces are labelled (--netns) */
+};
+
+static bool f_time(const struct ev_ctx *c, char *buf, size_t len)
+{
+	iso_time(buf, len, c->ev->wall);
+	return true;
+}
+
+static bool f_mono(const struct ev_ctx *c, char *buf, size_t len)
+{
+	fmt_secs(buf, len, c->ev->mono);
+	return true;
+}
+
+/* A string in JSON: a 64-bit number is more than a double holds exactly. */
+static bool f_cookie(const struct ev_ctx *c, char *buf, size_t len)
+{
+	snprintf(buf, len, "%llu", (unsigned long long)c->ev->s.cookie);
+	return true;
+}
+
+static bool f_family(const struct ev_ctx *c, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s", c->ev->s.family == AF_INET6 ? "inet6" : "inet");
+	return true;
+}
+
+static bool f_local(const struct ev_ctx *c, char *buf, size_t len)
+{
+	col_addr(buf, len, c->ev->s.family, c->ev->s.src, c->ev->s.sport);
+	return true;
+}
+
+static bool f_peer(const struct ev_ctx *c, char *buf, size_t len)
+{
+	col_addr(buf, len, c->ev->s.family, c->ev->s.dst, c->ev->s.dport);
+	return true;
+}
+
+static bool f_from(const struct ev_ctx *c, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s", st_name(c->ev->from));
+	return true;
+}
+
+static bool f_to(const struct ev_ctx *c, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s", st_name(c->ev->to));
+	return true;
+}
+
+static bool f_dwell(const struct ev_ctx *c, char *buf, size_t len)
+{
+	fmt_secs(buf, len, c->ev->dwell);
+	return true;
+}
+
+static bool f_dwell_kind(const struct ev_ctx *c, char *buf, size_t len)
+{
+	unsigned k = c->ev->dwell_kind;
+
+	snprintf(buf, len, "%s", k < ARRAY_SIZE(kind_names) ? kind_names[k] : "between");
+	return true;
+}
+
+static bool f_jump(const struct ev_ctx *c, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s", c->ev->jump ? "true" : "false");
+	return true;
+}
+
+static bool f_pid(const struct ev_ctx *c, char *buf, size_t len)
+{
+	if (c->own)
+		snprintf(buf, len, "%d", c->own->pid);
+	return c->own != NULL;
+}
+
+static bool f_comm(const struct ev_ctx *c, char *buf, size_t len)
+{
+	if (c->own)
+		snprintf(buf, len, "%s", c->own->comm);
+	return c->own != NULL;
+}
+
+static bool f_netns(const struct ev_ctx *c, char *buf, size_t len)
+{
+	if (c->ns)
+		snprintf(buf, len, "%s", c->ns);
+	return c->ns != NULL;
+}
+
+static const struct ev_field ev_fields[] = {
+    {"time", EJ_STR, f_time, false},	 {"mono", EJ_NUM, f_mono, false},
+    {"cookie", EJ_STR, f_cookie, false}, {"family", EJ_STR, f_family, false},
+    {"local", EJ_STR, f_local, false},	 {"peer", EJ_STR, f_peer, false},
+    {"from", EJ_STR, f_from, false},	 {"to", EJ_STR, f_to, false},
+    {"dwell", EJ_NUM, f_dwell, false},	 {"dwell_kind", EJ_STR, f_dwell_kind, false},
+    {"jump", EJ_BOOL, f_jump, false},	 {"pid", EJ_NUM, f_pid, false},
+    {"comm", EJ_STR, f_comm, false},	 {"netns", EJ_STR, f_netns, true},
+};
+
 void events_print_header(FILE *out, enum ev_format fmt, const struct netns_tab *labels)
 {
-	if (fmt == FMT_CSV)
-		fprintf(out, "time,mono,cookie,family,local,peer,from,to,dwell,dwell_kind,jump,pid,"
-			     "comm%s\n",
-			netns_tab_active(labels) ? ",netns" : "");
+	if (fmt != FMT_CSV)
+		return;
+	for (size_t i = 0; i < ARRAY_SIZE(ev_fields); i++)
+		if (!ev_fields[i].ns_only || netns_tab_active(labels))
+			fprintf(out, "%s%s", i ? "," : "", ev_fields[i].name);
+	fputc('\n', out);
+}
+
+/* The JSON object or the CSV line of one event, field by field from ev_fields. */
+static void print_fields(FILE *out, enum ev_format fmt, const struct ev_ctx *c)
+{
+	bool first = true;
+
+	if (fmt == FMT_JSON)
+		fputc('{', out);
+	for (size_t i = 0; i < ARRAY_SIZE(ev_fields); i++) {
+		const struct ev_field *f = &ev_fields[i];
+		char buf[ADDR_BUFSZ + 64];
+		bool known;
+
+		/* A field of namespaces only is absent, not null, without them. */
+		if (f->ns_only && !c->ns)
+			continue;
+		known = f->text(c, buf, sizeof(buf));
+		if (!first)
+			fputc(',', out);
+		first = false;
+		if (fmt == FMT_CSV) {
+			if (known)
+				csv_str(out, buf);
+			continue;
+		}
+		fprintf(out, "\"%s\":", f->name);
+		if (!known)
+			fputs("null", out);
+		else if (f->json == EJ_STR)
+			json_str(out, buf);
+		else
+			fputs(buf, out);
+	}
+	fputs(fmt == FMT_JSON ? "}\n" : "\n", out);
 }
 
 void events_print(FILE *out, enum ev_format fmt, const struct track_event *ev,
 		  const struct procmap *pm, const struct netns_tab *labels, bool utf8)
 {
-	const char *ns = netns_tab_active(labels) ? netns_label(labels, ev->s.netns) : NULL;
 	const struct sock *s = &ev->s;
-	const struct owner *own = pm && s->inode ? procmap_lookup(pm, s->inode) : NULL;
+	struct ev_ctx c = {
+	    .ev = ev,
+	    .own = pm && s->inode ? procmap_lookup(pm, s->inode) : NULL,
+	    .ns = netns_tab_active(labels) ? netns_label(labels, s->netns) : NULL,
+	};
 	struct col_ctx cc = {.pm = pm};
-	char when[40], la[ADDR_BUFSZ], pa[ADDR_BUFSZ], mono[32], dwell[32], dur[DUR_BUFSZ];
-	char own_text[128];
-	const char *kind = ev->dwell_kind < ARRAY_SIZE(kind_names) ? kind_names[ev->dwell_kind]
-								   : "between";
+	char when[40], la[ADDR_BUFSZ], pa[ADDR_BUFSZ], dur[DUR_BUFSZ], own[128];
 
-	iso_time(when, sizeof(when), ev->wall);
-	col_addr(la, sizeof(la), s->family, s->src, s->sport);
-	col_addr(pa, sizeof(pa), s->family, s->dst, s->dport);
-	fmt_secs(mono, sizeof(mono), ev->mono);
-	fmt_secs(dwell, sizeof(dwell), ev->dwell);
-
-	switch (fmt) {
-	case FMT_TEXT:
-		fmt_dur(dur, ev->dwell, ev->dwell_kind, utf8);
-		fprintf(out, "%s %-26s %-26s %s -> %s", when, la, pa, st_name(ev->from),
-			st_name(ev->to));
-		if (ev->from != ST_CLOSE)
-			fprintf(out, " after %s", dur + strspn(dur, " "));
-		if (ev->jump)
-			fputs(" (jump)", out);
-		if (own)
-			fprintf(out, " %s", col_owner(&cc, s, own_text, sizeof(own_text)));
-		if (ns)
-			fprintf(out, " netns %s", ns);
-		fputc('\n', out);
-		break;
-	case FMT_JSON:
-		fprintf(out,
-			"{\"time\":\"%s\",\"mono\":%s,\"cookie\":\"%llu\",\"family\":\"%s\","
-			"\"local\":\"%s\",\"peer\":\"%s\",\"from\":\"%s\",\"to\":\"%s\","
-			"\"dwell\":%s,\"dwell_kind\":\"%s\",\"jump\":%s,",
-			when, mono, (unsigned long long)s->cookie,
-			s->family == AF_INET6 ? "inet6" : "inet", la, pa, st_name(ev->from),
-			st_name(ev->to), dwell, kind, ev->jump ? "true" : "false");
-		if (own) {
-			fprintf(out, "\"pid\":%d,\"comm\":", own->pid);
-			json_str(out, own->comm);
-		} else {
-			fputs("\"pid\":null,\"comm\":null", out);
-		}
-		if (ns) {
-			fputs(",\"netns\":", out);
-			json_str(out, ns);
-		}
-		fputs("}\n", out);
-		break;
-	case FMT_CSV:
-		fprintf(out, "%s,%s,%llu,%s,%s,%s,%s,%s,%s,%s,%s,", when, mono,
-			(unsigned long long)s->cookie, s->family == AF_INET6 ? "inet6" : "inet", la,
-			pa, st_name(ev->from), st_name(ev->to), dwell, kind,
-			ev->jump ? "true" : "false");
-		if (own) {
-			fprintf(out, "%d,", own->pid);
-			csv_str(out, own->comm);
-		} else {
-			fputc(',', out);
-		}
-		if (ns) {
-			fputc(',', out);
-			csv_str(out, ns);
-		}
-		fputc('\n', out);
-		break;
+	if (fmt != FMT_TEXT) {
+		print_fields(out, fmt, &c);
+		return;
 	}
+	/* Text is for people: one sentence, not a field list. */
+	f_time(&c, when, sizeof(when));
+	f_local(&c, la, sizeof(la));
+	f_peer(&c, pa, sizeof(pa));
+	fmt_dur(dur, ev->dwell, ev->dwell_kind, utf8);
+	fprintf(out, "%s %-26s %-26s %s -> %s", when, la, pa, st_name(ev->from), st_name(ev->to));
+	if (ev->from != ST_CLOSE)
+		fprintf(out, " after %s", dur + strspn(dur, " "));
+	if (ev->jump)
+		fputs(" (jump)", out);
+	if (c.own)
+		fprintf(out, " %s", col_owner(&cc, s, own, sizeof(own)));
+	if (c.ns)
+		fprintf(out, " netns %s", c.ns);
+	fputc('\n', out);
 }
 
 struct events {
