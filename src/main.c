@@ -10,6 +10,7 @@
 
 #include "batch.h"
 #include "column.h"
+#include "rc.h"
 #include "exact.h"
 #include "exact_bpf.h"
 #include "filter.h"
@@ -62,6 +63,8 @@ struct config {
 	bool diagram;
 	bool has_cols;	      /* --columns given */
 	struct col_list cols; /* the table's columns, in order */
+	struct rc rc;	      /* the view's settings file, as read */
+	char rc_path[4096];   /* "" when there is none */
 	bool no_color;
 	int64_t ghost_ns;
 	int64_t leak_ns;
@@ -622,8 +625,7 @@ static void serve_started(const struct config *c)
 	fflush(stderr);
 }
 
-static int open_sinks(struct loop *l, const struct config *c, struct procmap *pm,
-		      struct scenario *sc)
+static int open_sinks(struct loop *l, struct config *c, struct procmap *pm, struct scenario *sc)
 {
 	char err[512];
 	bool utf8 =
@@ -659,6 +661,13 @@ static int open_sinks(struct loop *l, const struct config *c, struct procmap *pm
 	}
 	switch (c->mode) {
 	case MODE_VIEW: {
+		char rcerr[640];
+
+		/* A damaged settings file is ignored whole, said on the status line. */
+		if (rc_path(c->rc_path, sizeof(c->rc_path)) < 0)
+			c->rc_path[0] = 0;
+		else if (rc_load(c->rc_path, &c->rc, rcerr, sizeof(rcerr)) < 0)
+			loop_status(l, "settings ignored: %s", rcerr);
 		struct view_opts vo = {
 		    .interval_ns = c->interval_ns,
 		    .leak_ns = c->leak_ns,
@@ -667,7 +676,13 @@ static int open_sinks(struct loop *l, const struct config *c, struct procmap *pm
 		    .replay = c->read_path != NULL,
 		    .pm = pm,
 		    .scenario = sc,
-		    .cols = c->has_cols ? &c->cols : NULL,
+		    .cols = c->has_cols	     ? &c->cols
+			    : c->rc.has_cols ? &c->rc.cols
+					     : NULL,
+		    .cols_named = c->has_cols,
+		    .sort = c->rc_path[0] ? c->rc.sort : -1,
+		    .sort_rev = c->rc.sort_rev,
+		    .rc_path = c->rc_path[0] ? c->rc_path : NULL,
 		};
 		if (view_open(l, &vo, err, sizeof(err)) < 0) {
 			fprintf(stderr, "tcpdwell: %s\n", err);

@@ -484,7 +484,9 @@ int view_open(struct loop *l, const struct view_opts *o, char *err, size_t errle
 		v->cols = *o->cols;
 	else
 		col_default(&v->cols, false);
-	v->sort = COL_DWELL;
+	v->sort = o->sort >= 0 && o->sort < COL_MAX && col_table[o->sort].cmp ? (enum col_id)o->sort
+									      : COL_DWELL;
+	v->sort_rev = o->sort_rev;
 
 	view_expect(v, loop_expected(l));
 	tcgetattr(STDIN_FILENO, &emerg_tio);

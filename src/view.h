@@ -17,7 +17,11 @@ struct view_opts {
 	bool replay;		     /* the source is a recording: replay keys */
 	struct procmap *pm;	     /* owners, or NULL */
 	struct scenario *scenario;   /* narration, actor labels, step mode; or NULL */
-	const struct col_list *cols; /* --columns, or NULL for the default */
+	const struct col_list *cols; /* --columns or the settings file, or NULL for the default */
+	bool cols_named;	     /* --columns: NETNS shows even with one namespace */
+	int sort;		     /* a column id from the settings file, or -1 */
+	bool sort_rev;
+	const char *rc_path; /* where F2 saves the settings, or NULL */
 };
 
 /* Set up the terminal and add the view to the loop; -1 with err set (no terminal). */

@@ -329,7 +329,8 @@ static void table_cols(const struct view *v, int *w, int want_addr, bool nscol)
 		const struct column *c = &col_table[v->cols.id[i]];
 
 		w[i] = 0;
-		if (COLS < c->min_cols || (v->cols.id[i] == COL_NETNS && !nscol && !v->o.cols))
+		if (COLS < c->min_cols ||
+		    (v->cols.id[i] == COL_NETNS && !nscol && !v->o.cols_named))
 			continue;
 		switch (c->rule) {
 		case CW_FIXED:
@@ -674,6 +675,10 @@ void view_draw_main(struct view *v)
 	}
 	if (v->mode == VM_DETAIL) {
 		view_draw_detail(v, y, bottom - y);
+		goto keybar;
+	}
+	if (v->mode == VM_SETUP) {
+		view_draw_setup(v, y, bottom - y);
 		goto keybar;
 	}
 	/* The status line, then every line the narration needs: a cut sentence teaches nothing. */

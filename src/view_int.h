@@ -40,7 +40,7 @@ enum vel {
 	EL_MAX
 };
 
-enum vmode { VM_TABLE, VM_DETAIL, VM_DIAGRAM, VM_HELP, VM_LADDER };
+enum vmode { VM_TABLE, VM_DETAIL, VM_DIAGRAM, VM_HELP, VM_LADDER, VM_SETUP };
 enum vprompt { PR_NONE, PR_FILTER, PR_SEARCH, PR_GOTO };
 
 #define VIEW_EVENTS 256	   /* transitions kept for the pane */
@@ -145,7 +145,7 @@ struct view {
 	const struct tsock *detail_info_ts;
 	char host[64]; /* sanitised, read once */
 	int help_top;
-
+	int setup_sel; /* the setup screen's selected line */
 
 	char msg[160];
 	int64_t msg_until;
@@ -204,6 +204,14 @@ void view_draw_keybar(struct view *v, int y);
 
 /* view_detail.c */
 void view_draw_detail(struct view *v, int y0, int h);
+
+/* view_setup.c: the setup screen's drawing and its keys' work. */
+void view_draw_setup(struct view *v, int y0, int h);
+void view_setup_move(struct view *v, int by);
+void view_setup_toggle(struct view *v);
+void view_setup_shift(struct view *v, int dir);
+void view_setup_sort(struct view *v);
+void view_setup_save(struct view *v);
 
 /* view_diagram.c */
 void view_draw_diagram(struct view *v, int y0, int h);

@@ -17,6 +17,8 @@ enum {
 	W_DIAGRAM = 1 << VM_DIAGRAM,
 	W_HELP = 1 << VM_HELP,
 	W_LADDER = 1 << VM_LADDER,
+	W_SETUP = 1 << VM_SETUP,
+	/* Not the setup screen: there Space and the letters edit the columns. */
 	W_ALL = W_TABLE | W_DETAIL | W_DIAGRAM | W_HELP | W_LADDER,
 	W_LIVE = 1 << 8,   /* only when the source is live */
 	W_REPLAY = 1 << 9, /* only when replaying */
@@ -64,7 +66,7 @@ static void k_back(struct view *v, int key)
 		v->mode = v->back == VM_HELP ? VM_TABLE : v->back;
 	else if (v->mode == VM_DETAIL)
 		v->mode = v->back == VM_DIAGRAM ? VM_DIAGRAM : VM_TABLE;
-	else if (v->mode == VM_DIAGRAM || v->mode == VM_LADDER)
+	else if (v->mode == VM_DIAGRAM || v->mode == VM_LADDER || v->mode == VM_SETUP)
 		v->mode = VM_TABLE;
 	else if (v->search[0])
 		v->search[0] = 0;
@@ -76,6 +78,13 @@ static void k_move(struct view *v, int key)
 {
 	long page = v->table_h > 1 ? v->table_h - 1 : 1, to = (long)v->sel;
 
+	if (v->mode == VM_SETUP) {
+		view_setup_move(v, key == KEY_UP || key == 'k' ? -1
+				   : key == KEY_PPAGE	       ? -COL_MAX
+				   : key == KEY_NPAGE	       ? COL_MAX
+							       : 1);
+		return;
+	}
 	if (v->mode == VM_HELP) {
 		v->help_top += key == KEY_UP || key == 'k' ? -1 : key == KEY_NPAGE ? (int)page :
 			       key == KEY_PPAGE ? -(int)page : 1;
@@ -249,6 +258,24 @@ static void k_step(struct view *v, int key)
 		view_msg(v, "the scenario is not waiting for a key");
 }
 
+static void k_setup(struct view *v, int key)
+{
+	(void)key;
+	v->mode = v->mode == VM_SETUP ? VM_TABLE : VM_SETUP;
+}
+
+static void k_setup_edit(struct view *v, int key)
+{
+	if (key == ' ')
+		view_setup_toggle(v);
+	else if (key == '[' || key == ']')
+		view_setup_shift(v, key == '[' ? -1 : 1);
+	else if (key == 's')
+		view_setup_sort(v);
+	else if (key == 'w')
+		view_setup_save(v);
+}
+
 static void k_redraw(struct view *v, int key)
 {
 	(void)key;
@@ -258,7 +285,22 @@ static void k_redraw(struct view *v, int key)
 
 /* The bindings; the first key of each is the one the key bar shows. */
 static const struct vbind binds[] = {
-    {{KEY_F(1), 'h', '?'}, "F1 h ?", "Help", "this help (any key returns)", W_ALL, k_help},
+    {{KEY_F(1), 'h', '?'},
+     "F1 h ?",
+     "Help",
+     "this help (any key returns)",
+     W_ALL | W_SETUP,
+     k_help},
+    {{KEY_F(2)},
+     "F2",
+     "Setup",
+     "choose, order and sort the table's columns; w saves them",
+     W_TABLE | W_SETUP,
+     k_setup},
+    {{' '}, "Space", NULL, "show or hide the selected column", W_SETUP, k_setup_edit},
+    {{'[', ']'}, "[ ]", NULL, "move the selected column left or right", W_SETUP, k_setup_edit},
+    {{'s'}, "s", NULL, "sort within groups by the selected column", W_SETUP, k_setup_edit},
+    {{'w'}, "w", NULL, "save the columns and the sort to the settings file", W_SETUP, k_setup_edit},
     {{KEY_F(3), '/'},
      "F3 /",
      "Search",
@@ -274,7 +316,7 @@ static const struct vbind binds[] = {
     {{KEY_F(5), 'o'}, "F5 o", "Fold", "fold or unfold the selected state's group", W_TABLE, k_fold},
     {{KEY_F(6), '>'}, "F6 >", "Sort", "sort within groups by the next column", W_TABLE, k_sort},
     {{'<'}, "<", NULL, "previous sort", W_TABLE, k_sort},
-    {{'I'}, "I", NULL, "reverse the sort", W_TABLE, k_sort},
+    {{'I'}, "I", NULL, "reverse the sort", W_TABLE | W_SETUP, k_sort},
     {{KEY_F(7), 'd'},
      "F7 d",
      "Diagram",
@@ -321,8 +363,18 @@ static const struct vbind binds[] = {
      "go to the start or the end of the recording",
      W_ALL | W_REPLAY,
      k_rp_ends},
-    {{KEY_UP, KEY_DOWN, 'k', 'j'}, "Up Down", NULL, "move the selection", W_TABLE | W_HELP, k_move},
-    {{KEY_PPAGE, KEY_NPAGE}, "PgUp PgDn", NULL, "scroll a page", W_TABLE | W_HELP, k_move},
+    {{KEY_UP, KEY_DOWN, 'k', 'j'},
+     "Up Down",
+     NULL,
+     "move the selection",
+     W_TABLE | W_HELP | W_SETUP,
+     k_move},
+    {{KEY_PPAGE, KEY_NPAGE},
+     "PgUp PgDn",
+     NULL,
+     "scroll a page",
+     W_TABLE | W_HELP | W_SETUP,
+     k_move},
     {{KEY_HOME, KEY_END}, "Home End", NULL, "first or last row", W_TABLE | W_LIVE, k_move},
     {{KEY_ENTER, '\r', '\n'},
      "Enter",
@@ -334,10 +386,10 @@ static const struct vbind binds[] = {
      "Esc",
      "Back",
      "back to the table",
-     W_DETAIL | W_DIAGRAM | W_HELP | W_LADDER,
+     W_DETAIL | W_DIAGRAM | W_HELP | W_LADDER | W_SETUP,
      k_back},
-    {{CTRL('l')}, "Ctrl-L", NULL, "redraw the screen", W_ALL, k_redraw},
-    {{KEY_F(10), 'q'}, "F10 q", "Quit", "quit", W_ALL, k_quit},
+    {{CTRL('l')}, "Ctrl-L", NULL, "redraw the screen", W_ALL | W_SETUP, k_redraw},
+    {{KEY_F(10), 'q'}, "F10 q", "Quit", "quit", W_ALL | W_SETUP, k_quit},
 };
 
 static bool bind_applies(const struct view *v, const struct vbind *b, enum vmode mode)
@@ -557,7 +609,9 @@ void view_draw_help(struct view *v, int y0, int h)
 			x += view_puta(v, y, x, 12, EL_COUNT, b->name);
 			x = 15;
 			x += view_put(y, x, COLS - x, b->help);
-			if (any != W_ALL && any != (W_TABLE | W_HELP))
+			if (!any && b->where & W_SETUP)
+				view_puta(v, y, x, COLS - x, EL_DIM, "  (setup)");
+			else if (any != W_ALL && any != (W_TABLE | W_HELP))
 				view_puta(v, y, x, COLS - x, EL_DIM,
 					  any == W_TABLE ? "  (table)" :
 					  any & W_DIAGRAM && !(any & W_DETAIL) ? "  (table, diagram)" :

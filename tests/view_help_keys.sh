@@ -16,7 +16,7 @@ man_keys() {
 # help_keys: "KEYS<TAB>TEXT" per line of the help screen on display.
 help_keys() {
     screen | awk 'f && /^  [^ ]/ { k = substr($0, 3, 12); t = substr($0, 16);
-                                    sub(/ +$/, "", k); sub(/  \((table|table, diagram)\)$/, "", t);
+                                    sub(/ +$/, "", k); sub(/  \((table|table, diagram|setup)\)$/, "", t);
                                     sub(/ +$/, "", t); print k "\t" t }
                   /tcpdwell keys/ { f = 1 } /^$/ && f == 2 { f = 0 } f == 1 && /^  [^ ]/ { f = 2 }' |
         grep -v '^In the table\|^DWELL:\|^\* or a dot\|^highlighted'
@@ -44,14 +44,14 @@ help_keys >"$TMP/replay"
 
 [ "$(wc -l <"$TMP/live")" -ge 15 ] || { cat "$TMP/live"; fail "too few keys read from the live help"; }
 # Every help line is in KEYS (the qualifier aside).
-sed -E 's/ \((live|replay|scenario)(, [a-z]+)*\)$//' "$TMP/man" >"$TMP/man.plain"
+sed -E 's/ \((live|replay|scenario|setup)(, [a-z]+)*\)$//' "$TMP/man" >"$TMP/man.plain"
 for f in live replay; do
     while IFS= read -r l; do
         grep -qxF -- "$l" "$TMP/man.plain" || fail "$f help line not in tcpdwell(1) KEYS: '$l'"
     done <"$TMP/$f"
 done
 # Every KEYS entry but the scenario's is on a help screen.
-grep -v '(scenario)$' "$TMP/man" | sed -E 's/ \((live|replay)\)$//' | while IFS= read -r l; do
+grep -v '(scenario)$' "$TMP/man" | sed -E 's/ \((live|replay|setup)\)$//' | while IFS= read -r l; do
     grep -qxF -- "$l" "$TMP/live" "$TMP/replay" ||
         fail "tcpdwell(1) KEYS entry on no help screen: '$l'"
 done || exit 1
