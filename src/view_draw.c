@@ -658,10 +658,99 @@ static void draw_narration(struct view *v, int y, int h)
 		view_wrap(v, y + 1, 2, COLS - 2, h - 1, EL_NARRATION, b);
 }
 
-/* The whole screen for the table and diagram modes; detail and help take the middle. */
+/* Lines the scenario's narration needs under a screen: a cut sentence teaches nothing. */
+static int narration_lines(struct view *v)
+{
+	char say[1024];
+
+	if (!v->o.scenario || LINES < 14)
+		return 0;
+	sanitize(say, sizeof(say), scenario_narration(v->o.scenario), (size_t)-1);
+	return 1 + view_wrap(NULL, 0, 2, COLS - 2, LINES >= 20 ? 6 : 3, EL_NARRATION, say);
+}
+
+/* The table: counts with history, the sockets, recent transitions, narration. */
+static void screen_table_draw(struct view *v, int y, int h)
+{
+	int bottom = y + h, narr = narration_lines(v), pane = 0, w[COL_MAX];
+	int counts = count_lines(v, LINES >= 20 ? 4 : LINES >= 12 ? 2 : 0);
+
+	draw_counts(v, y, counts);
+	y += counts;
+	if (LINES >= 20) {
+		pane = (LINES - 10) / 4;
+		pane = (pane < 3 ? 3 : pane > 9 ? 9 : pane) + 1;
+	}
+	bool head = bottom - y - narr - pane >= 2;
+	int th = bottom - y - narr - pane - head;
+
+	scroll_to_selection(v, th);
+	table_cols(v, w, visible_addr_width(v, th), netns_tab_multi(loop_netns(v->l)));
+	if (head)
+		draw_colhead(v, y++, w);
+	draw_table(v, y, th, w);
+	draw_events(v, bottom - narr - pane, pane);
+	draw_narration(v, bottom - narr, narr);
+}
+
+/* The state diagram, with the transitions pane where it has room. */
+static void screen_diagram_draw(struct view *v, int y, int h)
+{
+	int narr = narration_lines(v), dh = h - narr, pane = 0;
+
+	if (dh >= 20 + 3)
+		pane = dh - 20 < 8 ? dh - 20 : 8;
+	view_draw_diagram(v, y, dh - pane);
+	draw_events(v, y + h - narr - pane, pane);
+	draw_narration(v, y + h - narr, narr);
+}
+
+static void screen_ladder_draw(struct view *v, int y, int h)
+{
+	int narr = narration_lines(v);
+
+	view_draw_ladder(v, y, h - narr);
+	draw_narration(v, y + h - narr, narr);
+}
+
+static void screen_help_enter(struct view *v)
+{
+	v->help_top = 0;
+}
+
+/*
+ * The screens, one entry each, in the style of tmux's window modes: what
+ * each draws between the title and the key bar, does on entering, and the
+ * keys it takes before the key table.
+ */
+static const struct vscreen screens[] = {
+    [VM_TABLE] = {"table", NULL, screen_table_draw, NULL},
+    [VM_DETAIL] = {"detail", NULL, view_draw_detail, NULL},
+    [VM_DIAGRAM] = {"diagram", NULL, screen_diagram_draw, NULL},
+    [VM_HELP] = {"help", screen_help_enter, view_draw_help, view_help_key},
+    [VM_LADDER] = {"ladder", NULL, screen_ladder_draw, NULL},
+    [VM_SETUP] = {"setup", NULL, view_draw_setup, NULL},
+};
+
+const struct vscreen *view_screen(enum vmode m)
+{
+	return &screens[m < ARRAY_SIZE(screens) ? m : VM_TABLE];
+}
+
+void view_enter(struct view *v, enum vmode m)
+{
+	/* Help and detail are visits: Esc goes back to where they were opened. */
+	if ((m == VM_HELP || m == VM_DETAIL) && v->mode != m)
+		v->back = v->mode;
+	v->mode = m;
+	if (view_screen(m)->enter)
+		view_screen(m)->enter(v);
+}
+
+/* The whole screen: the title, the current screen's lines, the key bar. */
 void view_draw_main(struct view *v)
 {
-	int y = 0, bottom = LINES - 1, narr = 0, pane = 0, counts;
+	int y = 0, bottom = LINES - 1;
 
 	if (LINES <= 0 || COLS <= 0)
 		return;
@@ -669,56 +758,7 @@ void view_draw_main(struct view *v)
 		draw_title(v), y = 1;
 	if (LINES < 2)
 		bottom = LINES; /* no key bar on a one-line screen */
-	if (v->mode == VM_HELP) {
-		view_draw_help(v, y, bottom - y);
-		goto keybar;
-	}
-	if (v->mode == VM_DETAIL) {
-		view_draw_detail(v, y, bottom - y);
-		goto keybar;
-	}
-	if (v->mode == VM_SETUP) {
-		view_draw_setup(v, y, bottom - y);
-		goto keybar;
-	}
-	/* The status line, then every line the narration needs: a cut sentence teaches nothing. */
-	if (v->o.scenario && LINES >= 14) {
-		char say[1024];
-		int most = LINES >= 20 ? 6 : 3;
-
-		sanitize(say, sizeof(say), scenario_narration(v->o.scenario), (size_t)-1);
-		narr = 1 + view_wrap(NULL, 0, 2, COLS - 2, most, EL_NARRATION, say);
-	}
-	counts = v->mode == VM_TABLE ? count_lines(v, LINES >= 20 ? 4 : LINES >= 12 ? 2 : 0) : 0;
-	draw_counts(v, y, counts);
-	y += counts;
-	if (v->mode == VM_LADDER) {
-		view_draw_ladder(v, y, bottom - y - narr);
-	} else if (v->mode == VM_DIAGRAM) {
-		int dh = bottom - y - narr;
-
-		if (dh >= 20 + 3)
-			pane = dh - 20 < 8 ? dh - 20 : 8;
-		view_draw_diagram(v, y, dh - pane);
-		draw_events(v, bottom - narr - pane, pane);
-	} else {
-		if (LINES >= 20) {
-			pane = (LINES - 10) / 4;
-			pane = (pane < 3 ? 3 : pane > 9 ? 9 : pane) + 1;
-		}
-		int w[COL_MAX];
-		bool head = bottom - y - narr - pane >= 2;
-		int th = bottom - y - narr - pane - head;
-
-		scroll_to_selection(v, th);
-		table_cols(v, w, visible_addr_width(v, th), netns_tab_multi(loop_netns(v->l)));
-		if (head)
-			draw_colhead(v, y++, w);
-		draw_table(v, y, th, w);
-		draw_events(v, bottom - narr - pane, pane);
-	}
-	draw_narration(v, bottom - narr, narr);
-keybar:
+	view_screen(v->mode)->draw(v, y, bottom - y);
 	if (bottom < LINES)
 		view_draw_keybar(v, bottom);
 }

@@ -151,6 +151,21 @@ struct view {
 	int64_t msg_until;
 };
 
+/*
+ * A screen of the view (table, detail, diagram, help, ladder, setup): what it
+ * draws between the title and the key bar, what it does on entering, and an
+ * optional key hook that sees keys before the key table (true: taken).
+ */
+struct vscreen {
+	const char *name;
+	void (*enter)(struct view *v);
+	void (*draw)(struct view *v, int y, int h);
+	bool (*key)(struct view *v, wint_t key, bool is_key);
+};
+const struct vscreen *view_screen(enum vmode m);
+/* Go to a screen: remember where help and detail were opened from, run its enter(). */
+void view_enter(struct view *v, enum vmode m);
+
 /* view.c */
 int64_t view_now(const struct view *v);
 void view_refresh(struct view *v);
@@ -200,6 +215,8 @@ const char *view_owner(const struct view *v, const struct tsock *ts, char *buf, 
 /* view_keys.c */
 void view_key(struct view *v, wint_t key, bool is_key);
 void view_draw_help(struct view *v, int y0, int h);
+/* The help screen's key hook: any key but scrolling returns. */
+bool view_help_key(struct view *v, wint_t key, bool is_key);
 void view_draw_keybar(struct view *v, int y);
 
 /* view_detail.c */

@@ -50,24 +50,18 @@ static void k_quit(struct view *v, int key)
 static void k_help(struct view *v, int key)
 {
 	(void)key;
-	if (v->mode == VM_HELP) {
-		v->mode = v->back;
-		return;
-	}
-	v->back = v->mode;
-	v->mode = VM_HELP;
-	v->help_top = 0;
+	view_enter(v, VM_HELP);
 }
 
 static void k_back(struct view *v, int key)
 {
 	(void)key;
 	if (v->mode == VM_HELP)
-		v->mode = v->back == VM_HELP ? VM_TABLE : v->back;
+		view_enter(v, v->back == VM_HELP ? VM_TABLE : v->back);
 	else if (v->mode == VM_DETAIL)
-		v->mode = v->back == VM_DIAGRAM ? VM_DIAGRAM : VM_TABLE;
+		view_enter(v, v->back == VM_DIAGRAM ? VM_DIAGRAM : VM_TABLE);
 	else if (v->mode == VM_DIAGRAM || v->mode == VM_LADDER || v->mode == VM_SETUP)
-		v->mode = VM_TABLE;
+		view_enter(v, VM_TABLE);
 	else if (v->search[0])
 		v->search[0] = 0;
 	v->detail_cookie = 0;
@@ -118,8 +112,7 @@ static void k_enter(struct view *v, int key)
 		}
 		return;
 	}
-	v->back = v->mode;
-	v->mode = VM_DETAIL;
+	view_enter(v, VM_DETAIL);
 	v->detail_cookie = ts->s.cookie;
 	v->detail_ts = ts;
 }
@@ -151,13 +144,13 @@ static void k_sort(struct view *v, int key)
 static void k_diagram(struct view *v, int key)
 {
 	(void)key;
-	v->mode = v->mode == VM_DIAGRAM ? VM_TABLE : VM_DIAGRAM;
+	view_enter(v, v->mode == VM_DIAGRAM ? VM_TABLE : VM_DIAGRAM);
 }
 
 static void k_ladder(struct view *v, int key)
 {
 	(void)key;
-	v->mode = v->mode == VM_LADDER ? VM_TABLE : VM_LADDER;
+	view_enter(v, v->mode == VM_LADDER ? VM_TABLE : VM_LADDER);
 }
 
 static void k_pause(struct view *v, int key)
@@ -261,7 +254,7 @@ static void k_step(struct view *v, int key)
 static void k_setup(struct view *v, int key)
 {
 	(void)key;
-	v->mode = v->mode == VM_SETUP ? VM_TABLE : VM_SETUP;
+	view_enter(v, v->mode == VM_SETUP ? VM_TABLE : VM_SETUP);
 }
 
 static void k_setup_edit(struct view *v, int key)
@@ -551,17 +544,23 @@ static void unknown_key(struct view *v, wint_t key, bool is_key)
 	v->dirty = true;
 }
 
+bool view_help_key(struct view *v, wint_t key, bool is_key)
+{
+	if (is_key && (key == KEY_UP || key == KEY_DOWN || key == KEY_NPAGE || key == KEY_PPAGE))
+		return false; /* scrolling: the key table's */
+	/* Any key returns, q too: "any key" that quits on one of them would lose a screen. */
+	view_enter(v, v->back == VM_HELP ? VM_TABLE : v->back);
+	return true;
+}
+
 void view_key(struct view *v, wint_t key, bool is_key)
 {
 	if (v->prompt != PR_NONE) {
 		prompt_key(v, key, is_key);
 		return;
 	}
-	if (v->mode == VM_HELP && !(is_key && (key == KEY_UP || key == KEY_DOWN || key == KEY_NPAGE ||
-					       key == KEY_PPAGE))) {
-		/* Any key returns, q too: "any key" that quits on one of them would lose a screen.
-		 */
-		v->mode = v->back == VM_HELP ? VM_TABLE : v->back;
+	if (view_screen(v->mode)->key && view_screen(v->mode)->key(v, key, is_key)) {
+		v->dirty = true;
 		return;
 	}
 	if (is_key && key == KEY_F(3) && v->search[0] && v->mode == VM_TABLE) {
