@@ -84,6 +84,7 @@ void view_msg(struct view *v, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(v->msg, sizeof(v->msg), fmt, ap);
 	va_end(ap);
+	v->msg_search = false;
 	v->msg_until = mono_ns() + 4 * NS_PER_SEC;
 	v->dirty = true;
 }

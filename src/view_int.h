@@ -149,6 +149,7 @@ struct view {
 
 	char msg[160];
 	int64_t msg_until;
+	bool msg_search; /* msg is the search's "no match" (a later match clears it) */
 };
 
 /*

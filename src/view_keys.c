@@ -225,7 +225,9 @@ static void open_prompt(struct view *v, enum vprompt p, const char *init)
 static void k_search(struct view *v, int key)
 {
 	(void)key;
-	open_prompt(v, PR_SEARCH, v->search);
+	/* A new search starts empty, as in less and htop; F3 outside the prompt repeats the last.
+	 */
+	open_prompt(v, PR_SEARCH, NULL);
 }
 
 static void k_filter(struct view *v, int key)
@@ -400,6 +402,7 @@ static bool bind_applies(const struct view *v, const struct vbind *b, enum vmode
 static void prompt_changed(struct view *v)
 {
 	if (v->prompt == PR_SEARCH) {
+		v->perr[0] = 0;
 		snprintf(v->search, sizeof(v->search), "%s", v->pbuf);
 		view_search_next(v, true);
 	} else if (v->prompt == PR_FILTER) {
@@ -458,6 +461,9 @@ static void prompt_done(struct view *v, bool accept)
 		v->prompt = PR_FILTER;
 		prompt_changed(v);
 		v->prompt = PR_NONE;
+	} else if (p == PR_SEARCH && accept && v->perr[0]) {
+		view_msg(v, "no socket matches \"%s\"", v->search);
+		v->msg_search = true;
 	} else if (p == PR_FILTER && v->perr[0]) {
 		view_msg(v, "filter not changed: %s", v->perr);
 	} else if (p == PR_GOTO && accept && v->plen) {

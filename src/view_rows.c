@@ -328,17 +328,64 @@ bool view_row_matches(const struct view *v, const struct tsock *ts, const char *
 }
 
 /* Select the next row matching the search text, wrapping around. */
+/* A match found: a "no match" said for an earlier text is stale now. */
+static void search_found(struct view *v, long row)
+{
+	view_select(v, row);
+	if (v->prompt == PR_SEARCH)
+		v->perr[0] = 0;
+	if (v->msg_search) {
+		v->msg[0] = 0;
+		v->msg_until = 0;
+		v->msg_search = false;
+	}
+}
+
+/*
+ * A socket of a folded group that matches: the group unfolds to show it.
+ * The rows of a folded group are not built, but its sockets are in
+ * v->sorted with the others.
+ */
+static bool search_folded(struct view *v)
+{
+	for (size_t i = 0; i < v->nsorted; i++) {
+		const struct tsock *ts = v->sorted[i];
+		struct vgroup *g = &v->grp[group_of(ts)];
+
+		if (!g->folded || !view_row_matches(v, ts, v->search))
+			continue;
+		g->folded = false;
+		g->user_set = true;
+		view_rebuild(v);
+		for (size_t r = 0; r < v->nrows; r++)
+			if (v->rows[r].ts == ts) {
+				search_found(v, (long)r);
+				return true;
+			}
+		return false;
+	}
+	return false;
+}
+
 void view_search_next(struct view *v, bool from_current)
 {
-	if (!v->search[0] || !v->nrows)
+	if (!v->search[0])
 		return;
 	for (size_t i = from_current ? 0 : 1; i <= v->nrows; i++) {
 		size_t r = (v->sel + i) % v->nrows;
 
 		if (v->rows[r].ts && view_row_matches(v, v->rows[r].ts, v->search)) {
-			view_select(v, (long)r);
+			search_found(v, (long)r);
 			return;
 		}
 	}
-	view_msg(v, "no visible socket matches \"%s\"", v->search);
+	if (search_folded(v))
+		return;
+	/* While typing, beside the text (as a filter's error); after, on the message line. */
+	if (v->prompt == PR_SEARCH) {
+		snprintf(v->perr, sizeof(v->perr), "no socket matches");
+		return;
+	}
+	view_msg(v, "no socket matches \"%s\"", v->search);
+	v->msg_search = true;
 }
