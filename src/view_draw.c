@@ -632,7 +632,11 @@ static void draw_events(struct view *v, int y0, int h)
 			x += view_puta(v, y, x, COLS - x, EL_JUMP, "JUMP ");
 		col_addr(a, sizeof(a), e->s.family, e->s.src, e->s.sport);
 		col_addr(b, sizeof(b), e->s.family, e->s.dst, e->s.dport);
-		view_putf(v, y, x, COLS - x, EL_NORMAL, " %s > %s", a, b);
+		x += view_putf(v, y, x, COLS - x, EL_NORMAL, " %s > %s", a, b);
+		/* With --netns the same 4-tuple may be in two namespaces: say which, as -e does. */
+		if (netns_tab_active(loop_netns(v->l)))
+			view_putf(v, y, x, COLS - x, EL_DIM, "  netns %s",
+				  netns_label(loop_netns(v->l), e->s.netns));
 	}
 	if (!shown)
 		view_puta(v, y0 + 1, 2, COLS - 2, EL_DIM, "(none yet)");
