@@ -409,19 +409,26 @@ static int visible_addr_width(const struct view *v, int h)
 	return w;
 }
 
-/* An address cut from the left, so the port stays in sight. */
+/*
+ * An address cut in the middle: the port stays in sight at the end, and the
+ * start (an IPv6 prefix, the bracket) at the start; cutting from the left
+ * made "[2001:db8::1]:80" and "[fe80::1]:80" look alike.
+ */
 static void put_addr(int y, int x, int w, const char *s, bool utf8)
 {
-	int len = (int)strlen(s);
+	int len = (int)strlen(s), head, tail;
 
 	if (w <= 0)
 		return;
-	if (len <= w) {
+	if (len <= w || w < 3) {
 		view_put(y, x, w, s);
 		return;
 	}
-	view_put(y, x, 1, utf8 ? "\u2026" : "<");
-	view_put(y, x + 1, w - 1, s + len - (w - 1));
+	tail = w / 2;
+	head = w - 1 - tail;
+	view_put(y, x, head, s);
+	view_put(y, x + head, 1, utf8 ? "\u2026" : "~");
+	view_put(y, x + head + 1, tail, s + len - tail);
 }
 
 /*
