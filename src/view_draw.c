@@ -323,7 +323,8 @@ static int fixed_width(enum col_id id)
 
 static void table_cols(const struct view *v, int *w, int want_addr, bool nscol)
 {
-	int rest = COLS - 2, naddr = 0, nrest = 0;
+	/* 2 for the mark; each column then costs its width and a blank, the last no blank. */
+	int rest = COLS - 2 + 1, naddr = 0, nrest = 0;
 
 	for (size_t i = 0; i < v->cols.n; i++) {
 		const struct column *c = &col_table[v->cols.id[i]];
@@ -348,7 +349,8 @@ static void table_cols(const struct view *v, int *w, int want_addr, bool nscol)
 			w[i] = -1;
 			break;
 		}
-		rest -= w[i] + 1;
+		/* A flexible column's width comes later; its blank counts now. */
+		rest -= w[i] < 0 ? 1 : w[i] + 1;
 	}
 	if (!naddr && !nrest)
 		return;
@@ -696,7 +698,19 @@ static void screen_table_draw(struct view *v, int y, int h)
 	int th = bottom - y - narr - pane - head;
 
 	scroll_to_selection(v, th);
-	table_cols(v, w, visible_addr_width(v, th), netns_tab_multi(loop_netns(v->l)));
+	/*
+	 * Addresses as wide as the widest on screen, but not narrower while
+	 * only the scroll position changed: columns that jump as one scrolls
+	 * cannot be read down.
+	 */
+	if (v->nrows != v->addr_nrows) {
+		v->addr_nrows = v->nrows;
+		v->addr_w = 0;
+	}
+	int aw = visible_addr_width(v, th);
+	if (aw > v->addr_w)
+		v->addr_w = aw;
+	table_cols(v, w, v->addr_w, netns_tab_multi(loop_netns(v->l)));
 	if (head)
 		draw_colhead(v, y++, w);
 	draw_table(v, y, th, w);

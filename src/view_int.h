@@ -109,6 +109,9 @@ struct view {
 	enum col_id sort;	    /* a column with a comparator */
 	bool sort_rev;
 	int table_h; /* rows of table on the last draw, for the fold rule and paging */
+	/* The widest address seen on screen since the rows last changed: scrolling keeps widths. */
+	int addr_w;
+	size_t addr_nrows;
 
 	/* Filter, search and prompts. */
 	/* The filter is the loop's (loop_filter()); flt_before: its text when the prompt opened. */
