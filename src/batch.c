@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "column.h"
 #include "filter.h"
 #include "netns.h"
 #include "procmap.h"
@@ -24,18 +25,6 @@ int ev_format_parse(const char *s)
 	return -1;
 }
 
-/* Like ss: a port 0 (a listener's peer) prints as '*'. */
-static char *addr_str(char *buf, size_t len, int family, const uint8_t *addr, uint16_t port)
-{
-	fmt_addr(buf, len, family, addr, port);
-	if (port == 0) {
-		char *colon = strrchr(buf, ':');
-		if (colon && (size_t)(colon - buf) + 2 < len)
-			strcpy(colon + 1, "*");
-	}
-	return buf;
-}
-
 /* "2026-11-23T09:30:01.123456Z" */
 static char *iso_time(char *buf, size_t len, int64_t wall)
 {
@@ -49,57 +38,57 @@ static char *iso_time(char *buf, size_t len, int64_t wall)
 	return buf;
 }
 
-static char *owner_str(char *buf, size_t len, const struct procmap *pm, uint32_t inode)
-{
-	const struct owner *o = pm && inode ? procmap_lookup(pm, inode) : NULL;
-
-	if (o)
-		snprintf(buf, len, "%d/%s", o->pid, o->comm);
-	else
-		snprintf(buf, len, "-");
-	return buf;
-}
-
 /* ---- the periodic table (-b) ---- */
-
-/* The owner column's width when a namespace column follows it. */
-#define OWNER_W 22
 
 struct batch {
 	struct batch_opts o;
+	struct col_list cols;
 	long printed;
 	const struct tsock **v;
 	size_t cap;
 	bool failed;
+	struct col_ctx ctx; /* for the sort */
 };
 
-static int by_group_then_dwell(const void *pa, const void *pb)
+/* State order, then the dwell column's order: oldest first. */
+static int by_group_then_dwell(const void *pa, const void *pb, void *arg)
 {
+	const struct col_ctx *c = arg;
 	const struct tsock *a = *(const struct tsock *const *)pa;
 	const struct tsock *b = *(const struct tsock *const *)pb;
-	unsigned ra = st_rank(a->s.state), rb = st_rank(b->s.state);
+	int r = col_table[COL_STATE].cmp(c, a, b);
 
-	if (ra != rb)
-		return ra < rb ? -1 : 1;
-	/* Oldest first: the socket stuck longest is what the reader looks for. */
-	if (a->since != b->since)
-		return a->since < b->since ? -1 : 1;
-	return a->s.cookie < b->s.cookie ? -1 : a->s.cookie > b->s.cookie;
+	if (!r)
+		r = col_table[COL_DWELL].cmp(c, a, b);
+	return r ? r : a->s.cookie < b->s.cookie ? -1 : a->s.cookie > b->s.cookie;
 }
 
-static char *timer_str(char *buf, size_t len, const struct sock *s, bool utf8)
+/*
+ * One line of the table: a title or a socket's text per column. A NETNS
+ * column not asked for by name shows only when namespaces differ; the last
+ * column is not padded (no trailing blanks).
+ */
+static void batch_line(struct batch *b, FILE *out, const struct tsock *ts, bool nscol)
 {
-	char d[DUR_BUFSZ];
+	size_t last = b->cols.n;
+	bool first = true;
 
-	if (s->timer == TM_NONE) {
-		snprintf(buf, len, "-");
-		return buf;
+	while (last > 0 && b->cols.id[last - 1] == COL_NETNS && !nscol && !b->o.cols)
+		last--;
+	for (size_t i = 0; i < last; i++) {
+		const struct column *c = &col_table[b->cols.id[i]];
+		char buf[ADDR_BUFSZ + 128];
+		int w = i + 1 == last && !c->right ? 0 : c->width;
+
+		if (b->cols.id[i] == COL_NETNS && !nscol && !b->o.cols)
+			continue;
+		if (ts)
+			c->text(&b->ctx, ts, buf, sizeof(buf));
+		fprintf(out, "%*s%*s", first ? 0 : c->gap, "", c->right ? w : -w,
+			ts ? buf : c->title);
+		first = false;
 	}
-	/* The kernel reports an expired timer not yet run as 0 left: it is due. */
-	fmt_dur(d, (int64_t)s->expires_ms * NS_PER_MS, TIME_BETWEEN, utf8);
-	snprintf(buf, len, "%s:%s", timer_name(s->timer),
-		 s->expires_ms ? d + strspn(d, " ") : "due");
-	return buf;
+	fputc('\n', out);
 }
 
 /* The output cannot be written: the reader went away (`| head -1`, end quietly) or it failed. */
@@ -117,19 +106,21 @@ static void batch_table(struct batch *b, struct loop *l)
 {
 	struct track *t = loop_track(l);
 	FILE *out = b->o.out;
-	int64_t now = loop_now(l), wall = track_wall(t, track_last_poll(t));
+	int64_t wall = track_wall(t, track_last_poll(t));
 	size_t n = track_collect(t, &b->v, &b->cap), shown = 0;
 	const struct netns_tab *labels = loop_netns(l);
+	const struct filter *flt = loop_filter(l);
 	bool nscol = netns_tab_multi(labels);
 	char when[40], src[64], nsdesc[96], counts[512] = "";
 	size_t clen = 0;
 
+	b->ctx = (struct col_ctx){
+	    .now = loop_now(l), .pm = b->o.pm, .labels = labels, .utf8 = b->o.utf8};
 	/* Ghosts are gone; the filter decides the rest. */
 	for (size_t i = 0; i < n; i++)
-		if (!(b->v[i]->flags & TS_GHOST) &&
-		    (!b->o.filter || filter_match(b->o.filter, &b->v[i]->s)))
+		if (!(b->v[i]->flags & TS_GHOST) && (!flt || filter_match(flt, &b->v[i]->s)))
 			b->v[shown++] = b->v[i];
-	qsort(b->v, shown, sizeof(b->v[0]), by_group_then_dwell);
+	qsort_r(b->v, shown, sizeof(b->v[0]), by_group_then_dwell, &b->ctx);
 
 	if (b->o.pm) {
 		for (size_t i = 0; i < shown; i++)
@@ -152,28 +143,17 @@ static void batch_table(struct batch *b, struct loop *l)
 	if (b->o.pm && procmap_unreadable(b->o.pm))
 		fprintf(out, "note: %zu sockets could not be attributed to a process (no privilege)\n",
 			procmap_unreadable(b->o.pm));
-	/* The namespace goes last: the columns before it stay where scripts expect them. */
-	fprintf(out, "%-11s %7s  %-26s %-26s %7s %7s  %-16s %-*s%s\n", "STATE", "DWELL", "LOCAL",
-		"PEER", "RECV-Q", "SEND-Q", "TIMER", nscol ? OWNER_W : 0, "OWNER",
-		nscol ? " NETNS" : "");
+	batch_line(b, out, NULL, nscol);
 	for (size_t i = 0; i < shown; i++) {
 		const struct tsock *ts = b->v[i];
-		const struct sock *s = &ts->s;
-		char dur[DUR_BUFSZ], la[ADDR_BUFSZ], pa[ADDR_BUFSZ], tm[48], own[96];
 
 		if (i == 0 || ts->s.state != b->v[i - 1]->s.state) {
 			size_t c = 0;
-			for (size_t j = i; j < shown && b->v[j]->s.state == s->state; j++)
+			for (size_t j = i; j < shown && b->v[j]->s.state == ts->s.state; j++)
 				c++;
-			fprintf(out, "%s %zu\n", st_name(s->state), c);
+			fprintf(out, "%s %zu\n", st_name(ts->s.state), c);
 		}
-		fmt_dur(dur, now - ts->since, ts->since_kind, b->o.utf8);
-		fprintf(out, "%-11s %7s  %-26s %-26s %7u %7u  %-16s %-*s%s%s\n", st_name(s->state),
-			dur, addr_str(la, sizeof(la), s->family, s->src, s->sport),
-			addr_str(pa, sizeof(pa), s->family, s->dst, s->dport), s->rqueue, s->wqueue,
-			timer_str(tm, sizeof(tm), s, b->o.utf8), nscol ? OWNER_W : 0,
-			owner_str(own, sizeof(own), b->o.pm, s->inode), nscol ? " " : "",
-			nscol ? netns_label(labels, s->netns) : "");
+		batch_line(b, out, ts, nscol);
 	}
 	fputc('\n', out);
 	if (fflush(out) == EOF && !b->failed) {
@@ -220,6 +200,10 @@ void batch_open(struct loop *l, const struct batch_opts *o)
 {
 	struct batch *b = xcalloc(1, sizeof(*b));
 	b->o = *o;
+	if (o->cols)
+		b->cols = *o->cols;
+	else
+		col_default(&b->cols, true);
 	loop_add_sink(l, &batch_ops, b);
 }
 
@@ -254,83 +238,204 @@ static void csv_str(FILE *out, const char *s)
 
 static const char *const kind_names[] = { "between", "exact", "at_least" };
 
+/* One event and what its fields are written from. */
+struct ev_ctx {
+	const struct track_event *ev;
+	const struct owner *own; /* NULL when unknown */
+	const char *ns;		 /* NULL when namespaces are not labelled */
+};
+
+/* How JSON writes a field: a string, a number or true/false; NULL when absent. */
+enum ev_json { EJ_STR, EJ_NUM, EJ_BOOL };
+
+/*
+ * The JSON and CSV fields of an event, in CSV order, described once: the
+ * header, the JSON keys and the values come from here. text() returns
+ * false where the value is unknown (JSON null, CSV empty).
+ */
+struct ev_field {
+	const char *name;
+	enum ev_json json;
+	bool (*text)(const struct ev_ctx *c, char *buf, size_t len);
+	bool ns_only; /* only when namespaces are labelled (--netns) */
+};
+
+static bool f_time(const struct ev_ctx *c, char *buf, size_t len)
+{
+	iso_time(buf, len, c->ev->wall);
+	return true;
+}
+
+static bool f_mono(const struct ev_ctx *c, char *buf, size_t len)
+{
+	fmt_secs(buf, len, c->ev->mono);
+	return true;
+}
+
+/* A string in JSON: a 64-bit number is more than a double holds exactly. */
+static bool f_cookie(const struct ev_ctx *c, char *buf, size_t len)
+{
+	snprintf(buf, len, "%llu", (unsigned long long)c->ev->s.cookie);
+	return true;
+}
+
+static bool f_family(const struct ev_ctx *c, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s", c->ev->s.family == AF_INET6 ? "inet6" : "inet");
+	return true;
+}
+
+static bool f_local(const struct ev_ctx *c, char *buf, size_t len)
+{
+	col_addr(buf, len, c->ev->s.family, c->ev->s.src, c->ev->s.sport);
+	return true;
+}
+
+static bool f_peer(const struct ev_ctx *c, char *buf, size_t len)
+{
+	col_addr(buf, len, c->ev->s.family, c->ev->s.dst, c->ev->s.dport);
+	return true;
+}
+
+static bool f_from(const struct ev_ctx *c, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s", st_name(c->ev->from));
+	return true;
+}
+
+static bool f_to(const struct ev_ctx *c, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s", st_name(c->ev->to));
+	return true;
+}
+
+static bool f_dwell(const struct ev_ctx *c, char *buf, size_t len)
+{
+	fmt_secs(buf, len, c->ev->dwell);
+	return true;
+}
+
+static bool f_dwell_kind(const struct ev_ctx *c, char *buf, size_t len)
+{
+	unsigned k = c->ev->dwell_kind;
+
+	snprintf(buf, len, "%s", k < ARRAY_SIZE(kind_names) ? kind_names[k] : "between");
+	return true;
+}
+
+static bool f_jump(const struct ev_ctx *c, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s", c->ev->jump ? "true" : "false");
+	return true;
+}
+
+static bool f_pid(const struct ev_ctx *c, char *buf, size_t len)
+{
+	if (c->own)
+		snprintf(buf, len, "%d", c->own->pid);
+	return c->own != NULL;
+}
+
+static bool f_comm(const struct ev_ctx *c, char *buf, size_t len)
+{
+	if (c->own)
+		snprintf(buf, len, "%s", c->own->comm);
+	return c->own != NULL;
+}
+
+static bool f_netns(const struct ev_ctx *c, char *buf, size_t len)
+{
+	if (c->ns)
+		snprintf(buf, len, "%s", c->ns);
+	return c->ns != NULL;
+}
+
+static const struct ev_field ev_fields[] = {
+    {"time", EJ_STR, f_time, false},	 {"mono", EJ_NUM, f_mono, false},
+    {"cookie", EJ_STR, f_cookie, false}, {"family", EJ_STR, f_family, false},
+    {"local", EJ_STR, f_local, false},	 {"peer", EJ_STR, f_peer, false},
+    {"from", EJ_STR, f_from, false},	 {"to", EJ_STR, f_to, false},
+    {"dwell", EJ_NUM, f_dwell, false},	 {"dwell_kind", EJ_STR, f_dwell_kind, false},
+    {"jump", EJ_BOOL, f_jump, false},	 {"pid", EJ_NUM, f_pid, false},
+    {"comm", EJ_STR, f_comm, false},	 {"netns", EJ_STR, f_netns, true},
+};
+
 void events_print_header(FILE *out, enum ev_format fmt, const struct netns_tab *labels)
 {
-	if (fmt == FMT_CSV)
-		fprintf(out, "time,mono,cookie,family,local,peer,from,to,dwell,dwell_kind,jump,pid,"
-			     "comm%s\n",
-			netns_tab_active(labels) ? ",netns" : "");
+	if (fmt != FMT_CSV)
+		return;
+	for (size_t i = 0; i < ARRAY_SIZE(ev_fields); i++)
+		if (!ev_fields[i].ns_only || netns_tab_active(labels))
+			fprintf(out, "%s%s", i ? "," : "", ev_fields[i].name);
+	fputc('\n', out);
+}
+
+/* The JSON object or the CSV line of one event, field by field from ev_fields. */
+static void print_fields(FILE *out, enum ev_format fmt, const struct ev_ctx *c)
+{
+	bool first = true;
+
+	if (fmt == FMT_JSON)
+		fputc('{', out);
+	for (size_t i = 0; i < ARRAY_SIZE(ev_fields); i++) {
+		const struct ev_field *f = &ev_fields[i];
+		char buf[ADDR_BUFSZ + 64];
+		bool known;
+
+		/* A field of namespaces only is absent, not null, without them. */
+		if (f->ns_only && !c->ns)
+			continue;
+		known = f->text(c, buf, sizeof(buf));
+		if (!first)
+			fputc(',', out);
+		first = false;
+		if (fmt == FMT_CSV) {
+			if (known)
+				csv_str(out, buf);
+			continue;
+		}
+		fprintf(out, "\"%s\":", f->name);
+		if (!known)
+			fputs("null", out);
+		else if (f->json == EJ_STR)
+			json_str(out, buf);
+		else
+			fputs(buf, out);
+	}
+	fputs(fmt == FMT_JSON ? "}\n" : "\n", out);
 }
 
 void events_print(FILE *out, enum ev_format fmt, const struct track_event *ev,
-		  const struct procmap *pm, const struct netns_tab *labels)
+		  const struct procmap *pm, const struct netns_tab *labels, bool utf8)
 {
-	const char *ns = netns_tab_active(labels) ? netns_label(labels, ev->s.netns) : NULL;
 	const struct sock *s = &ev->s;
-	const struct owner *own = pm && s->inode ? procmap_lookup(pm, s->inode) : NULL;
-	char when[40], la[ADDR_BUFSZ], pa[ADDR_BUFSZ], mono[32], dwell[32], dur[DUR_BUFSZ];
-	const char *kind = ev->dwell_kind < ARRAY_SIZE(kind_names) ? kind_names[ev->dwell_kind]
-								   : "between";
+	struct ev_ctx c = {
+	    .ev = ev,
+	    .own = pm && s->inode ? procmap_lookup(pm, s->inode) : NULL,
+	    .ns = netns_tab_active(labels) ? netns_label(labels, s->netns) : NULL,
+	};
+	struct col_ctx cc = {.pm = pm};
+	char when[40], la[ADDR_BUFSZ], pa[ADDR_BUFSZ], dur[DUR_BUFSZ], own[128];
 
-	iso_time(when, sizeof(when), ev->wall);
-	addr_str(la, sizeof(la), s->family, s->src, s->sport);
-	addr_str(pa, sizeof(pa), s->family, s->dst, s->dport);
-	fmt_secs(mono, sizeof(mono), ev->mono);
-	fmt_secs(dwell, sizeof(dwell), ev->dwell);
-
-	switch (fmt) {
-	case FMT_TEXT:
-		fmt_dur(dur, ev->dwell, ev->dwell_kind, true);
-		fprintf(out, "%s %-26s %-26s %s -> %s", when, la, pa, st_name(ev->from),
-			st_name(ev->to));
-		if (ev->from != ST_CLOSE)
-			fprintf(out, " after %s", dur + strspn(dur, " "));
-		if (ev->jump)
-			fputs(" (jump)", out);
-		if (own)
-			fprintf(out, " %d/%s", own->pid, own->comm);
-		if (ns)
-			fprintf(out, " netns %s", ns);
-		fputc('\n', out);
-		break;
-	case FMT_JSON:
-		fprintf(out,
-			"{\"time\":\"%s\",\"mono\":%s,\"cookie\":\"%llu\",\"family\":\"%s\","
-			"\"local\":\"%s\",\"peer\":\"%s\",\"from\":\"%s\",\"to\":\"%s\","
-			"\"dwell\":%s,\"dwell_kind\":\"%s\",\"jump\":%s,",
-			when, mono, (unsigned long long)s->cookie,
-			s->family == AF_INET6 ? "inet6" : "inet", la, pa, st_name(ev->from),
-			st_name(ev->to), dwell, kind, ev->jump ? "true" : "false");
-		if (own) {
-			fprintf(out, "\"pid\":%d,\"comm\":", own->pid);
-			json_str(out, own->comm);
-		} else {
-			fputs("\"pid\":null,\"comm\":null", out);
-		}
-		if (ns) {
-			fputs(",\"netns\":", out);
-			json_str(out, ns);
-		}
-		fputs("}\n", out);
-		break;
-	case FMT_CSV:
-		fprintf(out, "%s,%s,%llu,%s,%s,%s,%s,%s,%s,%s,%s,", when, mono,
-			(unsigned long long)s->cookie, s->family == AF_INET6 ? "inet6" : "inet", la,
-			pa, st_name(ev->from), st_name(ev->to), dwell, kind,
-			ev->jump ? "true" : "false");
-		if (own) {
-			fprintf(out, "%d,", own->pid);
-			csv_str(out, own->comm);
-		} else {
-			fputc(',', out);
-		}
-		if (ns) {
-			fputc(',', out);
-			csv_str(out, ns);
-		}
-		fputc('\n', out);
-		break;
+	if (fmt != FMT_TEXT) {
+		print_fields(out, fmt, &c);
+		return;
 	}
+	/* Text is for people: one sentence, not a field list. */
+	f_time(&c, when, sizeof(when));
+	f_local(&c, la, sizeof(la));
+	f_peer(&c, pa, sizeof(pa));
+	fmt_dur(dur, ev->dwell, ev->dwell_kind, utf8);
+	fprintf(out, "%s %-26s %-26s %s -> %s", when, la, pa, st_name(ev->from), st_name(ev->to));
+	if (ev->from != ST_CLOSE)
+		fprintf(out, " after %s", dur + strspn(dur, " "));
+	if (ev->jump)
+		fputs(" (jump)", out);
+	if (c.own)
+		fprintf(out, " %s", col_owner(&cc, s, own, sizeof(own)));
+	if (c.ns)
+		fprintf(out, " netns %s", c.ns);
+	fputc('\n', out);
 }
 
 struct events {
@@ -357,15 +462,17 @@ static bool event_wanted(const struct events *e, const struct track_event *ev)
 {
 	struct sock s;
 
-	if (!e->o.filter)
+	const struct filter *f = loop_filter(e->l);
+
+	if (!f)
 		return true;
 	/* A transition belongs to the filter when either of its ends does. */
 	s = ev->s;
 	s.state = ev->from;
-	if (filter_match(e->o.filter, &s))
+	if (filter_match(f, &s))
 		return true;
 	s.state = ev->to;
-	return filter_match(e->o.filter, &s);
+	return filter_match(f, &s);
 }
 
 static void events_event(void *ctx, const struct track_event *ev)
@@ -377,7 +484,7 @@ static void events_event(void *ctx, const struct track_event *ev)
 	if (e->o.pm && ev->s.inode)
 		procmap_want(e->o.pm, ev->s.inode);
 	events_head(e);
-	events_print(e->o.out, e->o.format, ev, e->o.pm, loop_netns(e->l));
+	events_print(e->o.out, e->o.format, ev, e->o.pm, loop_netns(e->l), e->o.utf8);
 	e->printed++;
 }
 

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include "loop.h"
 
+struct col_list;
 struct filter;
 struct netns_tab;
 struct procmap;
@@ -17,9 +18,9 @@ struct batch_opts {
 	int64_t delay_ns;	     /* between tables */
 	long count;		     /* tables to print, 0 = forever */
 	bool utf8;		     /* "≥" or ">=" */
-	const struct filter *filter; /* shown sockets */
 	struct procmap *pm;	     /* owners, or NULL */
 	bool replay;		     /* a table per recorded poll, as fast as read */
+	const struct col_list *cols; /* --columns, or NULL for the default */
 };
 /* The periodic table printer (-b). */
 void batch_open(struct loop *l, const struct batch_opts *o);
@@ -27,9 +28,9 @@ void batch_open(struct loop *l, const struct batch_opts *o);
 struct events_opts {
 	FILE *out;
 	enum ev_format format;
-	const struct filter *filter;
 	struct procmap *pm;
 	long count; /* events to print, 0 = forever */
+	bool utf8;  /* text: "µs" and "≥", or "us" and ">=" as the locale allows */
 };
 /* The event stream printer (-e). */
 void events_open(struct loop *l, const struct events_opts *o);
@@ -38,7 +39,7 @@ void events_open(struct loop *l, const struct events_opts *o);
  * labels are active (text: at the end; JSON: "netns"; CSV: the last column).
  */
 void events_print(FILE *out, enum ev_format fmt, const struct track_event *ev,
-		  const struct procmap *pm, const struct netns_tab *labels);
+		  const struct procmap *pm, const struct netns_tab *labels, bool utf8);
 /* The CSV header line. */
 void events_print_header(FILE *out, enum ev_format fmt, const struct netns_tab *labels);
 

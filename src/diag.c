@@ -117,6 +117,12 @@ static void prepare_bytecode(struct diag *d, const struct filter *f)
 	d->bc_len = f ? diag_bc_compile(filter_root(f), d->bc, sizeof(d->bc)) : 0;
 }
 
+void diag_filter_changed(struct diag *d)
+{
+	if (d)
+		d->bc_ready = false;
+}
+
 static int send_msg(struct diag *d, struct nlmsghdr *nlh)
 {
 	ssize_t n;

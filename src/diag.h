@@ -24,6 +24,11 @@ void diag_close(struct diag *d);
  */
 int diag_dump(struct diag *d, uint32_t states, const struct filter *f, struct snapshot *sn);
 /*
+ * The filter changed: compile the next one afresh. The bytecode is kept per
+ * filter pointer, and a new filter may be given the address of one freed.
+ */
+void diag_filter_changed(struct diag *d);
+/*
  * About how many TCP sockets a dump of every state would list, from the
  * kernel's counters in /proc/net/sockstat and sockstat6 (this namespace);
  * 0 when they cannot be read. Cheap: no walk of the socket tables.

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "filter.h"
 #include "sig.h"
 #include "util.h"
 
@@ -30,6 +31,7 @@ struct loop_sink {
 struct loop {
 	struct track *t;
 	struct netns_tab *labels;
+	struct filter *filter;
 	struct loop_source src[LOOP_MAX];
 	struct loop_sink snk[LOOP_MAX];
 	size_t nsrc, nsnk;
@@ -64,6 +66,7 @@ void loop_free(struct loop *l)
 	for (size_t i = 0; i < l->nsrc; i++)
 		if (l->src[i].ops->close)
 			l->src[i].ops->close(l->src[i].ctx);
+	filter_free(l->filter);
 	free(l);
 }
 
@@ -103,6 +106,22 @@ void loop_set_netns(struct loop *l, struct netns_tab *labels)
 struct netns_tab *loop_netns(const struct loop *l)
 {
 	return l->labels;
+}
+
+void loop_set_filter(struct loop *l, struct filter *f)
+{
+	struct filter *old = l->filter;
+
+	l->filter = f;
+	for (size_t i = 0; i < l->nsrc; i++)
+		if (l->src[i].ops->refilter)
+			l->src[i].ops->refilter(l->src[i].ctx, l, f);
+	filter_free(old);
+}
+
+const struct filter *loop_filter(const struct loop *l)
+{
+	return l->filter;
 }
 
 void loop_expect(struct loop *l, size_t n, struct span first)
@@ -189,6 +208,13 @@ int loop_sock_info(struct loop *l, const struct sock *s, struct sock_info *out)
 		if (l->src[i].ops->info && (r = l->src[i].ops->info(l->src[i].ctx, s, out)) == 0)
 			return 0;
 	return r;
+}
+
+void loop_source_state(const struct loop *l, struct source_state *st)
+{
+	memset(st, 0, sizeof(*st));
+	if (l->nsrc && l->src[0].ops->state)
+		l->src[0].ops->state(l->src[0].ctx, st);
 }
 
 void loop_describe(struct loop *l, char *buf, size_t len)

@@ -35,6 +35,7 @@ struct obs {
 };
 
 struct loop;
+struct filter;
 
 /*
  * A source's own health, for the exporter's self-metrics: counters since
@@ -55,6 +56,14 @@ enum source_ctl {
 	CTL_SPEED,    /* arg: factor */
 	CTL_SEEK,     /* arg: seconds from the start */
 	CTL_INTERVAL, /* arg: new poll interval in seconds */
+};
+
+/* What a source is doing, for a sink to show and act on (never parsed from describe()). */
+struct source_state {
+	bool replay; /* it plays a recording */
+	bool paused; /* it stands still: paused by a control, or by itself at the end */
+	bool at_end; /* it has nothing more to give */
+	bool says_interval; /* its description gives the poll interval (the poller's) */
 };
 
 struct source_ops {
@@ -79,10 +88,17 @@ struct source_ops {
 	int (*control)(void *ctx, struct loop *l, enum source_ctl c, double arg);
 	/* Optional: a short description for the header ("poll 1s", "REPLAY x2 12:03:04"). */
 	void (*describe)(void *ctx, char *buf, size_t len);
+	/* Optional: its state into *st (zeroed by the caller); a live source has none. */
+	void (*state)(void *ctx, struct source_state *st);
 	/* Optional: the source's own clock, monotonic ns (a replay's recorded time). */
 	int64_t (*clock)(void *ctx);
 	/* Optional: one socket's tcp_info (asked of the kernel, or from a recording); -errno. */
 	int (*info)(void *ctx, const struct sock *s, struct sock_info *out);
+	/*
+	 * Optional: the filter changed (f NULL: none). A source that asks the
+	 * kernel for less than everything re-derives what it asks for.
+	 */
+	void (*refilter)(void *ctx, struct loop *l, const struct filter *f);
 	/* Optional: this source's counters into *st (zeroed by the caller). */
 	void (*stats)(void *ctx, struct source_stats *st);
 	void (*close)(void *ctx);
@@ -146,8 +162,18 @@ int loop_sock_info(struct loop *l, const struct sock *s, struct sock_info *out);
  */
 size_t loop_source_stats(const struct loop *l, const char **names, struct source_stats *st,
 			 size_t cap);
+/* The first source's state (all false when it tells none). */
+void loop_source_state(const struct loop *l, struct source_state *st);
 /* The first source's description. */
 void loop_describe(struct loop *l, char *buf, size_t len);
+/*
+ * The filter has one owner, the loop: main sets the one given on the
+ * command line, the view changes it. loop_set_filter() takes f (NULL:
+ * none), tells every source, then frees the one before; sinks ask
+ * loop_filter() when they need it and keep no pointer of their own.
+ */
+void loop_set_filter(struct loop *l, struct filter *f);
+const struct filter *loop_filter(const struct loop *l);
 /* Reset the tracker and every sink (a replay seek). */
 void loop_reset(struct loop *l);
 

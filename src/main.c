@@ -9,6 +9,8 @@
 #include <unistd.h>
 
 #include "batch.h"
+#include "column.h"
+#include "rc.h"
 #include "exact.h"
 #include "exact_bpf.h"
 #include "filter.h"
@@ -59,6 +61,10 @@ struct config {
 	double reading;	 /* --reading-speed: words per second, 0 the default */
 	const char *svg; /* --svg: the scenario's ladder and timeline at its end */
 	bool diagram;
+	bool has_cols;	      /* --columns given */
+	struct col_list cols; /* the table's columns, in order */
+	struct rc rc;	      /* the view's settings file, as read */
+	char rc_path[4096];   /* "" when there is none */
 	bool no_color;
 	int64_t ghost_ns;
 	int64_t leak_ns;
@@ -92,6 +98,7 @@ enum {
 	OPT_SERVE,
 	OPT_READING,
 	OPT_SVG,
+	OPT_COLUMNS,
 };
 
 static const struct option long_opts[] = {
@@ -110,6 +117,7 @@ static const struct option long_opts[] = {
     {"reading-speed", required_argument, NULL, OPT_READING},
     {"verbose", no_argument, NULL, 'v'},
     {"svg", required_argument, NULL, OPT_SVG},
+    {"columns", required_argument, NULL, OPT_COLUMNS},
     {"list-scenarios", no_argument, NULL, OPT_LIST},
     {"diagram", no_argument, NULL, OPT_DIAGRAM},
     {"ghost", required_argument, NULL, OPT_GHOST},
@@ -182,7 +190,10 @@ static void usage(FILE *out)
 	    "                         chooses) into FILE as SVG; a scenario adds its ladder\n"
 	    "      --list-scenarios   list the bundled scenarios\n"
 	    "      --diagram          start in the state-machine diagram\n"
-	    "View:\n"
+	    "View and tables:\n"
+	    "      --columns LIST     the table's columns, in order, comma-separated, from:\n"
+	    "                         state, dwell, netns, local, peer, recv-q, send-q,\n"
+	    "                         timer, owner (see COLUMNS in tcpdwell(1))\n"
 	    "      --no-color         monochrome (also when NO_COLOR is set)\n"
 	    "  -h, --help             show this help and exit\n"
 	    "  -V, --version          show the version and exit\n"
@@ -359,6 +370,14 @@ static void parse_args(int argc, char **argv, struct config *c)
 		case OPT_SVG:
 			c->svg = optarg;
 			break;
+		case OPT_COLUMNS: {
+			char err[384];
+
+			if (col_parse(&c->cols, optarg, err, sizeof(err)) < 0)
+				die_usage("%s", err);
+			c->has_cols = true;
+			break;
+		}
 		case OPT_LIST:
 			exit(scenario_list(stdout) == 0 ? EXIT_OK : EXIT_RUNTIME);
 		case OPT_DIAGRAM:
@@ -606,8 +625,8 @@ static void serve_started(const struct config *c)
 	fflush(stderr);
 }
 
-static int open_sinks(struct loop *l, const struct config *c, const struct filter *f,
-		      struct procmap *pm, struct scenario *sc, const struct scenario *ladder)
+static int open_sinks(struct loop *l, struct config *c, struct procmap *pm, struct scenario *sc,
+		      const struct scenario *ladder)
 {
 	char err[512];
 	bool utf8 =
@@ -643,16 +662,29 @@ static int open_sinks(struct loop *l, const struct config *c, const struct filte
 	}
 	switch (c->mode) {
 	case MODE_VIEW: {
+		char rcerr[640];
+
+		/* A damaged settings file is ignored whole, said on the status line. */
+		if (rc_path(c->rc_path, sizeof(c->rc_path)) < 0)
+			c->rc_path[0] = 0;
+		else if (rc_load(c->rc_path, &c->rc, rcerr, sizeof(rcerr)) < 0)
+			loop_status(l, "settings ignored: %s", rcerr);
 		struct view_opts vo = {
 		    .interval_ns = c->interval_ns,
 		    .leak_ns = c->leak_ns,
 		    .no_color = c->no_color,
 		    .diagram = c->diagram,
 		    .replay = c->read_path != NULL,
-		    .filter_text = c->filter_text,
 		    .pm = pm,
 		    .scenario = sc,
 		    .ladder = ladder,
+		    .cols = c->has_cols	     ? &c->cols
+			    : c->rc.has_cols ? &c->rc.cols
+					     : NULL,
+		    .cols_named = c->has_cols,
+		    .sort = c->rc_path[0] ? c->rc.sort : -1,
+		    .sort_rev = c->rc.sort_rev,
+		    .rc_path = c->rc_path[0] ? c->rc_path : NULL,
 		};
 		if (view_open(l, &vo, err, sizeof(err)) < 0) {
 			fprintf(stderr, "tcpdwell: %s\n", err);
@@ -668,9 +700,9 @@ static int open_sinks(struct loop *l, const struct config *c, const struct filte
 			    .delay_ns = c->interval_ns,
 			    .count = c->count,
 			    .utf8 = utf8,
-			    .filter = f,
 			    .pm = pm,
 			    .replay = c->read_path != NULL,
+			    .cols = c->has_cols ? &c->cols : NULL,
 			};
 			batch_open(l, &bo);
 		}
@@ -679,8 +711,8 @@ static int open_sinks(struct loop *l, const struct config *c, const struct filte
 		struct events_opts eo = {
 		    .out = stdout,
 		    .format = c->format,
-		    .filter = f,
 		    .pm = pm,
+		    .utf8 = utf8,
 		    .count = c->count,
 		};
 		events_open(l, &eo);
@@ -751,6 +783,8 @@ int main(int argc, char **argv)
 	loop_set_netns(l, labels);
 	if (f)
 		filter_bind_netns(f, labels);
+	/* The loop owns the filter from here: the view may replace it, the sources follow. */
+	loop_set_filter(l, f);
 	/* Without a screen, status messages (write errors, lost notices) go to stderr. */
 	if (c.mode != MODE_VIEW)
 		loop_echo(l, stderr);
@@ -793,10 +827,10 @@ int main(int argc, char **argv)
 					 c.mode == MODE_BATCH ? stdout : NULL);
 	}
 	if (status == EXIT_OK)
-		status = open_sinks(l, &c, f, pm, sc, ladder);
+		status = open_sinks(l, &c, pm, sc, ladder);
 	/* A scenario draws its own picture, segments and all; anything else, its sockets' states. */
 	if (status == EXIT_OK && c.svg && !sc) {
-		tl = svg_add_timeline(l, c.svg, f);
+		tl = svg_add_timeline(l, c.svg);
 		/* A recording of a scenario: its ladder too. */
 		svg_timeline_ladder(tl, ladder);
 	}
@@ -832,7 +866,6 @@ int main(int argc, char **argv)
 	procmap_free(pm);
 	scenario_free(sc);
 	scenario_free(ladder);
-	filter_free(f);
 	free(c.filter_text);
 	return status;
 }

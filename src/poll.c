@@ -51,7 +51,7 @@ struct lane {
 /* What the three sources share; freed when the last of them is closed. */
 struct poller {
 	struct poll_nsset ns;
-	const struct filter *filter;
+	const struct filter *filter; /* the loop's, as last told (loop_set_filter) */
 	double budget;
 	struct lane full, fast;
 	bool fast_on;
@@ -222,13 +222,17 @@ static void fast_describe_into(const struct lane *ln, char *buf, size_t len)
 {
 	char iv[32];
 
+	/* Slowed only while it runs slower than asked: "fast 50ms (slowed)" would contradict
+	 * itself. */
+	bool slowed = ln->stretched && ln->effective > ln->interval;
+
 	fmt_interval(iv, sizeof(iv), ln->effective);
 	if (ln->effective >= ln->p->full.interval)
-		snprintf(buf, len, "fast idle%s", ln->stretched ? " (slowed: budget)" : "");
+		snprintf(buf, len, "fast idle%s", slowed ? " (slowed: budget)" : "");
 	else
 		snprintf(buf, len, "fast %s%s", iv,
 			 quiet_paced(ln) ? " (quiet)"
-			 : ln->stretched ? " (slowed: budget)"
+			 : slowed	 ? " (slowed: budget)"
 					 : "");
 }
 
@@ -250,6 +254,12 @@ static void full_describe(void *ctx, char *buf, size_t len)
 	snprintf(buf, len, "poll %s, %s%s", iv, fast, lost);
 }
 
+static void full_state(void *ctx, struct source_state *st)
+{
+	(void)ctx;
+	st->says_interval = true;
+}
+
 static void lane_close(void *ctx)
 {
 	poller_unref(((struct lane *)ctx)->p);
@@ -261,12 +271,37 @@ static void lane_stats(void *ctx, struct source_stats *st)
 	st->failures = ((struct lane *)ctx)->failed;
 }
 
+/*
+ * The loop's filter changed (the view's f key): ask the kernel for the
+ * states it can match from the next dump on, with its bytecode. A full
+ * dump of more states than before is seen whole by the tracker at once; a
+ * narrower one says nothing about the states it leaves out.
+ */
+static void full_refilter(void *ctx, struct loop *l, const struct filter *f)
+{
+	struct lane *ln = ctx;
+	struct poller *p = ln->p;
+	uint32_t states = f ? filter_states(f) & ST_ALL_MASK : ST_ALL_MASK;
+
+	(void)l;
+	p->filter = f;
+	p->full.mask = states;
+	/* The fast lane's mask only narrows: it was set up (or not) for the start's filter. */
+	if (p->fast.mask)
+		p->fast.mask = states & ST_RARE_MASK ? states & ST_RARE_MASK : p->fast.mask;
+	poll_ns_filter_changed(&p->ns);
+	/* Widening shows at the next dump, not one interval later. */
+	p->full.next_due = mono_ns();
+}
+
 static const struct source_ops full_ops = {
     .name = "poll",
     .next_due = lane_next_due,
     .run = full_run,
     .control = full_control,
     .describe = full_describe,
+    .refilter = full_refilter,
+    .state = full_state,
     .info = full_info,
     .stats = lane_stats,
     .close = lane_close,
@@ -285,6 +320,8 @@ static void fast_account(struct lane *ln, struct loop *l, int64_t cost)
 	ln->cost = ln->cost > 0 ? 0.8 * ln->cost + 0.2 * (double)cost : (double)cost;
 	need = (int64_t)(ln->cost / budget);
 	ln->need = need;
+	/* The pace first: the note and the header then give the interval it runs at. */
+	fast_pace(ln);
 	/*
 	 * The interval follows the budget to the microsecond; saying so waits
 	 * for a stretch of a tenth (50 ms to 50.2 ms is no news), and stops

@@ -56,6 +56,8 @@ void poll_ns_rescan(struct poll_nsset *s, struct loop *l, int64_t now);
  */
 int poll_ns_dump(struct poll_nsset *s, struct loop *l, uint32_t states, const struct filter *f,
 		 bool full, struct snapshot *sn);
+/* The filter changed: every namespace's dumper compiles the next one afresh. */
+void poll_ns_filter_changed(struct poll_nsset *s);
 /* Destroy notices: a descriptor to wait on (-1: none), and reading them all. */
 int poll_ns_events_fd(const struct poll_nsset *s);
 int poll_ns_events_read(struct poll_nsset *s, diag_notice_fn fn, void *arg);

@@ -262,6 +262,12 @@ static void drop_vanished(struct poll_nsset *s)
 	s->n = j;
 }
 
+void poll_ns_filter_changed(struct poll_nsset *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		diag_filter_changed(s->v[i].diag);
+}
+
 int poll_ns_dump(struct poll_nsset *s, struct loop *l, uint32_t states, const struct filter *f,
 		 bool full, struct snapshot *sn)
 {

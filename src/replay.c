@@ -371,6 +371,15 @@ static void rp_describe(void *ctx, char *buf, size_t len)
 		 rp->from);
 }
 
+static void rp_state(void *ctx, struct source_state *st)
+{
+	const struct replay *rp = ctx;
+
+	st->replay = true;
+	st->at_end = !rp->have_pend && rp->done;
+	st->paused = rp->paused || st->at_end;
+}
+
 static void rp_close(void *ctx)
 {
 	struct replay *rp = ctx;
@@ -390,6 +399,7 @@ static const struct source_ops replay_source = {
     .run = rp_run,
     .control = rp_control,
     .describe = rp_describe,
+    .state = rp_state,
     .close = rp_close,
 };
 

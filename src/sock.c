@@ -11,14 +11,24 @@
 
 #include "util.h"
 
-static const char *const st_names[ST_MAX] = {
-	[ST_UNKNOWN] = "UNKNOWN",	  [ST_ESTABLISHED] = "ESTABLISHED",
-	[ST_SYN_SENT] = "SYN_SENT",	  [ST_SYN_RECV] = "SYN_RECV",
-	[ST_FIN_WAIT1] = "FIN_WAIT_1",	  [ST_FIN_WAIT2] = "FIN_WAIT_2",
-	[ST_TIME_WAIT] = "TIME_WAIT",	  [ST_CLOSE] = "CLOSED",
-	[ST_CLOSE_WAIT] = "CLOSE_WAIT",	  [ST_LAST_ACK] = "LAST_ACK",
-	[ST_LISTEN] = "LISTEN",		  [ST_CLOSING] = "CLOSING",
-	[ST_NEW_SYN_RECV] = "NEW_SYN_RECV",
+/* Each state's names, once: the kernel's spelling, and one of at most 8 columns in the style of ss.
+ */
+static const struct {
+	const char *name, *short_name;
+} st_names[ST_MAX] = {
+    [ST_UNKNOWN] = {"UNKNOWN", "?"},
+    [ST_ESTABLISHED] = {"ESTABLISHED", "ESTAB"},
+    [ST_SYN_SENT] = {"SYN_SENT", "SYN-SENT"},
+    [ST_SYN_RECV] = {"SYN_RECV", "SYN-RECV"},
+    [ST_FIN_WAIT1] = {"FIN_WAIT_1", "FIN-WT-1"},
+    [ST_FIN_WAIT2] = {"FIN_WAIT_2", "FIN-WT-2"},
+    [ST_TIME_WAIT] = {"TIME_WAIT", "TIME-WT"},
+    [ST_CLOSE] = {"CLOSED", "CLOSED"},
+    [ST_CLOSE_WAIT] = {"CLOSE_WAIT", "CLOSE-WT"},
+    [ST_LAST_ACK] = {"LAST_ACK", "LAST-ACK"},
+    [ST_LISTEN] = {"LISTEN", "LISTEN"},
+    [ST_CLOSING] = {"CLOSING", "CLOSING"},
+    [ST_NEW_SYN_RECV] = {"NEW_SYN_RECV", "NSYN-RCV"},
 };
 
 const uint8_t st_order[] = {
@@ -36,7 +46,7 @@ const char *st_name(unsigned st)
 	char *b;
 
 	if (st > ST_UNKNOWN && st < ST_MAX)
-		return st_names[st];
+		return st_names[st].name;
 	/* The state before a socket's first sight: it lived and died between polls. */
 	if (st == ST_UNKNOWN)
 		return "UNSEEN";
@@ -61,7 +71,7 @@ int st_parse(const char *s)
 		return ST_SYN_RECV;
 	for (unsigned st = 1; st < ST_MAX; st++) {
 		n = 0;
-		for (const char *p = st_names[st]; *p; p++)
+		for (const char *p = st_names[st].name; *p; p++)
 			if (*p != '_')
 				have[n++] = *p;
 		have[n] = '\0';
@@ -77,6 +87,11 @@ unsigned st_rank(unsigned st)
 		if (st_order[i] == st)
 			return i;
 	return ST_MAX;
+}
+
+const char *st_short(unsigned st)
+{
+	return st < ST_MAX && st_names[st].short_name ? st_names[st].short_name : "?";
 }
 
 const char *timer_name(unsigned t)

@@ -33,6 +33,8 @@ enum tcp_st {
 
 /* "FIN_WAIT_1", ...; "CLOSED" for ST_CLOSE; "UNKNOWN(n)" out of range (into a static ring). */
 const char *st_name(unsigned st);
+/* A name of at most 8 columns, as ss spells it (ESTAB, FIN-WT-1), for narrow cells. */
+const char *st_short(unsigned st);
 /* Accepts FIN_WAIT_1, fin-wait-1, fin_wait1, finwait1, ...; -1 if none. */
 int st_parse(const char *s);
 /* States in the order of the TCP state machine, for grouping. */

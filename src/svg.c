@@ -92,7 +92,7 @@ struct tl_sock {
 struct svg_timeline {
 	bool failed;
 	const char *path;
-	const struct filter *f;
+	struct loop *l; /* its filter is the loop's, asked when needed */
 	const struct scenario *ladder; /* drawn below the bars when it has entries; or NULL */
 	struct tl_sock *socks;
 	size_t n, untracked;
@@ -156,7 +156,7 @@ static void tl_event(void *ctx, const struct track_event *ev)
 	}
 	if (!s->key.cookie)
 		s->key.cookie = ev->s.cookie;
-	s->chosen |= !t->f || filter_match(t->f, &ev->s);
+	s->chosen |= !loop_filter(t->l) || filter_match(loop_filter(t->l), &ev->s);
 	add_change(t, s, ev->mono, ev->to);
 }
 
@@ -184,10 +184,10 @@ static void draw(struct svg_timeline *t, FILE *f)
 		"<text x=\"10\" y=\"22\" font-weight=\"bold\" font-size=\"14\">tcpdwell: each "
 		"socket's states over %.3f s</text>\n",
 		SVG_W, height + lad_h, SVG_W, height + lad_h, (double)(t1 - t0) / NS_PER_SEC);
-	if (t->f) {
+	if (loop_filter(t->l)) {
 		char clean[256];
 
-		sanitize(clean, sizeof(clean), filter_text(t->f), (size_t)-1);
+		sanitize(clean, sizeof(clean), filter_text(loop_filter(t->l)), (size_t)-1);
 		fputs("<text x=\"10\" y=\"40\" fill=\"#616161\">filter: ", f);
 		/* The expression is the user's text: escaped for XML. */
 		for (const char *p = clean; *p; p++)
@@ -237,7 +237,7 @@ static void draw(struct svg_timeline *t, FILE *f)
 			height - 16, chosen - drawn + t->untracked);
 	if (!chosen)
 		fprintf(f, "<text x=\"10\" y=\"%d\">No socket changed state%s.</text>\n",
-			TL_TOP + 12, t->f ? " among those the filter chose" : "");
+			TL_TOP + 12, loop_filter(t->l) ? " among those the filter chose" : "");
 	if (lad_h)
 		scenario_svg_ladder(f, t->ladder, height);
 	fprintf(f, "</svg>\n");
@@ -268,12 +268,12 @@ static const struct sink_ops timeline_ops = {
     .close = tl_close,
 };
 
-struct svg_timeline *svg_add_timeline(struct loop *l, const char *path, const struct filter *f)
+struct svg_timeline *svg_add_timeline(struct loop *l, const char *path)
 {
 	struct svg_timeline *t = xcalloc(1, sizeof(*t));
 
 	t->path = path;
-	t->f = f;
+	t->l = l;
 	t->socks = xcalloc(TL_MAX_TRACK, sizeof(*t->socks));
 	loop_add_sink(l, &timeline_ops, t);
 	return t;

@@ -34,7 +34,7 @@ int svg_file_commit(struct svg_file *sf, char *err, size_t len);
  * error is on stderr) and frees it.
  */
 struct svg_timeline;
-struct svg_timeline *svg_add_timeline(struct loop *l, const char *path, const struct filter *f);
+struct svg_timeline *svg_add_timeline(struct loop *l, const char *path);
 int svg_timeline_done(struct svg_timeline *t);
 /*
  * Draw sc's ladder below the bars too, when it holds one when the picture

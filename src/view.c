@@ -84,6 +84,7 @@ void view_msg(struct view *v, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(v->msg, sizeof(v->msg), fmt, ap);
 	va_end(ap);
+	v->msg_search = false;
 	v->msg_until = mono_ns() + 4 * NS_PER_SEC;
 	v->dirty = true;
 }
@@ -110,6 +111,30 @@ static void spark_sample(struct view *v)
 }
 
 /*
+ * What the screen will show but the tracker does not hold, asked for here
+ * with the data so that drawing does no I/O: the detail's tcp_info (of the
+ * kernel, or the recording's) once per poll or when the socket changes, and
+ * the owners of the rows on screen (a wish; the tick's budgeted /proc scan
+ * finds them).
+ */
+static void fetch_for_screen(struct view *v)
+{
+	if (v->mode == VM_DETAIL && v->detail_ts &&
+	    (v->detail_info_ts != v->detail_ts || v->detail_info_poll != track_last_poll(v->t))) {
+		v->detail_info_ok = loop_sock_info(v->l, &v->detail_ts->s, &v->detail_info) == 0;
+		v->detail_info_ts = v->detail_ts;
+		v->detail_info_poll = track_last_poll(v->t);
+	}
+	if (v->mode != VM_DETAIL)
+		v->detail_info_ts = NULL;
+	if (!v->o.pm || v->mode != VM_TABLE)
+		return;
+	for (size_t i = v->top; i < v->nrows && i < v->top + (size_t)v->table_h + 1; i++)
+		if (v->rows[i].ts && v->rows[i].ts->s.inode)
+			procmap_want(v->o.pm, v->rows[i].ts->s.inode);
+}
+
+/*
  * Bring the data up to date: collect after observations only (the pointers
  * are the tracker's, valid until its next change), then rebuild the rows.
  */
@@ -133,6 +158,7 @@ void view_refresh(struct view *v)
 		v->detail_ts = view_find(v, v->detail_cookie, v->detail_ts);
 	if (v->rebuild)
 		view_rebuild(v);
+	fetch_for_screen(v);
 }
 
 /* Space: keep copies of what is on screen while the tracker goes on. */
@@ -337,7 +363,7 @@ static void s_tick(void *ctx, struct loop *l, int64_t now)
 	}
 	if (v->o.pm && procmap_scan(v->o.pm, now, PROCMAP_BUDGET_NS) > 0) {
 		v->dirty = true;
-		if (v->sort == SORT_OWNER)
+		if (v->sort == COL_OWNER)
 			v->rebuild = true;
 	}
 	v->last_scan = mono_ns();
@@ -357,9 +383,6 @@ static void view_free(struct view *v)
 	free(v->sorted);
 	free(v->grp_of);
 	free(v->rows);
-	filter_free(v->flt);
-	filter_free(v->flt_saved);
-	free(v->flt_text);
 	free(v);
 }
 
@@ -447,21 +470,24 @@ int view_open(struct loop *l, const struct view_opts *o, char *err, size_t errle
 	v->l = l;
 	v->t = loop_track(l);
 	v->o = *o;
-	v->o.filter_text = NULL;
 	v->utf8 = cs && (!strcasecmp(cs, "UTF-8") || !strcasecmp(cs, "utf8"));
 	v->sel_group = -1;
 	v->stale = true;
 	v->dirty = true;
 	v->mode = o->diagram ? VM_DIAGRAM : VM_TABLE;
-	if (o->filter_text && *o->filter_text) {
-		v->flt = filter_parse(o->filter_text, err, errlen);
-		if (!v->flt) {
-			free(v);
-			return -1;
-		}
-		v->flt_text = xstrdup(o->filter_text);
-		filter_bind_netns(v->flt, loop_netns(l));
+	{
+		char host[64] = "?";
+
+		gethostname(host, sizeof(host) - 1);
+		sanitize(v->host, sizeof(v->host), host, (size_t)-1);
 	}
+	if (o->cols)
+		v->cols = *o->cols;
+	else
+		col_default(&v->cols, false);
+	v->sort = o->sort >= 0 && o->sort < COL_MAX && col_table[o->sort].cmp ? (enum col_id)o->sort
+									      : COL_DWELL;
+	v->sort_rev = o->sort_rev;
 
 	view_expect(v, loop_expected(l));
 	tcgetattr(STDIN_FILENO, &emerg_tio);

@@ -4,6 +4,7 @@
 
 #include "loop.h"
 
+struct col_list;
 struct filter;
 struct procmap;
 struct scenario;
@@ -14,10 +15,14 @@ struct view_opts {
 	bool no_color;		     /* --no-color (NO_COLOR is read by the view) */
 	bool diagram;		     /* start in the state diagram */
 	bool replay;		     /* the source is a recording: replay keys */
-	const char *filter_text;     /* initial filter, may be NULL */
 	struct procmap *pm;	     /* owners, or NULL */
 	struct scenario *scenario;   /* narration, actor labels, step mode; or NULL */
 	const struct scenario *ladder; /* without a scenario, the ladder to draw (a replay's) */
+	const struct col_list *cols; /* --columns or the settings file, or NULL for the default */
+	bool cols_named;	     /* --columns: NETNS shows even with one namespace */
+	int sort;		     /* a column id from the settings file, or -1 */
+	bool sort_rev;
+	const char *rc_path; /* where F2 saves the settings, or NULL */
 };
 
 /* Set up the terminal and add the view to the loop; -1 with err set (no terminal). */

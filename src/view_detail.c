@@ -105,8 +105,8 @@ void view_draw_detail(struct view *v, int y0, int h)
 	const struct sock *s = &ts->s;
 	bool ghost = ts->flags & TS_GHOST;
 
-	fmt_addr(a, sizeof(a), s->family, s->src, s->sport);
-	fmt_addr(b, sizeof(b), s->family, s->dst, s->dport);
+	col_addr(a, sizeof(a), s->family, s->src, s->sport);
+	col_addr(b, sizeof(b), s->family, s->dst, s->dport);
 	view_fill(y, 0, COLS, view_attr(v, EL_PANE));
 	view_putf(v, y++, 1, w, EL_PANE, "Socket %s %s %s   %s%s%s", a, v->utf8 ? "\u2192" : "->",
 		  b, s->family == 10 ? "IPv6" : "IPv4",
@@ -147,10 +147,10 @@ void view_draw_detail(struct view *v, int y0, int h)
 			 s->timer && s->expires_ms ? ex + strspn(ex, " ") : "", s->retrans);
 		view_puta(v, y++, 9, w - 8, EL_NORMAL, line);
 	}
-	/* Asked of the source when shown: the kernel's figures now, or the recording's. */
-	struct sock_info info;
-	if (y < end && loop_sock_info(v->l, s, &info) == 0) {
-		const struct sock_info *in = &info;
+	/* Fetched with the data (view.c): the kernel's figures at the last poll, or the
+	 * recording's. */
+	if (y < end && v->detail_info_ok && v->detail_info_ts == ts) {
+		const struct sock_info *in = &v->detail_info;
 		char r1[24], r2[24];
 
 		us_text(r1, sizeof(r1), in->rtt_us);

@@ -106,57 +106,23 @@ int view_wrap(const struct view *v, int y, int x, int w, int maxlines, enum vel 
 	return lines;
 }
 
-/* Short names (at most 8 columns) for narrow count cells, in the style of ss. */
-const char *view_st_short(unsigned st)
-{
-	static const char *const names[ST_MAX] = {
-		[ST_ESTABLISHED] = "ESTAB",	 [ST_SYN_SENT] = "SYN-SENT",
-		[ST_SYN_RECV] = "SYN-RECV",	 [ST_FIN_WAIT1] = "FIN-WT-1",
-		[ST_FIN_WAIT2] = "FIN-WT-2",	 [ST_TIME_WAIT] = "TIME-WT",
-		[ST_CLOSE] = "CLOSED",		 [ST_CLOSE_WAIT] = "CLOSE-WT",
-		[ST_LAST_ACK] = "LAST-ACK",	 [ST_LISTEN] = "LISTEN",
-		[ST_CLOSING] = "CLOSING",	 [ST_NEW_SYN_RECV] = "NSYN-RCV",
-	};
-	return st < ST_MAX && names[st] ? names[st] : "?";
-}
-
 const char *view_owner(const struct view *v, const struct tsock *ts, char *buf, size_t len)
 {
-	const struct owner *ow = NULL;
-	const char *actor = NULL;
+	struct col_ctx c = view_col_ctx(v);
 
-	if (v->o.pm && ts->s.inode)
-		ow = procmap_lookup(v->o.pm, ts->s.inode);
-	if (v->o.scenario)
-		actor = scenario_actor(v->o.scenario, &ts->s);
-	if (actor) {
-		char a[64];
-
-		sanitize(a, sizeof(a), actor, (size_t)-1);
-		if (ow)
-			snprintf(buf, len, "%s (%d)", a, ow->pid);
-		else
-			snprintf(buf, len, "%s", a);
-	} else if (ow) {
-		snprintf(buf, len, "%d/%s", ow->pid, ow->comm);
-	} else {
-		snprintf(buf, len, "-");
-	}
-	return buf;
+	return col_owner(&c, &ts->s, buf, len);
 }
 
 /* The top line: host, time, interval, source, totals, and what mode the screen is in. */
 static void draw_title(struct view *v)
 {
-	char host[64] = "?", clock[32], desc[96], nsdesc[96], line[400], hs[64];
+	char clock[32], desc[96], nsdesc[96], line[400];
 	int64_t wall = v->frozen ? v->fz_wall : v->o.replay ? track_wall(v->t, view_now(v)) : wall_ns();
 	time_t secs = (time_t)(wall / NS_PER_SEC);
 	struct tm tm;
 	size_t alive = 0, total = v->frozen ? v->nfz : track_size(v->t);
 	int x;
 
-	gethostname(host, sizeof(host) - 1);
-	sanitize(hs, sizeof(hs), host, (size_t)-1);
 	localtime_r(&secs, &tm);
 	strftime(clock, sizeof(clock), "%H:%M:%S", &tm);
 	for (unsigned st = 1; st < ST_MAX; st++)
@@ -167,35 +133,56 @@ static void draw_title(struct view *v)
 	char gone[32] = "";
 	if (total > alive)
 		snprintf(gone, sizeof(gone), " (+%zu gone)", total - alive);
+	/*
+	 * What the screen is in comes first, where no width cuts it off: a
+	 * replay, a frozen screen, a filter. A calm table that is frozen or
+	 * filtered must not read as a calm box.
+	 */
 	x = 0;
-	if (v->o.replay) {
-		x += view_puta(v, 0, x, COLS - x, EL_BADGE, strstr(desc, "REPLAY") ? "" : " REPLAY ");
+	if (v->o.replay) /* its description names it: REPLAY x2 ... paused */
 		x += view_putf(v, 0, x, COLS - x, EL_BADGE, " %s ", desc);
-		snprintf(line, sizeof(line), " %s  %zu socket%s%s%s%s", hs, alive,
-			 alive == 1 ? "" : "s", gone, *nsdesc ? "  " : "", nsdesc);
-	} else {
-		char iv[DUR_BUFSZ];
-
-		fmt_dur(iv, v->o.interval_ns, TIME_EXACT, v->utf8);
-		/* The namespace before the source: at 80 columns the source is cut first. */
-		snprintf(line, sizeof(line), " tcpdwell  %s  %s  %zu socket%s%s%s%s  every %s  %s", hs,
-			 clock, alive, alive == 1 ? "" : "s", gone, *nsdesc ? "  " : "", nsdesc,
-			 iv + strspn(iv, " "), desc);
-	}
-	x += view_puta(v, 0, x, COLS - x, EL_TITLE, line);
-	if (v->flt_text) {
+	if (v->frozen)
+		x += view_puta(v, 0, x, COLS - x, EL_BADGE, " PAUSED ");
+	if (view_filter_text(v)) {
 		size_t shown = 0;
+		char count[48];
+		int room;
 
-		/* The totals above count every socket; say how many the filter lets through. */
+		/* The totals count every socket; say how many the filter lets through. */
 		for (unsigned g = 0; g <= ST_MAX; g++)
 			shown += v->grp[g].n - v->grp[g].ghosts;
-		snprintf(line, sizeof(line), "  filter: %s (%zu match)", v->flt_text, shown);
-		x += view_puta(v, 0, x, COLS - x, EL_TITLE, line);
+		snprintf(count, sizeof(count), " (%zu match%s) ", shown, shown == 1 ? "" : "es");
+		/* A long expression is cut, never the count: " filter: " and the count stay. */
+		room = COLS - x - 9 - (int)strlen(count);
+		if (room < 4)
+			room = 4;
+		if ((int)strlen(view_filter_text(v)) > room)
+			snprintf(line, sizeof(line), " filter: %.*s%s%s", room - 1,
+				 view_filter_text(v), v->utf8 ? "\u2026" : ">", count);
+		else
+			snprintf(line, sizeof(line), " filter: %s%s", view_filter_text(v), count);
+		x += view_puta(v, 0, x, COLS - x, EL_BADGE, line);
 	}
-	if (v->frozen) {
-		x += view_puta(v, 0, x, COLS - x, EL_TITLE, " ");
-		view_puta(v, 0, x, COLS - x, EL_BADGE, " PAUSED ");
+	if (v->o.replay) {
+		snprintf(line, sizeof(line), " %s  %zu socket%s%s%s%s", v->host, alive,
+			 alive == 1 ? "" : "s", gone, *nsdesc ? "  " : "", nsdesc);
+	} else {
+		struct source_state st;
+		char iv[DUR_BUFSZ], every[48] = "";
+
+		/* The interval once: the poller's description says it; the exact source's does not.
+		 */
+		loop_source_state(v->l, &st);
+		if (!st.says_interval) {
+			fmt_dur(iv, v->o.interval_ns, TIME_EXACT, v->utf8);
+			snprintf(every, sizeof(every), "  poll every %s", iv + strspn(iv, " "));
+		}
+		/* The namespace before the source: at 80 columns the source is cut first. */
+		snprintf(line, sizeof(line), " tcpdwell  %s  %s  %zu socket%s%s%s%s  %s%s", v->host,
+			 clock, alive, alive == 1 ? "" : "s", gone, *nsdesc ? "  " : "", nsdesc,
+			 desc, every);
 	}
+	view_puta(v, 0, x, COLS - x, EL_TITLE, line);
 }
 
 /*
@@ -307,69 +294,101 @@ static void draw_counts(struct view *v, int y0, int nlines)
 
 		if (y >= y0 + nlines)
 			break;
-		view_puta(v, y, x, lw, c ? EL_LABEL : EL_DIM, lw > 8 ? st_name(st) : view_st_short(st));
+		view_puta(v, y, x, lw, c ? EL_LABEL : EL_DIM, lw > 8 ? st_name(st) : st_short(st));
 		snprintf(num, sizeof(num), "%5zu", c);
 		view_puta(v, y, x + lw, 6, e, num);
 		draw_spark(v, y, x + lw + 6, cw - lw - 7, st);
 	}
 }
 
-/* Column widths of the table at the current size. */
-struct cols {
-	int dwell, netns, local, peer, rq, sq, timer, owner;
-};
-
 /*
- * Column widths at the current size: addresses as wide as the widest one on
- * screen needs (IPv6 is long, IPv4 short), the owner takes what is left but
- * keeps OWNER_MIN. Whole addresses come before the timer: where they fit
- * only without it (80 columns with a NETNS column), it goes.
+ * Column widths at the current size, per entry of v->cols (0: left out):
+ * addresses as wide as the widest one on screen needs (IPv6 is long, IPv4
+ * short), the owner takes what is left but keeps OWNER_MIN. Whole addresses
+ * come before the columns that give way (the timer first): where they fit
+ * only without one, it goes. A NETNS column not asked for by name shows
+ * only when sockets of several namespaces are watched.
  */
-#define OWNER_MIN 10
+#define OWNER_MIN    9
+#define VIEW_TIMER_W 14 /* "timewait:57.0s"; "keepalive:2h01m" loses its last cell */
 
-static void table_cols(struct cols *c, int want_addr, bool nscol)
+static int fixed_width(enum col_id id)
 {
-	int rest, need;
+	if (id == COL_TIMER)
+		return VIEW_TIMER_W;
+	if (id == COL_RECVQ || id == COL_SENDQ)
+		return 6;
+	return col_table[id].width;
+}
 
-	memset(c, 0, sizeof(*c));
-	c->dwell = 7;
-	rest = COLS - 2 - 8;
-	/* Sockets of several namespaces: which one, beside the dwell. */
-	if (nscol && COLS >= 60) {
-		c->netns = COLS >= 120 ? 18 : COLS >= 100 ? 12 : 8;
-		rest -= c->netns + 1;
+static void table_cols(const struct view *v, int *w, int want_addr, bool nscol)
+{
+	/* 2 for the mark; each column then costs its width and a blank, the last no blank. */
+	int rest = COLS - 2 + 1, naddr = 0, nrest = 0;
+
+	for (size_t i = 0; i < v->cols.n; i++) {
+		const struct column *c = &col_table[v->cols.id[i]];
+
+		w[i] = 0;
+		if (COLS < c->min_cols ||
+		    (v->cols.id[i] == COL_NETNS && !nscol && !v->o.cols_named))
+			continue;
+		switch (c->rule) {
+		case CW_FIXED:
+			w[i] = fixed_width(v->cols.id[i]);
+			break;
+		case CW_NETNS:
+			w[i] = COLS >= 120 ? 18 : COLS >= 100 ? 12 : 8;
+			break;
+		case CW_ADDR:
+			naddr++;
+			w[i] = -1;
+			break;
+		case CW_REST:
+			nrest++;
+			w[i] = -1;
+			break;
+		}
+		/* A flexible column's width comes later; its blank counts now. */
+		rest -= w[i] < 0 ? 1 : w[i] + 1;
 	}
-	if (COLS >= 64) {
-		c->rq = c->sq = 6;
-		rest -= 14;
-	}
-	if (COLS >= 80) {
-		c->timer = 9;
-		rest -= 10;
-	}
-	if (rest < 12) {
-		c->local = rest > 0 ? rest : 0;
+	if (!naddr && !nrest)
 		return;
-	}
-	if (COLS < 40) {
-		c->local = rest / 2;
-		c->owner = rest - c->local - 1;
-		return;
-	}
 	if (want_addr < 15)
 		want_addr = 15;
-	need = 2 * want_addr + 2 + OWNER_MIN;
-	if (c->timer && need > rest && need <= rest + 10) {
-		c->timer = 0;
-		rest += 10;
+	/* Give up what gives way, highest first, while whole addresses then fit. */
+	for (int lvl = 2; lvl > 0; lvl--) {
+		int need = naddr * want_addr + (nrest ? OWNER_MIN : 0), gain = 0;
+
+		for (size_t i = 0; i < v->cols.n; i++)
+			if (w[i] > 0 && col_table[v->cols.id[i]].drop == lvl)
+				gain += w[i] + 1;
+		if (!gain || need <= rest || need > rest + gain)
+			continue;
+		for (size_t i = 0; i < v->cols.n; i++)
+			if (w[i] > 0 && col_table[v->cols.id[i]].drop == lvl)
+				w[i] = 0;
+		rest += gain;
 	}
-	int addr = (rest - 2) * 70 / 100 / 2;
-	if (addr < (rest - 2 - OWNER_MIN) / 2)
-		addr = (rest - 2 - OWNER_MIN) / 2;
-	if (addr > want_addr)
-		addr = want_addr;
-	c->local = c->peer = addr;
-	c->owner = rest - 2 - 2 * addr;
+	int addr = 0, owner;
+
+	if (rest < 0)
+		rest = 0;
+	if (naddr) {
+		addr = nrest ? (rest * 70 / 100) / naddr : rest / naddr;
+		if (nrest && addr < (rest - OWNER_MIN) / naddr)
+			addr = (rest - OWNER_MIN) / naddr;
+		if (addr > want_addr && nrest)
+			addr = want_addr;
+	}
+	owner = nrest ? (rest - naddr * addr) / nrest : 0;
+	for (size_t i = 0; i < v->cols.n; i++) {
+		if (w[i] != -1)
+			continue;
+		w[i] = col_table[v->cols.id[i]].rule == CW_ADDR ? addr : owner;
+		if (w[i] <= 0)
+			w[i] = 0;
+	}
 }
 
 /* The widest address among the rows on screen. */
@@ -384,27 +403,34 @@ static int visible_addr_width(const struct view *v, int h)
 
 		if (!ts)
 			continue;
-		a = (int)strlen(fmt_addr(buf, sizeof(buf), ts->s.family, ts->s.src, ts->s.sport));
-		b = (int)strlen(fmt_addr(buf, sizeof(buf), ts->s.family, ts->s.dst, ts->s.dport));
+		a = (int)strlen(col_addr(buf, sizeof(buf), ts->s.family, ts->s.src, ts->s.sport));
+		b = (int)strlen(col_addr(buf, sizeof(buf), ts->s.family, ts->s.dst, ts->s.dport));
 		w = a > w ? a : w;
 		w = b > w ? b : w;
 	}
 	return w;
 }
 
-/* An address cut from the left, so the port stays in sight. */
+/*
+ * An address cut in the middle: the port stays in sight at the end, and the
+ * start (an IPv6 prefix, the bracket) at the start; cutting from the left
+ * made "[2001:db8::1]:80" and "[fe80::1]:80" look alike.
+ */
 static void put_addr(int y, int x, int w, const char *s, bool utf8)
 {
-	int len = (int)strlen(s);
+	int len = (int)strlen(s), head, tail;
 
 	if (w <= 0)
 		return;
-	if (len <= w) {
+	if (len <= w || w < 3) {
 		view_put(y, x, w, s);
 		return;
 	}
-	view_put(y, x, 1, utf8 ? "\u2026" : "<");
-	view_put(y, x + 1, w - 1, s + len - (w - 1));
+	tail = w / 2;
+	head = w - 1 - tail;
+	view_put(y, x, head, s);
+	view_put(y, x + head, 1, utf8 ? "\u2026" : "~");
+	view_put(y, x + head + 1, tail, s + len - tail);
 }
 
 /*
@@ -433,36 +459,34 @@ static void put_netns(int y, int x, int w, const char *label, bool utf8)
 	view_put(y, x + w - 1, 1, utf8 ? "\u2026" : ">");
 }
 
-static void draw_colhead(struct view *v, int y, const struct cols *cp)
+/* Titles; the sort column's carries an arrow, down for its natural order. */
+static void draw_colhead(struct view *v, int y, const int *w)
 {
-	struct cols c = *cp;
 	int x = 2;
 
 	view_fill(y, 0, COLS, view_attr(v, EL_COLHEAD));
 	attron(view_attr(v, EL_COLHEAD));
-	view_put(y, x, c.dwell, "  DWELL");
-	x += c.dwell + 1;
-	if (c.netns) {
-		view_put(y, x, c.netns, "NETNS");
-		x += c.netns + 1;
+	for (size_t i = 0; i < v->cols.n; i++) {
+		const struct column *c = &col_table[v->cols.id[i]];
+		char t[32];
+
+		if (!w[i])
+			continue;
+		const char *title = v->o.scenario && c->scen_title ? c->scen_title : c->title;
+		bool mark = v->cols.id[i] == v->sort;
+		int pad = c->right ? w[i] - (int)strlen(title) - mark : 0;
+
+		snprintf(t, sizeof(t), "%s%s", title,
+			 !mark	       ? ""
+			 : v->utf8     ? (v->sort_rev ? "\u25b4" : "\u25be")
+			 : v->sort_rev ? "^"
+				       : "v");
+		if (pad > 0)
+			view_put(y, x + pad, w[i] - pad, t);
+		else
+			view_put(y, x, w[i], t);
+		x += w[i] + 1;
 	}
-	view_put(y, x, c.local, "LOCAL");
-	x += c.local + 1;
-	if (c.peer) {
-		view_put(y, x, c.peer, "PEER");
-		x += c.peer + 1;
-	}
-	if (c.rq) {
-		view_put(y, x, c.rq, "RECV-Q");
-		view_put(y, x + c.rq + 1, c.sq, "SEND-Q");
-		x += c.rq + c.sq + 2;
-	}
-	if (c.timer) {
-		view_put(y, x, c.timer, "TIMER");
-		x += c.timer + 1;
-	}
-	if (c.owner)
-		view_put(y, x, c.owner, v->o.scenario ? "ACTOR/PID" : "PID/COMMAND");
 	attroff(view_attr(v, EL_COLHEAD));
 }
 
@@ -496,29 +520,9 @@ static void draw_group(struct view *v, int y, unsigned g, bool sel)
 		view_puta(v, y, x, COLS - x, e, "   (folded: F5 opens)");
 }
 
-static void timer_text(const struct tsock *ts, bool utf8, char *buf, size_t len)
+static void draw_sock(struct view *v, int y, const struct tsock *ts, bool sel, const int *w)
 {
-	static const char *const kind[] = { "", "rtx", "ka", "tw", "prb" };
-	char d[DUR_BUFSZ];
-
-	if (ts->flags & TS_GHOST) {
-		snprintf(buf, len, "gone");
-		return;
-	}
-	if (ts->s.timer == TM_NONE || ts->s.timer >= ARRAY_SIZE(kind)) {
-		buf[0] = 0;
-		return;
-	}
-	fmt_dur(d, (int64_t)ts->s.expires_ms * NS_PER_MS, TIME_EXACT, utf8);
-	snprintf(buf, len, "%-3s %s", kind[ts->s.timer],
-		 ts->s.expires_ms ? d + strspn(d, " ") : "due");
-}
-
-static void draw_sock(struct view *v, int y, const struct tsock *ts, bool sel,
-		      const struct cols *cp)
-{
-	struct cols c = *cp;
-	char buf[ADDR_BUFSZ + 64], d[DUR_BUFSZ];
+	struct col_ctx cc = view_col_ctx(v);
 	bool ghost = ts->flags & TS_GHOST, leak = view_leak(v, ts);
 	bool changed = !ghost && ts->changed && view_now(v) - ts->changed < VIEW_CHANGED_NS;
 	enum vel e = sel ? EL_SELECTED : ghost ? EL_GHOST : view_hot(ts->s.state) ? EL_ROW_HOT :
@@ -530,46 +534,25 @@ static void draw_sock(struct view *v, int y, const struct tsock *ts, bool sel,
 		view_puta(v, y, 0, 1, sel ? e : EL_LEAK, "!");
 	else if (changed)
 		view_puta(v, y, 0, 1, sel ? e : EL_CHANGED, v->utf8 ? "\u25cf" : "*");
-	attron(view_attr(v, e));
-	fmt_dur(d, view_dwell(v, ts), ts->since_kind, v->utf8);
-	if (leak && !sel) {
-		attroff(view_attr(v, e));
-		view_puta(v, y, x, c.dwell, EL_LEAK, d);
-		attron(view_attr(v, e));
-	} else {
-		view_put(y, x, c.dwell, d);
+	for (size_t i = 0; i < v->cols.n; i++) {
+		enum col_id id = v->cols.id[i];
+		const struct column *c = &col_table[id];
+		char buf[ADDR_BUFSZ + 128];
+
+		if (!w[i])
+			continue;
+		c->text(&cc, ts, buf, sizeof(buf));
+		if (id == COL_LOCAL || id == COL_PEER)
+			put_addr(y, x, w[i], buf, v->utf8);
+		else if (id == COL_NETNS)
+			put_netns(y, x, w[i], buf, v->utf8);
+		else if (c->right)
+			view_putf(v, y, x, w[i], id == COL_DWELL && leak && !sel ? EL_LEAK : e,
+				  "%*s", w[i], buf);
+		else
+			view_puta(v, y, x, w[i], e, buf);
+		x += w[i] + 1;
 	}
-	x += c.dwell + 1;
-	if (c.netns) {
-		put_netns(y, x, c.netns, netns_label(loop_netns(v->l), ts->s.netns), v->utf8);
-		x += c.netns + 1;
-	}
-	fmt_addr(buf, sizeof(buf), ts->s.family, ts->s.src, ts->s.sport);
-	put_addr(y, x, c.local, buf, v->utf8);
-	x += c.local + 1;
-	if (c.peer) {
-		fmt_addr(buf, sizeof(buf), ts->s.family, ts->s.dst, ts->s.dport);
-		if (ts->s.state == ST_LISTEN && !ts->s.dport)
-			strcpy(strrchr(buf, ':'), ":*");
-		put_addr(y, x, c.peer, buf, v->utf8);
-		x += c.peer + 1;
-	}
-	if (c.rq) {
-		snprintf(buf, sizeof(buf), "%6u %6u", ts->s.rqueue, ts->s.wqueue);
-		view_put(y, x, c.rq + c.sq + 1, buf);
-		x += c.rq + c.sq + 2;
-	}
-	if (c.timer) {
-		timer_text(ts, v->utf8, buf, sizeof(buf));
-		view_put(y, x, c.timer, buf);
-		x += c.timer + 1;
-	}
-	if (c.owner) {
-		if (v->o.pm && ts->s.inode)
-			procmap_want(v->o.pm, ts->s.inode);
-		view_put(y, x, c.owner, view_owner(v, ts, buf, sizeof(buf)));
-	}
-	attroff(view_attr(v, e));
 }
 
 /* Keep the selection in sight; the first visible row is v->top. */
@@ -589,13 +572,14 @@ static void scroll_to_selection(struct view *v, int h)
 }
 
 /* Only the visible rows are drawn: the table may hold 100,000 sockets. */
-static void draw_table(struct view *v, int y0, int h, const struct cols *c)
+static void draw_table(struct view *v, int y0, int h, const int *w)
 {
 	if (h <= 0)
 		return;
 	if (!v->nrows) {
-		const char *why = v->flt || v->o.scenario ? "No socket matches the filter." :
-			track_last_poll(v->t) ? "No TCP sockets." : "Waiting for the first poll...";
+		const char *why = view_filter(v) || v->o.scenario ? "No socket matches the filter."
+				  : track_last_poll(v->t)	  ? "No TCP sockets."
+								  : "Waiting for the first poll...";
 		view_puta(v, y0 + h / 2, 2, COLS - 2, EL_DIM, why);
 		return;
 	}
@@ -604,7 +588,7 @@ static void draw_table(struct view *v, int y0, int h, const struct cols *c)
 		bool sel = v->top + (size_t)i == v->sel;
 
 		if (r->ts)
-			draw_sock(v, y0 + i, r->ts, sel, c);
+			draw_sock(v, y0 + i, r->ts, sel, w);
 		else
 			draw_group(v, y0 + i, r->st, sel);
 	}
@@ -614,7 +598,7 @@ static bool event_shown(const struct view *v, const struct vevent *e)
 {
 	if (v->o.scenario && !scenario_owns(v->o.scenario, &e->s))
 		return false;
-	return !v->flt || filter_match(v->flt, &e->s);
+	return !view_filter(v) || filter_match(view_filter(v), &e->s);
 }
 
 /* Recent transitions, newest first. */
@@ -655,9 +639,13 @@ static void draw_events(struct view *v, int y0, int h)
 		}
 		if (e->jump)
 			x += view_puta(v, y, x, COLS - x, EL_JUMP, "JUMP ");
-		fmt_addr(a, sizeof(a), e->s.family, e->s.src, e->s.sport);
-		fmt_addr(b, sizeof(b), e->s.family, e->s.dst, e->s.dport);
-		view_putf(v, y, x, COLS - x, EL_NORMAL, " %s > %s", a, b);
+		col_addr(a, sizeof(a), e->s.family, e->s.src, e->s.sport);
+		col_addr(b, sizeof(b), e->s.family, e->s.dst, e->s.dport);
+		x += view_putf(v, y, x, COLS - x, EL_NORMAL, " %s > %s", a, b);
+		/* With --netns the same 4-tuple may be in two namespaces: say which, as -e does. */
+		if (netns_tab_active(loop_netns(v->l)))
+			view_putf(v, y, x, COLS - x, EL_DIM, "  netns %s",
+				  netns_label(loop_netns(v->l), e->s.netns));
 	}
 	if (!shown)
 		view_puta(v, y0 + 1, 2, COLS - 2, EL_DIM, "(none yet)");
@@ -683,10 +671,111 @@ static void draw_narration(struct view *v, int y, int h)
 		view_wrap(v, y + 1, 2, COLS - 2, h - 1, EL_NARRATION, b);
 }
 
-/* The whole screen for the table and diagram modes; detail and help take the middle. */
+/* Lines the scenario's narration needs under a screen: a cut sentence teaches nothing. */
+static int narration_lines(struct view *v)
+{
+	char say[1024];
+
+	if (!v->o.scenario || LINES < 14)
+		return 0;
+	sanitize(say, sizeof(say), scenario_narration(v->o.scenario), (size_t)-1);
+	return 1 + view_wrap(NULL, 0, 2, COLS - 2, LINES >= 20 ? 6 : 3, EL_NARRATION, say);
+}
+
+/* The table: counts with history, the sockets, recent transitions, narration. */
+static void screen_table_draw(struct view *v, int y, int h)
+{
+	int bottom = y + h, narr = narration_lines(v), pane = 0, w[COL_MAX];
+	int counts = count_lines(v, LINES >= 20 ? 4 : LINES >= 12 ? 2 : 0);
+
+	draw_counts(v, y, counts);
+	y += counts;
+	if (LINES >= 20) {
+		pane = (LINES - 10) / 4;
+		pane = (pane < 3 ? 3 : pane > 9 ? 9 : pane) + 1;
+	}
+	bool head = bottom - y - narr - pane >= 2;
+	int th = bottom - y - narr - pane - head;
+
+	scroll_to_selection(v, th);
+	/*
+	 * Addresses as wide as the widest on screen, but not narrower while
+	 * only the scroll position changed: columns that jump as one scrolls
+	 * cannot be read down.
+	 */
+	if (v->nrows != v->addr_nrows) {
+		v->addr_nrows = v->nrows;
+		v->addr_w = 0;
+	}
+	int aw = visible_addr_width(v, th);
+	if (aw > v->addr_w)
+		v->addr_w = aw;
+	table_cols(v, w, v->addr_w, netns_tab_multi(loop_netns(v->l)));
+	if (head)
+		draw_colhead(v, y++, w);
+	draw_table(v, y, th, w);
+	draw_events(v, bottom - narr - pane, pane);
+	draw_narration(v, bottom - narr, narr);
+}
+
+/* The state diagram, with the transitions pane where it has room. */
+static void screen_diagram_draw(struct view *v, int y, int h)
+{
+	int narr = narration_lines(v), dh = h - narr, pane = 0;
+
+	if (dh >= 20 + 3)
+		pane = dh - 20 < 8 ? dh - 20 : 8;
+	view_draw_diagram(v, y, dh - pane);
+	draw_events(v, y + h - narr - pane, pane);
+	draw_narration(v, y + h - narr, narr);
+}
+
+static void screen_ladder_draw(struct view *v, int y, int h)
+{
+	int narr = narration_lines(v);
+
+	view_draw_ladder(v, y, h - narr);
+	draw_narration(v, y + h - narr, narr);
+}
+
+static void screen_help_enter(struct view *v)
+{
+	v->help_top = 0;
+}
+
+/*
+ * The screens, one entry each, in the style of tmux's window modes: what
+ * each draws between the title and the key bar, does on entering, and the
+ * keys it takes before the key table.
+ */
+static const struct vscreen screens[] = {
+    [VM_TABLE] = {"table", NULL, screen_table_draw, NULL},
+    [VM_DETAIL] = {"detail", NULL, view_draw_detail, NULL},
+    [VM_DIAGRAM] = {"diagram", NULL, screen_diagram_draw, NULL},
+    [VM_HELP] = {"help", screen_help_enter, view_draw_help, view_help_key},
+    [VM_LADDER] = {"ladder", NULL, screen_ladder_draw, NULL},
+    [VM_SETUP] = {"setup", NULL, view_draw_setup, NULL},
+};
+
+const struct vscreen *view_screen(enum vmode m)
+{
+	return &screens[m < ARRAY_SIZE(screens) ? m : VM_TABLE];
+}
+
+void view_enter(struct view *v, enum vmode m)
+{
+	/* Help and detail are visits: Esc goes back to where they were opened. */
+	if ((m == VM_HELP || m == VM_DETAIL) && v->mode != m)
+		v->back = v->mode;
+	v->mode = m;
+	if (view_screen(m)->enter)
+		view_screen(m)->enter(v);
+}
+
+/* The whole screen: the title, the current screen's lines, the key bar. */
 void view_draw_main(struct view *v)
 {
-	int y = 0, bottom = LINES - 1, narr = 0, pane = 0, counts;
+	int y = 0, bottom = LINES - 1;
 
 	if (LINES <= 0 || COLS <= 0)
 		return;
@@ -694,52 +783,7 @@ void view_draw_main(struct view *v)
 		draw_title(v), y = 1;
 	if (LINES < 2)
 		bottom = LINES; /* no key bar on a one-line screen */
-	if (v->mode == VM_HELP) {
-		view_draw_help(v, y, bottom - y);
-		goto keybar;
-	}
-	if (v->mode == VM_DETAIL) {
-		view_draw_detail(v, y, bottom - y);
-		goto keybar;
-	}
-	/* The status line, then every line the narration needs: a cut sentence teaches nothing. */
-	if (v->o.scenario && LINES >= 14) {
-		char say[1024];
-		int most = LINES >= 20 ? 6 : 3;
-
-		sanitize(say, sizeof(say), scenario_narration(v->o.scenario), (size_t)-1);
-		narr = 1 + view_wrap(NULL, 0, 2, COLS - 2, most, EL_NARRATION, say);
-	}
-	counts = v->mode == VM_TABLE ? count_lines(v, LINES >= 20 ? 4 : LINES >= 12 ? 2 : 0) : 0;
-	draw_counts(v, y, counts);
-	y += counts;
-	if (v->mode == VM_LADDER) {
-		view_draw_ladder(v, y, bottom - y - narr);
-	} else if (v->mode == VM_DIAGRAM) {
-		int dh = bottom - y - narr;
-
-		if (dh >= 20 + 3)
-			pane = dh - 20 < 8 ? dh - 20 : 8;
-		view_draw_diagram(v, y, dh - pane);
-		draw_events(v, bottom - narr - pane, pane);
-	} else {
-		if (LINES >= 20) {
-			pane = (LINES - 10) / 4;
-			pane = (pane < 3 ? 3 : pane > 9 ? 9 : pane) + 1;
-		}
-		struct cols c;
-		bool head = bottom - y - narr - pane >= 2;
-		int th = bottom - y - narr - pane - head;
-
-		scroll_to_selection(v, th);
-		table_cols(&c, visible_addr_width(v, th), netns_tab_multi(loop_netns(v->l)));
-		if (head)
-			draw_colhead(v, y++, &c);
-		draw_table(v, y, th, &c);
-		draw_events(v, bottom - narr - pane, pane);
-	}
-	draw_narration(v, bottom - narr, narr);
-keybar:
+	view_screen(v->mode)->draw(v, y, bottom - y);
 	if (bottom < LINES)
 		view_draw_keybar(v, bottom);
 }

@@ -4,6 +4,7 @@
 
 #include <curses.h>
 
+#include "column.h"
 #include "view.h"
 
 /* Screen elements, coloured by meaning (view_color.c has one table per scheme). */
@@ -39,9 +40,8 @@ enum vel {
 	EL_MAX
 };
 
-enum vmode { VM_TABLE, VM_DETAIL, VM_DIAGRAM, VM_HELP, VM_LADDER };
+enum vmode { VM_TABLE, VM_DETAIL, VM_DIAGRAM, VM_HELP, VM_LADDER, VM_SETUP };
 enum vprompt { PR_NONE, PR_FILTER, PR_SEARCH, PR_GOTO };
-enum vsort { SORT_DWELL, SORT_LOCAL, SORT_PEER, SORT_QUEUE, SORT_OWNER, SORT_MAX };
 
 #define VIEW_EVENTS 256	   /* transitions kept for the pane */
 #define VIEW_SPARK 60	   /* seconds of count history */
@@ -105,15 +105,17 @@ struct view {
 	uint64_t sel_cookie;
 	const struct tsock *sel_ts; /* identity when the cookie is 0 */
 	int sel_group;		    /* the group of the selection, or -1 */
-	enum vsort sort;
+	struct col_list cols;	    /* the table's columns, in order */
+	enum col_id sort;	    /* a column with a comparator */
 	bool sort_rev;
 	int table_h; /* rows of table on the last draw, for the fold rule and paging */
+	/* The widest address seen on screen since the rows last changed: scrolling keeps widths. */
+	int addr_w;
+	size_t addr_nrows;
 
 	/* Filter, search and prompts. */
-	struct filter *flt;
-	char *flt_text;
+	/* The filter is the loop's (loop_filter()); flt_before: its text when the prompt opened. */
 	char flt_before[256];
-	struct filter *flt_saved;
 	char search[256];
 	enum vprompt prompt;
 	char pbuf[256];
@@ -139,12 +141,34 @@ struct view {
 
 	uint64_t detail_cookie;
 	const struct tsock *detail_ts;
+	/* The detail's tcp_info, fetched with the data (view_refresh), never by drawing. */
+	struct sock_info detail_info;
+	bool detail_info_ok;
+	int64_t detail_info_poll; /* the tracker's last poll when fetched */
+	const struct tsock *detail_info_ts;
+	char host[64]; /* sanitised, read once */
 	int help_top;
-
+	int setup_sel; /* the setup screen's selected line */
 
 	char msg[160];
 	int64_t msg_until;
+	bool msg_search; /* msg is the search's "no match" (a later match clears it) */
 };
+
+/*
+ * A screen of the view (table, detail, diagram, help, ladder, setup): what it
+ * draws between the title and the key bar, what it does on entering, and an
+ * optional key hook that sees keys before the key table (true: taken).
+ */
+struct vscreen {
+	const char *name;
+	void (*enter)(struct view *v);
+	void (*draw)(struct view *v, int y, int h);
+	bool (*key)(struct view *v, wint_t key, bool is_key);
+};
+const struct vscreen *view_screen(enum vmode m);
+/* Go to a screen: remember where help and detail were opened from, run its enter(). */
+void view_enter(struct view *v, enum vmode m);
 
 /* view.c */
 int64_t view_now(const struct view *v);
@@ -153,6 +177,10 @@ void view_redraw(struct view *v);
 void view_msg(struct view *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void view_freeze(struct view *v, bool on);
 void view_quit(struct view *v);
+
+/* The loop's filter, or NULL; its text, or NULL. */
+const struct filter *view_filter(const struct view *v);
+const char *view_filter_text(const struct view *v);
 
 /* view_rows.c */
 void view_rebuild(struct view *v);
@@ -165,7 +193,10 @@ void view_select(struct view *v, long row);
 const struct tsock *view_selected(const struct view *v);
 bool view_row_matches(const struct view *v, const struct tsock *ts, const char *needle);
 void view_search_next(struct view *v, bool from_current);
-const char *view_sort_name(enum vsort s);
+/* Step the sort to the next (dir 1) or previous (-1) shown column that sorts. */
+void view_sort_step(struct view *v, int dir);
+/* What the columns need besides a socket, at the view's now. */
+struct col_ctx view_col_ctx(const struct view *v);
 const struct tsock *view_find(const struct view *v, uint64_t cookie, const struct tsock *hint);
 size_t view_count(const struct view *v, unsigned st);
 
@@ -184,15 +215,24 @@ int view_wrap(const struct view *v, int y, int x, int w, int maxlines, enum vel 
 void view_draw_ladder(struct view *v, int y, int h);
 void view_draw_main(struct view *v);
 const char *view_owner(const struct view *v, const struct tsock *ts, char *buf, size_t len);
-const char *view_st_short(unsigned st);
 
 /* view_keys.c */
 void view_key(struct view *v, wint_t key, bool is_key);
 void view_draw_help(struct view *v, int y0, int h);
+/* The help screen's key hook: any key but scrolling returns. */
+bool view_help_key(struct view *v, wint_t key, bool is_key);
 void view_draw_keybar(struct view *v, int y);
 
 /* view_detail.c */
 void view_draw_detail(struct view *v, int y0, int h);
+
+/* view_setup.c: the setup screen's drawing and its keys' work. */
+void view_draw_setup(struct view *v, int y0, int h);
+void view_setup_move(struct view *v, int by);
+void view_setup_toggle(struct view *v);
+void view_setup_shift(struct view *v, int dir);
+void view_setup_sort(struct view *v);
+void view_setup_save(struct view *v);
 
 /* view_diagram.c */
 void view_draw_diagram(struct view *v, int y0, int h);

@@ -17,6 +17,8 @@ enum {
 	W_DIAGRAM = 1 << VM_DIAGRAM,
 	W_HELP = 1 << VM_HELP,
 	W_LADDER = 1 << VM_LADDER,
+	W_SETUP = 1 << VM_SETUP,
+	/* Not the setup screen: there Space and the letters edit the columns. */
 	W_ALL = W_TABLE | W_DETAIL | W_DIAGRAM | W_HELP | W_LADDER,
 	W_LIVE = 1 << 8,   /* only when the source is live */
 	W_REPLAY = 1 << 9, /* only when replaying */
@@ -49,24 +51,18 @@ static void k_quit(struct view *v, int key)
 static void k_help(struct view *v, int key)
 {
 	(void)key;
-	if (v->mode == VM_HELP) {
-		v->mode = v->back;
-		return;
-	}
-	v->back = v->mode;
-	v->mode = VM_HELP;
-	v->help_top = 0;
+	view_enter(v, VM_HELP);
 }
 
 static void k_back(struct view *v, int key)
 {
 	(void)key;
 	if (v->mode == VM_HELP)
-		v->mode = v->back == VM_HELP ? VM_TABLE : v->back;
+		view_enter(v, v->back == VM_HELP ? VM_TABLE : v->back);
 	else if (v->mode == VM_DETAIL)
-		v->mode = v->back == VM_DIAGRAM ? VM_DIAGRAM : VM_TABLE;
-	else if (v->mode == VM_DIAGRAM || v->mode == VM_LADDER)
-		v->mode = VM_TABLE;
+		view_enter(v, v->back == VM_DIAGRAM ? VM_DIAGRAM : VM_TABLE);
+	else if (v->mode == VM_DIAGRAM || v->mode == VM_LADDER || v->mode == VM_SETUP)
+		view_enter(v, VM_TABLE);
 	else if (v->search[0])
 		v->search[0] = 0;
 	v->detail_cookie = 0;
@@ -77,6 +73,13 @@ static void k_move(struct view *v, int key)
 {
 	long page = v->table_h > 1 ? v->table_h - 1 : 1, to = (long)v->sel;
 
+	if (v->mode == VM_SETUP) {
+		view_setup_move(v, key == KEY_UP || key == 'k' ? -1
+				   : key == KEY_PPAGE	       ? -COL_MAX
+				   : key == KEY_NPAGE	       ? COL_MAX
+							       : 1);
+		return;
+	}
 	if (v->mode == VM_HELP) {
 		v->help_top += key == KEY_UP || key == 'k' ? -1 : key == KEY_NPAGE ? (int)page :
 			       key == KEY_PPAGE ? -(int)page : 1;
@@ -110,8 +113,7 @@ static void k_enter(struct view *v, int key)
 		}
 		return;
 	}
-	v->back = v->mode;
-	v->mode = VM_DETAIL;
+	view_enter(v, VM_DETAIL);
 	v->detail_cookie = ts->s.cookie;
 	v->detail_ts = ts;
 }
@@ -133,25 +135,23 @@ static void k_sort(struct view *v, int key)
 {
 	if (key == 'I')
 		v->sort_rev = !v->sort_rev;
-	else if (key == '<')
-		v->sort = (v->sort + SORT_MAX - 1) % SORT_MAX;
 	else
-		v->sort = (v->sort + 1) % SORT_MAX;
+		view_sort_step(v, key == '<' ? -1 : 1);
 	v->rebuild = true;
-	view_msg(v, "sort within groups: %s%s", view_sort_name(v->sort),
+	view_msg(v, "sort within groups: %s%s", col_table[v->sort].name,
 		 v->sort_rev ? " (reversed)" : "");
 }
 
 static void k_diagram(struct view *v, int key)
 {
 	(void)key;
-	v->mode = v->mode == VM_DIAGRAM ? VM_TABLE : VM_DIAGRAM;
+	view_enter(v, v->mode == VM_DIAGRAM ? VM_TABLE : VM_DIAGRAM);
 }
 
 static void k_ladder(struct view *v, int key)
 {
 	(void)key;
-	v->mode = v->mode == VM_LADDER ? VM_TABLE : VM_LADDER;
+	view_enter(v, v->mode == VM_LADDER ? VM_TABLE : VM_LADDER);
 }
 
 static void k_pause(struct view *v, int key)
@@ -181,13 +181,13 @@ static void k_interval(struct view *v, int key)
 	view_msg(v, "polling every %g s", intervals[i]);
 }
 
-/* Whether the replay stands still, as its own description says (it may have paused itself). */
+/* Whether the replay stands still (it may have paused itself at the end). */
 static bool rp_paused(struct view *v)
 {
-	char desc[128];
+	struct source_state st;
 
-	loop_describe(v->l, desc, sizeof(desc));
-	return strstr(desc, " paused") || strstr(desc, " end");
+	loop_source_state(v->l, &st);
+	return st.paused;
 }
 
 static void k_rp_pause(struct view *v, int key)
@@ -226,14 +226,17 @@ static void open_prompt(struct view *v, enum vprompt p, const char *init)
 static void k_search(struct view *v, int key)
 {
 	(void)key;
-	open_prompt(v, PR_SEARCH, v->search);
+	/* A new search starts empty, as in less and htop; F3 outside the prompt repeats the last.
+	 */
+	open_prompt(v, PR_SEARCH, NULL);
 }
 
 static void k_filter(struct view *v, int key)
 {
 	(void)key;
-	snprintf(v->flt_before, sizeof(v->flt_before), "%s", v->flt_text ? v->flt_text : "");
-	open_prompt(v, PR_FILTER, v->flt_text);
+	snprintf(v->flt_before, sizeof(v->flt_before), "%s",
+		 view_filter_text(v) ? view_filter_text(v) : "");
+	open_prompt(v, PR_FILTER, view_filter_text(v));
 }
 
 static void k_goto(struct view *v, int key)
@@ -251,6 +254,24 @@ static void k_step(struct view *v, int key)
 		view_msg(v, "the scenario is not waiting for a key");
 }
 
+static void k_setup(struct view *v, int key)
+{
+	(void)key;
+	view_enter(v, v->mode == VM_SETUP ? VM_TABLE : VM_SETUP);
+}
+
+static void k_setup_edit(struct view *v, int key)
+{
+	if (key == ' ')
+		view_setup_toggle(v);
+	else if (key == '[' || key == ']')
+		view_setup_shift(v, key == '[' ? -1 : 1);
+	else if (key == 's')
+		view_setup_sort(v);
+	else if (key == 'w')
+		view_setup_save(v);
+}
+
 static void k_redraw(struct view *v, int key)
 {
 	(void)key;
@@ -260,47 +281,111 @@ static void k_redraw(struct view *v, int key)
 
 /* The bindings; the first key of each is the one the key bar shows. */
 static const struct vbind binds[] = {
-	{ { KEY_F(1), 'h', '?' }, "F1 h ?", "Help", "this help (any key returns)", W_ALL, k_help },
-	{ { KEY_F(3), '/' }, "F3 /", "Search", "search addresses, states, owners; F3 again: next",
-	  W_TABLE, k_search },
-	{ { KEY_F(4), 'f' }, "F4 f", "Filter",
-	  "filter: state fin-wait-1, sport = :80, dst 10.0.0.0/8, and/or/not", W_TABLE | W_DIAGRAM,
-	  k_filter },
-	{ { KEY_F(5), 'o' }, "F5 o", "Fold", "fold or unfold the selected state's group", W_TABLE,
-	  k_fold },
-	{ { KEY_F(6), '>' }, "F6 >", "Sort", "next sort within groups: dwell, local, peer, queue, owner",
-	  W_TABLE, k_sort },
-	{ { '<' }, "<", NULL, "previous sort", W_TABLE, k_sort },
-	{ { 'I' }, "I", NULL, "reverse the sort", W_TABLE, k_sort },
-	{ { KEY_F(7), 'd' }, "F7 d", "Diagram", "the live TCP state diagram, or back to the table",
-	  W_TABLE | W_DIAGRAM | W_LADDER, k_diagram },
-	{ { 'l' }, "l", "Ladder",
-	  "the scenario's segments and states as a ladder diagram, or back to the table",
-	  W_TABLE | W_DIAGRAM | W_LADDER | W_LAD, k_ladder },
-	{ { 'n' }, "n", "Next", "next scenario step (step mode)", W_ALL | W_SCEN, k_step },
-	{ { ' ' }, "Space", "Pause", "freeze the screen and a scenario's script (polling goes on)", W_ALL | W_LIVE, k_pause },
-	{ { '+', '=' }, "+", NULL, "poll less often", W_ALL | W_LIVE, k_interval },
-	{ { '-' }, "-", NULL, "poll more often", W_ALL | W_LIVE, k_interval },
-	{ { ' ' }, "Space", "Pause", "pause or resume the replay", W_ALL | W_REPLAY, k_rp_pause },
-	{ { KEY_RIGHT, KEY_LEFT }, "Right Left", NULL, "step one poll forward or back",
-	  W_ALL | W_REPLAY, k_rp_step },
-	{ { '+', '=', '-' }, "+ -", NULL, "replay faster or slower (x0.25 to x64)",
-	  W_ALL | W_REPLAY, k_rp_speed },
-	{ { 'g' }, "g", "Goto", "go to a time (seconds from the start, or m:ss)", W_ALL | W_REPLAY,
-	  k_goto },
-	{ { KEY_HOME, KEY_END }, "Home End", NULL, "go to the start or the end of the recording",
-	  W_ALL | W_REPLAY, k_rp_ends },
-	{ { KEY_UP, KEY_DOWN, 'k', 'j' }, "Up Down", NULL, "move the selection", W_TABLE | W_HELP,
-	  k_move },
-	{ { KEY_PPAGE, KEY_NPAGE }, "PgUp PgDn", NULL, "scroll a page", W_TABLE | W_HELP, k_move },
-	{ { KEY_HOME, KEY_END }, "Home End", NULL, "first or last row", W_TABLE | W_LIVE, k_move },
-	{ { KEY_ENTER, '\r', '\n' }, "Enter", "Detail", "details of the selected socket", W_TABLE,
-	  k_enter },
-	{ { KEY_ESC, KEY_BACKSPACE }, "Esc", "Back", "back to the table",
-	  W_DETAIL | W_DIAGRAM | W_HELP | W_LADDER,
-	  k_back },
-	{ { CTRL('l') }, "Ctrl-L", NULL, "redraw the screen", W_ALL, k_redraw },
-	{ { KEY_F(10), 'q' }, "F10 q", "Quit", "quit", W_ALL, k_quit },
+    {{KEY_F(1), 'h', '?'},
+     "F1 h ?",
+     "Help",
+     "this help (any key returns)",
+     W_ALL | W_SETUP,
+     k_help},
+    {{KEY_F(2)},
+     "F2",
+     "Setup",
+     "choose, order and sort the table's columns; w saves them",
+     W_TABLE | W_SETUP,
+     k_setup},
+    {{' '}, "Space", NULL, "show or hide the selected column", W_SETUP, k_setup_edit},
+    {{'[', ']'}, "[ ]", NULL, "move the selected column left or right", W_SETUP, k_setup_edit},
+    {{'s'}, "s", NULL, "sort within groups by the selected column", W_SETUP, k_setup_edit},
+    {{'w'}, "w", NULL, "save the columns and the sort to the settings file", W_SETUP, k_setup_edit},
+    {{KEY_F(3), '/'},
+     "F3 /",
+     "Search",
+     "search addresses, states, owners; F3 again: next",
+     W_TABLE,
+     k_search},
+    {{KEY_F(4), 'f'},
+     "F4 f",
+     "Filter",
+     "filter: state fin-wait-1, sport = :80, dst 10.0.0.0/8, and/or/not",
+     W_TABLE | W_DIAGRAM,
+     k_filter},
+    {{KEY_F(5), 'o'}, "F5 o", "Fold", "fold or unfold the selected state's group", W_TABLE, k_fold},
+    {{KEY_F(6), '>'}, "F6 >", "Sort", "sort within groups by the next column", W_TABLE, k_sort},
+    {{'<'}, "<", NULL, "previous sort", W_TABLE, k_sort},
+    {{'I'}, "I", NULL, "reverse the sort", W_TABLE | W_SETUP, k_sort},
+    {{KEY_F(7), 'd'},
+     "F7 d",
+     "Diagram",
+     "the live TCP state diagram, or back to the table",
+     W_TABLE | W_DIAGRAM | W_LADDER,
+     k_diagram},
+    {{'l'},
+     "l",
+     "Ladder",
+     "the scenario's segments and states as a ladder diagram, or back to the table",
+     W_TABLE | W_DIAGRAM | W_LADDER | W_LAD,
+     k_ladder},
+    {{'n'}, "n", "Next", "next scenario step (step mode)", W_ALL | W_SCEN, k_step},
+    {{' '},
+     "Space",
+     "Pause",
+     "freeze the screen and a scenario's script (polling goes on)",
+     W_ALL | W_LIVE,
+     k_pause},
+    {{'+', '='}, "+", NULL, "poll less often", W_ALL | W_LIVE, k_interval},
+    {{'-'}, "-", NULL, "poll more often", W_ALL | W_LIVE, k_interval},
+    {{' '}, "Space", "Pause", "pause or resume the replay", W_ALL | W_REPLAY, k_rp_pause},
+    {{KEY_RIGHT, KEY_LEFT},
+     "Right Left",
+     NULL,
+     "step one poll forward or back",
+     W_ALL | W_REPLAY,
+     k_rp_step},
+    {{'+', '=', '-'},
+     "+ -",
+     NULL,
+     "replay faster or slower (x0.25 to x64)",
+     W_ALL | W_REPLAY,
+     k_rp_speed},
+    {{'g'},
+     "g",
+     "Goto",
+     "go to a time (seconds from the start, or m:ss)",
+     W_ALL | W_REPLAY,
+     k_goto},
+    {{KEY_HOME, KEY_END},
+     "Home End",
+     NULL,
+     "go to the start or the end of the recording",
+     W_ALL | W_REPLAY,
+     k_rp_ends},
+    {{KEY_UP, KEY_DOWN, 'k', 'j'},
+     "Up Down",
+     NULL,
+     "move the selection",
+     W_TABLE | W_HELP | W_SETUP,
+     k_move},
+    {{KEY_PPAGE, KEY_NPAGE},
+     "PgUp PgDn",
+     NULL,
+     "scroll a page",
+     W_TABLE | W_HELP | W_SETUP,
+     k_move},
+    {{KEY_HOME, KEY_END}, "Home End", NULL, "first or last row", W_TABLE | W_LIVE, k_move},
+    {{KEY_ENTER, '\r', '\n'},
+     "Enter",
+     "Detail",
+     "details of the selected socket",
+     W_TABLE,
+     k_enter},
+    {{KEY_ESC, KEY_BACKSPACE},
+     "Esc",
+     "Back",
+     "back to the table",
+     W_DETAIL | W_DIAGRAM | W_HELP | W_LADDER | W_SETUP,
+     k_back},
+    {{CTRL('l')}, "Ctrl-L", NULL, "redraw the screen", W_ALL | W_SETUP, k_redraw},
+    {{KEY_F(10), 'q'}, "F10 q", "Quit", "quit", W_ALL | W_SETUP, k_quit},
 };
 
 static bool bind_applies(const struct view *v, const struct vbind *b, enum vmode mode)
@@ -320,6 +405,7 @@ static bool bind_applies(const struct view *v, const struct vbind *b, enum vmode
 static void prompt_changed(struct view *v)
 {
 	if (v->prompt == PR_SEARCH) {
+		v->perr[0] = 0;
 		snprintf(v->search, sizeof(v->search), "%s", v->pbuf);
 		view_search_next(v, true);
 	} else if (v->prompt == PR_FILTER) {
@@ -329,11 +415,10 @@ static void prompt_changed(struct view *v)
 		v->perr[0] = 0;
 		if (v->plen && !(f = filter_parse(v->pbuf, v->perr, sizeof(v->perr))))
 			return;
-		filter_bind_netns(f, loop_netns(v->l));
-		filter_free(v->flt);
-		free(v->flt_text);
-		v->flt = f;
-		v->flt_text = v->plen ? xstrdup(v->pbuf) : NULL;
+		if (f)
+			filter_bind_netns(f, loop_netns(v->l));
+		/* The sources hear of it too: the poller asks the kernel for the new states. */
+		loop_set_filter(v->l, f);
 		v->rebuild = true;
 	}
 }
@@ -379,6 +464,9 @@ static void prompt_done(struct view *v, bool accept)
 		v->prompt = PR_FILTER;
 		prompt_changed(v);
 		v->prompt = PR_NONE;
+	} else if (p == PR_SEARCH && accept && v->perr[0]) {
+		view_msg(v, "no socket matches \"%s\"", v->search);
+		v->msg_search = true;
 	} else if (p == PR_FILTER && v->perr[0]) {
 		view_msg(v, "filter not changed: %s", v->perr);
 	} else if (p == PR_GOTO && accept && v->plen) {
@@ -436,18 +524,52 @@ static void prompt_key(struct view *v, wint_t key, bool is_key)
 	prompt_changed(v);
 }
 
+/* A key no binding of this screen takes: say so, rather than nothing happening. */
+static void unknown_key(struct view *v, wint_t key, bool is_key)
+{
+	char name[32];
+
+	if (is_key) {
+		const char *kn = keyname((int)key);
+
+		snprintf(name, sizeof(name), "%s", kn ? kn : "?");
+	} else if (key == KEY_ESC) {
+		snprintf(name, sizeof(name), "Esc");
+	} else if (key < 0x20 || key == 127) {
+		snprintf(name, sizeof(name), "Ctrl-%c", key == 127 ? '?' : (char)(key + '@'));
+	} else {
+		char mb[MB_LEN_MAX + 1];
+		mbstate_t ps;
+		size_t n;
+
+		memset(&ps, 0, sizeof(ps));
+		n = wcrtomb(mb, (wchar_t)key, &ps);
+		if (n == (size_t)-1)
+			snprintf(name, sizeof(name), "U+%04X", (unsigned)key);
+		else
+			snprintf(name, sizeof(name), "'%.*s'", (int)n, mb);
+	}
+	view_msg(v, "no key %s here: F1 or h lists the keys", name);
+	v->dirty = true;
+}
+
+bool view_help_key(struct view *v, wint_t key, bool is_key)
+{
+	if (is_key && (key == KEY_UP || key == KEY_DOWN || key == KEY_NPAGE || key == KEY_PPAGE))
+		return false; /* scrolling: the key table's */
+	/* Any key returns, q too: "any key" that quits on one of them would lose a screen. */
+	view_enter(v, v->back == VM_HELP ? VM_TABLE : v->back);
+	return true;
+}
+
 void view_key(struct view *v, wint_t key, bool is_key)
 {
 	if (v->prompt != PR_NONE) {
 		prompt_key(v, key, is_key);
 		return;
 	}
-	if (v->mode == VM_HELP && !(is_key && (key == KEY_UP || key == KEY_DOWN || key == KEY_NPAGE ||
-					       key == KEY_PPAGE))) {
-		if (!is_key && (key == 'q'))
-			view_quit(v);
-		else
-			v->mode = v->back == VM_HELP ? VM_TABLE : v->back;
+	if (view_screen(v->mode)->key && view_screen(v->mode)->key(v, key, is_key)) {
+		v->dirty = true;
 		return;
 	}
 	if (is_key && key == KEY_F(3) && v->search[0] && v->mode == VM_TABLE) {
@@ -470,6 +592,7 @@ void view_key(struct view *v, wint_t key, bool is_key)
 			}
 		}
 	}
+	unknown_key(v, key, is_key);
 }
 
 /* The help screen: every binding that applies here, from the same table. */
@@ -495,7 +618,9 @@ void view_draw_help(struct view *v, int y0, int h)
 			x += view_puta(v, y, x, 12, EL_COUNT, b->name);
 			x = 15;
 			x += view_put(y, x, COLS - x, b->help);
-			if (any != W_ALL && any != (W_TABLE | W_HELP))
+			if (!any && b->where & W_SETUP)
+				view_puta(v, y, x, COLS - x, EL_DIM, "  (setup)");
+			else if (any != W_ALL && any != (W_TABLE | W_HELP))
 				view_puta(v, y, x, COLS - x, EL_DIM,
 					  any == W_TABLE ? "  (table)" :
 					  any & W_DIAGRAM && !(any & W_DETAIL) ? "  (table, diagram)" :

@@ -16,10 +16,26 @@ bool view_hot(unsigned st)
 
 int64_t view_dwell(const struct view *v, const struct tsock *ts)
 {
-	int64_t end = (ts->flags & TS_GHOST) && ts->gone ? ts->gone : view_now(v);
-	int64_t d = end - ts->since;
+	return col_dwell(ts, view_now(v));
+}
 
-	return d > 0 ? d : 0;
+const struct filter *view_filter(const struct view *v)
+{
+	return loop_filter(v->l);
+}
+
+const char *view_filter_text(const struct view *v)
+{
+	return view_filter(v) ? filter_text(view_filter(v)) : NULL;
+}
+
+struct col_ctx view_col_ctx(const struct view *v)
+{
+	return (struct col_ctx){.now = view_now(v),
+				.pm = v->o.pm,
+				.labels = loop_netns(v->l),
+				.sc = v->o.scenario,
+				.utf8 = v->utf8};
 }
 
 bool view_leak(const struct view *v, const struct tsock *ts)
@@ -38,10 +54,21 @@ size_t view_count(const struct view *v, unsigned st)
 	return v->frozen ? v->fz_count[st] : track_count(v->t, st);
 }
 
-const char *view_sort_name(enum vsort s)
+void view_sort_step(struct view *v, int dir)
 {
-	static const char *const names[SORT_MAX] = {"dwell", "local", "peer", "queue", "owner"};
-	return s < SORT_MAX ? names[s] : "?";
+	size_t at = 0, n = v->cols.n;
+
+	for (size_t i = 0; i < n; i++)
+		if (v->cols.id[i] == v->sort)
+			at = i;
+	for (size_t k = 1; k <= n; k++) {
+		enum col_id id = v->cols.id[(at + n + (size_t)dir * k) % n];
+
+		if (col_table[id].cmp) {
+			v->sort = id;
+			return;
+		}
+	}
 }
 
 /* v->grp_of[] of a socket the filter or scenario hides (groups are 0..ST_MAX). */
@@ -50,32 +77,6 @@ const char *view_sort_name(enum vsort s)
 static unsigned group_of(const struct tsock *ts)
 {
 	return ts->s.state < ST_MAX ? ts->s.state : ST_MAX;
-}
-
-static int cmp_addr(int fa, const uint8_t *a, uint16_t pa, int fb, const uint8_t *b, uint16_t pb)
-{
-	int r;
-
-	if (fa != fb)
-		return fa < fb ? -1 : 1;
-	r = memcmp(a, b, fa == 10 /* AF_INET6 */ ? 16 : 4);
-	if (r)
-		return r;
-	return pa < pb ? -1 : pa > pb;
-}
-
-static int cmp_owner(const struct view *v, const struct tsock *a, const struct tsock *b)
-{
-	char oa[128], ob[128];
-	const char *sa, *sb;
-
-	view_owner(v, a, oa, sizeof(oa));
-	view_owner(v, b, ob, sizeof(ob));
-	/* Group by command name, then pid: "1234/nginx" sorts as "nginx 1234". */
-	sa = strchr(oa, '/') ? strchr(oa, '/') + 1 : oa;
-	sb = strchr(ob, '/') ? strchr(ob, '/') + 1 : ob;
-	int r = strcmp(sa, sb);
-	return r ? r : strcmp(oa, ob);
 }
 
 /* Group order first, the living before ghosts, then the chosen key. */
@@ -91,32 +92,12 @@ static int cmp_rows(const void *pa, const void *pb, void *arg)
 		return ra < rb ? -1 : 1;
 	if ((a->flags & TS_GHOST) != (b->flags & TS_GHOST))
 		return a->flags & TS_GHOST ? 1 : -1;
-	switch (v->sort) {
-	case SORT_DWELL: {
-		int64_t da = view_dwell(v, a), db = view_dwell(v, b);
-		r = da > db ? -1 : da < db; /* longest first */
-		break;
-	}
-	case SORT_LOCAL:
-		r = cmp_addr(a->s.family, a->s.src, a->s.sport, b->s.family, b->s.src, b->s.sport);
-		break;
-	case SORT_PEER:
-		r = cmp_addr(a->s.family, a->s.dst, a->s.dport, b->s.family, b->s.dst, b->s.dport);
-		break;
-	case SORT_QUEUE: {
-		uint64_t qa = (uint64_t)a->s.rqueue + a->s.wqueue,
-			 qb = (uint64_t)b->s.rqueue + b->s.wqueue;
-		r = qa > qb ? -1 : qa < qb;
-		break;
-	}
-	case SORT_OWNER:
-		r = cmp_owner(v, a, b);
-		break;
-	case SORT_MAX:
-		break;
-	}
+	struct col_ctx c = view_col_ctx(v);
+
+	if (col_table[v->sort].cmp)
+		r = col_table[v->sort].cmp(&c, a, b);
 	if (!r)
-		r = cmp_addr(a->s.family, a->s.src, a->s.sport, b->s.family, b->s.src, b->s.sport);
+		r = col_table[COL_LOCAL].cmp(&c, a, b);
 	if (!r)
 		r = a->s.cookie < b->s.cookie ? -1 : a->s.cookie > b->s.cookie;
 	return v->sort_rev ? -r : r;
@@ -192,7 +173,7 @@ static bool row_shown(const struct view *v, const struct tsock *ts)
 		return false;
 	if (v->o.scenario && !scenario_owns(v->o.scenario, &ts->s))
 		return false;
-	return !v->flt || filter_match(v->flt, &ts->s);
+	return !view_filter(v) || filter_match(view_filter(v), &ts->s);
 }
 
 /*
@@ -287,7 +268,7 @@ void view_rebuild(struct view *v)
 		}
 		if (view_leak(v, ts))
 			gr->leaks++;
-		if (v->sort == SORT_OWNER && v->o.pm && ts->s.inode)
+		if (v->sort == COL_OWNER && v->o.pm && ts->s.inode)
 			procmap_want(v->o.pm, ts->s.inode);
 	}
 	v->nsorted = k;
@@ -335,10 +316,10 @@ bool view_row_matches(const struct view *v, const struct tsock *ts, const char *
 {
 	char buf[ADDR_BUFSZ + 64];
 
-	fmt_addr(buf, sizeof(buf), ts->s.family, ts->s.src, ts->s.sport);
+	col_addr(buf, sizeof(buf), ts->s.family, ts->s.src, ts->s.sport);
 	if (strcasestr(buf, needle))
 		return true;
-	fmt_addr(buf, sizeof(buf), ts->s.family, ts->s.dst, ts->s.dport);
+	col_addr(buf, sizeof(buf), ts->s.family, ts->s.dst, ts->s.dport);
 	if (strcasestr(buf, needle))
 		return true;
 	if (strcasestr(st_name(ts->s.state), needle))
@@ -347,17 +328,64 @@ bool view_row_matches(const struct view *v, const struct tsock *ts, const char *
 }
 
 /* Select the next row matching the search text, wrapping around. */
+/* A match found: a "no match" said for an earlier text is stale now. */
+static void search_found(struct view *v, long row)
+{
+	view_select(v, row);
+	if (v->prompt == PR_SEARCH)
+		v->perr[0] = 0;
+	if (v->msg_search) {
+		v->msg[0] = 0;
+		v->msg_until = 0;
+		v->msg_search = false;
+	}
+}
+
+/*
+ * A socket of a folded group that matches: the group unfolds to show it.
+ * The rows of a folded group are not built, but its sockets are in
+ * v->sorted with the others.
+ */
+static bool search_folded(struct view *v)
+{
+	for (size_t i = 0; i < v->nsorted; i++) {
+		const struct tsock *ts = v->sorted[i];
+		struct vgroup *g = &v->grp[group_of(ts)];
+
+		if (!g->folded || !view_row_matches(v, ts, v->search))
+			continue;
+		g->folded = false;
+		g->user_set = true;
+		view_rebuild(v);
+		for (size_t r = 0; r < v->nrows; r++)
+			if (v->rows[r].ts == ts) {
+				search_found(v, (long)r);
+				return true;
+			}
+		return false;
+	}
+	return false;
+}
+
 void view_search_next(struct view *v, bool from_current)
 {
-	if (!v->search[0] || !v->nrows)
+	if (!v->search[0])
 		return;
 	for (size_t i = from_current ? 0 : 1; i <= v->nrows; i++) {
 		size_t r = (v->sel + i) % v->nrows;
 
 		if (v->rows[r].ts && view_row_matches(v, v->rows[r].ts, v->search)) {
-			view_select(v, (long)r);
+			search_found(v, (long)r);
 			return;
 		}
 	}
-	view_msg(v, "no visible socket matches \"%s\"", v->search);
+	if (search_folded(v))
+		return;
+	/* While typing, beside the text (as a filter's error); after, on the message line. */
+	if (v->prompt == PR_SEARCH) {
+		snprintf(v->perr, sizeof(v->perr), "no socket matches");
+		return;
+	}
+	view_msg(v, "no socket matches \"%s\"", v->search);
+	v->msg_search = true;
 }

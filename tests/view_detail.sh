@@ -35,7 +35,7 @@ expect "explanation" "^ What TIME_WAIT means"
 expect "owner line" "^ Owner .*inode"
 
 keys Escape
-expect "back to the table" "DWELL +LOCAL"
+expect "back to the table" "DWELL▾ +LOCAL"
 
 hold fin-wait-1 5202
 keys f C-u

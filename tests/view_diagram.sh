@@ -22,5 +22,5 @@ screen_e | grep -aE "CLOSING +1 " | grep -qaE '\[([0-9]+;)*4[0-7](;[0-9]+)*m' ||
     { screen_e | cat -v; fail "CLOSING box not highlighted"; }
 
 keys d
-expect "back to the table" "DWELL +LOCAL"
+expect "back to the table" "DWELL▾ +LOCAL"
 pass "state diagram"
