@@ -828,7 +828,8 @@ int main(int argc, char **argv)
 	}
 	if (status == EXIT_OK)
 		status = open_sinks(l, &c, pm, sc, ladder);
-	/* A scenario draws its own picture, segments and all; anything else, its sockets' states. */
+	/* A scenario draws its own picture, segments and all; anything else, its sockets' states.
+	 */
 	if (status == EXIT_OK && c.svg && !sc) {
 		tl = svg_add_timeline(l, c.svg);
 		/* A recording of a scenario: its ladder too. */
