@@ -44,6 +44,8 @@ struct batch {
 	struct batch_opts o;
 	struct col_list cols;
 	long printed;
+	bool deferred;	 /* the first table waits for the next dump (see batch_observe) */
+	bool first_done; /* the first table is out */
 	const struct tsock **v;
 	size_t cap;
 	bool failed;
@@ -141,7 +143,8 @@ static void batch_table(struct batch *b, struct loop *l)
 		src, *nsdesc ? ", " : "", nsdesc, track_alive(t), track_alive(t) == 1 ? "" : "s",
 		clen ? ": " : "", counts);
 	if (b->o.pm && procmap_unreadable(b->o.pm))
-		fprintf(out, "note: %zu sockets could not be attributed to a process (no privilege)\n",
+		fprintf(out,
+			"note: %zu sockets could not be attributed to a process (no privilege)\n",
 			procmap_unreadable(b->o.pm));
 	batch_line(b, out, NULL, nscol);
 	for (size_t i = 0; i < shown; i++) {
@@ -173,11 +176,27 @@ static void batch_observe(void *ctx, struct loop *l, const struct obs *o)
 	 * full dump asks for fewer than all states); fast-lane dumps only
 	 * refine the next one.
 	 */
-	if (o->kind != OBS_SNAPSHOT || !o->snap->complete ||
-	    o->snap->mono != track_last_poll(loop_track(l)))
+	bool full;
+
+	if (o->kind != OBS_SNAPSHOT || !o->snap->complete || loop_quitting(l))
 		return;
-	if (loop_quitting(l))
+	full = o->snap->mono == track_last_poll(loop_track(l));
+	/*
+	 * The first full dump comes without tcp_info; the dump of the rare
+	 * states right after it brings the kernel's clocks that date the
+	 * sockets found in CLOSE_WAIT and the like. The first table waits for
+	 * that next dump, whatever it is, so that it shows their ages.
+	 */
+	if (b->deferred) {
+		b->deferred = false;
+	} else if (!full) {
 		return;
+	} else if (!b->first_done && (o->snap->states & ST_RARE_MASK) && !o->snap->with_info) {
+		b->deferred = true;
+		b->first_done = true;
+		return;
+	}
+	b->first_done = true;
 	batch_table(b, l);
 	if (b->o.count && ++b->printed >= b->o.count)
 		loop_quit(l, 0);
@@ -191,9 +210,9 @@ static void batch_close(void *ctx)
 }
 
 static const struct sink_ops batch_ops = {
-	.name = "batch",
-	.observe = batch_observe,
-	.close = batch_close,
+    .name = "batch",
+    .observe = batch_observe,
+    .close = batch_close,
 };
 
 void batch_open(struct loop *l, const struct batch_opts *o)
@@ -236,7 +255,7 @@ static void csv_str(FILE *out, const char *s)
 	fputc('"', out);
 }
 
-static const char *const kind_names[] = { "between", "exact", "at_least" };
+static const char *const kind_names[] = {"between", "exact", "at_least"};
 
 /* One event and what its fields are written from. */
 struct ev_ctx {
@@ -512,10 +531,10 @@ static void events_close(void *ctx)
 }
 
 static const struct sink_ops events_ops = {
-	.name = "events",
-	.observe = events_observe,
-	.event = events_event,
-	.close = events_close,
+    .name = "events",
+    .observe = events_observe,
+    .event = events_event,
+    .close = events_close,
 };
 
 void events_open(struct loop *l, const struct events_opts *o)
