@@ -178,7 +178,8 @@ static void do_destroy(struct view *v)
 	else if (!failed)
 		view_msg(v, "destroyed %zu sockets (%zu gone meanwhile)", done, gone);
 	else if (v->act_n == 1)
-		view_msg(v, "not destroyed: %s", destroy_why(first_err, first_bad, v, why, sizeof(why)));
+		view_msg(v, "not destroyed: %s",
+			 destroy_why(first_err, first_bad, v, why, sizeof(why)));
 	else
 		view_msg(v, "destroyed %zu of %zu sockets; not destroyed: %s", done, v->act_n,
 			 destroy_why(first_err, first_bad, v, why, sizeof(why)));
