@@ -5,7 +5,8 @@
 # (its own peer goes too: the kernel resets it, as with ss -K); F9 offers
 # SIGTERM first for the owner, and Enter ends that process; without
 # CAP_NET_ADMIN and in a replay both keys are refused with their reasons; on
-# a group's header the prompt says how many, and y destroys them all.
+# a group's header the prompt says how many, and y destroys them all; a
+# socket of another namespace (--netns all) is named with it and destroyed.
 . "$TOP_SRCDIR/tests/lib.sh"
 in_netns "$@"
 . "$TOP_SRCDIR/tests/view_lib.sh"
@@ -111,6 +112,29 @@ keys y
 expect "group destroyed" "destroyed [12] sockets \([01] gone meanwhile\)"
 wait_until 10 eval '! has "$C3_LOCAL $C3_PEER" && ! has "$C3_PEER $C3_LOCAL"' ||
     { ss -tan; fail "the group's sockets are still there"; }
+view_stop
+
+# A socket of another namespace: the prompt names it, and the request goes
+# over that namespace's own diag socket.
+need_cmd ip
+A=tdw-act-$$
+at_exit "ip netns del $A 2>/dev/null"
+ip netns add "$A" || fail "ip netns add $A"
+ip -n "$A" link set lo up || fail "cannot bring loopback up in $A"
+ip netns exec "$A" "$HOLDSTATE" established 5304 300 >"$TMP/hold-a" 2>&1 &
+wait_until 10 grep -q '^ready' "$TMP/hold-a" || { cat "$TMP/hold-a"; fail "holdstate in $A not ready"; }
+read -r _ A_LOCAL A_PEER < <(grep '^ready' "$TMP/hold-a")
+has_in_a() { ip netns exec "$A" ss -tanH | awk '{ print $4 " " $5 }' | grep -qxF -- "$1"; }
+view_start 160 40 -d 0.2 --netns all
+expect "namespaces watched" "$A +$A_LOCAL|$A +$A_PEER"
+select_local "$A_LOCAL"
+keys K
+expect "prompt names the namespace" "^Destroy ESTABLISHED ($A_LOCAL > $A_PEER|$A_PEER > $A_LOCAL) in netns $A\? y/N"
+CHOSEN=$(screen | sed -nE 's/^Destroy ESTABLISHED ([^ ]+) > ([^ ]+) in netns .*/\1 \2/p')
+has_in_a "$CHOSEN" || { ip netns exec "$A" ss -tan; fail "the prompt names no socket of $A"; }
+keys y
+expect "destroyed in $A" "destroyed ESTABLISHED ${CHOSEN/ / > }"
+wait_until 10 eval '! has_in_a "$CHOSEN"' || { ip netns exec "$A" ss -tan; fail "$CHOSEN still in $A"; }
 view_stop
 
 # A replay has no live sockets or processes to act on.
