@@ -106,7 +106,8 @@ void view_act_signal(struct view *v)
 		return;
 	}
 	ow = v->o.pm && ts->s.inode ? procmap_lookup(v->o.pm, ts->s.inode) : NULL;
-	if (!ow) {
+	/* kill() takes 0 and below as process groups, -1 as every process: never those. */
+	if (!ow || ow->pid <= 0) {
 		view_msg(v, "no signal sent: the owner of that socket is unknown%s",
 			 v->o.pm ? " (not found in /proc yet, or not readable)"
 				 : " (owners are off)");
