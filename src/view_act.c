@@ -71,8 +71,7 @@ void view_act_destroy(struct view *v)
 		v->act_socks[0] = ts->s;
 		v->act_n = 1;
 	} else {
-		/* A group header: every living socket of the group, copied now as the prompt names
-		 * them. */
+		/* A group's header: its living sockets, copied now, when the prompt counts them. */
 		unsigned g = v->rows[v->sel].st;
 		size_t n = 0;
 
