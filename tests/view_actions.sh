@@ -4,7 +4,8 @@
 # y destroys that socket and leaves the other connection and the listeners
 # (its own peer goes too: the kernel resets it, as with ss -K); F9 offers
 # SIGTERM first for the owner, and Enter ends that process; without
-# CAP_NET_ADMIN and in a replay both keys are refused with their reasons; on
+# CAP_NET_ADMIN and in a replay both keys are refused with their reasons, F9
+# when the owner is unknown (tcpdwell as another user); on
 # a group's header the prompt says how many, and y destroys them all; a
 # socket of another namespace (--netns all) is named with it and destroyed.
 . "$TOP_SRCDIR/tests/lib.sh"
@@ -99,6 +100,24 @@ expect "confirmation" "^Destroy ESTABLISHED ($C3_LOCAL > $C3_PEER|$C3_PEER > $C3
 keys y
 expect "refused without the privilege" "not destroyed: permission denied \(needs CAP_NET_ADMIN\)"
 has "$C3_LOCAL $C3_PEER" || fail "destroyed without CAP_NET_ADMIN"
+view_stop
+
+# Another user's tcpdwell cannot see who owns a root's socket: F9 says so,
+# and K is refused as without the privilege.
+printf '#!/bin/sh\nexec setpriv --reuid=65534 --regid=65534 --clear-groups -- %q "$@"\n' "$TCPDWELL" >"$TMP/nobody"
+chmod +x "$TMP/nobody"
+TCPDWELL=$TMP/nobody VIEW_ENV="HOME=$TMP"
+view_start 160 40 -d 0.2
+TCPDWELL=$REAL VIEW_ENV=
+expect "view as nobody up" "$C3_LOCAL"
+select_local "$C3_LOCAL"
+keys F9
+expect "unknown owner refused" "no signal sent: the owner of that socket is unknown"
+keys K
+expect "confirmation as nobody" "^Destroy ESTABLISHED ($C3_LOCAL > $C3_PEER|$C3_PEER > $C3_LOCAL)\? y/N"
+keys y
+expect "refused as nobody" "not destroyed: permission denied \(needs CAP_NET_ADMIN\)"
+has "$C3_LOCAL $C3_PEER" || fail "nobody destroyed a socket"
 view_stop
 
 # A group's header: the prompt says how many, y destroys them all.
