@@ -557,7 +557,7 @@ static int open_exact(struct loop *l, struct config *c, struct scenario *sc, cha
 }
 
 static int open_sources(struct loop *l, struct config *c, const struct filter *f,
-			struct scenario *sc)
+			struct scenario *sc, struct procmap *pm)
 {
 	char err[512];
 
@@ -567,6 +567,7 @@ static int open_sources(struct loop *l, struct config *c, const struct filter *f
 		    .speed = c->speed,
 		    .begin = c->begin,
 		    .end = c->end,
+		    .owners = pm,
 		};
 		if (replay_open(l, c->read_path, &ro, err, sizeof(err)) < 0) {
 			fprintf(stderr, "tcpdwell: %s\n", err);
@@ -640,7 +641,7 @@ static int open_sinks(struct loop *l, struct config *c, struct procmap *pm, stru
 						  : "poll",
 			 sc ? ", scenario " : "", sc ? scenario_name(sc) : "",
 			 c->netns ? ", netns " : "", c->netns ? c->netns : "");
-		struct record_meta m = {.interval_ns = c->interval_ns, .source = src};
+		struct record_meta m = {.interval_ns = c->interval_ns, .source = src, .pm = pm};
 		if (record_open(l, c->write_path, &m, err, sizeof(err)) < 0) {
 			fprintf(stderr, "tcpdwell: %s\n", err);
 			return EXIT_USAGE;
@@ -788,9 +789,12 @@ int main(int argc, char **argv)
 	/* Without a screen, status messages (write errors, lost notices) go to stderr. */
 	if (c.mode != MODE_VIEW)
 		loop_echo(l, stderr);
-	/* The service's metrics keep their own map of owners: none to share. */
-	if (!c.read_path && c.mode != MODE_SERVE)
-		pm = procmap_new("/proc");
+	/*
+	 * The service's metrics keep their own map of owners: none to share,
+	 * unless a recording keeps them. A replay's owners are the recorded ones.
+	 */
+	if (c.mode != MODE_SERVE || c.write_path)
+		pm = procmap_new(c.read_path ? NULL : "/proc");
 
 	/*
 	 * Signals first, before anything must be stopped by them: the loop
@@ -814,7 +818,7 @@ int main(int argc, char **argv)
 		sig_on_crash(view_emergency_restore);
 		xmalloc_on_fail(view_emergency_restore);
 	}
-	status = open_sources(l, &c, f, sc);
+	status = open_sources(l, &c, f, sc, pm);
 	/*
 	 * A recording of a scenario holds its ladder: replayed, it is drawn
 	 * and printed as the live run did (a recording without one leaves it
