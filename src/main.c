@@ -19,6 +19,7 @@
 #include "netns.h"
 #include "nswatch.h"
 #include "poll.h"
+#include "leaks.h"
 #include "procmap.h"
 #include "record.h"
 #include "replay.h"
@@ -34,7 +35,7 @@ enum { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
 /* tcpdwell-scenario(5) keeps 1 for a failed expectation: a scenario that cannot run is 2. */
 enum { EXIT_SCENARIO = 2 };
 
-enum mode { MODE_VIEW, MODE_BATCH, MODE_EVENTS, MODE_SERVE };
+enum mode { MODE_VIEW, MODE_BATCH, MODE_EVENTS, MODE_SERVE, MODE_LEAKS };
 enum source_kind { SRC_DEFAULT, SRC_POLL, SRC_EXACT, SRC_AUTO };
 /* Which exact source runs: on eBPF (cookies, namespaces), or the perf_event_open fallback. */
 enum exact_kind { EXACT_NONE, EXACT_BPF, EXACT_PERF };
@@ -52,6 +53,7 @@ struct config {
 	const char *metrics_path;
 	const char *metrics_listen;
 	bool serve; /* --serve: the exporter alone */
+	bool leaks; /* --leaks: the leak report, once */
 	const char *read_path;
 	const char *begin, *end;
 	double speed;
@@ -99,6 +101,7 @@ enum {
 	OPT_READING,
 	OPT_SVG,
 	OPT_COLUMNS,
+	OPT_LEAKS,
 };
 
 static const struct option long_opts[] = {
@@ -122,6 +125,7 @@ static const struct option long_opts[] = {
     {"diagram", no_argument, NULL, OPT_DIAGRAM},
     {"ghost", required_argument, NULL, OPT_GHOST},
     {"leak", required_argument, NULL, OPT_LEAK},
+    {"leaks", no_argument, NULL, OPT_LEAKS},
     {"no-color", no_argument, NULL, OPT_NO_COLOR},
     {"fast", required_argument, NULL, OPT_FAST},
     {"fast-budget", required_argument, NULL, OPT_FAST_BUDGET},
@@ -164,6 +168,9 @@ static void usage(FILE *out)
 	    "      --ghost SECONDS    keep closed sockets on screen this long (default 3, 0 none)\n"
 	    "      --leak SECONDS     flag CLOSE_WAIT/FIN_WAIT_2 older than this, in the view\n"
 	    "                         and the metrics (default 60)\n"
+	    "      --leaks            report, per process, the CLOSE_WAIT and FIN_WAIT_2\n"
+	    "                         sockets older than --leak, and exit: 0 none, 1 some\n"
+	    "                         (--format text or json)\n"
 	    "      --metrics FILE     write counts, transitions and dwell times for Prometheus\n"
 	    "                         to FILE every second (node_exporter textfile, *.prom)\n"
 	    "      --metrics-listen [ADDR:]PORT  serve them at http://ADDR:PORT/metrics\n"
@@ -287,6 +294,19 @@ static void check_serve(struct config *c)
 	if (c->write_path)
 		die_usage("%s", "--serve does not go with -w: a service would fill the disk");
 	c->mode = MODE_SERVE;
+}
+
+/* --leaks: one report, for cron or a health check; its exit status is the answer. */
+static void check_leaks(struct config *c)
+{
+	if (c->mode != MODE_VIEW)
+		die_usage("%s",
+			  "--leaks does not go with -b, -e or --serve: it prints its own report");
+	if (c->scenario)
+		die_usage("%s", "--leaks does not go with --scenario");
+	if (c->format == FMT_CSV)
+		die_usage("%s", "--leaks reports in text or json, not csv");
+	c->mode = MODE_LEAKS;
 }
 
 static void parse_args(int argc, char **argv, struct config *c)
@@ -423,6 +443,9 @@ static void parse_args(int argc, char **argv, struct config *c)
 		case OPT_SERVE:
 			c->serve = true;
 			break;
+		case OPT_LEAKS:
+			c->leaks = true;
+			break;
 		case OPT_SOURCE:
 			c->source_set = true;
 			if (!strcmp(optarg, "poll"))
@@ -462,6 +485,8 @@ static void parse_args(int argc, char **argv, struct config *c)
 		check_netns(c);
 	if (c->serve)
 		check_serve(c);
+	if (c->leaks)
+		check_leaks(c);
 	/*
 	 * The poller by default; a scenario run as root takes the exact source
 	 * where it can, so that a loopback teardown shows every state.
@@ -722,6 +747,17 @@ static int open_sinks(struct loop *l, struct config *c, struct procmap *pm, stru
 	case MODE_SERVE:
 		serve_started(c);
 		break;
+	case MODE_LEAKS: {
+		struct leaks_opts lo = {
+		    .out = stdout,
+		    .json = c->format == FMT_JSON,
+		    .leak_ns = c->leak_ns,
+		    .pm = pm,
+		    .utf8 = utf8,
+		};
+		leaks_open(l, &lo);
+		break;
+	}
 	}
 	return EXIT_OK;
 }
