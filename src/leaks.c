@@ -69,9 +69,16 @@ static int by_owner(const void *pa, const void *pb)
 	return a->age > b->age ? -1 : a->age < b->age;
 }
 
-static bool same_owner(const struct leak_sock *a, const struct leak_sock *b)
+bool leaks_same_owner(const struct leak_sock *a, const struct leak_sock *b)
 {
 	return a->own ? b->own && a->own->pid == b->own->pid : !b->own;
+}
+
+void leaks_sort(struct leak_sock *v, size_t n)
+{
+	/* qsort() wants an array even for none. */
+	if (n)
+		qsort(v, n, sizeof(*v), by_owner);
 }
 
 /* A JSON string body: text from the system is sanitised already; escape what JSON needs. */
@@ -94,7 +101,7 @@ static void print_text(struct leaks *k, const struct col_ctx *cc, size_t n, cons
 
 	fmt_dur(lim, k->o.leak_ns, TIME_EXACT, k->o.utf8);
 	for (size_t i = 0; i < n; i++)
-		procs += i == 0 || !same_owner(&k->lk[i - 1], &k->lk[i]);
+		procs += i == 0 || !leaks_same_owner(&k->lk[i - 1], &k->lk[i]);
 	if (!n) {
 		fprintf(out,
 			"tcpdwell leaks %s: no socket in CLOSE_WAIT or FIN_WAIT_2 for %s or more\n",
@@ -108,7 +115,7 @@ static void print_text(struct leaks *k, const struct col_ctx *cc, size_t n, cons
 	for (size_t i = 0, j; i < n; i = j) {
 		size_t cw = 0, fw = 0;
 
-		for (j = i; j < n && same_owner(&k->lk[i], &k->lk[j]); j++)
+		for (j = i; j < n && leaks_same_owner(&k->lk[i], &k->lk[j]); j++)
 			cw += k->lk[j].ts->s.state == ST_CLOSE_WAIT,
 			    fw += k->lk[j].ts->s.state != ST_CLOSE_WAIT;
 		col_table[COL_DWELL].text(cc, k->lk[i].ts, buf, sizeof(buf));
@@ -147,7 +154,7 @@ static void print_json(struct leaks *k, const struct col_ctx *cc, size_t n, cons
 		} else
 			fputs("\"pid\":null,\"comm\":null", out);
 		fputs(",\"sockets\":[", out);
-		for (j = i; j < n && same_owner(&k->lk[i], &k->lk[j]); j++) {
+		for (j = i; j < n && leaks_same_owner(&k->lk[i], &k->lk[j]); j++) {
 			const struct tsock *ts = k->lk[j].ts;
 			char loc[ADDR_BUFSZ + 16], peer[ADDR_BUFSZ + 16];
 
@@ -189,8 +196,7 @@ static void report(struct leaks *k, struct loop *l)
 		procmap_scan(k->o.pm, mono_ns(), 0);
 		n = leaks_collect(k->v, shown, now, k->o.leak_ns, k->o.pm, &k->lk, &k->lk_cap);
 	}
-	if (n)
-		qsort(k->lk, n, sizeof(*k->lk), by_owner);
+	leaks_sort(k->lk, n);
 	gmtime_r(&sec, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	struct col_ctx cc = {.now = now, .pm = k->o.pm, .labels = loop_netns(l), .utf8 = k->o.utf8};

@@ -28,6 +28,11 @@ bool leak_is(const struct tsock *ts, int64_t now, int64_t leak_ns);
 size_t leaks_collect(const struct tsock *const *v, size_t n, int64_t now, int64_t leak_ns,
 		     struct procmap *pm, struct leak_sock **out, size_t *cap);
 
+/* By owner (unknown last), then oldest first: the report's order. */
+void leaks_sort(struct leak_sock *v, size_t n);
+/* Whether a and b have the same owner (both unknown counts as the same). */
+bool leaks_same_owner(const struct leak_sock *a, const struct leak_sock *b);
+
 /* The one-shot report (--leaks): a sink that prints once the ages are known, then quits. */
 struct leaks_opts {
 	FILE *out;
