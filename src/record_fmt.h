@@ -176,8 +176,9 @@ int record_get_ladder(struct rcur *c, struct scenario_ladder *e, char names[2][R
  * Owners (record_owner.c), after the record's i64 mono and wall: u32
  * count, then per socket u32 inode, u32 pid, string command. An owner
  * holds for its inode until the segment ends or a later record names
- * another; the writer names again, before each epoch's key frame, the
- * owners of its sockets. Bytes after the entries are ignored.
+ * another; the writer names again, right after each epoch's key frame
+ * (but a segment's first), the owners of its sockets. Bytes after the
+ * entries are ignored.
  */
 struct record_owner {
 	uint32_t inode;

@@ -380,23 +380,25 @@ void record_writer_set_owners(struct record_writer *w, struct procmap *pm)
 }
 
 /*
- * The owners of snap's sockets not recorded since the epoch began (all of
- * them before an epoch's key frame, so that a reader starting there has
- * them), in one OWNER record ahead of the snapshot: a replay knows them
- * when it shows the snapshot, as the live sinks did. Owners are looked for
- * here, within a budget, as the sinks would only for what they show.
+ * Owners of snap's sockets in one OWNER record. Ahead of the snapshot, the
+ * ones not recorded yet (looked for here, within a budget: the sinks look
+ * only for what they show): a replay knows them when it shows the
+ * snapshot, as the live sinks did. With all, after an epoch's key frame,
+ * every one known again, so that a reader starting at the epoch has them.
  */
 static int put_owners(struct record_writer *w, const struct snapshot *snap, int64_t mono,
-		      int64_t wall, bool epoch)
+		      int64_t wall, bool all)
 {
 	if (!w->pm)
 		return 0;
-	if (epoch)
+	if (all) {
 		record_oset_clear(&w->named);
-	for (size_t i = 0; i < snap->n; i++)
-		if (snap->v[i].inode)
-			procmap_want(w->pm, snap->v[i].inode);
-	procmap_scan(w->pm, mono_ns(), OWNER_SCAN_NS);
+	} else {
+		for (size_t i = 0; i < snap->n; i++)
+			if (snap->v[i].inode)
+				procmap_want(w->pm, snap->v[i].inode);
+		procmap_scan(w->pm, mono_ns(), OWNER_SCAN_NS);
+	}
 	w->nnews = 0;
 	for (size_t i = 0; i < snap->n; i++) {
 		uint32_t inode = snap->v[i].inode;
@@ -478,6 +480,7 @@ int record_writer_obs(struct record_writer *w, const struct obs *o)
 	int64_t mono = o->mono > w->last_mono ? o->mono : w->last_mono;
 	int64_t wall = o->wall;
 	struct stat st;
+	bool epoch, fresh;
 	int ret;
 
 	switch (o->kind) {
@@ -485,9 +488,14 @@ int record_writer_obs(struct record_writer *w, const struct obs *o)
 		if (!o->snap || !o->snap->complete)
 			return 0;
 		mono = o->snap->mono > w->last_mono ? o->snap->mono : w->last_mono;
-		ret = put_owners(w, o->snap, mono, o->snap->wall, epoch_due(w, mono));
+		epoch = epoch_due(w, mono);
+		/* Nothing named yet (a new segment): the record ahead names them all. */
+		fresh = w->named.n == 0;
+		ret = put_owners(w, o->snap, mono, o->snap->wall, false);
 		if (!ret)
 			ret = put_snapshot(w, o->snap, mono, o->snap->wall);
+		if (!ret && epoch && !fresh)
+			ret = put_owners(w, o->snap, mono, o->snap->wall, true);
 		if (!ret && fstat(w->fd, &st) == 0 && st.st_nlink == 0)
 			ret = -ENOENT;
 		return ret;

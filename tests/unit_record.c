@@ -803,8 +803,9 @@ static void test_ladder(void)
 }
 
 /*
- * Owners: the writer names each socket's owner once per epoch, before the
- * snapshot, and again after an owner changes; the reader gives them back;
+ * Owners: the writer names each socket's owner before the first snapshot
+ * it is in, again after an owner changes, and all of them after each later
+ * epoch's key frame; the reader gives them back;
  * an owner record cut short or with a count larger than itself is refused
  * with its offset.
  */
@@ -817,7 +818,7 @@ static void test_owners(void)
 	struct snapshot sn;
 	char err[512];
 	int named = 0, snaps = 0, ret;
-	bool saw_change = false, before = false;
+	bool saw_change = false, before = false, after_epoch = false;
 	struct stat sb;
 
 	unlink(path);
@@ -856,13 +857,18 @@ static void test_owners(void)
 			saw_change |= snaps == 1 && it.owners[i].pid == 200;
 			/* Step 0 names pid 100, ahead of the key frame it belongs to. */
 			before |= snaps == 0 && it.owners[i].pid == 100;
+			/* The second epoch's key frame (step 3) is followed by its owners. */
+			after_epoch |= snaps == 4 && it.owners[i].pid == 200;
 		}
 		named++;
 	}
 	CHECK(r && ret == 0 && snaps == 5);
-	/* Steps 0 (epoch), 1 (a new owner) and 3 (a new epoch): nothing new at 2 and 4. */
+	/*
+	 * Before step 0 (the first, all new), before step 1 (a new owner) and
+	 * after step 3's key frame (a new epoch): nothing new at 2 and 4.
+	 */
 	CHECK(named == 3);
-	CHECK(saw_change && before);
+	CHECK(saw_change && before && after_epoch);
 	record_reader_close(r);
 
 	/* Damage: a count larger than the record, then a record cut short. */
