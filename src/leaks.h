@@ -40,6 +40,7 @@ struct leaks_opts {
 	int64_t leak_ns;
 	struct procmap *pm; /* owners, or NULL */
 	bool utf8;
+	bool replay; /* of a recording: report at its end */
 };
 void leaks_open(struct loop *l, const struct leaks_opts *o);
 

@@ -754,6 +754,7 @@ static int open_sinks(struct loop *l, struct config *c, struct procmap *pm, stru
 		    .leak_ns = c->leak_ns,
 		    .pm = pm,
 		    .utf8 = utf8,
+		    .replay = c->read_path != NULL,
 		};
 		leaks_open(l, &lo);
 		break;
