@@ -19,6 +19,7 @@
 #include "netns.h"
 #include "nswatch.h"
 #include "poll.h"
+#include "leaks.h"
 #include "procmap.h"
 #include "record.h"
 #include "replay.h"
@@ -34,7 +35,7 @@ enum { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
 /* tcpdwell-scenario(5) keeps 1 for a failed expectation: a scenario that cannot run is 2. */
 enum { EXIT_SCENARIO = 2 };
 
-enum mode { MODE_VIEW, MODE_BATCH, MODE_EVENTS, MODE_SERVE };
+enum mode { MODE_VIEW, MODE_BATCH, MODE_EVENTS, MODE_SERVE, MODE_LEAKS };
 enum source_kind { SRC_DEFAULT, SRC_POLL, SRC_EXACT, SRC_AUTO };
 /* Which exact source runs: on eBPF (cookies, namespaces), or the perf_event_open fallback. */
 enum exact_kind { EXACT_NONE, EXACT_BPF, EXACT_PERF };
@@ -52,6 +53,7 @@ struct config {
 	const char *metrics_path;
 	const char *metrics_listen;
 	bool serve; /* --serve: the exporter alone */
+	bool leaks; /* --leaks: the leak report, once */
 	const char *read_path;
 	const char *begin, *end;
 	double speed;
@@ -99,6 +101,7 @@ enum {
 	OPT_READING,
 	OPT_SVG,
 	OPT_COLUMNS,
+	OPT_LEAKS,
 };
 
 static const struct option long_opts[] = {
@@ -122,6 +125,7 @@ static const struct option long_opts[] = {
     {"diagram", no_argument, NULL, OPT_DIAGRAM},
     {"ghost", required_argument, NULL, OPT_GHOST},
     {"leak", required_argument, NULL, OPT_LEAK},
+    {"leaks", no_argument, NULL, OPT_LEAKS},
     {"no-color", no_argument, NULL, OPT_NO_COLOR},
     {"fast", required_argument, NULL, OPT_FAST},
     {"fast-budget", required_argument, NULL, OPT_FAST_BUDGET},
@@ -164,6 +168,9 @@ static void usage(FILE *out)
 	    "      --ghost SECONDS    keep closed sockets on screen this long (default 3, 0 none)\n"
 	    "      --leak SECONDS     flag CLOSE_WAIT/FIN_WAIT_2 older than this, in the view\n"
 	    "                         and the metrics (default 60)\n"
+	    "      --leaks            report, per process, the CLOSE_WAIT and FIN_WAIT_2\n"
+	    "                         sockets older than --leak, and exit: 0 none, 1 some\n"
+	    "                         (--format text or json)\n"
 	    "      --metrics FILE     write counts, transitions and dwell times for Prometheus\n"
 	    "                         to FILE every second (node_exporter textfile, *.prom)\n"
 	    "      --metrics-listen [ADDR:]PORT  serve them at http://ADDR:PORT/metrics\n"
@@ -287,6 +294,19 @@ static void check_serve(struct config *c)
 	if (c->write_path)
 		die_usage("%s", "--serve does not go with -w: a service would fill the disk");
 	c->mode = MODE_SERVE;
+}
+
+/* --leaks: one report, for cron or a health check; its exit status is the answer. */
+static void check_leaks(struct config *c)
+{
+	if (c->mode != MODE_VIEW)
+		die_usage("%s",
+			  "--leaks does not go with -b, -e or --serve: it prints its own report");
+	if (c->scenario)
+		die_usage("%s", "--leaks does not go with --scenario");
+	if (c->format == FMT_CSV)
+		die_usage("%s", "--leaks reports in text or json, not csv");
+	c->mode = MODE_LEAKS;
 }
 
 static void parse_args(int argc, char **argv, struct config *c)
@@ -423,6 +443,9 @@ static void parse_args(int argc, char **argv, struct config *c)
 		case OPT_SERVE:
 			c->serve = true;
 			break;
+		case OPT_LEAKS:
+			c->leaks = true;
+			break;
 		case OPT_SOURCE:
 			c->source_set = true;
 			if (!strcmp(optarg, "poll"))
@@ -462,6 +485,8 @@ static void parse_args(int argc, char **argv, struct config *c)
 		check_netns(c);
 	if (c->serve)
 		check_serve(c);
+	if (c->leaks)
+		check_leaks(c);
 	/*
 	 * The poller by default; a scenario run as root takes the exact source
 	 * where it can, so that a loopback teardown shows every state.
@@ -557,7 +582,7 @@ static int open_exact(struct loop *l, struct config *c, struct scenario *sc, cha
 }
 
 static int open_sources(struct loop *l, struct config *c, const struct filter *f,
-			struct scenario *sc)
+			struct scenario *sc, struct procmap *pm)
 {
 	char err[512];
 
@@ -567,6 +592,7 @@ static int open_sources(struct loop *l, struct config *c, const struct filter *f
 		    .speed = c->speed,
 		    .begin = c->begin,
 		    .end = c->end,
+		    .owners = pm,
 		};
 		if (replay_open(l, c->read_path, &ro, err, sizeof(err)) < 0) {
 			fprintf(stderr, "tcpdwell: %s\n", err);
@@ -640,7 +666,7 @@ static int open_sinks(struct loop *l, struct config *c, struct procmap *pm, stru
 						  : "poll",
 			 sc ? ", scenario " : "", sc ? scenario_name(sc) : "",
 			 c->netns ? ", netns " : "", c->netns ? c->netns : "");
-		struct record_meta m = {.interval_ns = c->interval_ns, .source = src};
+		struct record_meta m = {.interval_ns = c->interval_ns, .source = src, .pm = pm};
 		if (record_open(l, c->write_path, &m, err, sizeof(err)) < 0) {
 			fprintf(stderr, "tcpdwell: %s\n", err);
 			return EXIT_USAGE;
@@ -721,6 +747,18 @@ static int open_sinks(struct loop *l, struct config *c, struct procmap *pm, stru
 	case MODE_SERVE:
 		serve_started(c);
 		break;
+	case MODE_LEAKS: {
+		struct leaks_opts lo = {
+		    .out = stdout,
+		    .json = c->format == FMT_JSON,
+		    .leak_ns = c->leak_ns,
+		    .pm = pm,
+		    .utf8 = utf8,
+		    .replay = c->read_path != NULL,
+		};
+		leaks_open(l, &lo);
+		break;
+	}
 	}
 	return EXIT_OK;
 }
@@ -788,9 +826,12 @@ int main(int argc, char **argv)
 	/* Without a screen, status messages (write errors, lost notices) go to stderr. */
 	if (c.mode != MODE_VIEW)
 		loop_echo(l, stderr);
-	/* The service's metrics keep their own map of owners: none to share. */
-	if (!c.read_path && c.mode != MODE_SERVE)
-		pm = procmap_new("/proc");
+	/*
+	 * The service's metrics keep their own map of owners: none to share,
+	 * unless a recording keeps them. A replay's owners are the recorded ones.
+	 */
+	if (c.mode != MODE_SERVE || c.write_path)
+		pm = procmap_new(c.read_path ? NULL : "/proc");
 
 	/*
 	 * Signals first, before anything must be stopped by them: the loop
@@ -814,7 +855,7 @@ int main(int argc, char **argv)
 		sig_on_crash(view_emergency_restore);
 		xmalloc_on_fail(view_emergency_restore);
 	}
-	status = open_sources(l, &c, f, sc);
+	status = open_sources(l, &c, f, sc, pm);
 	/*
 	 * A recording of a scenario holds its ladder: replayed, it is drawn
 	 * and printed as the live run did (a recording without one leaves it

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "leaks.h"
 #include "netns.h"
 #include "procmap.h"
 #include "util.h"
@@ -24,6 +25,8 @@ struct metrics_leak {
 	int64_t leak_ns;
 	struct leak *v;
 	size_t n, cap;
+	struct leak_sock *lk; /* what leaks_collect() found */
+	size_t lk_cap;
 };
 
 struct metrics_leak *metrics_leak_new(bool live, int64_t leak_ns)
@@ -47,6 +50,7 @@ void metrics_leak_free(struct metrics_leak *k)
 		return;
 	procmap_free(k->pm);
 	free(k->v);
+	free(k->lk);
 	free(k);
 }
 
@@ -98,30 +102,19 @@ static void group_labels(const char *name, const struct leak *g, const struct ne
 void metrics_leak_write(struct metrics_leak *k, const struct tsock *const *v, size_t n, int64_t now,
 			const struct netns_tab *labels, FILE *out)
 {
-	k->n = 0;
-	for (size_t i = 0; i < n; i++) {
-		const struct tsock *ts = v[i];
-		const struct owner *o = NULL;
+	/* The same rule and owners as the leak report (--leaks). */
+	k->n = leaks_collect(v, n, now, k->leak_ns, k->pm, &k->lk, &k->lk_cap);
+	if (k->n > k->cap) {
+		k->cap = k->n;
+		k->v = xreallocarray(k->v, k->cap, sizeof(*k->v));
+	}
+	for (size_t i = 0; i < k->n; i++) {
+		const struct leak_sock *s = &k->lk[i];
 
-		if (ts->flags & TS_GHOST)
-			continue;
-		if (ts->s.state != ST_CLOSE_WAIT && ts->s.state != ST_FIN_WAIT2)
-			continue;
-		if (now - ts->since < k->leak_ns)
-			continue;
-		if (k->pm && ts->s.inode) {
-			procmap_want(k->pm, ts->s.inode);
-			o = procmap_lookup(k->pm, ts->s.inode);
-		}
-		if (k->n == k->cap) {
-			k->cap = k->cap ? 2 * k->cap : 64;
-			k->v = xreallocarray(k->v, k->cap, sizeof(*k->v));
-		}
-		k->v[k->n] = (struct leak){
-		    .netns = ts->s.netns, .state = ts->s.state, .age = now - ts->since};
-		if (o)
-			snprintf(k->v[k->n].comm, sizeof(k->v[k->n].comm), "%s", o->comm);
-		k->n++;
+		k->v[i] =
+		    (struct leak){.netns = s->ts->s.netns, .state = s->ts->s.state, .age = s->age};
+		if (s->own)
+			snprintf(k->v[i].comm, sizeof(k->v[i].comm), "%s", s->own->comm);
 	}
 	/*
 	 * Owners of sockets found now are named in the next write: a scan is

@@ -95,7 +95,7 @@ struct procmap *procmap_new(const char *proc_root)
 {
 	struct procmap *pm = xcalloc(1, sizeof(*pm));
 
-	pm->root = xstrdup(proc_root);
+	pm->root = proc_root ? xstrdup(proc_root) : NULL;
 	rebuild(pm, 64, false);
 	return pm;
 }
@@ -164,10 +164,37 @@ size_t procmap_unreadable(const struct procmap *pm)
 	return pm->unreadable;
 }
 
+void procmap_set(struct procmap *pm, uint32_t inode, int pid, const char *comm)
+{
+	struct entry *e;
+
+	procmap_want(pm, inode);
+	e = find(pm, inode);
+	if (!e)
+		return;
+	if (!e->known)
+		pm->unknown--;
+	e->known = true;
+	e->owner.pid = pid;
+	sanitize(e->owner.comm, sizeof(e->owner.comm), comm, strlen(comm));
+}
+
+void procmap_clear(struct procmap *pm)
+{
+	end_pass(pm);
+	free(pm->tab);
+	pm->tab = NULL;
+	pm->cap = 0;
+	rebuild(pm, 64, false);
+}
+
 void procmap_gc(struct procmap *pm)
 {
 	size_t keep = 0;
 
+	/* Recorded owners are all there is to know: a socket scrolled back to needs its own. */
+	if (!pm->root)
+		return;
 	for (size_t i = 0; i < pm->cap; i++)
 		keep += pm->tab[i].inode && pm->tab[i].wanted;
 	rebuild(pm, 2 * keep + 2, true);
@@ -343,7 +370,7 @@ static void finish_pass(struct procmap *pm)
 
 bool procmap_first_pass(const struct procmap *pm)
 {
-	return pm->proc ? pm->pass == 1 : pm->unknown && !pm->ever;
+	return pm->proc ? pm->pass == 1 : pm->root && pm->unknown && !pm->ever;
 }
 
 size_t procmap_scan(struct procmap *pm, int64_t now, int64_t budget_ns)
@@ -351,6 +378,8 @@ size_t procmap_scan(struct procmap *pm, int64_t now, int64_t budget_ns)
 	int64_t deadline = budget_ns > 0 ? mono_ns() + budget_ns : 0;
 	size_t found = 0;
 
+	if (!pm->root)
+		return 0;
 	if (!pm->proc) {
 		if (!pm->unknown)
 			return 0;

@@ -13,7 +13,11 @@ struct owner {
 	char comm[64]; /* sanitised, ready to print */
 };
 
-struct procmap *procmap_new(const char *proc_root); /* "/proc" normally; tests pass another */
+/*
+ * "/proc" normally; tests pass another. NULL: a map of recorded owners
+ * (a replay's), filled by procmap_set(), never scanned nor collected.
+ */
+struct procmap *procmap_new(const char *proc_root);
 void procmap_free(struct procmap *pm);
 /* Ask for an inode; resolved on the next procmap_scan(). Inode 0 is never asked. */
 void procmap_want(struct procmap *pm, uint32_t inode);
@@ -31,6 +35,10 @@ bool procmap_first_pass(const struct procmap *pm);
 const struct owner *procmap_lookup(const struct procmap *pm, uint32_t inode);
 /* Sockets we could not attribute because /proc/PID/fd was unreadable. */
 size_t procmap_unreadable(const struct procmap *pm);
+/* Record that a process owns an inode (from a recording); replaces what was known. */
+void procmap_set(struct procmap *pm, uint32_t inode, int pid, const char *comm);
+/* Forget every owner (a replay reached a new writing session: inodes start over). */
+void procmap_clear(struct procmap *pm);
 /* Forget inodes not wanted since the last call (sockets that went away). */
 void procmap_gc(struct procmap *pm);
 

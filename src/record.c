@@ -57,6 +57,7 @@ int record_open(struct loop *l, const char *path, const struct record_meta *m, c
 	if (!w)
 		return -1;
 	record_writer_set_labels(w, loop_netns(l));
+	record_writer_set_owners(w, m->pm);
 	if (record_writer_cut(w))
 		loop_status(l, "recording '%s': %s", path, record_writer_cut(w));
 	rc = xcalloc(1, sizeof(*rc));

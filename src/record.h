@@ -4,9 +4,12 @@
 
 #include "loop.h"
 
+struct procmap;
+
 struct record_meta {
 	int64_t interval_ns;
 	const char *source; /* "poll", "exact", "scenario NAME" */
+	struct procmap *pm; /* sockets' owners to record (shared with the sinks), or NULL */
 };
 
 /*

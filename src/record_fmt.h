@@ -36,7 +36,9 @@ enum record_type {
 	REC_NOTE = 6,	 /* OBS_NOTE */
 	REC_INDEX = 7,	 /* where the epochs start; last in a cleanly closed file */
 	REC_LADDER = 8,	 /* OBS_SEGMENT: a scenario's captured segment or an actor's state */
+	REC_OWNER = 9,	 /* the processes that own sockets, as they were learned */
 };
+#define REC_LAST REC_OWNER /* the highest type this version reads; later ones are skipped */
 enum {
 	RECF_ZSTD = 1 << 0,  /* the payload is one zstd frame */
 	RECF_EPOCH = 1 << 1, /* a KEY that forgets every earlier base: a seek point */
@@ -170,6 +172,35 @@ void record_put_ladder(struct rbuf *b, const struct obs *o);
 int record_get_ladder(struct rcur *c, struct scenario_ladder *e, char names[2][RECORD_ACTOR_MAX],
 		      const char **why);
 
+/*
+ * Owners (record_owner.c), after the record's i64 mono and wall: u32
+ * count, then per socket u32 inode, u32 pid, string command. An owner
+ * holds for its inode until the segment ends or a later record names
+ * another; the writer names again, right after each epoch's key frame
+ * (but a segment's first), the owners of its sockets. Bytes after the
+ * entries are ignored.
+ */
+struct record_owner {
+	uint32_t inode;
+	int32_t pid;
+	char comm[64];
+};
+void record_put_owners(struct rbuf *b, const struct record_owner *v, size_t n);
+/* Into *v (grown, *cap its size), *n entries; -1 if malformed with *why set. */
+int record_get_owners(struct rcur *c, struct record_owner **v, size_t *cap, size_t *n,
+		      const char **why);
+
+/* The owners a writer recorded since its epoch began: inode -> pid (0: none). */
+struct record_oset {
+	uint32_t *inode;
+	int *pid;
+	size_t n, cap;
+};
+int record_oset_get(const struct record_oset *s, uint32_t inode);
+void record_oset_put(struct record_oset *s, uint32_t inode, int pid);
+void record_oset_clear(struct record_oset *s);
+void record_oset_free(struct record_oset *s);
+
 /* One writing session, as its SEGMENT record tells. */
 struct record_seg {
 	char host[256], kernel[256], source[256], version[64];
@@ -191,6 +222,9 @@ struct record_writer *record_writer_open(const char *path, const struct record_m
 					 char *err, size_t errlen);
 /* What opening it cut off (a damaged tail), for a note; NULL when nothing. */
 const char *record_writer_cut(const struct record_writer *w);
+struct procmap;
+/* Where sockets' owners come from (NULL: none recorded); looked for before each snapshot. */
+void record_writer_set_owners(struct record_writer *w, struct procmap *pm);
 /* Where snapshots' namespace labels come from (NULL or inactive: no namespace block). */
 void record_writer_set_labels(struct record_writer *w, const struct netns_tab *labels);
 /* Write one observation; 0, or -errno with the file cut back to its last complete record. */
@@ -219,6 +253,8 @@ struct record_item {
 	const char *note;		/* NOTE */
 	struct scenario_ladder lad;	/* LADDER: type UINT8_MAX for a later kind, to skip */
 	const char *lad_names[2];	/* LADDER: actor and peer, NULL when not named */
+	const struct record_owner *owners; /* OWNER: nowners of them */
+	size_t nowners;
 };
 
 struct record_reader;

@@ -40,6 +40,8 @@ struct record_reader {
 	ZSTD_DCtx *zd;
 	char note[RECORD_STR_MAX * 4 + 1];
 	char lad_names[2][RECORD_ACTOR_MAX];
+	struct record_owner *owners;
+	size_t owners_cap;
 	char err[512], what[400];
 	bool indexed;
 	struct record_epoch *epochs;
@@ -113,8 +115,8 @@ static const struct snapshot *slot_swap(struct record_reader *r, struct slot *s)
 
 static const char *type_name(unsigned t)
 {
-	static const char *const names[] = {"?",      "segment", "key frame", "delta", "destroy",
-					    "change", "note",	 "index",     "ladder"};
+	static const char *const names[] = {"?",      "segment", "key frame", "delta",	"destroy",
+					    "change", "note",	 "index",     "ladder", "owner"};
 	return t < ARRAY_SIZE(names) ? names[t] : "unknown";
 }
 
@@ -313,6 +315,11 @@ static int decode(struct record_reader *r, struct record_item *it, struct rcur *
 			return 0;
 		}
 		break;
+	case REC_OWNER:
+		if (record_get_owners(c, &r->owners, &r->owners_cap, &it->nowners, &why) < 0)
+			break;
+		it->owners = r->owners;
+		return 0;
 	default:
 		return 0;
 	}
@@ -361,7 +368,7 @@ int record_reader_next(struct record_reader *r, struct record_item *it)
 		r->pos += len;
 		r->good = r->pos;
 		/* The index is for seeking, unknown types are for newer readers: both skipped. */
-		if (it->type == REC_INDEX || it->type < REC_SEGMENT || it->type > REC_LADDER)
+		if (it->type == REC_INDEX || it->type < REC_SEGMENT || it->type > REC_LAST)
 			continue;
 		return 1;
 	}
@@ -466,6 +473,7 @@ void record_reader_close(struct record_reader *r)
 	free(r->zbuf);
 	ZSTD_freeDCtx(r->zd);
 	free(r->epochs);
+	free(r->owners);
 	free(r->name);
 	free(r);
 }
@@ -664,7 +672,7 @@ uint64_t record_reader_valid_after(struct record_reader *r, uint64_t from)
 			unsigned type = win[i + 4];
 
 			if (len < RECORD_MIN || len > RECORD_MAX || len > size - at ||
-			    type < REC_SEGMENT || type > REC_LADDER)
+			    type < REC_SEGMENT || type > REC_LAST)
 				continue;
 			if (len > r->cap) {
 				r->buf = xrealloc(r->buf, len);

@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <zstd.h>
 
+#include "procmap.h"
 #include "util.h"
 
 /* Snapshots of different state masks (full and fast-lane dumps) each delta against their own. */
@@ -24,6 +25,8 @@
 #define ZSTD_LEVEL_DELTA    3
 /* Payloads smaller than this gain nothing from a zstd frame. */
 #define COMPRESS_MIN 96
+/* Time a snapshot may spend looking in /proc for its sockets' owners; the rest waits. */
+#define OWNER_SCAN_NS (20 * NS_PER_MS)
 
 struct base {
 	struct rsnap sn;
@@ -49,6 +52,10 @@ struct record_writer {
 	struct record_epoch *epochs;
 	size_t nepochs;
 	const struct netns_tab *labels;
+	struct procmap *pm;	   /* owners to record, or NULL */
+	struct record_oset named;  /* owners recorded since the epoch began */
+	struct record_owner *news; /* the next OWNER record's entries */
+	size_t nnews, news_cap;
 	char cut[480]; /* what a damaged tail cut before appending was; "" when none */
 };
 
@@ -316,6 +323,8 @@ fail:
 	if (w->zc)
 		ZSTD_freeCCtx(w->zc);
 	free(w->epochs);
+	record_oset_free(&w->named);
+	free(w->news);
 	free(w);
 	return NULL;
 }
@@ -358,12 +367,70 @@ static void base_set(struct base *b, const struct rsnap *sn)
 	b->used = true;
 }
 
+/* Whether the snapshot at mono starts an epoch. */
+static bool epoch_due(const struct record_writer *w, int64_t mono)
+{
+	return w->need_epoch || mono - w->epoch_start >= w->epoch_ns ||
+	       w->epoch_snaps >= w->epoch_count;
+}
+
+void record_writer_set_owners(struct record_writer *w, struct procmap *pm)
+{
+	w->pm = pm;
+}
+
+/*
+ * Owners of snap's sockets in one OWNER record. Ahead of the snapshot, the
+ * ones not recorded yet (looked for here, within a budget: the sinks look
+ * only for what they show): a replay knows them when it shows the
+ * snapshot, as the live sinks did. With all, after an epoch's key frame,
+ * every one known again, so that a reader starting at the epoch has them.
+ */
+static int put_owners(struct record_writer *w, const struct snapshot *snap, int64_t mono,
+		      int64_t wall, bool all)
+{
+	if (!w->pm)
+		return 0;
+	if (all) {
+		record_oset_clear(&w->named);
+	} else {
+		for (size_t i = 0; i < snap->n; i++)
+			if (snap->v[i].inode)
+				procmap_want(w->pm, snap->v[i].inode);
+		procmap_scan(w->pm, mono_ns(), OWNER_SCAN_NS);
+	}
+	w->nnews = 0;
+	for (size_t i = 0; i < snap->n; i++) {
+		uint32_t inode = snap->v[i].inode;
+		const struct owner *ow = inode ? procmap_lookup(w->pm, inode) : NULL;
+		struct record_owner *ro;
+
+		if (!ow || record_oset_get(&w->named, inode) == ow->pid)
+			continue;
+		record_oset_put(&w->named, inode, ow->pid);
+		if (w->nnews == w->news_cap) {
+			w->news_cap = w->news_cap ? 2 * w->news_cap : 64;
+			w->news = xreallocarray(w->news, w->news_cap, sizeof(*w->news));
+		}
+		ro = &w->news[w->nnews++];
+		ro->inode = inode;
+		ro->pid = ow->pid;
+		snprintf(ro->comm, sizeof(ro->comm), "%s", ow->comm);
+	}
+	if (!w->nnews)
+		return 0;
+	w->raw.len = 0;
+	rbuf_u64(&w->raw, (uint64_t)mono);
+	rbuf_u64(&w->raw, (uint64_t)wall);
+	record_put_owners(&w->raw, w->news, w->nnews);
+	return put_record(w, REC_OWNER, 0, mono, wall, ZSTD_LEVEL_DELTA);
+}
+
 static int put_snapshot(struct record_writer *w, const struct snapshot *snap, int64_t mono,
 			int64_t wall)
 {
 	const struct rsnap *sn = &w->conv;
-	bool epoch = w->need_epoch || mono - w->epoch_start >= w->epoch_ns ||
-		     w->epoch_snaps >= w->epoch_count;
+	bool epoch = epoch_due(w, mono);
 	struct base *b;
 	uint64_t off = w->good;
 	int ret;
@@ -413,6 +480,7 @@ int record_writer_obs(struct record_writer *w, const struct obs *o)
 	int64_t mono = o->mono > w->last_mono ? o->mono : w->last_mono;
 	int64_t wall = o->wall;
 	struct stat st;
+	bool epoch, fresh;
 	int ret;
 
 	switch (o->kind) {
@@ -420,7 +488,14 @@ int record_writer_obs(struct record_writer *w, const struct obs *o)
 		if (!o->snap || !o->snap->complete)
 			return 0;
 		mono = o->snap->mono > w->last_mono ? o->snap->mono : w->last_mono;
-		ret = put_snapshot(w, o->snap, mono, o->snap->wall);
+		epoch = epoch_due(w, mono);
+		/* Nothing named yet (a new segment): the record ahead names them all. */
+		fresh = w->named.n == 0;
+		ret = put_owners(w, o->snap, mono, o->snap->wall, false);
+		if (!ret)
+			ret = put_snapshot(w, o->snap, mono, o->snap->wall);
+		if (!ret && epoch && !fresh)
+			ret = put_owners(w, o->snap, mono, o->snap->wall, true);
 		if (!ret && fstat(w->fd, &st) == 0 && st.st_nlink == 0)
 			ret = -ENOENT;
 		return ret;
@@ -501,6 +576,8 @@ int record_writer_close(struct record_writer *w)
 	rbuf_free(&w->out);
 	ZSTD_freeCCtx(w->zc);
 	free(w->epochs);
+	record_oset_free(&w->named);
+	free(w->news);
 	free(w);
 	return ret;
 }

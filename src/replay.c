@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "procmap.h"
 #include "record_fmt.h"
 #include "util.h"
 
@@ -37,6 +38,7 @@ struct replay {
 	} kept[KEEP_SNAPS];
 	uint64_t nfed;
 	struct info_ring finals;
+	struct procmap *owners;
 };
 
 /* A copy of a snapshot fed, replacing the one of the same state mask (or the oldest). */
@@ -131,6 +133,23 @@ static void take_labels(struct loop *l, const struct rsnap *ns)
 	netns_tab_watch(labels, ns->nsflags & RNS_MULTI, ns->nns);
 }
 
+/*
+ * Recorded owners go to the sinks' map. They are kept across seeks within
+ * the segment: an inode names one socket while it lives.
+ */
+static void take_owners(struct replay *rp, const struct record_item *it)
+{
+	if (!rp->owners)
+		return;
+	if (it->type == REC_SEGMENT) {
+		/* Its inodes are another boot's or another time's: their owners start over too. */
+		procmap_clear(rp->owners);
+		return;
+	}
+	for (size_t i = 0; i < it->nowners; i++)
+		procmap_set(rp->owners, it->owners[i].inode, it->owners[i].pid, it->owners[i].comm);
+}
+
 /* Hand the pending record to the pipeline. */
 static void feed(struct replay *rp, struct loop *l)
 {
@@ -144,6 +163,10 @@ static void feed(struct replay *rp, struct loop *l)
 	case REC_SEGMENT:
 		/* A later writing session started with a fresh table, so does its replay. */
 		loop_reset(l);
+		take_owners(rp, it);
+		return;
+	case REC_OWNER:
+		take_owners(rp, it);
 		return;
 	case REC_KEY:
 	case REC_DELTA:
@@ -429,6 +452,9 @@ static void skip_to_begin(struct replay *rp, struct loop *l)
 		}
 		if (snap)
 			seen |= it->snap->states;
+		/* What is skipped still names owners for what follows. */
+		if (it->type == REC_OWNER || it->type == REC_SEGMENT)
+			take_owners(rp, it);
 	}
 	if (ret < 0)
 		report_damage(rp, l);
@@ -456,6 +482,7 @@ int replay_open(struct loop *l, const char *path, const struct replay_opts *o, c
 		snprintf(rp->from, sizeof(rp->from), " (%s)", clean);
 	}
 	rp->realtime = o->realtime;
+	rp->owners = o->owners;
 	rp->speed = o->speed >= SPEED_MIN && o->speed <= SPEED_MAX ? o->speed : 1.0;
 	rp->t0 = seg->start_mono + seg->shift;
 	rp->begin = INT64_MIN;

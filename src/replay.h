@@ -4,11 +4,14 @@
 
 #include "loop.h"
 
+struct procmap;
+
 struct replay_opts {
-	bool realtime;	   /* pace by the recorded times (the view); else as fast as read */
-	double speed;	   /* 1.0 */
-	const char *begin; /* --begin TIME, or NULL */
-	const char *end;   /* --end TIME, or NULL */
+	bool realtime;		/* pace by the recorded times (the view); else as fast as read */
+	double speed;		/* 1.0 */
+	const char *begin;	/* --begin TIME, or NULL */
+	const char *end;	/* --end TIME, or NULL */
+	struct procmap *owners; /* filled with the recorded owners (procmap_new(NULL)), or NULL */
 };
 
 /* Open a recording and add it to the loop as the source; -1 with err naming file and offset. */

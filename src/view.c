@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "filter.h"
+#include "leaks.h"
 #include "procmap.h"
 #include "scenario.h"
 
@@ -127,6 +128,12 @@ static void fetch_for_screen(struct view *v)
 	}
 	if (v->mode != VM_DETAIL)
 		v->detail_info_ts = NULL;
+	/* The leak report: its sockets and a wish for their owners. */
+	if (v->mode == VM_LEAKS) {
+		v->nleaks = leaks_collect(v->ents, v->nents, view_now(v), v->o.leak_ns, v->o.pm,
+					  &v->leaks, &v->leaks_cap);
+		leaks_sort(v->leaks, v->nleaks);
+	}
 	if (!v->o.pm || v->mode != VM_TABLE)
 		return;
 	for (size_t i = v->top; i < v->nrows && i < v->top + (size_t)v->table_h + 1; i++)
@@ -380,6 +387,7 @@ static void view_free(struct view *v)
 	if (v->frozen)
 		view_freeze(v, false);
 	free(v->ents);
+	free(v->leaks);
 	free(v->sorted);
 	free(v->act_socks);
 	free(v->grp_of);

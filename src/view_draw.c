@@ -755,6 +755,7 @@ static const struct vscreen screens[] = {
     [VM_HELP] = {"help", screen_help_enter, view_draw_help, view_help_key},
     [VM_LADDER] = {"ladder", NULL, screen_ladder_draw, NULL},
     [VM_SETUP] = {"setup", NULL, view_draw_setup, NULL},
+    [VM_LEAKS] = {"leaks", NULL, view_draw_leaks, NULL},
 };
 
 const struct vscreen *view_screen(enum vmode m)

@@ -40,7 +40,7 @@ enum vel {
 	EL_MAX
 };
 
-enum vmode { VM_TABLE, VM_DETAIL, VM_DIAGRAM, VM_HELP, VM_LADDER, VM_SETUP };
+enum vmode { VM_TABLE, VM_DETAIL, VM_DIAGRAM, VM_HELP, VM_LADDER, VM_SETUP, VM_LEAKS };
 /* PR_DESTROY and PR_SIGNAL: an action waits for its confirmation (view_act.c). */
 enum vprompt { PR_NONE, PR_FILTER, PR_SEARCH, PR_GOTO, PR_DESTROY, PR_SIGNAL };
 
@@ -71,6 +71,7 @@ struct vevent {
 	bool jump;
 };
 
+struct leak_sock;
 struct view {
 	struct loop *l;
 	struct track *t;
@@ -78,6 +79,8 @@ struct view {
 	SCREEN *scr;
 	bool utf8, color;
 	enum vmode mode, back; /* back: where Esc returns from help and detail */
+	struct leak_sock *leaks; /* the leak report's sockets, by owner (VM_LEAKS) */
+	size_t nleaks, leaks_cap;
 
 	/* The data: pointers from track_collect(), valid until the next observation. */
 	const struct tsock **ents;
@@ -217,6 +220,8 @@ int view_puta(const struct view *v, int y, int x, int maxw, enum vel e, const ch
 int view_putf(const struct view *v, int y, int x, int maxw, enum vel e, const char *fmt, ...)
 	__attribute__((format(printf, 6, 7)));
 int view_wrap(const struct view *v, int y, int x, int w, int maxlines, enum vel e, const char *s);
+/* view_leaks.c: the leak report, by process (the leaks were fetched in view_refresh()). */
+void view_draw_leaks(struct view *v, int y, int h);
 /* view_ladder.c: a scenario's segments and states as a sequence diagram. */
 void view_draw_ladder(struct view *v, int y, int h);
 void view_draw_main(struct view *v);

@@ -18,8 +18,9 @@ enum {
 	W_HELP = 1 << VM_HELP,
 	W_LADDER = 1 << VM_LADDER,
 	W_SETUP = 1 << VM_SETUP,
+	W_LEAKS = 1 << VM_LEAKS,
 	/* Not the setup screen: there Space and the letters edit the columns. */
-	W_ALL = W_TABLE | W_DETAIL | W_DIAGRAM | W_HELP | W_LADDER,
+	W_ALL = W_TABLE | W_DETAIL | W_DIAGRAM | W_HELP | W_LADDER | W_LEAKS,
 	W_LIVE = 1 << 8,   /* only when the source is live */
 	W_REPLAY = 1 << 9, /* only when replaying */
 	W_SCEN = 1 << 10,  /* only with a scenario */
@@ -61,7 +62,8 @@ static void k_back(struct view *v, int key)
 		view_enter(v, v->back == VM_HELP ? VM_TABLE : v->back);
 	else if (v->mode == VM_DETAIL)
 		view_enter(v, v->back == VM_DIAGRAM ? VM_DIAGRAM : VM_TABLE);
-	else if (v->mode == VM_DIAGRAM || v->mode == VM_LADDER || v->mode == VM_SETUP)
+	else if (v->mode == VM_DIAGRAM || v->mode == VM_LADDER || v->mode == VM_SETUP ||
+		 v->mode == VM_LEAKS)
 		view_enter(v, VM_TABLE);
 	else if (v->search[0])
 		v->search[0] = 0;
@@ -152,6 +154,12 @@ static void k_ladder(struct view *v, int key)
 {
 	(void)key;
 	view_enter(v, v->mode == VM_LADDER ? VM_TABLE : VM_LADDER);
+}
+
+static void k_leaks(struct view *v, int key)
+{
+	(void)key;
+	view_enter(v, v->mode == VM_LEAKS ? VM_TABLE : VM_LEAKS);
 }
 
 static void k_pause(struct view *v, int key)
@@ -333,6 +341,12 @@ static const struct vbind binds[] = {
      "the scenario's segments and states as a ladder diagram, or back to the table",
      W_TABLE | W_DIAGRAM | W_LADDER | W_LAD,
      k_ladder},
+    {{'L'},
+     "L",
+     NULL,
+     "CLOSE_WAIT and FIN_WAIT_2 sockets older than --leak, by process, or back to the table",
+     W_TABLE | W_DIAGRAM | W_LEAKS,
+     k_leaks},
     {{'n'}, "n", "Next", "next scenario step (step mode)", W_ALL | W_SCEN, k_step},
     {{' '},
      "Space",
@@ -402,7 +416,7 @@ static const struct vbind binds[] = {
      "Esc",
      "Back",
      "back to the table",
-     W_DETAIL | W_DIAGRAM | W_HELP | W_LADDER | W_SETUP,
+     W_DETAIL | W_DIAGRAM | W_HELP | W_LADDER | W_SETUP | W_LEAKS,
      k_back},
     {{CTRL('l')}, "Ctrl-L", NULL, "redraw the screen", W_ALL | W_SETUP, k_redraw},
     {{KEY_F(10), 'q'}, "F10 q", "Quit", "quit", W_ALL | W_SETUP, k_quit},

@@ -2,7 +2,8 @@
 # Proves: a recording replays to what the live run printed. Scenarios recorded
 # with -w while `-e --format json` prints live give, replayed with
 # `-r FILE -e --format json`, the same transitions field for field (the owning
-# process aside: it comes from /proc and is not recorded); held sockets
+# process aside: a live event may precede the owner's lookup, which the
+# replay already knows; tests/record_owners.sh checks owners); held sockets
 # recorded with `-b -w` give, replayed with `-r FILE -b`, the same tables
 # (states, addresses and queues; dwell and timer columns depend on when a
 # table was printed). Also: text and CSV replays carry the same transitions.

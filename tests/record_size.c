@@ -69,7 +69,7 @@ static void fill(struct sock *s, struct sock_info *in, uint64_t id, int poll, bo
 
 static long hour(const char *path, bool lively)
 {
-	static const struct record_meta meta = {NS_PER_SEC, "poll"};
+	static const struct record_meta meta = {NS_PER_SEC, "poll", NULL};
 	struct snapshot sn;
 	struct record_writer *w;
 	char err[512];

@@ -321,6 +321,38 @@ static void test_missing_root(void)
 	procmap_free(pm);
 }
 
+/*
+ * A replay's map (no root): owners come from procmap_set(), sanitised; it
+ * never scans, keeps them through procmap_gc() (a row scrolled back to
+ * needs its owner), and forgets them all on procmap_clear().
+ */
+static void test_recorded(void)
+{
+	struct procmap *pm = procmap_new(NULL);
+	const struct owner *o;
+
+	procmap_want(pm, 7);
+	CHECK(procmap_scan(pm, 0, 0) == 0);
+	CHECK(!procmap_first_pass(pm));
+	CHECK(procmap_lookup(pm, 7) == NULL);
+	procmap_set(pm, 7, 42, "nginx\x1b[2J");
+	procmap_set(pm, 9, 43, "sshd");
+	o = procmap_lookup(pm, 7);
+	CHECK(o && o->pid == 42 && !strchr(o->comm, '\x1b'));
+	procmap_set(pm, 9, 44, "sshd");
+	procmap_gc(pm);
+	procmap_gc(pm);
+	o = procmap_lookup(pm, 9);
+	CHECK(o && o->pid == 44);
+	CHECK(procmap_unreadable(pm) == 0);
+	procmap_clear(pm);
+	CHECK(procmap_lookup(pm, 7) == NULL && procmap_lookup(pm, 9) == NULL);
+	procmap_set(pm, 7, 45, "cat");
+	o = procmap_lookup(pm, 7);
+	CHECK(o && o->pid == 45);
+	procmap_free(pm);
+}
+
 int main(void)
 {
 	char cmd[300];
@@ -340,6 +372,7 @@ int main(void)
 	RUN(test_budget);
 	RUN(test_real_proc);
 	RUN(test_missing_root);
+	RUN(test_recorded);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
 	rc = system(cmd);
 	CHECK(rc == 0);
