@@ -14,6 +14,7 @@
 #include "exact.h"
 #include "exact_bpf.h"
 #include "filter.h"
+#include "group.h"
 #include "loop.h"
 #include "metrics.h"
 #include "netns.h"
@@ -63,6 +64,8 @@ struct config {
 	bool diagram;
 	bool has_cols;	      /* --columns given */
 	struct col_list cols; /* the table's columns, in order */
+	int group_by;	      /* --group-by: an enum group_by, -1 when not given */
+	bool group_by_age;    /* --group-by KEY,age */
 	struct rc rc;	      /* the view's settings file, as read */
 	char rc_path[4096];   /* "" when there is none */
 	bool no_color;
@@ -99,6 +102,7 @@ enum {
 	OPT_READING,
 	OPT_SVG,
 	OPT_COLUMNS,
+	OPT_GROUP_BY,
 };
 
 static const struct option long_opts[] = {
@@ -118,6 +122,7 @@ static const struct option long_opts[] = {
     {"verbose", no_argument, NULL, 'v'},
     {"svg", required_argument, NULL, OPT_SVG},
     {"columns", required_argument, NULL, OPT_COLUMNS},
+    {"group-by", required_argument, NULL, OPT_GROUP_BY},
     {"list-scenarios", no_argument, NULL, OPT_LIST},
     {"diagram", no_argument, NULL, OPT_DIAGRAM},
     {"ghost", required_argument, NULL, OPT_GHOST},
@@ -146,7 +151,8 @@ static void usage(FILE *out)
 	    "Output:\n"
 	    "  -b, --batch            plain-text tables, one per poll, like top -b\n"
 	    "  -e, --events           one line per state transition as it happens\n"
-	    "      --format FMT       event format: text (default), json (JSON Lines), csv\n"
+	    "      --format FMT       event format: text (default), json (JSON Lines), csv;\n"
+	    "                         with -b, json prints the groups (see --group-by)\n"
 	    "  -c, --count N          stop after N tables (-b) or N events (-e)\n"
 	    "Polling:\n"
 	    "  -d, --delay SECONDS    full poll interval, 0.01 or more (default 1)\n"
@@ -194,6 +200,11 @@ static void usage(FILE *out)
 	    "      --columns LIST     the table's columns, in order, comma-separated, from:\n"
 	    "                         state, dwell, netns, local, peer, recv-q, send-q,\n"
 	    "                         timer, owner (see COLUMNS in tcpdwell(1))\n"
+	    "      --group-by KEY[,age]  -b: total the sockets by KEY: state (default),\n"
+	    "                         process, peer, peer-port, local-port or netns; a\n"
+	    "                         header per group gives its count per state and its\n"
+	    "                         oldest; largest group first, or oldest with ,age;\n"
+	    "                         --format json: the groups as one line per table\n"
 	    "      --no-color         monochrome (also when NO_COLOR is set)\n"
 	    "  -h, --help             show this help and exit\n"
 	    "  -V, --version          show the version and exit\n"
@@ -297,6 +308,7 @@ static void parse_args(int argc, char **argv, struct config *c)
 	*c = (struct config){
 	    .interval_ns = NS_PER_SEC,
 	    .format = FMT_TEXT,
+	    .group_by = -1,
 	    .speed = 1.0,
 	    .ghost_ns = 3 * NS_PER_SEC,
 	    .leak_ns = 60 * NS_PER_SEC,
@@ -376,6 +388,22 @@ static void parse_args(int argc, char **argv, struct config *c)
 			if (col_parse(&c->cols, optarg, err, sizeof(err)) < 0)
 				die_usage("%s", err);
 			c->has_cols = true;
+			break;
+		}
+		case OPT_GROUP_BY: {
+			char key[32];
+			const char *comma = strchr(optarg, ',');
+			size_t n = comma ? (size_t)(comma - optarg) : strlen(optarg);
+
+			snprintf(key, sizeof(key), "%.*s", (int)(n < 31 ? n : 31), optarg);
+			c->group_by = n < 31 ? group_by_parse(key) : -1;
+			if (c->group_by < 0 ||
+			    (comma && strcmp(comma, ",age") && strcmp(comma, ",size")))
+				die_usage(
+				    "invalid --group-by '%s': expected one of state, process, "
+				    "peer, peer-port, local-port, netns, then ,size or ,age",
+				    optarg);
+			c->group_by_age = comma && !strcmp(comma, ",age");
 			break;
 		}
 		case OPT_LIST:
@@ -703,6 +731,9 @@ static int open_sinks(struct loop *l, struct config *c, struct procmap *pm, stru
 			    .pm = pm,
 			    .replay = c->read_path != NULL,
 			    .cols = c->has_cols ? &c->cols : NULL,
+			    .group_by = c->group_by,
+			    .group_by_age = c->group_by_age,
+			    .format = c->format == FMT_JSON ? FMT_JSON : FMT_TEXT,
 			};
 			batch_open(l, &bo);
 		}
