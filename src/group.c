@@ -59,9 +59,13 @@ void group_key(enum group_by gb, const struct col_ctx *c, const struct tsock *ts
 	case GB_LOCAL_PORT:
 		snprintf(buf, len, "%u", ts->s.sport);
 		break;
-	case GB_NETNS:
-		snprintf(buf, len, "%s", netns_label(c->labels, ts->s.netns));
+	case GB_NETNS: {
+		const char *label = netns_label(c->labels, ts->s.netns);
+
+		/* Without --netns nothing is labelled: one namespace, watched. */
+		snprintf(buf, len, "%s", label && *label ? label : "-");
 		break;
+	}
 	case GB_STATE:
 	case GB_MAX:
 	default:

@@ -200,7 +200,7 @@ static void usage(FILE *out)
 	    "      --columns LIST     the table's columns, in order, comma-separated, from:\n"
 	    "                         state, dwell, netns, local, peer, recv-q, send-q,\n"
 	    "                         timer, owner (see COLUMNS in tcpdwell(1))\n"
-	    "      --group-by KEY[,age]  -b: total the sockets by KEY: state (default),\n"
+	    "      --group-by KEY[,age]  total the sockets by KEY (view: a cycles): state,\n"
 	    "                         process, peer, peer-port, local-port or netns; a\n"
 	    "                         header per group gives its count per state and its\n"
 	    "                         oldest; largest group first, or oldest with ,age;\n"
@@ -712,6 +712,7 @@ static int open_sinks(struct loop *l, struct config *c, struct procmap *pm, stru
 		    .cols_named = c->has_cols,
 		    .sort = c->rc_path[0] ? c->rc.sort : -1,
 		    .sort_rev = c->rc.sort_rev,
+		    .group_by = c->group_by,
 		    .rc_path = c->rc_path[0] ? c->rc_path : NULL,
 		};
 		if (view_open(l, &vo, err, sizeof(err)) < 0) {
