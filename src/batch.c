@@ -45,6 +45,8 @@ struct batch {
 	struct batch_opts o;
 	struct col_list cols;
 	long printed;
+	bool deferred;	 /* the first table waits for the next dump (see batch_observe) */
+	bool first_done; /* the first table is out */
 	const struct tsock **v;
 	size_t cap;
 	bool failed;
@@ -318,11 +320,27 @@ static void batch_observe(void *ctx, struct loop *l, const struct obs *o)
 	 * full dump asks for fewer than all states); fast-lane dumps only
 	 * refine the next one.
 	 */
-	if (o->kind != OBS_SNAPSHOT || !o->snap->complete ||
-	    o->snap->mono != track_last_poll(loop_track(l)))
+	bool full;
+
+	if (o->kind != OBS_SNAPSHOT || !o->snap->complete || loop_quitting(l))
 		return;
-	if (loop_quitting(l))
+	full = o->snap->mono == track_last_poll(loop_track(l));
+	/*
+	 * The first full dump comes without tcp_info; the dump of the rare
+	 * states right after it brings the kernel's clocks that date the
+	 * sockets found in CLOSE_WAIT and the like. The first table waits for
+	 * that next dump, whatever it is, so that it shows their ages.
+	 */
+	if (b->deferred) {
+		b->deferred = false;
+	} else if (!full) {
 		return;
+	} else if (!b->first_done && (o->snap->states & ST_RARE_MASK) && !o->snap->with_info) {
+		b->deferred = true;
+		b->first_done = true;
+		return;
+	}
+	b->first_done = true;
 	batch_table(b, l);
 	if (b->o.count && ++b->printed >= b->o.count)
 		loop_quit(l, 0);

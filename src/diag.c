@@ -314,6 +314,50 @@ int diag_sock_info(struct diag *d, const struct sock *s, struct sock_info *out)
 	return 0;
 }
 
+int diag_destroy(struct diag *d, const struct sock *s)
+{
+	uint8_t req[NLMSG_HDRLEN + NLMSG_ALIGN(sizeof(struct inet_diag_req_v2))];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(req);
+	struct inet_diag_req_v2 *r;
+	size_t alen = s->family == AF_INET6 ? 16 : 4;
+	ssize_t n;
+	int e;
+
+	/* Without the cookie the kernel could take a later socket that reused the 4-tuple. */
+	if (!s->cookie || (s->family != AF_INET && s->family != AF_INET6))
+		return -EINVAL;
+	if (!d->nl && (e = open_socket(d)) < 0)
+		return e;
+	nlh->nlmsg_type = SOCK_DESTROY;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+	nlh->nlmsg_seq = ++d->seq;
+	r = mnl_nlmsg_put_extra_header(nlh, sizeof(*r));
+	r->sdiag_family = s->family;
+	r->sdiag_protocol = IPPROTO_TCP;
+	r->idiag_states = ST_ALL_MASK;
+	r->id.idiag_sport = htons(s->sport);
+	r->id.idiag_dport = htons(s->dport);
+	r->id.idiag_if = s->ifindex;
+	r->id.idiag_cookie[0] = (uint32_t)s->cookie;
+	r->id.idiag_cookie[1] = (uint32_t)(s->cookie >> 32);
+	memcpy(r->id.idiag_src, s->src, alen);
+	memcpy(r->id.idiag_dst, s->dst, alen);
+	if ((e = send_msg(d, nlh)) < 0)
+		return e;
+	/* The answer is one NLMSG_ERROR: 0 is the ACK, else the kernel's refusal. */
+	n = recv_batch(d);
+	if (n < 0) {
+		reopen_socket(d);
+		return (int)n;
+	}
+	if (mnl_cb_run(d->buf, (size_t)n, d->seq, d->portid, NULL, NULL) < 0) {
+		e = errno ? -errno : -EIO;
+		reopen_socket(d);
+		return e;
+	}
+	return 0;
+}
+
 /* "TCP: inuse 5 orphan 0 tw 2 alloc 9 mem 1": the figure after key on the line of proto. */
 static size_t sockstat_field(const char *path, const char *proto, const char *key)
 {

@@ -44,6 +44,14 @@ size_t diag_count_hint_from(const char *sockstat, const char *sockstat6);
 int diag_sock_info(struct diag *d, const struct sock *s, struct sock_info *out);
 
 /*
+ * Destroy one socket (SOCK_DESTROY, what ss -K does), named by its 4-tuple
+ * and cookie, in the namespace d was opened in. Returns 0, or the kernel's
+ * -errno: -EPERM without CAP_NET_ADMIN there, -EOPNOTSUPP on a kernel built
+ * without CONFIG_INET_DIAG_DESTROY, -ENOENT when the socket is gone.
+ */
+int diag_destroy(struct diag *d, const struct sock *s);
+
+/*
  * Parse one buffer of netlink messages received for a dump with sequence
  * seq and port id portid. Rows go to sn (duplicates by cookie dropped).
  * Returns 1 when the dump is done (NLMSG_DONE), 0 when more is to come,

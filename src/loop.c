@@ -210,6 +210,14 @@ int loop_sock_info(struct loop *l, const struct sock *s, struct sock_info *out)
 	return r;
 }
 
+int loop_destroy(struct loop *l, const struct sock *s)
+{
+	for (size_t i = 0; i < l->nsrc; i++)
+		if (l->src[i].ops->destroy)
+			return l->src[i].ops->destroy(l->src[i].ctx, s);
+	return -ENOSYS;
+}
+
 void loop_source_state(const struct loop *l, struct source_state *st)
 {
 	memset(st, 0, sizeof(*st));

@@ -95,6 +95,11 @@ struct source_ops {
 	/* Optional: one socket's tcp_info (asked of the kernel, or from a recording); -errno. */
 	int (*info)(void *ctx, const struct sock *s, struct sock_info *out);
 	/*
+	 * Optional: destroy one socket it watches (SOCK_DESTROY), in the
+	 * namespace it was seen in; 0 or -errno. A replay has none.
+	 */
+	int (*destroy)(void *ctx, const struct sock *s);
+	/*
 	 * Optional: the filter changed (f NULL: none). A source that asks the
 	 * kernel for less than everything re-derives what it asks for.
 	 */
@@ -156,6 +161,11 @@ int loop_control(struct loop *l, enum source_ctl c, double arg);
 int64_t loop_now(const struct loop *l);
 /* One socket's tcp_info from the first source that has it; -ENOENT when none does. */
 int loop_sock_info(struct loop *l, const struct sock *s, struct sock_info *out);
+/*
+ * Destroy one socket through the first source that can (the live poller):
+ * 0, the kernel's -errno, or -ENOSYS when no source can (a replay).
+ */
+int loop_destroy(struct loop *l, const struct sock *s);
 /*
  * The counters of every source that keeps them, with its name, in the order
  * added; returns how many were filled (at most cap).

@@ -294,6 +294,11 @@ static void full_refilter(void *ctx, struct loop *l, const struct filter *f)
 	p->full.next_due = mono_ns();
 }
 
+static int full_destroy(void *ctx, const struct sock *s)
+{
+	return poll_ns_destroy(&((struct lane *)ctx)->p->ns, s);
+}
+
 static const struct source_ops full_ops = {
     .name = "poll",
     .next_due = lane_next_due,
@@ -303,6 +308,7 @@ static const struct source_ops full_ops = {
     .refilter = full_refilter,
     .state = full_state,
     .info = full_info,
+    .destroy = full_destroy,
     .stats = lane_stats,
     .close = lane_close,
 };

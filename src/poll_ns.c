@@ -357,6 +357,22 @@ int poll_ns_events_read(struct poll_nsset *s, diag_notice_fn fn, void *arg)
 	return ret;
 }
 
+int poll_ns_destroy(struct poll_nsset *s, const struct sock *sk)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (s->v[i].idx == sk->netns && s->v[i].diag) {
+			struct sock c = *sk;
+
+			/*
+			 * Over that namespace's own diag socket: the kernel looks the
+			 * socket up, and checks CAP_NET_ADMIN, where the request comes in.
+			 */
+			c.netns = 0;
+			return diag_destroy(s->v[i].diag, &c);
+		}
+	return -ENOENT;
+}
+
 int poll_ns_info(struct poll_nsset *s, const struct sock *sk, struct sock_info *out)
 {
 	for (size_t i = 0; i < s->n; i++)

@@ -381,6 +381,7 @@ static void view_free(struct view *v)
 		view_freeze(v, false);
 	free(v->ents);
 	free(v->sorted);
+	free(v->act_socks);
 	free(v->grp_of);
 	free(v->kgrp_of);
 	free(v->gorder);

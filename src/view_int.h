@@ -42,7 +42,8 @@ enum vel {
 };
 
 enum vmode { VM_TABLE, VM_DETAIL, VM_DIAGRAM, VM_HELP, VM_LADDER, VM_SETUP };
-enum vprompt { PR_NONE, PR_FILTER, PR_SEARCH, PR_GOTO };
+/* PR_DESTROY and PR_SIGNAL: an action waits for its confirmation (view_act.c). */
+enum vprompt { PR_NONE, PR_FILTER, PR_SEARCH, PR_GOTO, PR_DESTROY, PR_SIGNAL };
 
 #define VIEW_EVENTS 256	   /* transitions kept for the pane */
 #define VIEW_SPARK 60	   /* seconds of count history */
@@ -132,6 +133,11 @@ struct view {
 	char pbuf[256];
 	size_t plen;
 	char perr[160];
+	/* The action being confirmed: its sockets copied (the tracker's may go meanwhile). */
+	struct sock *act_socks;
+	size_t act_n;
+	int act_pid, act_sig; /* PR_SIGNAL: the owner, and the index of the signal chosen */
+	char act_comm[64];
 
 	/* Transitions. */
 	struct vevent ev[VIEW_EVENTS];
@@ -237,6 +243,12 @@ void view_draw_help(struct view *v, int y0, int h);
 /* The help screen's key hook: any key but scrolling returns. */
 bool view_help_key(struct view *v, wint_t key, bool is_key);
 void view_draw_keybar(struct view *v, int y);
+
+/* view_act.c: destroy the selected socket or group, signal the owner; each confirmed. */
+void view_act_destroy(struct view *v);
+void view_act_signal(struct view *v);
+void view_act_key(struct view *v, wint_t key, bool is_key);
+void view_act_draw(struct view *v, int y);
 
 /* view_detail.c */
 void view_draw_detail(struct view *v, int y0, int h);

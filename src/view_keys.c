@@ -280,6 +280,14 @@ static void k_setup_edit(struct view *v, int key)
 		view_setup_save(v);
 }
 
+static void k_act(struct view *v, int key)
+{
+	if (key == 'K')
+		view_act_destroy(v);
+	else
+		view_act_signal(v);
+}
+
 static void k_redraw(struct view *v, int key)
 {
 	(void)key;
@@ -392,6 +400,18 @@ static const struct vbind binds[] = {
      "details of the selected socket",
      W_TABLE,
      k_enter},
+    {{'K'},
+     "K",
+     NULL,
+     "destroy the selected socket, or a group's (as ss -K), after y",
+     W_TABLE,
+     k_act},
+    {{KEY_F(9), 'x'},
+     "F9 x",
+     "Kill",
+     "signal the selected socket's process (SIGTERM first), after Enter",
+     W_TABLE,
+     k_act},
     {{KEY_ESC, KEY_BACKSPACE},
      "Esc",
      "Back",
@@ -578,6 +598,11 @@ bool view_help_key(struct view *v, wint_t key, bool is_key)
 
 void view_key(struct view *v, wint_t key, bool is_key)
 {
+	if (v->prompt == PR_DESTROY || v->prompt == PR_SIGNAL) {
+		view_act_key(v, key, is_key);
+		v->dirty = true;
+		return;
+	}
 	if (v->prompt != PR_NONE) {
 		prompt_key(v, key, is_key);
 		return;
@@ -663,6 +688,10 @@ void view_draw_keybar(struct view *v, int y)
 	int x = 0;
 
 	view_fill(y, 0, COLS, view_attr(v, EL_STATUS));
+	if (v->prompt == PR_DESTROY || v->prompt == PR_SIGNAL) {
+		view_act_draw(v, y);
+		return;
+	}
 	if (v->prompt != PR_NONE) {
 		view_fill(y, 0, COLS, A_NORMAL);
 		x += view_puta(v, y, 0, COLS, EL_STATUS, title[v->prompt]);

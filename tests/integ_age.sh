@@ -31,8 +31,8 @@ at_least_2s() {
 }
 
 for args in "" "--fast 0"; do
-    # -c 2: the second table comes after the lane that brings tcp_info.
-    LC_ALL=C timeout 20 "$TCPDWELL" -b -c 2 -d 0.3 --source poll $args >"$TMP/out" 2>"$TMP/err" ||
+    # The first table: it waits for the dump that brings tcp_info.
+    LC_ALL=C timeout 20 "$TCPDWELL" -b -c 1 -d 0.3 --source poll $args >"$TMP/out" 2>"$TMP/err" ||
         fail "tcpdwell -b $args failed: $(cat "$TMP/err")"
     # Keep the last table only.
     awk '/^tcpdwell /{ n++ } { t[n] = t[n] $0 "\n" } END { printf "%s", t[n] }' "$TMP/out" >"$TMP/last"

@@ -1,0 +1,265 @@
+/* view_act.c - actions on sockets: destroy (SOCK_DESTROY) and signal the owner, each confirmed. */
+#include "config.h"
+#include "view_int.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "netns.h"
+#include "procmap.h"
+#include "util.h"
+
+#define KEY_ESC 27
+
+/* The signals offered, the usual first: SIGTERM lets the process close its sockets itself. */
+static const struct {
+	int sig;
+	const char *name;
+} sigs[] = {
+    {SIGTERM, "TERM"}, {SIGINT, "INT"},	  {SIGHUP, "HUP"},   {SIGQUIT, "QUIT"}, {SIGUSR1, "USR1"},
+    {SIGUSR2, "USR2"}, {SIGSTOP, "STOP"}, {SIGCONT, "CONT"}, {SIGKILL, "KILL"},
+};
+
+static void act_clear(struct view *v)
+{
+	free(v->act_socks);
+	v->act_socks = NULL;
+	v->act_n = 0;
+	v->prompt = PR_NONE;
+}
+
+/* A replay shows what was: its sockets and processes are not this box's now. */
+static bool refuse_replay(struct view *v, const char *what)
+{
+	struct source_state st;
+
+	loop_source_state(v->l, &st);
+	if (!st.replay && !v->o.replay)
+		return false;
+	view_msg(v, "cannot %s in a replay: its sockets are recorded, not live", what);
+	return true;
+}
+
+static void describe_sock(const struct sock *s, char *buf, size_t len)
+{
+	char a[INET6_ADDRSTRLEN + 8], b[INET6_ADDRSTRLEN + 8];
+
+	fmt_addr(a, sizeof(a), s->family, s->src, s->sport);
+	fmt_addr(b, sizeof(b), s->family, s->dst, s->dport);
+	snprintf(buf, len, "%s %s > %s", st_name(s->state), a, b);
+}
+
+void view_act_destroy(struct view *v)
+{
+	const struct tsock *ts = view_selected(v);
+
+	if (refuse_replay(v, "destroy sockets"))
+		return;
+	if (v->sel >= v->nrows) {
+		view_msg(v, "no socket selected");
+		return;
+	}
+	if (ts) {
+		if (ts->flags & TS_GHOST) {
+			view_msg(v, "that socket is already gone");
+			return;
+		}
+		v->act_socks = xmalloc(sizeof(*v->act_socks));
+		v->act_socks[0] = ts->s;
+		v->act_n = 1;
+	} else {
+		/* A group's header: its living sockets, copied now, when the prompt counts them. */
+		unsigned g = v->rows[v->sel].st;
+		size_t n = 0;
+
+		v->act_socks =
+		    xreallocarray(NULL, v->grp[g].n ? v->grp[g].n : 1, sizeof(*v->act_socks));
+		for (size_t i = 0; i < v->nsorted && n < v->grp[g].n; i++) {
+			const struct tsock *t = v->sorted[i];
+
+			if (t->s.state == g && !(t->flags & TS_GHOST))
+				v->act_socks[n++] = t->s;
+		}
+		v->act_n = n;
+		if (!n) {
+			act_clear(v);
+			view_msg(v, "no living socket in that group");
+			return;
+		}
+	}
+	v->prompt = PR_DESTROY;
+}
+
+void view_act_signal(struct view *v)
+{
+	const struct tsock *ts = view_selected(v);
+	const struct owner *ow;
+
+	if (refuse_replay(v, "signal processes"))
+		return;
+	if (!ts) {
+		view_msg(v, "select a socket: its owner gets the signal");
+		return;
+	}
+	ow = v->o.pm && ts->s.inode ? procmap_lookup(v->o.pm, ts->s.inode) : NULL;
+	/* kill() takes 0 and below as process groups, -1 as every process: never those. */
+	if (!ow || ow->pid <= 0) {
+		view_msg(v, "no signal sent: the owner of that socket is unknown%s",
+			 v->o.pm ? " (not found in /proc yet, or not readable)"
+				 : " (owners are off)");
+		return;
+	}
+	v->act_pid = ow->pid;
+	snprintf(v->act_comm, sizeof(v->act_comm), "%s", ow->comm);
+	v->act_sig = 0;
+	v->prompt = PR_SIGNAL;
+}
+
+static const char *destroy_why(int e, const struct sock *s, const struct view *v, char *buf,
+			       size_t len)
+{
+	const char *ns = s->netns ? netns_label(loop_netns(v->l), s->netns) : NULL;
+
+	switch (e) {
+	case -EPERM:
+	case -EACCES:
+		if (ns)
+			snprintf(buf, len, "no right to act in netns %s (CAP_NET_ADMIN there)", ns);
+		else
+			snprintf(buf, len, "permission denied (needs CAP_NET_ADMIN)");
+		break;
+	case -EOPNOTSUPP:
+		snprintf(buf, len, "this kernel cannot (built without CONFIG_INET_DIAG_DESTROY)");
+		break;
+	case -ENOENT:
+		snprintf(buf, len, "the socket is gone");
+		break;
+	case -ENOSYS:
+		snprintf(buf, len, "this source cannot destroy sockets");
+		break;
+	default:
+		snprintf(buf, len, "%s", strerror(-e));
+	}
+	return buf;
+}
+
+static void do_destroy(struct view *v)
+{
+	char what[160], why[120];
+	size_t done = 0, gone = 0, failed = 0;
+	int first_err = 0;
+	const struct sock *first_bad = NULL;
+
+	for (size_t i = 0; i < v->act_n; i++) {
+		int r = loop_destroy(v->l, &v->act_socks[i]);
+
+		/*
+		 * In a group, a socket gone meanwhile is no failure: destroying one end
+		 * of a connection resets the other, which may be in the group too.
+		 */
+		if (r == 0) {
+			done++;
+		} else if (r == -ENOENT && v->act_n > 1) {
+			gone++;
+		} else if (!failed++) {
+			first_err = r;
+			first_bad = &v->act_socks[i];
+		}
+		/* The kernel's answer is the same for the rest: stop rather than repeat it. */
+		if (r == -EOPNOTSUPP || r == -ENOSYS || (r == -EPERM && !v->act_socks[i].netns))
+			break;
+	}
+	describe_sock(&v->act_socks[0], what, sizeof(what));
+	if (!failed && v->act_n == 1)
+		view_msg(v, "destroyed %s", what);
+	else if (!failed)
+		view_msg(v, "destroyed %zu sockets (%zu gone meanwhile)", done, gone);
+	else if (v->act_n == 1)
+		view_msg(v, "not destroyed: %s",
+			 destroy_why(first_err, first_bad, v, why, sizeof(why)));
+	else
+		view_msg(v, "destroyed %zu of %zu sockets; not destroyed: %s", done, v->act_n,
+			 destroy_why(first_err, first_bad, v, why, sizeof(why)));
+	act_clear(v);
+}
+
+static void do_signal(struct view *v)
+{
+	int sig = sigs[v->act_sig].sig;
+
+	if (kill(v->act_pid, sig) == 0)
+		view_msg(v, "sent SIG%s to %d/%s", sigs[v->act_sig].name, v->act_pid, v->act_comm);
+	else if (errno == EPERM)
+		view_msg(v,
+			 "no signal sent to %d/%s: not permitted (another user's process; needs "
+			 "CAP_KILL)",
+			 v->act_pid, v->act_comm);
+	else if (errno == ESRCH)
+		view_msg(v, "no signal sent: process %d has ended", v->act_pid);
+	else
+		view_msg(v, "no signal sent to %d: %s", v->act_pid, strerror(errno));
+	act_clear(v);
+}
+
+/* Keys while a confirmation is asked: only y (or Enter on the signal menu) acts. */
+void view_act_key(struct view *v, wint_t key, bool is_key)
+{
+	if (v->prompt == PR_DESTROY) {
+		if (!is_key && (key == 'y' || key == 'Y'))
+			do_destroy(v);
+		else {
+			act_clear(v);
+			view_msg(v, "nothing destroyed");
+		}
+		return;
+	}
+	if (is_key && (key == KEY_UP || key == KEY_DOWN)) {
+		int n = (int)ARRAY_SIZE(sigs);
+
+		v->act_sig = (v->act_sig + (key == KEY_UP ? n - 1 : 1)) % n;
+	} else if (!is_key && key >= '1' && key < '1' + (wint_t)ARRAY_SIZE(sigs)) {
+		v->act_sig = (int)(key - '1');
+	} else if ((is_key && key == KEY_ENTER) || (!is_key && (key == '\r' || key == '\n'))) {
+		do_signal(v);
+	} else if (!is_key && (key == KEY_ESC || key == 'q' || key == 'n')) {
+		act_clear(v);
+		view_msg(v, "no signal sent");
+	}
+}
+
+/* The confirmation on the bottom line names what would be done to what. */
+void view_act_draw(struct view *v, int y)
+{
+	char line[300], what[160];
+
+	view_fill(y, 0, COLS, A_NORMAL);
+	if (v->prompt == PR_DESTROY) {
+		const struct sock *s = &v->act_socks[0];
+		const char *ns = s->netns ? netns_label(loop_netns(v->l), s->netns) : NULL;
+
+		describe_sock(s, what, sizeof(what));
+		if (v->act_n == 1)
+			snprintf(line, sizeof(line), "Destroy %s%s%s? y/N ", what,
+				 ns ? " in netns " : "", ns ? ns : "");
+		else
+			snprintf(line, sizeof(line),
+				 "Destroy all %zu %s sockets of this group? y/N ", v->act_n,
+				 st_name(s->state));
+	} else {
+		int x;
+
+		snprintf(line, sizeof(line), "Send SIG%s to %d/%s? ", sigs[v->act_sig].name,
+			 v->act_pid, v->act_comm);
+		x = view_puta(v, y, 0, COLS, EL_ERROR, line);
+		for (size_t i = 0; i < ARRAY_SIZE(sigs) && x < COLS; i++)
+			x += view_putf(v, y, x, COLS - x,
+				       (int)i == v->act_sig ? EL_SELECTED : EL_DIM, " %zu %s",
+				       i + 1, sigs[i].name);
+		view_puta(v, y, x, COLS - x, EL_DIM, "  Enter: send  Esc: cancel");
+		return;
+	}
+	view_puta(v, y, 0, COLS, EL_ERROR, line);
+}
