@@ -218,6 +218,10 @@ struct col_ctx view_col_ctx(const struct view *v);
 bool view_key_group_fold(struct view *v);
 /* Group the rows by the next key (state, process, peer...). */
 void view_group_step(struct view *v);
+/* The sockets, ghosts included, that the group header at row stands for. */
+size_t view_group_n(const struct view *v, size_t row);
+/* Whether ts is in the group of the header at row (state or key, as the rows are grouped). */
+bool view_group_has(const struct view *v, size_t row, const struct tsock *ts);
 const struct tsock *view_find(const struct view *v, uint64_t cookie, const struct tsock *hint);
 size_t view_count(const struct view *v, unsigned st);
 

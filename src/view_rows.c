@@ -344,6 +344,26 @@ void view_group_step(struct view *v)
 	v->rebuild = true;
 }
 
+size_t view_group_n(const struct view *v, size_t row)
+{
+	const struct vrow *r = &v->rows[row];
+
+	return v->gby != GB_STATE ? v->gt.g[r->g].n : v->grp[r->st].n;
+}
+
+bool view_group_has(const struct view *v, size_t row, const struct tsock *ts)
+{
+	const struct vrow *r = &v->rows[row];
+	struct col_ctx c;
+	char key[sizeof(v->gopen)];
+
+	if (v->gby == GB_STATE)
+		return group_of(ts) == r->st;
+	c = view_col_ctx(v);
+	group_key(v->gby, &c, ts, key, sizeof(key));
+	return !strcmp(key, v->gt.g[r->g].key);
+}
+
 void view_rows_room(struct view *v, size_t n)
 {
 	v->sortcap = n + n / 4 + 64;

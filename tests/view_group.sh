@@ -1,7 +1,8 @@
 #!/bin/bash
 # Proves on the real binary in tmux: a cycles the grouping from state through
 # process, peer, peer-port, local-port and netns back to state; grouped by
-# peer, each header gives its key, its count per state and its oldest.
+# peer, each header gives its key, its count per state and its oldest, and K
+# on a peer's header destroys that peer's sockets and nothing else.
 . "$TOP_SRCDIR/tests/lib.sh"
 in_netns "$@"
 . "$TOP_SRCDIR/tests/view_lib.sh"
@@ -29,6 +30,16 @@ order=$(screen | grep -oE 'peer (127\.0\.0\.1|0\.0\.0\.0) ' | tr -d '\n')
 # Under a header, its sockets: the FIN_WAIT_2 client's peer is 127.0.0.1:5702.
 expect "a row under its group" "127\\.0\\.0\\.1:5702"
 
+# K on a peer's header: the prompt counts that group's sockets, of two
+# states, and y destroys them and nothing else (checked with ss).
+keys Home
+keys K
+expect "a key group's destroy prompt" "Destroy all 2 sockets of peer 127\\.0\\.0\\.1\\? y/N"
+keys y
+wait_until 10 eval '[ "$(ss -tanH | wc -l)" = 1 ]' || fail "left after the destroy: $(ss -tanH)"
+ss -tanH | grep -q '^LISTEN .*:5703 ' || fail "the listener went too: $(ss -tanH)"
+hold fin-wait-2 5702
+
 keys a
 expect "grouped by peer-port" "peer-port 127\\.0\\.0\\.1:5702  1 \\(FIN_WAIT_2 1\\)"
 keys a
@@ -43,4 +54,4 @@ expect "state groups again" "FIN_WAIT_2  1"
 
 keys q
 expect "quits" "EXITED=0"
-pass "a cycles the grouping; headers count per state and give the oldest"
+pass "a cycles the grouping; headers count per state and give the oldest; K takes a key group"
