@@ -367,6 +367,9 @@ void batch_open(struct loop *l, const struct batch_opts *o)
 {
 	struct batch *b = xcalloc(1, sizeof(*b));
 	b->o = *o;
+	/* Without --group-by the table is by state, and so are its JSON groups. */
+	if (b->o.group_by < 0 || b->o.group_by >= GB_MAX)
+		b->o.group_by = GB_STATE;
 	if (o->cols)
 		b->cols = *o->cols;
 	else

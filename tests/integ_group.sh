@@ -87,6 +87,18 @@ $got
 want:
 $want"
 
+# Without --group-by, JSON groups by state.
+timeout 20 "$TCPDWELL" -b -c 1 -d 0.1 --format json >"$TMP/s.json" 2>&1 ||
+    fail "-b --format json failed: $(cat "$TMP/s.json")"
+got=$(jq -rc '.group_by as $b | .groups[] | "\($b) \(.key) \(.count)"' "$TMP/s.json")
+want='state TIME_WAIT 7
+state ESTABLISHED 4
+state LISTEN 1'
+[ "$got" = "$want" ] || fail "JSON by state:
+$got
+want:
+$want"
+
 # peer-port and local-port: the listener's port gathers the server sides.
 timeout 20 "$TCPDWELL" -b -c 1 -d 0.1 --group-by local-port --format json >"$TMP/l.json" 2>&1 ||
     fail "--group-by local-port failed: $(cat "$TMP/l.json")"
