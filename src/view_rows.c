@@ -243,21 +243,6 @@ static void group_rows(struct view *v, const struct tsock *const *src, size_t n)
 	}
 }
 
-/* A shown socket and its key group's place, for the sort of key_rows(). */
-struct keyed {
-	const struct tsock *ts;
-	size_t rank;
-};
-
-static int cmp_keyed(const void *pa, const void *pb, void *arg)
-{
-	const struct keyed *a = pa, *b = pb;
-
-	if (a->rank != b->rank)
-		return a->rank < b->rank ? -1 : 1;
-	return cmp_rows(&a->ts, &b->ts, arg);
-}
-
 static bool key_group_open(const struct view *v, const struct group *g)
 {
 	return v->gfit || !strcmp(g->key, v->gopen);
@@ -267,14 +252,15 @@ static bool key_group_open(const struct view *v, const struct group *g)
  * Grouped by a key (process, peer...): the shown sockets totalled per key,
  * the groups largest first (oldest first while the table sorts by dwell),
  * each group's sockets in the table's order under its header. While they
- * do not all fit, the groups show only their headers but the one opened.
+ * do not all fit, the groups show only their headers but the one opened,
+ * and as with the states' folds, the sockets of a closed group are placed
+ * in v->sorted (for the search) but not sorted.
  */
 static void key_rows(struct view *v, const struct tsock *const *src, size_t n)
 {
 	struct col_ctx c = view_col_ctx(v);
 	char key[sizeof(v->gopen)];
-	struct keyed *ks = xcalloc(v->nsorted ? v->nsorted : 1, sizeof(*ks));
-	size_t h = v->table_h > 0 ? (size_t)v->table_h : 12, k = 0;
+	size_t h = v->table_h > 0 ? (size_t)v->table_h : 12, *start, *fill;
 
 	group_tab_clear(&v->gt);
 	for (size_t i = 0; i < n; i++) {
@@ -289,28 +275,35 @@ static void key_rows(struct view *v, const struct tsock *const *src, size_t n)
 		v->grank = xreallocarray(v->grank, v->gordcap, sizeof(*v->grank));
 	}
 	group_tab_order(&v->gt, v->sort == COL_DWELL && !v->sort_rev, v->gorder);
-	for (size_t r = 0; r < v->gt.n; r++)
-		v->grank[v->gorder[r]] = r;
 	v->gfit = v->nsorted + v->gt.n <= h;
+	/* A counting sort by the groups' ranks: start[r] is where rank r begins in v->sorted. */
+	start = xcalloc(2 * v->gt.n + 1, sizeof(*start));
+	fill = start + v->gt.n + 1;
+	for (size_t r = 0; r < v->gt.n; r++) {
+		v->grank[v->gorder[r]] = r;
+		start[r + 1] = start[r] + v->gt.g[v->gorder[r]].n;
+		fill[r] = start[r];
+	}
 	for (size_t i = 0; i < n; i++)
 		if (v->grp_of[i] != NOT_SHOWN)
-			ks[k++] = (struct keyed){src[i], v->grank[v->kgrp_of[i]]};
-	qsort_r(ks, k, sizeof(*ks), cmp_keyed, v);
+			v->sorted[fill[v->grank[v->kgrp_of[i]]]++] = src[i];
 	v->nrows = 0;
-	for (size_t i = 0; i < k; i++) {
-		size_t g = v->gorder[ks[i].rank];
+	for (size_t r = 0; r < v->gt.n; r++) {
+		const struct group *g = &v->gt.g[v->gorder[r]];
+		size_t len = start[r + 1] - start[r];
 
-		v->sorted[i] = ks[i].ts;
-		if (i == 0 || ks[i].rank != ks[i - 1].rank) {
-			push_row(v, NULL, 0);
-			v->rows[v->nrows - 1].g = (uint32_t)g;
-		}
-		if (key_group_open(v, &v->gt.g[g])) {
-			push_row(v, ks[i].ts, 0);
-			v->rows[v->nrows - 1].g = (uint32_t)g;
+		push_row(v, NULL, 0);
+		v->rows[v->nrows - 1].g = (uint32_t)v->gorder[r];
+		if (!key_group_open(v, g))
+			continue;
+		if (len > 1)
+			qsort_r(v->sorted + start[r], len, sizeof(*v->sorted), cmp_rows, v);
+		for (size_t j = start[r]; j < start[r + 1]; j++) {
+			push_row(v, v->sorted[j], 0);
+			v->rows[v->nrows - 1].g = (uint32_t)v->gorder[r];
 		}
 	}
-	free(ks);
+	free(start);
 }
 
 bool view_key_group_fold(struct view *v)
