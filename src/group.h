@@ -25,6 +25,7 @@ void group_key(enum group_by gb, const struct col_ctx *c, const struct tsock *ts
 struct group {
 	char key[ADDR_BUFSZ + 64];
 	size_t n, ghosts;
+	size_t leaks;		      /* the caller's to count: what a leak is is the view's rule */
 	size_t per_state[ST_MAX + 1]; /* living ones; [ST_MAX]: states out of range */
 	int64_t oldest;		      /* entry time of the oldest living socket, 0 when none */
 	uint8_t oldest_kind;

@@ -552,6 +552,9 @@ static void draw_key_group(struct view *v, int y, const struct group *g, bool se
 	}
 	if (g->ghosts)
 		x += view_putf(v, y, x, COLS - x, e, "   %zu gone", g->ghosts);
+	if (g->leaks)
+		x += view_putf(v, y, x, COLS - x, sel ? e : EL_LEAK, "   %zu likely leak%s",
+			       g->leaks, g->leaks > 1 ? "s" : "");
 	if (!open)
 		view_puta(v, y, x, COLS - x, e, "   (F5 opens)");
 }

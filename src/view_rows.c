@@ -268,6 +268,8 @@ static void key_rows(struct view *v, const struct tsock *const *src, size_t n)
 			continue;
 		group_key(v->gby, &c, src[i], key, sizeof(key));
 		v->kgrp_of[i] = (uint32_t)group_tab_add(&v->gt, key, src[i]);
+		if (view_leak(v, src[i]))
+			v->gt.g[v->kgrp_of[i]].leaks++;
 	}
 	if (v->gt.n > v->gordcap) {
 		v->gordcap = v->gt.n;

@@ -13,12 +13,13 @@ in_netns "$@"
 # held by another process.
 hold fin-wait-2 5702
 hold listen 5703
-view_start 120 30 -d 0.2
+view_start 120 30 -d 0.2 --leak 1
 expect "table by state" "FIN_WAIT_2  1"
 
 keys a
 expect "grouped by process" "grouped by process"
 expect "a process group" "process [0-9]+/holdstate  2 \\(FIN_WAIT_2 1, CLOSE_WAIT 1\\)   oldest "
+expect "its leaks (--leak 1)" "process [0-9]+/holdstate  2 \\(FIN_WAIT_2 1, CLOSE_WAIT 1\\)   oldest [^ ]+   2 likely leaks"
 expect "the listener's process" "process [0-9]+/holdstate  1 \\(LISTEN 1\\)   oldest "
 
 keys a
