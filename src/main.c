@@ -486,6 +486,9 @@ static void parse_args(int argc, char **argv, struct config *c)
 		die_usage("%s", "-r and --scenario do not go together");
 	if (c->read_path && c->source != SRC_DEFAULT)
 		die_usage("%s", "--source does not apply to a replay");
+	if (c->group_by >= 0 && c->mode == MODE_EVENTS)
+		die_usage("%s", "--group-by does not go with -e: events are one a line; "
+				"group the tables (-b) or the view");
 	if (c->netns)
 		check_netns(c);
 	if (c->serve)

@@ -107,4 +107,6 @@ n=$(jq -r '.groups[] | select(.key == "7000") | .count' "$TMP/l.json")
 
 "$TCPDWELL" -b -c 1 --group-by nosuch >/dev/null 2>"$TMP/bad.err" && fail "a bad key was accepted"
 grep -q "invalid --group-by 'nosuch'" "$TMP/bad.err" || fail "bad key message: $(cat "$TMP/bad.err")"
+"$TCPDWELL" -e --group-by peer >/dev/null 2>"$TMP/e.err" && fail "--group-by was accepted with -e"
+grep -q -- "--group-by does not go with -e" "$TMP/e.err" || fail "-e message: $(cat "$TMP/e.err")"
 pass "grouping by peer counts the population exactly"
