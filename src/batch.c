@@ -10,6 +10,7 @@
 
 #include "column.h"
 #include "filter.h"
+#include "group.h"
 #include "netns.h"
 #include "procmap.h"
 #include "util.h"
@@ -49,7 +50,11 @@ struct batch {
 	const struct tsock **v;
 	size_t cap;
 	bool failed;
-	struct col_ctx ctx; /* for the sort */
+	struct col_ctx ctx;   /* for the sort */
+	struct group_tab gt;  /* --group-by */
+	size_t *gi, gicap;    /* per shown socket: its group */
+	size_t *order, *rank; /* groups in output order; each group's place in it */
+	size_t ordcap;
 };
 
 /* State order, then the dwell column's order: oldest first. */
@@ -104,6 +109,133 @@ static void output_failed(struct loop *l, int e)
 	loop_quit(l, 1);
 }
 
+static void json_str(FILE *out, const char *s);
+/* A time_kind as JSON and CSV name it. */
+static const char *const kind_names[] = {"between", "exact", "at_least"};
+
+/* A socket's place: its group's rank, then state order and the dwell column's order. */
+struct grouped {
+	const struct tsock *ts;
+	size_t rank;
+};
+
+static int by_rank_then_dwell(const void *pa, const void *pb, void *arg)
+{
+	const struct grouped *a = pa, *b = pb;
+
+	if (a->rank != b->rank)
+		return a->rank < b->rank ? -1 : 1;
+	return by_group_then_dwell(&a->ts, &b->ts, arg);
+}
+
+/* "TIME_WAIT 20, ESTABLISHED 10": a group's counts in state-machine order. */
+static void group_counts(const struct group *g, char *buf, size_t len)
+{
+	size_t at = 0;
+
+	buf[0] = 0;
+	for (size_t i = 0; i <= st_order_len && at < len; i++) {
+		unsigned st = i < st_order_len ? st_order[i] : ST_MAX;
+
+		if (g->per_state[st])
+			at += (size_t)snprintf(buf + at, len - at, "%s%s %zu", at ? ", " : "",
+					       st < ST_MAX ? st_name(st) : "UNKNOWN",
+					       g->per_state[st]);
+	}
+}
+
+/*
+ * The shown sockets totalled by the --group-by key: b->gt holds the groups,
+ * b->order their output order and b->rank each one's place in it.
+ */
+static void batch_group(struct batch *b, size_t shown)
+{
+	char key[ADDR_BUFSZ + 64];
+
+	group_tab_clear(&b->gt);
+	if (shown > b->gicap) {
+		b->gicap = shown;
+		b->gi = xreallocarray(b->gi, b->gicap, sizeof(*b->gi));
+	}
+	for (size_t i = 0; i < shown; i++) {
+		group_key((enum group_by)b->o.group_by, &b->ctx, b->v[i], key, sizeof(key));
+		b->gi[i] = group_tab_add(&b->gt, key, b->v[i]);
+	}
+	if (b->gt.n > b->ordcap) {
+		b->ordcap = b->gt.n;
+		b->order = xreallocarray(b->order, b->ordcap, sizeof(*b->order));
+		b->rank = xreallocarray(b->rank, b->ordcap, sizeof(*b->rank));
+	}
+	group_tab_order(&b->gt, b->o.group_by_age, b->order);
+	for (size_t i = 0; i < b->gt.n; i++)
+		b->rank[b->order[i]] = i;
+}
+
+/* The groups as one JSON line: what a script reads to answer "to which peer?". */
+static void batch_json(struct batch *b, FILE *out, int64_t wall)
+{
+	char when[40];
+
+	fprintf(out, "{\"time\":\"%s\",\"group_by\":\"%s\",\"groups\":[",
+		iso_time(when, sizeof(when), wall), group_by_name((enum group_by)b->o.group_by));
+	for (size_t i = 0; i < b->gt.n; i++) {
+		const struct group *g = &b->gt.g[b->order[i]];
+		bool first = true;
+
+		fputs(i ? ",{\"key\":" : "{\"key\":", out);
+		json_str(out, g->key);
+		fprintf(out, ",\"count\":%zu,\"states\":{", g->n - g->ghosts);
+		for (size_t k = 0; k <= st_order_len; k++) {
+			unsigned st = k < st_order_len ? st_order[k] : ST_MAX;
+
+			if (!g->per_state[st])
+				continue;
+			fprintf(out, "%s\"%s\":%zu", first ? "" : ",",
+				st < ST_MAX ? st_name(st) : "UNKNOWN", g->per_state[st]);
+			first = false;
+		}
+		fputc('}', out);
+		if (g->oldest) {
+			int64_t age = b->ctx.now - g->oldest;
+
+			fprintf(out, ",\"oldest\":%lld.%06lld,\"oldest_kind\":\"%s\"",
+				(long long)(age / NS_PER_SEC), (long long)(age % NS_PER_SEC / 1000),
+				kind_names[g->oldest_kind < 3 ? g->oldest_kind : 0]);
+		} else {
+			fputs(",\"oldest\":null,\"oldest_kind\":null", out);
+		}
+		fputc('}', out);
+	}
+	fputs("]}\n", out);
+}
+
+/* The table under --group-by: a header per group (its counts, its oldest), then its sockets. */
+static void batch_grouped_rows(struct batch *b, FILE *out, size_t shown, bool nscol)
+{
+	struct grouped *gs = xcalloc(shown ? shown : 1, sizeof(*gs));
+	char counts[512], d[DUR_BUFSZ];
+
+	for (size_t i = 0; i < shown; i++)
+		gs[i] = (struct grouped){.ts = b->v[i], .rank = b->rank[b->gi[i]]};
+	qsort_r(gs, shown, sizeof(*gs), by_rank_then_dwell, &b->ctx);
+	for (size_t i = 0; i < shown; i++) {
+		if (i == 0 || gs[i].rank != gs[i - 1].rank) {
+			const struct group *g = &b->gt.g[b->order[gs[i].rank]];
+
+			group_counts(g, counts, sizeof(counts));
+			fprintf(out, "%s %s %zu: %s", group_by_name((enum group_by)b->o.group_by),
+				g->key, g->n - g->ghosts, counts);
+			if (g->oldest) {
+				fmt_dur(d, b->ctx.now - g->oldest, g->oldest_kind, b->o.utf8);
+				fprintf(out, "; oldest %s", d + strspn(d, " "));
+			}
+			fputc('\n', out);
+		}
+		batch_line(b, out, gs[i].ts, nscol);
+	}
+	free(gs);
+}
+
 static void batch_table(struct batch *b, struct loop *l)
 {
 	struct track *t = loop_track(l);
@@ -130,6 +262,13 @@ static void batch_table(struct batch *b, struct loop *l)
 				procmap_want(b->o.pm, b->v[i]->s.inode);
 		procmap_scan(b->o.pm, mono_ns(), 0);
 	}
+	/* The owners are known now: grouping by process needs them. */
+	if (b->o.group_by > GB_STATE || b->o.format == FMT_JSON)
+		batch_group(b, shown);
+	if (b->o.format == FMT_JSON) {
+		batch_json(b, out, wall);
+		goto flush;
+	}
 
 	for (size_t i = 0; i < st_order_len; i++) {
 		size_t c = track_count(t, st_order[i]);
@@ -147,6 +286,10 @@ static void batch_table(struct batch *b, struct loop *l)
 			"note: %zu sockets could not be attributed to a process (no privilege)\n",
 			procmap_unreadable(b->o.pm));
 	batch_line(b, out, NULL, nscol);
+	if (b->o.group_by > GB_STATE) {
+		batch_grouped_rows(b, out, shown, nscol);
+		shown = 0;
+	}
 	for (size_t i = 0; i < shown; i++) {
 		const struct tsock *ts = b->v[i];
 
@@ -159,6 +302,7 @@ static void batch_table(struct batch *b, struct loop *l)
 		batch_line(b, out, ts, nscol);
 	}
 	fputc('\n', out);
+flush:
 	if (fflush(out) == EOF && !b->failed) {
 		b->failed = true;
 		output_failed(l, errno);
@@ -206,6 +350,10 @@ static void batch_close(void *ctx)
 {
 	struct batch *b = ctx;
 	free(b->v);
+	free(b->gi);
+	free(b->order);
+	free(b->rank);
+	group_tab_free(&b->gt);
 	free(b);
 }
 
@@ -219,6 +367,9 @@ void batch_open(struct loop *l, const struct batch_opts *o)
 {
 	struct batch *b = xcalloc(1, sizeof(*b));
 	b->o = *o;
+	/* Without --group-by the table is by state, and so are its JSON groups. */
+	if (b->o.group_by < 0 || b->o.group_by >= GB_MAX)
+		b->o.group_by = GB_STATE;
 	if (o->cols)
 		b->cols = *o->cols;
 	else
@@ -254,8 +405,6 @@ static void csv_str(FILE *out, const char *s)
 	}
 	fputc('"', out);
 }
-
-static const char *const kind_names[] = {"between", "exact", "at_least"};
 
 /* One event and what its fields are written from. */
 struct ev_ctx {

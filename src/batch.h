@@ -21,6 +21,9 @@ struct batch_opts {
 	struct procmap *pm;	     /* owners, or NULL */
 	bool replay;		     /* a table per recorded poll, as fast as read */
 	const struct col_list *cols; /* --columns, or NULL for the default */
+	int group_by;		     /* --group-by: an enum group_by, -1 when not given */
+	bool group_by_age;	     /* groups oldest first, else largest first */
+	enum ev_format format;	     /* text, or JSON: one line of groups per table */
 };
 /* The periodic table printer (-b). */
 void batch_open(struct loop *l, const struct batch_opts *o);

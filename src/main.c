@@ -14,6 +14,7 @@
 #include "exact.h"
 #include "exact_bpf.h"
 #include "filter.h"
+#include "group.h"
 #include "loop.h"
 #include "metrics.h"
 #include "netns.h"
@@ -65,6 +66,8 @@ struct config {
 	bool diagram;
 	bool has_cols;	      /* --columns given */
 	struct col_list cols; /* the table's columns, in order */
+	int group_by;	      /* --group-by: an enum group_by, -1 when not given */
+	bool group_by_age;    /* --group-by KEY,age */
 	struct rc rc;	      /* the view's settings file, as read */
 	char rc_path[4096];   /* "" when there is none */
 	bool no_color;
@@ -102,6 +105,7 @@ enum {
 	OPT_SVG,
 	OPT_COLUMNS,
 	OPT_LEAKS,
+	OPT_GROUP_BY,
 };
 
 static const struct option long_opts[] = {
@@ -121,6 +125,7 @@ static const struct option long_opts[] = {
     {"verbose", no_argument, NULL, 'v'},
     {"svg", required_argument, NULL, OPT_SVG},
     {"columns", required_argument, NULL, OPT_COLUMNS},
+    {"group-by", required_argument, NULL, OPT_GROUP_BY},
     {"list-scenarios", no_argument, NULL, OPT_LIST},
     {"diagram", no_argument, NULL, OPT_DIAGRAM},
     {"ghost", required_argument, NULL, OPT_GHOST},
@@ -150,7 +155,8 @@ static void usage(FILE *out)
 	    "Output:\n"
 	    "  -b, --batch            plain-text tables, one per poll, like top -b\n"
 	    "  -e, --events           one line per state transition as it happens\n"
-	    "      --format FMT       event format: text (default), json (JSON Lines), csv\n"
+	    "      --format FMT       event format: text (default), json (JSON Lines), csv;\n"
+	    "                         with -b, json prints the groups (see --group-by)\n"
 	    "  -c, --count N          stop after N tables (-b) or N events (-e)\n"
 	    "Polling:\n"
 	    "  -d, --delay SECONDS    full poll interval, 0.01 or more (default 1)\n"
@@ -201,6 +207,11 @@ static void usage(FILE *out)
 	    "      --columns LIST     the table's columns, in order, comma-separated, from:\n"
 	    "                         state, dwell, netns, local, peer, recv-q, send-q,\n"
 	    "                         timer, owner (see COLUMNS in tcpdwell(1))\n"
+	    "      --group-by KEY[,age]  total the sockets by KEY (view: a cycles): state,\n"
+	    "                         process, peer, peer-port, local-port or netns; a\n"
+	    "                         header per group gives its count per state and its\n"
+	    "                         oldest; largest group first, or oldest with ,age;\n"
+	    "                         --format json: the groups as one line per table\n"
 	    "      --no-color         monochrome (also when NO_COLOR is set)\n"
 	    "  -h, --help             show this help and exit\n"
 	    "  -V, --version          show the version and exit\n"
@@ -317,6 +328,7 @@ static void parse_args(int argc, char **argv, struct config *c)
 	*c = (struct config){
 	    .interval_ns = NS_PER_SEC,
 	    .format = FMT_TEXT,
+	    .group_by = -1,
 	    .speed = 1.0,
 	    .ghost_ns = 3 * NS_PER_SEC,
 	    .leak_ns = 60 * NS_PER_SEC,
@@ -396,6 +408,22 @@ static void parse_args(int argc, char **argv, struct config *c)
 			if (col_parse(&c->cols, optarg, err, sizeof(err)) < 0)
 				die_usage("%s", err);
 			c->has_cols = true;
+			break;
+		}
+		case OPT_GROUP_BY: {
+			char key[32];
+			const char *comma = strchr(optarg, ',');
+			size_t n = comma ? (size_t)(comma - optarg) : strlen(optarg);
+
+			snprintf(key, sizeof(key), "%.*s", (int)(n < 31 ? n : 31), optarg);
+			c->group_by = n < 31 ? group_by_parse(key) : -1;
+			if (c->group_by < 0 ||
+			    (comma && strcmp(comma, ",age") && strcmp(comma, ",size")))
+				die_usage(
+				    "invalid --group-by '%s': expected one of state, process, "
+				    "peer, peer-port, local-port, netns, then ,size or ,age",
+				    optarg);
+			c->group_by_age = comma && !strcmp(comma, ",age");
 			break;
 		}
 		case OPT_LIST:
@@ -481,6 +509,9 @@ static void parse_args(int argc, char **argv, struct config *c)
 		die_usage("%s", "-r and --scenario do not go together");
 	if (c->read_path && c->source != SRC_DEFAULT)
 		die_usage("%s", "--source does not apply to a replay");
+	if (c->group_by >= 0 && c->mode == MODE_EVENTS)
+		die_usage("%s", "--group-by does not go with -e: events are one a line; "
+				"group the tables (-b) or the view");
 	if (c->netns)
 		check_netns(c);
 	if (c->serve)
@@ -710,6 +741,7 @@ static int open_sinks(struct loop *l, struct config *c, struct procmap *pm, stru
 		    .cols_named = c->has_cols,
 		    .sort = c->rc_path[0] ? c->rc.sort : -1,
 		    .sort_rev = c->rc.sort_rev,
+		    .group_by = c->group_by,
 		    .rc_path = c->rc_path[0] ? c->rc_path : NULL,
 		};
 		if (view_open(l, &vo, err, sizeof(err)) < 0) {
@@ -729,6 +761,9 @@ static int open_sinks(struct loop *l, struct config *c, struct procmap *pm, stru
 			    .pm = pm,
 			    .replay = c->read_path != NULL,
 			    .cols = c->has_cols ? &c->cols : NULL,
+			    .group_by = c->group_by,
+			    .group_by_age = c->group_by_age,
+			    .format = c->format == FMT_JSON ? FMT_JSON : FMT_TEXT,
 			};
 			batch_open(l, &bo);
 		}

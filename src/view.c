@@ -391,6 +391,10 @@ static void view_free(struct view *v)
 	free(v->sorted);
 	free(v->act_socks);
 	free(v->grp_of);
+	free(v->kgrp_of);
+	free(v->gorder);
+	free(v->grank);
+	group_tab_free(&v->gt);
 	free(v->rows);
 	free(v);
 }
@@ -494,6 +498,7 @@ int view_open(struct loop *l, const struct view_opts *o, char *err, size_t errle
 		v->cols = *o->cols;
 	else
 		col_default(&v->cols, false);
+	v->gby = o->group_by > 0 && o->group_by < GB_MAX ? (enum group_by)o->group_by : GB_STATE;
 	v->sort = o->sort >= 0 && o->sort < COL_MAX && col_table[o->sort].cmp ? (enum col_id)o->sort
 									      : COL_DWELL;
 	v->sort_rev = o->sort_rev;

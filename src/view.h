@@ -22,6 +22,7 @@ struct view_opts {
 	bool cols_named;	     /* --columns: NETNS shows even with one namespace */
 	int sort;		     /* a column id from the settings file, or -1 */
 	bool sort_rev;
+	int group_by;	     /* --group-by: an enum group_by to start with, or -1 for state */
 	const char *rc_path; /* where F2 saves the settings, or NULL */
 };
 

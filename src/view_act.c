@@ -71,16 +71,17 @@ void view_act_destroy(struct view *v)
 		v->act_socks[0] = ts->s;
 		v->act_n = 1;
 	} else {
-		/* A group's header: its living sockets, copied now, when the prompt counts them. */
-		unsigned g = v->rows[v->sel].st;
-		size_t n = 0;
+		/*
+		 * A group's header (of a state, or of a peer, process...): its
+		 * living sockets, copied now, when the prompt counts them.
+		 */
+		size_t gn = view_group_n(v, v->sel), n = 0;
 
-		v->act_socks =
-		    xreallocarray(NULL, v->grp[g].n ? v->grp[g].n : 1, sizeof(*v->act_socks));
-		for (size_t i = 0; i < v->nsorted && n < v->grp[g].n; i++) {
+		v->act_socks = xreallocarray(NULL, gn ? gn : 1, sizeof(*v->act_socks));
+		for (size_t i = 0; i < v->nsorted && n < gn; i++) {
 			const struct tsock *t = v->sorted[i];
 
-			if (t->s.state == g && !(t->flags & TS_GHOST))
+			if (view_group_has(v, v->sel, t) && !(t->flags & TS_GHOST))
 				v->act_socks[n++] = t->s;
 		}
 		v->act_n = n;
@@ -244,6 +245,9 @@ void view_act_draw(struct view *v, int y)
 		if (v->act_n == 1)
 			snprintf(line, sizeof(line), "Destroy %s%s%s? y/N ", what,
 				 ns ? " in netns " : "", ns ? ns : "");
+		else if (v->gby != GB_STATE) /* a peer's or a process's group: of several states */
+			snprintf(line, sizeof(line), "Destroy all %zu sockets of %s %s? y/N ",
+				 v->act_n, group_by_name(v->gby), v->sel_gkey);
 		else
 			snprintf(line, sizeof(line),
 				 "Destroy all %zu %s sockets of this group? y/N ", v->act_n,

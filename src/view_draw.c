@@ -520,6 +520,45 @@ static void draw_group(struct view *v, int y, unsigned g, bool sel)
 		view_puta(v, y, x, COLS - x, e, "   (folded: F5 opens)");
 }
 
+/* A key group's header: its key, its count per state and its oldest. */
+static void draw_key_group(struct view *v, int y, const struct group *g, bool sel)
+{
+	char line[640], d[DUR_BUFSZ];
+	size_t at;
+	enum vel e = sel ? EL_SELECTED : EL_GROUP;
+	bool open = v->gfit || !strcmp(g->key, v->gopen);
+	int x;
+
+	view_fill(y, 0, COLS, view_attr(v, e));
+	x = view_puta(v, y, 0, COLS, e,
+		      !open ? (v->utf8 ? "\u25b8 " : "+ ") : (v->utf8 ? "\u25be " : "- "));
+	at = (size_t)snprintf(line, sizeof(line), "%s %s  %zu ", group_by_name(v->gby), g->key,
+			      g->n - g->ghosts);
+	for (size_t i = 0; i <= st_order_len && at < sizeof(line); i++) {
+		unsigned st = i < st_order_len ? st_order[i] : ST_MAX;
+
+		if (g->per_state[st])
+			at += (size_t)snprintf(line + at, sizeof(line) - at, "%s%s %zu",
+					       at && line[at - 1] == ' ' ? "(" : ", ",
+					       st < ST_MAX ? st_name(st) : "UNKNOWN",
+					       g->per_state[st]);
+	}
+	if (at < sizeof(line) && g->n > g->ghosts)
+		snprintf(line + at, sizeof(line) - at, ")");
+	x += view_puta(v, y, x, COLS - x, e, line);
+	if (g->oldest) {
+		fmt_dur(d, view_now(v) - g->oldest, g->oldest_kind, v->utf8);
+		x += view_putf(v, y, x, COLS - x, e, "   oldest %s", d + strspn(d, " "));
+	}
+	if (g->ghosts)
+		x += view_putf(v, y, x, COLS - x, e, "   %zu gone", g->ghosts);
+	if (g->leaks)
+		x += view_putf(v, y, x, COLS - x, sel ? e : EL_LEAK, "   %zu likely leak%s",
+			       g->leaks, g->leaks > 1 ? "s" : "");
+	if (!open)
+		view_puta(v, y, x, COLS - x, e, "   (F5 opens)");
+}
+
 static void draw_sock(struct view *v, int y, const struct tsock *ts, bool sel, const int *w)
 {
 	struct col_ctx cc = view_col_ctx(v);
@@ -589,6 +628,8 @@ static void draw_table(struct view *v, int y0, int h, const int *w)
 
 		if (r->ts)
 			draw_sock(v, y0 + i, r->ts, sel, w);
+		else if (v->gby != GB_STATE)
+			draw_key_group(v, y0 + i, &v->gt.g[r->g], sel);
 		else
 			draw_group(v, y0 + i, r->st, sel);
 	}

@@ -5,6 +5,7 @@
 #include <curses.h>
 
 #include "column.h"
+#include "group.h"
 #include "view.h"
 
 /* Screen elements, coloured by meaning (view_color.c has one table per scheme). */
@@ -53,6 +54,7 @@ enum vprompt { PR_NONE, PR_FILTER, PR_SEARCH, PR_GOTO, PR_DESTROY, PR_SIGNAL };
 struct vrow {
 	const struct tsock *ts;
 	uint8_t st;
+	uint32_t g; /* grouped by a key: the group's index in v->gt */
 };
 
 /* One state's group, as the filter leaves it. */
@@ -104,6 +106,15 @@ struct view {
 	struct vrow *rows;
 	size_t nrows, rowcap;
 	struct vgroup grp[ST_MAX + 1]; /* [ST_MAX]: states out of range */
+	/* Grouped by a key (a cycles it): the groups, each socket's, and their order. */
+	enum group_by gby;
+	struct group_tab gt;
+	uint32_t *kgrp_of; /* per source socket: its group in gt (sortcap long) */
+	size_t *gorder, *grank, gordcap;
+	/* The one key group opened while the groups do not fit (Enter or F5 on its header). */
+	char gopen[sizeof(((struct group *)0)->key)];
+	bool gfit;					 /* every key group fits: all are open */
+	char sel_gkey[sizeof(((struct group *)0)->key)]; /* the selected key group's header */
 	bool rebuild;
 	size_t sel, top;
 	uint64_t sel_cookie;
@@ -206,6 +217,14 @@ void view_search_next(struct view *v, bool from_current);
 void view_sort_step(struct view *v, int dir);
 /* What the columns need besides a socket, at the view's now. */
 struct col_ctx view_col_ctx(const struct view *v);
+/* Enter or F5 on a key group's header: open it, or fold it back (true: it was one). */
+bool view_key_group_fold(struct view *v);
+/* Group the rows by the next key (state, process, peer...). */
+void view_group_step(struct view *v);
+/* The sockets, ghosts included, that the group header at row stands for. */
+size_t view_group_n(const struct view *v, size_t row);
+/* Whether ts is in the group of the header at row (state or key, as the rows are grouped). */
+bool view_group_has(const struct view *v, size_t row, const struct tsock *ts);
 const struct tsock *view_find(const struct view *v, uint64_t cookie, const struct tsock *hint);
 size_t view_count(const struct view *v, unsigned st);
 

@@ -107,6 +107,8 @@ static void k_enter(struct view *v, int key)
 	(void)key;
 	if (!ts) {
 		/* Enter on a group header folds it, as F5 does. */
+		if (view_key_group_fold(v))
+			return;
 		if (v->sel < v->nrows) {
 			struct vgroup *g = &v->grp[v->rows[v->sel].st];
 			g->folded = !g->folded;
@@ -123,7 +125,7 @@ static void k_enter(struct view *v, int key)
 static void k_fold(struct view *v, int key)
 {
 	(void)key;
-	if (v->sel >= v->nrows)
+	if (v->sel >= v->nrows || view_key_group_fold(v))
 		return;
 	struct vgroup *g = &v->grp[v->rows[v->sel].st];
 	g->folded = !g->folded;
@@ -131,6 +133,12 @@ static void k_fold(struct view *v, int key)
 	v->sel_ts = NULL;
 	v->sel_cookie = 0; /* the selection stays on the group's header */
 	v->rebuild = true;
+}
+
+static void k_group(struct view *v, int key)
+{
+	(void)key;
+	view_group_step(v);
 }
 
 static void k_sort(struct view *v, int key)
@@ -325,7 +333,18 @@ static const struct vbind binds[] = {
      "filter: state fin-wait-1, sport = :80, dst 10.0.0.0/8, and/or/not",
      W_TABLE | W_DIAGRAM,
      k_filter},
-    {{KEY_F(5), 'o'}, "F5 o", "Fold", "fold or unfold the selected state's group", W_TABLE, k_fold},
+    {{KEY_F(5), 'o'},
+     "F5 o",
+     "Fold",
+     "fold or unfold the selected group (by a key: open it alone)",
+     W_TABLE,
+     k_fold},
+    {{'a'},
+     "a",
+     NULL,
+     "group by state, process, peer, peer:port, local port, namespace (cycles)",
+     W_TABLE,
+     k_group},
     {{KEY_F(6), '>'}, "F6 >", "Sort", "sort within groups by the next column", W_TABLE, k_sort},
     {{'<'}, "<", NULL, "previous sort", W_TABLE, k_sort},
     {{'I'}, "I", NULL, "reverse the sort", W_TABLE | W_SETUP, k_sort},

@@ -1,4 +1,5 @@
-/* view_rows.c - the table's rows: filtered, grouped by state, sorted, folded; the selection. */
+/* view_rows.c - the table's rows: filtered, grouped by state or a key, sorted, folded; the
+ * selection. */
 #include "config.h"
 #include "view_int.h"
 
@@ -129,6 +130,24 @@ static void push_row(struct view *v, const struct tsock *ts, unsigned st)
 	v->rows[v->nrows++] = (struct vrow){.ts = ts, .st = (uint8_t)st};
 }
 
+/* Grouped by a key: the selected socket by its cookie, a header by its key. */
+static void restore_key_selection(struct view *v)
+{
+	for (size_t i = 0; i < v->nrows; i++) {
+		const struct vrow *r = &v->rows[i];
+
+		if (r->ts
+			? (v->sel_cookie && r->ts->s.cookie == v->sel_cookie) ||
+			      (!v->sel_cookie && r->ts == v->sel_ts)
+			: !v->sel_cookie && !v->sel_ts && !strcmp(v->gt.g[r->g].key, v->sel_gkey)) {
+			v->sel = i;
+			return;
+		}
+	}
+	if (v->sel >= v->nrows)
+		v->sel = v->nrows ? v->nrows - 1 : 0;
+}
+
 /* Find the row of the remembered selection after the rows changed. */
 static void restore_selection(struct view *v)
 {
@@ -136,6 +155,10 @@ static void restore_selection(struct view *v)
 
 	if (v->sel_group < 0)
 		return;
+	if (v->gby != GB_STATE) {
+		restore_key_selection(v);
+		return;
+	}
 	for (size_t i = 0; i < v->nrows; i++) {
 		const struct vrow *r = &v->rows[i];
 
@@ -220,11 +243,128 @@ static void group_rows(struct view *v, const struct tsock *const *src, size_t n)
 	}
 }
 
+static bool key_group_open(const struct view *v, const struct group *g)
+{
+	return v->gfit || !strcmp(g->key, v->gopen);
+}
+
+/*
+ * Grouped by a key (process, peer...): the shown sockets totalled per key,
+ * the groups largest first (oldest first while the table sorts by dwell),
+ * each group's sockets in the table's order under its header. While they
+ * do not all fit, the groups show only their headers but the one opened,
+ * and as with the states' folds, the sockets of a closed group are placed
+ * in v->sorted (for the search) but not sorted.
+ */
+static void key_rows(struct view *v, const struct tsock *const *src, size_t n)
+{
+	struct col_ctx c = view_col_ctx(v);
+	char key[sizeof(v->gopen)];
+	size_t h = v->table_h > 0 ? (size_t)v->table_h : 12, *start, *fill;
+
+	group_tab_clear(&v->gt);
+	for (size_t i = 0; i < n; i++) {
+		if (v->grp_of[i] == NOT_SHOWN)
+			continue;
+		group_key(v->gby, &c, src[i], key, sizeof(key));
+		v->kgrp_of[i] = (uint32_t)group_tab_add(&v->gt, key, src[i]);
+		if (view_leak(v, src[i]))
+			v->gt.g[v->kgrp_of[i]].leaks++;
+	}
+	if (v->gt.n > v->gordcap) {
+		v->gordcap = v->gt.n;
+		v->gorder = xreallocarray(v->gorder, v->gordcap, sizeof(*v->gorder));
+		v->grank = xreallocarray(v->grank, v->gordcap, sizeof(*v->grank));
+	}
+	group_tab_order(&v->gt, v->sort == COL_DWELL && !v->sort_rev, v->gorder);
+	v->gfit = v->nsorted + v->gt.n <= h;
+	/* A counting sort by the groups' ranks: start[r] is where rank r begins in v->sorted. */
+	start = xcalloc(2 * v->gt.n + 1, sizeof(*start));
+	fill = start + v->gt.n + 1;
+	for (size_t r = 0; r < v->gt.n; r++) {
+		v->grank[v->gorder[r]] = r;
+		start[r + 1] = start[r] + v->gt.g[v->gorder[r]].n;
+		fill[r] = start[r];
+	}
+	for (size_t i = 0; i < n; i++)
+		if (v->grp_of[i] != NOT_SHOWN)
+			v->sorted[fill[v->grank[v->kgrp_of[i]]]++] = src[i];
+	v->nrows = 0;
+	for (size_t r = 0; r < v->gt.n; r++) {
+		const struct group *g = &v->gt.g[v->gorder[r]];
+		size_t len = start[r + 1] - start[r];
+
+		push_row(v, NULL, 0);
+		v->rows[v->nrows - 1].g = (uint32_t)v->gorder[r];
+		if (!key_group_open(v, g))
+			continue;
+		if (len > 1)
+			qsort_r(v->sorted + start[r], len, sizeof(*v->sorted), cmp_rows, v);
+		for (size_t j = start[r]; j < start[r + 1]; j++) {
+			push_row(v, v->sorted[j], 0);
+			v->rows[v->nrows - 1].g = (uint32_t)v->gorder[r];
+		}
+	}
+	free(start);
+}
+
+bool view_key_group_fold(struct view *v)
+{
+	const struct group *g;
+
+	if (v->gby == GB_STATE || v->sel >= v->nrows)
+		return false;
+	g = &v->gt.g[v->rows[v->sel].g];
+	if (v->gfit) {
+		view_msg(v, "every group is open: they all fit");
+		return true;
+	}
+	if (!strcmp(v->gopen, g->key))
+		v->gopen[0] = 0;
+	else
+		snprintf(v->gopen, sizeof(v->gopen), "%s", g->key);
+	snprintf(v->sel_gkey, sizeof(v->sel_gkey), "%s", g->key);
+	v->sel_ts = NULL;
+	v->sel_cookie = 0; /* the selection stays on the group's header */
+	v->rebuild = true;
+	return true;
+}
+
+void view_group_step(struct view *v)
+{
+	v->gby = (enum group_by)((v->gby + 1) % GB_MAX);
+	v->gopen[0] = 0;
+	v->top = 0;
+	view_msg(v, "grouped by %s", group_by_name(v->gby));
+	v->rebuild = true;
+}
+
+size_t view_group_n(const struct view *v, size_t row)
+{
+	const struct vrow *r = &v->rows[row];
+
+	return v->gby != GB_STATE ? v->gt.g[r->g].n : v->grp[r->st].n;
+}
+
+bool view_group_has(const struct view *v, size_t row, const struct tsock *ts)
+{
+	const struct vrow *r = &v->rows[row];
+	struct col_ctx c;
+	char key[sizeof(v->gopen)];
+
+	if (v->gby == GB_STATE)
+		return group_of(ts) == r->st;
+	c = view_col_ctx(v);
+	group_key(v->gby, &c, ts, key, sizeof(key));
+	return !strcmp(key, v->gt.g[r->g].key);
+}
+
 void view_rows_room(struct view *v, size_t n)
 {
 	v->sortcap = n + n / 4 + 64;
 	v->sorted = xreallocarray(v->sorted, v->sortcap, sizeof(*v->sorted));
 	v->grp_of = xreallocarray(v->grp_of, v->sortcap, sizeof(*v->grp_of));
+	v->kgrp_of = xreallocarray(v->kgrp_of, v->sortcap, sizeof(*v->kgrp_of));
 }
 
 void view_rebuild(struct view *v)
@@ -268,12 +408,16 @@ void view_rebuild(struct view *v)
 		}
 		if (view_leak(v, ts))
 			gr->leaks++;
-		if (v->sort == COL_OWNER && v->o.pm && ts->s.inode)
+		if ((v->sort == COL_OWNER || v->gby == GB_PROCESS) && v->o.pm && ts->s.inode)
 			procmap_want(v->o.pm, ts->s.inode);
 	}
 	v->nsorted = k;
-	auto_fold(v, k);
-	group_rows(v, src, n);
+	if (v->gby != GB_STATE) {
+		key_rows(v, src, n);
+	} else {
+		auto_fold(v, k);
+		group_rows(v, src, n);
+	}
 	restore_selection(v);
 	if (!fixed)
 		v->now_fixed = 0;
@@ -294,6 +438,8 @@ void view_select(struct view *v, long row)
 	v->sel_group = v->rows[v->sel].st;
 	v->sel_ts = v->rows[v->sel].ts;
 	v->sel_cookie = v->sel_ts ? v->sel_ts->s.cookie : 0;
+	if (v->gby != GB_STATE && !v->sel_ts)
+		snprintf(v->sel_gkey, sizeof(v->sel_gkey), "%s", v->gt.g[v->rows[v->sel].g].key);
 }
 
 const struct tsock *view_selected(const struct view *v)
@@ -341,6 +487,30 @@ static void search_found(struct view *v, long row)
 	}
 }
 
+/* The same grouped by a key: the matching socket's group becomes the open one. */
+static bool search_key_folded(struct view *v)
+{
+	struct col_ctx c = view_col_ctx(v);
+	char key[sizeof(v->gopen)];
+
+	for (size_t i = 0; i < v->nsorted; i++) {
+		const struct tsock *ts = v->sorted[i];
+
+		if (!view_row_matches(v, ts, v->search))
+			continue;
+		group_key(v->gby, &c, ts, key, sizeof(key));
+		snprintf(v->gopen, sizeof(v->gopen), "%s", key);
+		view_rebuild(v);
+		for (size_t r = 0; r < v->nrows; r++)
+			if (v->rows[r].ts == ts) {
+				search_found(v, (long)r);
+				return true;
+			}
+		return false;
+	}
+	return false;
+}
+
 /*
  * A socket of a folded group that matches: the group unfolds to show it.
  * The rows of a folded group are not built, but its sockets are in
@@ -348,6 +518,8 @@ static void search_found(struct view *v, long row)
  */
 static bool search_folded(struct view *v)
 {
+	if (v->gby != GB_STATE)
+		return search_key_folded(v);
 	for (size_t i = 0; i < v->nsorted; i++) {
 		const struct tsock *ts = v->sorted[i];
 		struct vgroup *g = &v->grp[group_of(ts)];
