@@ -487,6 +487,18 @@ static void search_found(struct view *v, long row)
 	}
 }
 
+/* Rebuild with the found socket's group open and select its row; false if it is not shown. */
+static bool show_found(struct view *v, const struct tsock *ts)
+{
+	view_rebuild(v);
+	for (size_t r = 0; r < v->nrows; r++)
+		if (v->rows[r].ts == ts) {
+			search_found(v, (long)r);
+			return true;
+		}
+	return false;
+}
+
 /* The same grouped by a key: the matching socket's group becomes the open one. */
 static bool search_key_folded(struct view *v)
 {
@@ -500,13 +512,7 @@ static bool search_key_folded(struct view *v)
 			continue;
 		group_key(v->gby, &c, ts, key, sizeof(key));
 		snprintf(v->gopen, sizeof(v->gopen), "%s", key);
-		view_rebuild(v);
-		for (size_t r = 0; r < v->nrows; r++)
-			if (v->rows[r].ts == ts) {
-				search_found(v, (long)r);
-				return true;
-			}
-		return false;
+		return show_found(v, ts);
 	}
 	return false;
 }
@@ -528,13 +534,7 @@ static bool search_folded(struct view *v)
 			continue;
 		g->folded = false;
 		g->user_set = true;
-		view_rebuild(v);
-		for (size_t r = 0; r < v->nrows; r++)
-			if (v->rows[r].ts == ts) {
-				search_found(v, (long)r);
-				return true;
-			}
-		return false;
+		return show_found(v, ts);
 	}
 	return false;
 }
