@@ -49,6 +49,7 @@ struct diag_events {
 	struct mnl_socket *nl;
 	uint8_t *buf;
 	size_t buflen;
+	int64_t empty_at; /* mono when a read last found the queue empty */
 };
 
 static int open_socket(struct diag *d)
@@ -226,12 +227,24 @@ static ssize_t recv_batch(struct diag *d)
 /* Receive and parse until the dump is done; the request has been sent (r its result). */
 static int recv_rows(struct diag *d, int r, struct snapshot *sn)
 {
+	/*
+	 * The kernel fills the first batch as the request is sent, and each
+	 * next one as the one before is read: a row's timers are read then,
+	 * not when the dump began. A dump of 100,000 TIME_WAITs takes tens
+	 * of milliseconds, and a TIME_WAIT dated by its timer from the dump's
+	 * start was that much early.
+	 */
+	int64_t filled = mono_ns();
+
 	while (r == 0) {
+		size_t first = sn->n;
 		ssize_t n = recv_batch(d);
 
 		if (n < 0)
 			return (int)n;
 		r = diag_parse_rows(d->buf, (size_t)n, d->seq, d->portid, sn);
+		snapshot_timers_since(sn, first, filled - sn->mono);
+		filled = mono_ns();
 	}
 	return r < 0 ? r : 0;
 }
@@ -481,8 +494,10 @@ int diag_events_read(struct diag_events *e, diag_notice_fn fn, void *arg)
 				lost = true;
 				continue;
 			}
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
+			if (errno == EAGAIN || errno == EWOULDBLOCK) {
+				e->empty_at = mono_ns();
 				break;
+			}
 			return -errno;
 		}
 		if (msg.msg_flags & MSG_TRUNC) {
@@ -496,7 +511,7 @@ int diag_events_read(struct diag_events *e, diag_notice_fn fn, void *arg)
 		if (msg.msg_namelen != sizeof(sa) || sa.nl_pid != 0)
 			continue;
 		/* A malformed datagram loses only itself. */
-		diag_parse_notices(e->buf, (size_t)n, fn, arg);
+		diag_parse_notices(e->buf, (size_t)n, e->empty_at, fn, arg);
 	}
 	return lost ? -ENOBUFS : 0;
 }

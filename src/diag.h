@@ -74,8 +74,13 @@ size_t diag_bc_compile(const struct filter_node *root, void *buf, size_t cap);
 
 /* A socket that receives destroy notices for TCP over IPv4 and IPv6. */
 struct diag_events;
-/* One destroyed socket, with its final tcp_info (NULL when the notice had none). */
-typedef void (*diag_notice_fn)(void *arg, const struct sock *s, const struct sock_info *info);
+/*
+ * One destroyed socket, with its final tcp_info (NULL when the notice had
+ * none). since: mono when the queue was last found empty, before the notice
+ * came (0 unknown): the kernel sent it later than that.
+ */
+typedef void (*diag_notice_fn)(void *arg, const struct sock *s, const struct sock_info *info,
+			       int64_t since);
 struct diag_events *diag_events_open(void);
 int diag_events_fd(const struct diag_events *e);
 /*

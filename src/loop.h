@@ -22,6 +22,7 @@ struct obs {
 	const struct snapshot *snap;
 	struct sock sock;
 	const struct sock_info *info; /* DESTROY: the final tcp_info, or NULL */
+	int64_t lo; /* DESTROY: the notice came after this (its queue was empty then); 0 unknown */
 	struct sock_key key;
 	uint64_t cookie; /* CHANGE: the socket's cookie, 0 when the source cannot tell (perf) */
 	uint8_t from, to;

@@ -395,12 +395,17 @@ struct destroy_batch {
 	struct poller *p;
 };
 
-static void on_destroy(void *arg, const struct sock *s, const struct sock_info *info)
+static void on_destroy(void *arg, const struct sock *s, const struct sock_info *info,
+		       int64_t since)
 {
 	struct destroy_batch *b = arg;
 	/* Stamped as read: a batch read long after it began holds notices of newer sockets. */
-	struct obs o = {
-	    .kind = OBS_DESTROY, .mono = mono_ns(), .wall = wall_ns(), .sock = *s, .info = info};
+	struct obs o = {.kind = OBS_DESTROY,
+			.mono = mono_ns(),
+			.wall = wall_ns(),
+			.lo = since,
+			.sock = *s,
+			.info = info};
 
 	if (info && s->cookie)
 		info_ring_put(&b->p->finals, s->cookie, info);

@@ -278,6 +278,7 @@ int poll_ns_dump(struct poll_nsset *s, struct loop *l, uint32_t states, const st
 	if (!s->all)
 		return diag_dump(s->v[0].diag, states, f, sn);
 	snapshot_clear(sn);
+	sn->mono = mono;
 	for (size_t i = 0; i < s->n; i++) {
 		struct poll_ns *ns = &s->v[i];
 		int r;
@@ -331,13 +332,14 @@ struct notice_ns {
 	uint32_t idx;
 };
 
-static void notice_in_ns(void *arg, const struct sock *s, const struct sock_info *info)
+static void notice_in_ns(void *arg, const struct sock *s, const struct sock_info *info,
+			 int64_t since)
 {
 	struct notice_ns *nn = arg;
 	struct sock c = *s;
 
 	c.netns = nn->idx;
-	nn->fn(nn->arg, &c, info);
+	nn->fn(nn->arg, &c, info, since);
 }
 
 int poll_ns_events_read(struct poll_nsset *s, diag_notice_fn fn, void *arg)

@@ -209,9 +209,29 @@ bool snapshot_covers(const struct snapshot *sn, uint32_t ns)
 	return false;
 }
 
+void snapshot_timers_since(struct snapshot *sn, size_t first, int64_t late)
+{
+	uint32_t ms = (uint32_t)((late + NS_PER_MS / 2) / NS_PER_MS);
+
+	if (late <= 0 || !ms)
+		return;
+	for (size_t i = first; i < sn->n; i++) {
+		struct sock *r = &sn->v[i];
+
+		/* Time left then: more by the delay, up to what a u32 of ms holds. */
+		if (r->timer != TM_NONE)
+			r->expires_ms = r->expires_ms > UINT32_MAX - ms ? UINT32_MAX : r->expires_ms + ms;
+		/* Time since the last ACK then: less by the delay; an ACK during it, just now. */
+		if (r->has_info && sn->with_info && sn->info)
+			sn->info[i].last_ack_recv_ms =
+			    sn->info[i].last_ack_recv_ms > ms ? sn->info[i].last_ack_recv_ms - ms : 0;
+	}
+}
+
 void snapshot_append(struct snapshot *d, const struct snapshot *s, uint32_t ns)
 {
 	bool info = d->with_info && s->with_info && s->info;
+	size_t first = d->n;
 
 	snapshot_grow(d, d->n + s->n);
 	for (size_t i = 0; i < s->n; i++) {
@@ -223,6 +243,7 @@ void snapshot_append(struct snapshot *d, const struct snapshot *s, uint32_t ns)
 			d->v[d->n + i].has_info = 0;
 	}
 	d->n += s->n;
+	snapshot_timers_since(d, first, s->mono - d->mono);
 }
 
 #define PREFAULT_WINDOW ((size_t)256 << 10)

@@ -157,7 +157,16 @@ struct span snapshot_expect(struct snapshot *sn, size_t rows);
 void snapshot_cover(struct snapshot *sn, uint32_t ns);
 /* Whether the dump covers namespace ns. */
 bool snapshot_covers(const struct snapshot *sn, uint32_t ns);
-/* Append s's rows and tcp_info to d, each row's namespace set to ns. */
+/*
+ * Rows from first on were read late ns after the dump began: their timers
+ * and tcp_info clocks are made to count from the dump's start, as every
+ * reader of a snapshot takes them (an orphan's timer dates its state).
+ */
+void snapshot_timers_since(struct snapshot *sn, size_t first, int64_t late);
+/*
+ * Append s's rows and tcp_info to d, each row's namespace set to ns, their
+ * timers counted from d's start (d->mono; s began no earlier).
+ */
 void snapshot_append(struct snapshot *d, const struct snapshot *s, uint32_t ns);
 /* d becomes a copy of s, rows, tcp_info and namespaces, reusing d's memory. */
 void snapshot_copy(struct snapshot *d, const struct snapshot *s);

@@ -221,8 +221,14 @@ bool track_req_pred(const struct entry *e, const void *arg)
 	const struct req_match *m = arg;
 	unsigned st = e->ts.s.state;
 
+	/*
+	 * A destroyed socket never seen, and a mini-socket of its 4-tuple: its
+	 * own, if it began before the notice was read. Under churn a 4-tuple
+	 * comes back within a second, and a later life's TIME_WAIT is not it.
+	 */
 	if (e->iflags & E_HIDDEN)
-		return m->mini;
+		return m->mini &&
+		       (m->born == INT64_MIN || track_notice_fits(m->born, e->notice_lo, e->end_at));
 	if (!tab_alive(e) || (m->gen && e->gen == m->gen))
 		return false;
 	if (e->iflags & E_PROV)
@@ -236,6 +242,11 @@ bool track_req_pred(const struct entry *e, const void *arg)
 		return true;
 	return e->ts.s.cookie && e->ts.s.cookie != m->cookie &&
 	       (st == ST_SYN_RECV || st == ST_NEW_SYN_RECV || (e->iflags & E_REQ));
+}
+
+static bool is_mini(const struct sock *r)
+{
+	return r->state == ST_TIME_WAIT || (r->state == ST_FIN_WAIT2 && r->inode == 0);
 }
 
 /*
@@ -299,6 +310,9 @@ static struct entry *row_new(struct track *t, const struct sock *r, const struct
 	e->gen = t->gen;
 	if (tab_fw2_mini(r))
 		e->iflags |= E_MINI;
+	/* Its full socket was never seen: a destroy notice may still come for it. */
+	if (is_mini(r))
+		e->iflags |= E_TWFREE;
 	if (r->cookie)
 		track_cidx_insert(t, e);
 	track_kidx_insert(t, e);
@@ -459,23 +473,20 @@ struct entry *track_synsent_prov(struct track *t, const struct sock_key *k, uint
 	return e;
 }
 
-static bool is_mini(const struct sock *r)
-{
-	return r->state == ST_TIME_WAIT || (r->state == ST_FIN_WAIT2 && r->inode == 0);
-}
-
 /*
  * A row whose cookie we do not know may still continue a history: the
  * established child of a request socket we saw (same 4-tuple, new cookie),
  * or a socket the exact source reported before any dump had it.
  */
-static struct entry *row_match(struct track *t, const struct sock *r)
+static struct entry *row_match(struct track *t, const struct sock *r, const struct snapshot *sn)
 {
 	struct sock_key k;
 	struct entry *e;
-	struct req_match m = {r->cookie, t->gen, is_mini(r)};
+	struct req_match m = {r->cookie, t->gen, is_mini(r), INT64_MIN};
 
 	sock_key(r, &k);
+	if (m.mini && !timer_since(t, r, sn->mono, &m.born))
+		m.born = INT64_MIN;
 	if (!r->cookie) {
 		e = track_kidx_find(t, &k, cookieless_pred, &t->gen);
 		return e ? e : track_kidx_find(t, &k, cookieless_pred, NULL);
@@ -584,7 +595,7 @@ static void apply_row(struct track *t, const struct sock *r, const struct snapsh
 
 	if (e && (e->iflags & E_HIDDEN)) {
 		struct sock_key k;
-		struct req_match m = {r->cookie, t->gen, false};
+		struct req_match m = {r->cookie, t->gen, false, INT64_MIN};
 		struct entry *req;
 
 		/* The child of a request we saw was destroyed: join it to the request's history. */
@@ -611,7 +622,7 @@ static void apply_row(struct track *t, const struct sock *r, const struct snapsh
 	/* Into an empty table, a row with a cookie continues nothing: no entry predates the dump.
 	 */
 	if (!e && !(empty && r->cookie))
-		e = row_match(t, r);
+		e = row_match(t, r, sn);
 	if (!e && stale_row(t, r, sn))
 		return;
 	if (!e)
@@ -638,15 +649,6 @@ static void absences(struct track *t, const struct snapshot *sn)
 		if (e->iflags & E_HIDDEN) {
 			if (e->gen == t->gen || sn->mono <= e->end_at)
 				continue;
-			/* Its own TIME_WAIT lives on: the dump that showed it told this life. */
-			if (e->tw_cookie) {
-				struct entry *tw = track_cidx_find(t, e->tw_cookie, e->ts.s.netns);
-
-				if (tw && tw->gen == t->gen && tab_alive(tw)) {
-					track_tab_release(t, e);
-					continue;
-				}
-			}
 			track_hidden_closed(t, e);
 			continue;
 		}
@@ -686,6 +688,8 @@ void track_apply(struct track *t, const struct snapshot *sn)
 	if (!sn->complete)
 		return;
 	t->widest |= sn->states;
+	if (!t->first_dump)
+		t->first_dump = sn->mono;
 	t->wall_off = sn->wall - sn->mono;
 	if (++t->gen == 0)
 		t->gen = 1;
@@ -754,6 +758,7 @@ void track_reset(struct track *t)
 	t->ns = NULL;
 	t->ns_cap = 0;
 	t->last_full = 0;
+	t->first_dump = 0;
 	t->wall_off = 0;
 	t->widest = 0;
 	t->exact_on = false;

@@ -111,8 +111,13 @@ size_t track_reserve(struct track *t, size_t n, struct span *fresh, size_t cap);
  * universe (a fast-lane dump) only adds and updates sockets.
  */
 void track_apply(struct track *t, const struct snapshot *sn);
-/* The kernel reported a full socket destroyed (SKNLGRP_*_TCP_DESTROY). */
-void track_destroyed(struct track *t, const struct sock *s, int64_t mono, int64_t wall);
+/*
+ * The kernel reported a full socket destroyed (SKNLGRP_*_TCP_DESTROY): the
+ * notice was read at mono, and came after lo (its queue was found empty
+ * then; 0 unknown).
+ */
+void track_destroyed(struct track *t, const struct sock *s, int64_t lo, int64_t mono,
+		     int64_t wall);
 /*
  * How a notice is taken: a known socket in a state that may be handing over
  * to a TIME_WAIT mini-socket (ESTABLISHED, FIN_WAIT_1/2, CLOSING, a request

@@ -93,15 +93,40 @@ void track_hidden_closed(struct track *t, struct entry *e)
 	track_emit(t, e, ST_UNKNOWN, ST_CLOSE, at, 0, TIME_ATLEAST, 0, false);
 }
 
-void track_destroyed(struct track *t, const struct sock *s, int64_t mono, int64_t wall)
+/*
+ * The mini-socket a destroyed socket of this 4-tuple handed over to, when a
+ * dump has shown it: one whose full socket was never seen (its notice not
+ * matched yet) and that began before the notice was read, no earlier than
+ * a notice can be late. The oldest first: notices of one 4-tuple come in
+ * the order its sockets ended.
+ */
+struct own_mini {
+	const struct track *t;
+	int64_t lo, read;
+	struct entry *best;
+};
+
+static bool own_mini_pred(const struct entry *e, const void *arg)
+{
+	struct own_mini *a = (struct own_mini *)arg;
+	const struct tsock *ts = &e->ts;
+
+	if (!tab_visible(e) || !(e->iflags & E_TWFREE) || ts->since < a->t->first_dump ||
+	    !track_notice_fits(ts->since, a->lo, a->read))
+		return false;
+	if (!a->best || ts->since < a->best->ts.since)
+		a->best = (struct entry *)e;
+	return false; /* look at every one */
+}
+
+void track_destroyed(struct track *t, const struct sock *s, int64_t lo, int64_t mono, int64_t wall)
 {
 	struct entry *e = s->cookie ? track_cidx_find(t, s->cookie, s->netns) : NULL;
 	bool via_req = false;
-	uint64_t tw_cookie = 0;
 
 	if (!e) {
 		struct sock_key k;
-		struct req_match m = {s->cookie, 0, false};
+		struct req_match m = {s->cookie, 0, false, INT64_MIN};
 
 		/* One history per socket: an exact-source entry or a request's child has its key.
 		 */
@@ -114,18 +139,21 @@ void track_destroyed(struct track *t, const struct sock *s, int64_t mono, int64_
 			 * The notice may come after a dump showed its mini-socket, with
 			 * a cookie of its own: then that life is told. Or the
 			 * mini-socket is an earlier life's, which this socket's SYN
-			 * ended. The kernel decides: a dump begun after the notice
-			 * that still has that mini-socket proves it this socket's (no
-			 * two sockets share a 4-tuple); one without it, another's.
-			 * (The notice's own time says nothing: the kernel may send it
-			 * hundreds of milliseconds late under load.)
+			 * ended, or a later one's: under churn a 4-tuple comes back
+			 * within a second, and the kernel may send a notice hundreds
+			 * of milliseconds late. Each mini-socket takes one notice, and
+			 * only one that began before the notice was read.
 			 */
 			struct entry *mini = track_kidx_find(t, &k, mini_pred, NULL);
+			struct own_mini own = {t, lo, mono, NULL};
 
 			if (mini && !mini->ts.s.cookie)
 				return;
-			if (mini)
-				tw_cookie = mini->ts.s.cookie;
+			track_kidx_find(t, &k, own_mini_pred, &own);
+			if (own.best) {
+				own.best->iflags &= (uint16_t)~E_TWFREE;
+				return;
+			}
 		}
 		if (e) {
 			via_req = !(e->iflags & E_PROV);
@@ -143,7 +171,7 @@ void track_destroyed(struct track *t, const struct sock *s, int64_t mono, int64_
 		e->ts.s = *s;
 		e->end_at = mono;
 		e->iflags |= E_HIDDEN;
-		e->tw_cookie = tw_cookie;
+		e->notice_lo = lo;
 		track_cidx_insert(t, e);
 		track_kidx_insert(t, e);
 		return;

@@ -16,7 +16,23 @@ enum {
 	E_ENDSEEN = 1 << 5, /* end_at is a change the tracepoint reported, not a notice */
 	E_MINI = 1 << 6,    /* a dump showed its FIN_WAIT_2 mini-socket: the full socket is gone */
 	E_NCOOKIE = 1 << 7, /* its cookie came with its destroy notice, made after its TIME_WAIT */
+	/*
+	 * A mini-socket first seen as one, made after we began: the notice of
+	 * the full socket that handed over to it has not been matched yet.
+	 */
+	E_TWFREE = 1 << 8,
 };
+
+/*
+ * How long before its notice came a socket may have ended, and the notice
+ * still be taken for the TIME_WAIT it handed over to: the kernel sends
+ * notices from a workqueue, whose threads wait for a CPU like any other.
+ * (How long notices then waited in our queue is known: it was last found
+ * empty before they came.)
+ */
+#define NOTICE_LATE_NS ((int64_t)NS_PER_SEC)
+/* A timer dates a mini-socket to a tick of the kernel's clock (4 ms at HZ=250). */
+#define TIMER_SLACK_NS ((int64_t)5 * NS_PER_MS)
 
 /* One slot. ts comes first: sinks get &e->ts and the tracker casts back. */
 struct entry {
@@ -28,8 +44,8 @@ struct entry {
 	uint32_t gen;	 /* generation of the last dump that held it */
 	uint16_t iflags; /* E_* */
 	union {
-		int64_t miss_at;    /* the first full dump that lacked it */
-		uint64_t tw_cookie; /* E_HIDDEN: a TIME_WAIT of its 4-tuple that may be its own */
+		int64_t miss_at;   /* the first full dump that lacked it */
+		int64_t notice_lo; /* E_HIDDEN: its notice came after this */
 	};
 	int64_t end_at; /* the kernel ended the full socket here (destroy or ->CLOSE); 0 none */
 };
@@ -85,6 +101,7 @@ struct track {
 	bool exact_on;	  /* exact changes have come: destroy notices wait for them */
 	uint64_t nevents; /* events told since track_new */
 	int64_t last_full;
+	int64_t first_dump; /* mono of the first dump: notices of sockets ended earlier never came */
 	int64_t wall_off;
 };
 
@@ -158,6 +175,7 @@ struct req_match {
 	uint64_t cookie; /* the newcomer's cookie */
 	uint32_t gen;	 /* skip entries seen in this dump; 0 for none */
 	bool mini;	 /* the newcomer is a TIME_WAIT or orphaned FIN_WAIT_2 mini-socket */
+	int64_t born;	 /* a mini newcomer: when its timer says it began (INT64_MIN: unknown) */
 };
 /*
  * An exact-source entry, or a request socket that a newcomer with that
@@ -186,6 +204,15 @@ void track_refine(struct entry *e, int64_t mono, bool loose);
 void track_adopt(struct track *t, struct entry *e, uint64_t cookie);
 /* The provisional SYN_SENT entry reported with source port 0, now given its port; or NULL. */
 struct entry *track_synsent_prov(struct track *t, const struct sock_key *k, uint16_t sport);
+/*
+ * Whether a mini-socket that began at born may be the one a socket handed
+ * over to, whose destroy notice came after lo (0 unknown) and was read at
+ * read.
+ */
+static inline bool track_notice_fits(int64_t born, int64_t lo, int64_t read)
+{
+	return born <= read + TIMER_SLACK_NS && born >= (lo ? lo : read) - NOTICE_LATE_NS;
+}
 /* A destroyed socket never seen and absent from a later full dump: report it, as a ghost. */
 void track_hidden_closed(struct track *t, struct entry *e);
 

@@ -9,9 +9,9 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static void notice(void *arg, const struct sock *s, const struct sock_info *info)
+static void notice(void *arg, const struct sock *s, const struct sock_info *info, int64_t since)
 {
-	(void)arg, (void)s, (void)info;
+	(void)arg, (void)s, (void)info, (void)since;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -24,7 +24,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	snapshot_init(&sn);
 	diag_parse_buffer(data, size, 1, 0, &sn);
 	snapshot_free(&sn);
-	diag_parse_notices(data, size, notice, NULL);
+	diag_parse_notices(data, size, 0, notice, NULL);
 	diag_parse_msg(data, size, &s, &info);
 	return 0;
 }

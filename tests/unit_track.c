@@ -112,6 +112,12 @@ static void full_empty(struct track *t, int64_t mono)
 	dump(t, mono, ST_ALL_MASK, NULL, 0);
 }
 
+/* A destroy notice read at mono, its queue's last empty time unknown. */
+static void notice(struct track *t, const struct sock *s, int64_t mono, int64_t wall)
+{
+	track_destroyed(t, s, 0, mono, wall);
+}
+
 /* The event at i is from -> to at mono. */
 static bool ev_is(size_t i, uint64_t cookie, unsigned from, unsigned to, int64_t mono)
 {
@@ -268,7 +274,7 @@ static void test_ghost_zero(void)
 	CHECK(nev == 1 && ts && (ts->flags & TS_GHOST));
 	CHECK(!track_ghost_shown(t, ts, S(3)) && track_ghost_shown(t, track_find(t, 2), S(3)));
 	/* A late notice of the same socket is the same history: no second end. */
-	track_destroyed(t, &(struct sock){.cookie = 1, .state = ST_ESTABLISHED}, S(3), 0);
+	notice(t, &(struct sock){.cookie = 1, .state = ST_ESTABLISHED}, S(3), 0);
 	CHECK(nev == 1);
 	track_expire(t, S(2) + TRACK_KEEP_NS);
 	CHECK(track_find(t, 1) == NULL);
@@ -445,7 +451,7 @@ static void test_destroy_known(void)
 	full_empty(t, S(1));
 	FULL(t, S(2), a);
 	n.has_info = 1;
-	track_destroyed(t, &n, S(2) + MS(300), S(2) + MS(300) + WALL_OFF);
+	notice(t, &n, S(2) + MS(300), S(2) + MS(300) + WALL_OFF);
 	/* LAST_ACK has no other way out: one step, though only a notice told it. */
 	CHECK(nev == 2 && ev_is(1, 1, ST_LAST_ACK, ST_CLOSE, S(2) + MS(300)) && !evs[1].jump);
 	CHECK(evs[1].dwell == MS(300) && evs[1].dwell_kind == TIME_BETWEEN);
@@ -455,7 +461,7 @@ static void test_destroy_known(void)
 	/* Later dumps without it, or a second notice: no second end. */
 	full_empty(t, S(3));
 	full_empty(t, S(4));
-	track_destroyed(t, &n, S(4), S(4) + WALL_OFF);
+	notice(t, &n, S(4), S(4) + WALL_OFF);
 	CHECK(nev == 2);
 	track_free(t);
 }
@@ -471,8 +477,8 @@ static void test_destroy_tw_bound(void)
 	FULL(t, S(1), b);
 	FULL(t, S(2), a, b);
 	nev = 0;
-	track_destroyed(t, &na, S(2) + MS(250), 0);
-	track_destroyed(t, &nb, S(2) + MS(500), 0);
+	notice(t, &na, S(2) + MS(250), 0);
+	notice(t, &nb, S(2) + MS(500), 0);
 	CHECK(nev == 0 && track_alive(t) == 2 && !(track_find(t, 1)->flags & TS_GHOST));
 	/* A dump begun before the notices says nothing about them. */
 	full_empty(t, S(2) + MS(200));
@@ -505,8 +511,8 @@ static void test_destroy_unknown(void)
 	const struct tsock *ts;
 
 	full_empty(t, S(1));
-	track_destroyed(t, &n1, S(1) + MS(100), 0);
-	track_destroyed(t, &n2, S(1) + MS(200), 0);
+	notice(t, &n1, S(1) + MS(100), 0);
+	notice(t, &n2, S(1) + MS(200), 0);
 	CHECK(nev == 0 && track_size(t) == 0 && track_find(t, 99) == NULL);
 	FULL(t, S(2), mk_tw(98, 4001, 80, 59000));
 	CHECK(nev == 2);
@@ -538,12 +544,12 @@ static void test_reuse_short_life(void)
 	FULL(t, S(1), mk(2, ST_LISTEN, 80, 0));
 	FULL(t, S(2), mk(2, ST_LISTEN, 80, 0), mk(10, ST_ESTABLISHED, 80, 4000));
 	CHECK(nev == 1 && ev_is(0, 10, ST_CLOSE, ST_ESTABLISHED, S(2)));
-	track_destroyed(t, &(struct sock){.cookie = 10}, S(2) + MS(10), 0);
+	notice(t, &(struct sock){.cookie = 10}, S(2) + MS(10), 0);
 	FULL(t, S(3), mk(2, ST_LISTEN, 80, 0));
 	CHECK(nev == 2 && ev_is(1, 10, ST_ESTABLISHED, ST_CLOSE, S(2) + MS(10)));
 	/* A second socket of the same 4-tuple, born and gone before the next poll. */
 	struct sock s11 = mk(11, ST_ESTABLISHED, 80, 4000);
-	track_destroyed(t, &s11, S(3) + MS(500), 0);
+	notice(t, &s11, S(3) + MS(500), 0);
 	FULL(t, S(4), mk(2, ST_LISTEN, 80, 0));
 	CHECK(nev == 3 && ev_is(2, 11, ST_UNKNOWN, ST_CLOSE, S(3) + MS(500)) && evs[2].jump);
 	ts = track_find(t, 10);
@@ -565,7 +571,7 @@ static void test_notice_after_old_tw(void)
 	CHECK(nev == 1 && ev_is(0, 40, ST_CLOSE, ST_TIME_WAIT, S(1)));
 	/* A new life on the same 4-tuple ended after S(2) + 500 ms, when the queue was empty. */
 	struct sock n = mk(41, ST_CLOSE, 4000, 80);
-	track_destroyed(t, &n, S(2) + MS(600), 0);
+	notice(t, &n, S(2) + MS(600), 0);
 	full_empty(t, S(3));
 	CHECK(nev == 2 && ev_is(1, 41, ST_UNKNOWN, ST_CLOSE, S(2) + MS(600)));
 	track_free(t);
@@ -585,7 +591,7 @@ static void test_tw_other_cookie(void)
 	struct sock a = mk(5, ST_FIN_WAIT1, 4000, 80);
 	dump(t, S(1) + MS(100), ST_RARE_MASK, &a, 1);
 	CHECK(nev == 1 && ev_is(0, 5, ST_CLOSE, ST_FIN_WAIT1, S(1) + MS(100)));
-	track_destroyed(t, &(struct sock){.cookie = 5, .state = ST_CLOSE}, S(1) + MS(150), 0);
+	notice(t, &(struct sock){.cookie = 5, .state = ST_CLOSE}, S(1) + MS(150), 0);
 	FULL(t, S(2), mk_tw(9, 4000, 80, 59800));
 	CHECK(nev == 3);
 	CHECK(ev_is(1, 5, ST_FIN_WAIT1, ST_CLOSE, S(1) + MS(150)) ||
@@ -607,7 +613,7 @@ static void test_late_notice_after_tw(void)
 	full_empty(t, S(1));
 	FULL(t, S(2), mk_tw(9, 4000, 80, 59940));
 	CHECK(nev == 1 && ev_is(0, 9, ST_CLOSE, ST_TIME_WAIT, S(2) - MS(60)));
-	track_destroyed(t,
+	notice(t,
 			&(struct sock){.cookie = 5,
 				       .state = ST_CLOSE,
 				       .sport = 4000,
@@ -619,6 +625,86 @@ static void test_late_notice_after_tw(void)
 	FULL(t, S(3), mk_tw(9, 4000, 80, 58940));
 	full_empty(t, S(4));
 	CHECK(nev == 1);
+	track_free(t);
+}
+
+/*
+ * Under churn a 4-tuple comes back within a second: each new SYN ends the
+ * TIME_WAIT before it. A life whose own TIME_WAIT was born and ended between
+ * two dumps is told only by its notice, read while the tracker still held an
+ * earlier life's TIME_WAIT (not yet known gone), and the next dump shows a
+ * later life's. The notice is neither of them: it is told.
+ */
+static void test_notice_between_reused_tw(void)
+{
+	struct track *t = new_track();
+	struct sock n = mk(150, ST_CLOSE, 4000, 80);
+
+	n.inode = 0;
+	full_empty(t, S(1));
+	FULL(t, S(2), mk_tw(100, 4000, 80, 59000));
+	CHECK(nev == 1 && ev_is(0, 100, ST_CLOSE, ST_TIME_WAIT, S(1)));
+	/* L2 took the 4-tuple at S(2) + 400 ms and handed over to its TIME_WAIT. */
+	notice(t, &n, S(2) + MS(500), 0);
+	/* L3 took it at S(2) + 930 ms: the dump shows L3's TIME_WAIT, not L1's nor L2's. */
+	FULL(t, S(3), mk_tw(300, 4000, 80, 59934));
+	CHECK(nev == 3);
+	CHECK(ev_is(1, 150, ST_UNKNOWN, ST_CLOSE, S(2) + MS(500)) ||
+	      ev_is(2, 150, ST_UNKNOWN, ST_CLOSE, S(2) + MS(500)));
+	CHECK(ev_is(1, 300, ST_CLOSE, ST_TIME_WAIT, S(2) + MS(934)) ||
+	      ev_is(2, 300, ST_CLOSE, ST_TIME_WAIT, S(2) + MS(934)));
+	track_free(t);
+}
+
+/*
+ * The notice read after a dump showed its TIME_WAIT, which a later life's
+ * SYN ended before the next dump: the TIME_WAIT told that life, and the
+ * notice, matched when read, adds nothing. Each TIME_WAIT takes one notice.
+ */
+static void test_notice_claims_one_tw(void)
+{
+	struct track *t = new_track();
+	struct sock n1 = mk(150, ST_CLOSE, 4000, 80), n2 = mk(151, ST_CLOSE, 4000, 80);
+
+	n1.inode = n2.inode = 0;
+	full_empty(t, S(1));
+	FULL(t, S(2), mk_tw(100, 4000, 80, 59950));
+	CHECK(nev == 1 && ev_is(0, 100, ST_CLOSE, ST_TIME_WAIT, S(2) - MS(50)));
+	notice(t, &n1, S(2) + MS(100), 0);
+	/* A second notice of the 4-tuple: the TIME_WAIT is taken, so this life is told. */
+	notice(t, &n2, S(2) + MS(700), 0);
+	FULL(t, S(3), mk_tw(300, 4000, 80, 59900));
+	FULL(t, S(4), mk_tw(300, 4000, 80, 58900));
+	CHECK(nev == 4);
+	CHECK(ev_is(1, 151, ST_UNKNOWN, ST_CLOSE, S(2) + MS(700)) ||
+	      ev_is(2, 151, ST_UNKNOWN, ST_CLOSE, S(2) + MS(700)) ||
+	      ev_is(3, 151, ST_UNKNOWN, ST_CLOSE, S(2) + MS(700)));
+	CHECK(track_find(t, 150) == NULL);
+	CHECK(track_find(t, 100) && (track_find(t, 100)->flags & TS_GHOST));
+	track_free(t);
+}
+
+/*
+ * Notices queued behind a busy loop are read seconds after the kernel sent
+ * them; the time the queue was last found empty bounds when they came, and
+ * a TIME_WAIT that began then is still theirs.
+ */
+static void test_notice_queued_late(void)
+{
+	struct track *t = new_track();
+	struct sock n = mk(150, ST_CLOSE, 4000, 80), m = mk(160, ST_CLOSE, 4001, 80);
+
+	n.inode = m.inode = 0;
+	full_empty(t, S(1));
+	FULL(t, S(2), mk_tw(100, 4000, 80, 59950), mk_tw(110, 4001, 80, 59950));
+	CHECK(nev == 2);
+	/* Queue empty at S(2) - 100 ms; the notices read 3 s later. */
+	track_destroyed(t, &n, S(2) - MS(100), S(5), 0);
+	/* Without that bound, a TIME_WAIT 3 s older is another life's. */
+	track_destroyed(t, &m, 0, S(5), 0);
+	FULL(t, S(6), mk_tw(100, 4000, 80, 56000), mk_tw(110, 4001, 80, 56000));
+	CHECK(nev == 3 && ev_is(2, 160, ST_UNKNOWN, ST_CLOSE, S(5)));
+	CHECK(track_find(t, 150) == NULL);
 	track_free(t);
 }
 
@@ -645,7 +731,7 @@ static void test_exact_merge(void)
 	CHECK(nev == 2);
 	/* The full socket ends (notice and tracepoint): the TIME_WAIT comes from the poll. */
 	track_changed(t, &ka, 0, ST_FIN_WAIT2, ST_CLOSE, S(2) + 500, 0);
-	track_destroyed(t, &(struct sock){.cookie = 1, .state = ST_CLOSE}, S(2) + 510, 0);
+	notice(t, &(struct sock){.cookie = 1, .state = ST_CLOSE}, S(2) + 510, 0);
 	CHECK(nev == 2 && track_alive(t) == 1);
 	FULL(t, S(3), mk_tw(1, 4000, 80, 59000));
 	CHECK(nev == 3 && ev_is(2, 1, ST_FIN_WAIT2, ST_TIME_WAIT, S(2) + 500));
@@ -683,7 +769,7 @@ static void test_exact_merge(void)
 	track_changed(t, &kc, 0, ST_LAST_ACK, ST_CLOSE, S(5) + 200, 0);
 	CHECK(nev == 5 && ev_is(4, 7, ST_LAST_ACK, ST_CLOSE, S(5) + 200));
 	CHECK(evs[4].dwell == 100 && evs[4].dwell_kind == TIME_EXACT);
-	track_destroyed(t, &(struct sock){.cookie = 7, .state = ST_CLOSE}, S(5) + 210, 0);
+	notice(t, &(struct sock){.cookie = 7, .state = ST_CLOSE}, S(5) + 210, 0);
 	FULL(t, S(6), mk_tw(1, 4000, 80, 56000));
 	FULL(t, S(7), mk_tw(1, 4000, 80, 55000));
 	CHECK(nev == 5 && track_alive(t) == 1);
@@ -792,7 +878,7 @@ static void test_exact_late(void)
 	track_changed(t, &ks, 0, ST_LAST_ACK, ST_CLOSE, S(4) + 50, 0);
 	CHECK(nev == 5 && evs[4].from == ST_LAST_ACK && evs[4].to == ST_CLOSE);
 	srv.state = ST_CLOSE;
-	track_destroyed(t, &srv, S(4) + 60, 0);
+	notice(t, &srv, S(4) + 60, 0);
 	c.state = ST_FIN_WAIT1;
 	FULL(t, S(5), mk_tw(5, 40000, 80, 56800), c);
 	FULL(t, S(6), mk_tw(5, 40000, 80, 55800), c);
@@ -825,7 +911,7 @@ static void test_fresh_cookie_handover(void)
 	track_changed(t, &ka, 0, ST_ESTABLISHED, ST_FIN_WAIT1, S(1) + MS(500), 0);
 	track_changed(t, &ka, 0, ST_FIN_WAIT1, ST_FIN_WAIT2, S(1) + MS(501), 0);
 	track_changed(t, &ka, 0, ST_FIN_WAIT2, ST_CLOSE, S(1) + MS(502), 0);
-	track_destroyed(t, &n, S(1) + MS(503), 0);
+	notice(t, &n, S(1) + MS(503), 0);
 	CHECK(nev == 4 && track_size(t) == 1);
 	FULL(t, S(2), fw2);
 	FULL(t, S(3), mk_tw(21, 40000, 80, 59500));
@@ -835,10 +921,13 @@ static void test_fresh_cookie_handover(void)
 	CHECK(ts && ts->nhist == 4 && ts->hist[0].state == ST_SYN_SENT &&
 	      track_find(t, 20) == NULL);
 
-	/* Polls only: the notice first, then the TIME_WAIT with another cookie. */
+	/*
+	 * Polls only: the notice first (read after the hand-over), then the
+	 * TIME_WAIT with another cookie.
+	 */
 	nev = 0;
 	n = mk(30, ST_CLOSE, 40001, 80);
-	track_destroyed(t, &n, S(3) + MS(100), 0);
+	notice(t, &n, S(3) + MS(900), 0);
 	FULL(t, S(4), mk_tw(21, 40000, 80, 58000), mk_tw(31, 40001, 80, 59800));
 	CHECK(nev == 1 && ev_is(0, 31, ST_CLOSE, ST_TIME_WAIT, S(3) + MS(800)) && evs[0].jump);
 	CHECK(track_find(t, 31)->since_kind == TIME_EXACT && track_size(t) == 2);
@@ -848,7 +937,7 @@ static void test_fresh_cookie_handover(void)
 	FULL(t, S(5), mk_tw(21, 40000, 80, 57000), mk_tw(31, 40001, 80, 58800),
 	     mk_tw(41, 40002, 80, 59500));
 	n = mk(40, ST_CLOSE, 40002, 80);
-	track_destroyed(t, &n, S(5) - MS(600), 0);
+	notice(t, &n, S(5) + MS(100), 0);
 	FULL(t, S(6), mk_tw(21, 40000, 80, 56000), mk_tw(31, 40001, 80, 57800),
 	     mk_tw(41, 40002, 80, 58500));
 	CHECK(nev == 1 && ev_is(0, 41, ST_CLOSE, ST_TIME_WAIT, S(5) - MS(500)));
@@ -869,8 +958,8 @@ static void test_exact_notice_first(void)
 	track_changed(t, &kl, 0, ST_CLOSE, ST_LISTEN, S(1) + 1, 0);
 	CHECK(nev == 1);
 	na.state = nb.state = ST_CLOSE;
-	track_destroyed(t, &na, S(1) + MS(500), 0);
-	track_destroyed(t, &nb, S(1) + MS(500), 0);
+	notice(t, &na, S(1) + MS(500), 0);
+	notice(t, &nb, S(1) + MS(500), 0);
 	CHECK(nev == 1 && track_alive(t) == 3);
 	track_changed(t, &ka, 0, ST_CLOSE_WAIT, ST_LAST_ACK, S(1) + MS(400), 0);
 	track_changed(t, &ka, 0, ST_LAST_ACK, ST_CLOSE, S(1) + MS(401), 0);
@@ -914,7 +1003,7 @@ static void test_fw2_mini_handover(void)
 	dump(t, fast, ST_RARE_MASK, &m, 1);
 	CHECK(nev == 4 && track_find(t, 7) && track_find(t, 7)->s.state == ST_FIN_WAIT2);
 	/* The notice (its cookie made at the destruction) and a repeated sample: nothing new. */
-	track_destroyed(t,
+	notice(t,
 			&(struct sock){.cookie = 5,
 				       .state = ST_CLOSE,
 				       .sport = 34612,
@@ -939,7 +1028,7 @@ static void test_fw2_mini_handover(void)
 	track_changed(t, &kb, 0, ST_FIN_WAIT1, ST_FIN_WAIT2, S(2) + MS(10), 0);
 	track_changed(t, &kb, 0, ST_FIN_WAIT2, ST_CLOSE, S(2) + MS(10) + 20, 0);
 	dump(t, S(2) + MS(12), ST_RARE_MASK, &mb, 1);
-	track_destroyed(t, &(struct sock){.cookie = 8, .state = ST_CLOSE}, S(2) + MS(14), 0);
+	notice(t, &(struct sock){.cookie = 8, .state = ST_CLOSE}, S(2) + MS(14), 0);
 	CHECK(nev == 2 && track_find(t, 8)->s.state == ST_FIN_WAIT2);
 	FULL(t, S(3), mk_tw(7, 34612, 80, 58000), mk_tw(8, 34613, 80, 59020));
 	CHECK(nev == 3 && ev_is(2, 8, ST_FIN_WAIT2, ST_TIME_WAIT, S(2) + MS(20)));
@@ -947,7 +1036,7 @@ static void test_fw2_mini_handover(void)
 	ts = track_find(t, 8);
 	CHECK(ts && ts->since_kind == TIME_BETWEEN && ts->since_lo == S(2) + MS(12));
 	/* A notice after the TIME_WAIT showed says nothing of its start either. */
-	track_destroyed(t, &(struct sock){.cookie = 8, .state = ST_CLOSE}, S(2) + MS(15), 0);
+	notice(t, &(struct sock){.cookie = 8, .state = ST_CLOSE}, S(2) + MS(15), 0);
 	CHECK(ts->since == S(2) + MS(20) && ts->since_kind == TIME_BETWEEN);
 
 	/* Seen in FIN_WAIT_2 by no dump, the handover is dated by the full socket's end. */
@@ -1291,7 +1380,7 @@ static void test_netns_absence(void)
 	 * A destroy notice names its namespace: namespace 0's socket of that
 	 * cookie ends, exactly then (the next full dump rules out a TIME_WAIT).
 	 */
-	track_destroyed(t, &a, S(6), S(6) + WALL_OFF);
+	notice(t, &a, S(6), S(6) + WALL_OFF);
 	dump_ns(t, S(7), both, 2, NULL, 0);
 	CHECK(nev == 2 && evs[1].s.netns == 0 && evs[1].mono == S(6) &&
 	      evs[1].dwell_kind == TIME_ATLEAST && (find_ns(t, 1, 0)->flags & TS_GHOST));
@@ -1437,6 +1526,9 @@ int main(void)
 	RUN(test_notice_after_old_tw);
 	RUN(test_tw_other_cookie);
 	RUN(test_late_notice_after_tw);
+	RUN(test_notice_between_reused_tw);
+	RUN(test_notice_claims_one_tw);
+	RUN(test_notice_queued_late);
 	RUN(test_exact_merge);
 	RUN(test_exact_reset_and_stale);
 	RUN(test_exact_request_link);

@@ -382,9 +382,12 @@ def lost_notes(path):
         m = re.search(r"(\d+) events lost", line)
         if m:
             samples += int(m.group(1))
-        m = re.search(r"destroy notices lost.*?\((\d+) so far\)", line)
+        m = re.search(r"destroy notices lost.*?\((\d+) (?:times )?so far\)", line)
         if m:
             resyncs = max(resyncs, int(m.group(1)))
+        elif "destroy notices lost" in line:
+            # The first loss is said on stderr; later ones go to the header.
+            resyncs = max(resyncs, 1)
     return samples, resyncs
 
 
