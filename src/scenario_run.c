@@ -250,7 +250,7 @@ void sc_put_segment(struct scenario *sc, const struct scenario_ladder *e)
 {
 	char flags[40];
 
-	scenario_flags_text(flags, sizeof(flags), e->tcpflags);
+	narrator_flags_text(flags, sizeof(flags), e->tcpflags);
 	put(sc, e->mono < sc->t0 ? sc->t0 : e->mono,
 	    "  %-8s > %-8s %-11s seq %u ack %u len %u%s%s",
 	    e->actor >= 0 ? sc->actors[e->actor].name : "?",

@@ -89,7 +89,7 @@ static void draw_segment(const struct view *v, const struct ladder_cols *c, int 
 	}
 	for (int x = x0; x <= x1; x++)
 		view_puta(v, y, x, 1, el, "\u2500");
-	scenario_flags_text(flags, sizeof(flags), e->tcpflags);
+	narrator_flags_text(flags, sizeof(flags), e->tcpflags);
 	/* seq:ack, +payload bytes, "re" for a retransmission */
 	if (e->len)
 		snprintf(label, sizeof(label), " %s %u:%u +%u%s ", flags, e->seq, e->ack, e->len,

@@ -172,13 +172,13 @@ static void segment_kinds(void)
 	CHECK(sc_seg_kinds(0x18) == (1u << SG_ALL));			  /* PSH,ACK: data */
 	CHECK(sc_seg_kinds(0x11) == ((1u << SG_FIN) | (1u << SG_ALL)));	  /* FIN,ACK */
 	CHECK(sc_seg_kinds(0x14) == ((1u << SG_RST) | (1u << SG_ALL)));	  /* RST,ACK */
-	scenario_flags_text(buf, sizeof(buf), 0x11);
+	narrator_flags_text(buf, sizeof(buf), 0x11);
 	CHECK_STR(buf, "FIN,ACK");
-	scenario_flags_text(buf, sizeof(buf), 0x12);
+	narrator_flags_text(buf, sizeof(buf), 0x12);
 	CHECK_STR(buf, "SYN,ACK");
-	scenario_flags_text(buf, sizeof(buf), 0x18);
+	narrator_flags_text(buf, sizeof(buf), 0x18);
 	CHECK_STR(buf, "PSH,ACK");
-	scenario_flags_text(buf, sizeof(buf), 0);
+	narrator_flags_text(buf, sizeof(buf), 0);
 	CHECK_STR(buf, "none");
 	CHECK(sc_seg_parse("FIN") == SG_FIN && sc_seg_parse("synack") == SG_SYNACK &&
 	      sc_seg_parse("data") < 0);
