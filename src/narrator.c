@@ -3,6 +3,7 @@
 
 #include <netinet/tcp.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "util.h"
 
@@ -22,4 +23,23 @@ void narrator_flags_text(char *buf, size_t len, uint8_t f)
 						 names[i].name);
 	if (!used)
 		snprintf(buf, len, "none");
+}
+
+bool narrator_scripted(const struct narrator *n)
+{
+	return n && n->ops->owns;
+}
+
+bool narrator_shows(const struct narrator *n, const struct sock *s)
+{
+	return !narrator_scripted(n) || n->ops->owns(n->ctx, s);
+}
+
+bool narrator_shows_key(const struct narrator *n, const struct sock_key *k)
+{
+	struct sock s = {.family = k->family, .sport = k->sport, .dport = k->dport};
+
+	memcpy(s.src, k->src, sizeof(s.src));
+	memcpy(s.dst, k->dst, sizeof(s.dst));
+	return narrator_shows(n, &s);
 }

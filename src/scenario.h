@@ -35,24 +35,14 @@ int scenario_prepare(struct scenario *sc, char *err, size_t errlen);
 int scenario_start(struct scenario *sc, struct loop *l, const struct scenario_opts *o, char *err,
 		   size_t errlen);
 /*
- * What the view shows: what just happened (an action's result, a verdict, a
- * prompt; with verbose, the step running) and the last `say`, its quoted
- * times filled in.
+ * The scenario as the view and the sources see it (narration, actors, step
+ * mode, ladder; see narrator.h): valid as long as sc. A ladder store of
+ * scenario_replay() gives its ladder only.
  */
-const char *scenario_step_text(const struct scenario *sc);
-const char *scenario_narration(const struct scenario *sc);
-/* The actor owning a socket ("server", "client"), or NULL when not the scenario's. */
-const char *scenario_actor(const struct scenario *sc, const struct sock *s);
-/* Whether a socket belongs to the scenario (the view filters to these). */
-bool scenario_owns(const struct scenario *sc, const struct sock *s);
-/* In step mode: go on past the current `step`. */
-void scenario_advance(struct scenario *sc);
-/* Hold the script where it is (the view's pause), or let it go on. */
-void scenario_pause(struct scenario *sc, bool paused);
-bool scenario_waiting(const struct scenario *sc);
+const struct narrator *scenario_narrator(struct scenario *sc);
 /* Exit status: 0 all expectations met, 1 an expectation failed, 2 a runtime error. */
 int scenario_status(const struct scenario *sc);
-/* How many ladder entries are kept (the oldest go first), and entry i, oldest first. */
+/* The ladder (see narrator.h): how many entries are kept, and entry i, oldest first. */
 size_t scenario_ladder_len(const struct scenario *sc);
 const struct scenario_ladder *scenario_ladder_at(const struct scenario *sc, size_t i);
 /* An actor's name by index, for the ladder's columns; NULL past the last. */

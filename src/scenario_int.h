@@ -174,6 +174,7 @@ struct scenario {
 	char step_text[320]; /* with the step's index: the script's progress */
 	char happening[320]; /* the same without progress: what the audience sees */
 	char narration[512];
+	struct narrator narr; /* what scenario_narrator() gives */
 };
 
 /* scenario_parse.c */
@@ -225,5 +226,13 @@ void sc_cap_rule(struct scenario *sc, size_t i);
 /* scenario_run.c, for the capture */
 int sc_actor_of(const struct scenario *sc, uint16_t sport, uint16_t dport);
 void sc_put_segment(struct scenario *sc, const struct scenario_ladder *e);
+/* scenario_run.c, what scenario_narr.c hands on: see struct narrator_ops. */
+bool sc_owns(const struct scenario *sc, const struct sock *s);
+const char *sc_actor(const struct scenario *sc, const struct sock *s);
+const char *sc_step_text(const struct scenario *sc);
+const char *sc_narration(const struct scenario *sc);
+bool sc_waiting(const struct scenario *sc);
+void sc_advance(struct scenario *sc);
+void sc_pause(struct scenario *sc, bool paused);
 
 #endif

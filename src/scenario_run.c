@@ -264,7 +264,7 @@ static bool loopback4(const struct sock *s)
 	return s->family == AF_INET && s->src[0] == 127;
 }
 
-bool scenario_owns(const struct scenario *sc, const struct sock *s)
+bool sc_owns(const struct scenario *sc, const struct sock *s)
 {
 	if (!sc || !sc->prepared || !loopback4(s))
 		return false;
@@ -277,16 +277,16 @@ bool scenario_owns(const struct scenario *sc, const struct sock *s)
 
 static int actor_index(const struct scenario *sc, const struct sock *s)
 {
-	if (!scenario_owns(sc, s))
+	if (!sc_owns(sc, s))
 		return -1;
 	return actor_of_ports(sc, s->sport, s->dport);
 }
 
-const char *scenario_actor(const struct scenario *sc, const struct sock *s)
+const char *sc_actor(const struct scenario *sc, const struct sock *s)
 {
 	int a;
 
-	if (!scenario_owns(sc, s))
+	if (!sc_owns(sc, s))
 		return NULL;
 	a = actor_of_ports(sc, s->sport, s->dport);
 	/* A connect the actor has not reported yet: ours, but whose is not known. */
@@ -764,7 +764,7 @@ static void runner_event(void *ctx, const struct track_event *ev)
 	char la[ADDR_BUFSZ], pa[ADDR_BUFSZ], dur[DUR_BUFSZ];
 	int a;
 
-	if (!scenario_owns(sc, &ev->s))
+	if (!sc_owns(sc, &ev->s))
 		return;
 	a = actor_index(sc, &ev->s);
 	if (a >= 0) {
@@ -903,19 +903,19 @@ int scenario_start(struct scenario *sc, struct loop *l, const struct scenario_op
 	return 0;
 }
 
-const char *scenario_step_text(const struct scenario *sc)
+const char *sc_step_text(const struct scenario *sc)
 {
 	if (sc->paused && !sc->finished)
 		return "paused: Space goes on";
 	return sc->o.verbose ? sc->step_text : sc->happening;
 }
 
-const char *scenario_narration(const struct scenario *sc)
+const char *sc_narration(const struct scenario *sc)
 {
 	return sc->narration;
 }
 
-void scenario_pause(struct scenario *sc, bool paused)
+void sc_pause(struct scenario *sc, bool paused)
 {
 	int64_t now = mono_ns();
 
@@ -931,13 +931,13 @@ void scenario_pause(struct scenario *sc, bool paused)
 		sc->deadline += now - sc->paused_at;
 }
 
-void scenario_advance(struct scenario *sc)
+void sc_advance(struct scenario *sc)
 {
 	if (sc->waiting)
 		sc->advance = true;
 }
 
-bool scenario_waiting(const struct scenario *sc)
+bool sc_waiting(const struct scenario *sc)
 {
 	return sc->waiting;
 }
