@@ -557,12 +557,6 @@ static unsigned read_ephemeral_ports(void)
 	return n;
 }
 
-/* A change the tracepoint reports, from any namespace: the scenario's, or any without one. */
-static bool admit_change(void *arg, const struct sock_key *k)
-{
-	return narrator_shows_key(arg, k);
-}
-
 /*
  * The exact source: on eBPF where it loads, else through perf_event_open,
  * which cannot tell namespaces apart and so does not go with --netns. One
@@ -573,8 +567,7 @@ static int open_exact(struct loop *l, struct config *c, struct scenario *sc, cha
 {
 	struct exact_bpf_opts xo = {
 	    .all = c->netns && !strcmp(c->netns, "all"),
-	    .admit = sc ? admit_change : NULL,
-	    .admit_arg = (void *)scenario_narrator(sc),
+	    .only = scenario_narrator(sc),
 	};
 	char why[250], perf_why[250];
 	/* Tests of the fallback, and a way round a misbehaving eBPF setup. */
@@ -593,8 +586,7 @@ static int open_exact(struct loop *l, struct config *c, struct scenario *sc, cha
 			 why);
 		return -1;
 	}
-	if (exact_open(l, sc ? admit_change : NULL, (void *)scenario_narrator(sc), perf_why,
-		       sizeof(perf_why)) < 0) {
+	if (exact_open(l, scenario_narrator(sc), perf_why, sizeof(perf_why)) < 0) {
 		snprintf(err, errlen, "%s; %s", why, perf_why);
 		return -1;
 	}
