@@ -6,6 +6,7 @@
 #include <net/if.h>
 #include <netinet/in.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -900,6 +901,8 @@ int scenario_start(struct scenario *sc, struct loop *l, const struct scenario_op
 	sanitize(sc->narration, sizeof(sc->narration), sc->about ? sc->about : "", (size_t)-1);
 	set_step_text(sc, "starting");
 	loop_add_sink(l, &runner_ops, sc);
+	/* An actor that ended is reaped at once, not at the next tick. */
+	loop_on_signal(l, SIGCHLD, runner_tick, sc);
 	return 0;
 }
 
