@@ -208,12 +208,14 @@ static void bad_scripts(void)
 		  "rst or all, then once)");
 	CHECK_STR(error_of(HEAD "blackhole nobody\n"),
 		  "t.tcps:4: unknown actor 'nobody' (declare it first: actor nobody)");
-	CHECK_STR(error_of(HEAD "heal now\n"), "t.tcps:4: heal: unexpected 'now'");
+	CHECK_STR(error_of(HEAD "heal now\n"), "t.tcps:4: heal: unexpected 'now' (write heal)");
 	CHECK_STR(error_of(HEAD "expect client sends PIGEON\n"),
 		  "t.tcps:4: expect: unknown segment kind 'PIGEON' (expected SYN, SYNACK, ACK, FIN, "
 		  "RST or ALL)");
 	CHECK_STR(error_of(HEAD "expect client sends FIN for 2\n"),
-		  "t.tcps:4: expect: unexpected 'for'");
+		  "t.tcps:4: expect: unexpected 'for' (write expect ACTOR [not] STATE [for SECS] "
+		  "[within SECS], or ACTOR sends|retransmits [no] KIND [within SECS], or KIND from "
+		  "ACTOR)");
 	CHECK_STR(error_of(HEAD "expect FIN from nobody\n"),
 		  "t.tcps:4: unknown actor 'nobody' (declare it first: actor nobody)");
 	CHECK_STR(error_of(HEAD "say FIN_WAIT_1 lasted {client FIN_WAIT_1\n"),
@@ -265,7 +267,7 @@ static void bad_scripts(void)
 	CHECK_STR(error_of(HEAD "server listen\nclient close fails ENOPE\n"),
 		  "t.tcps:5: close: 'fails' wants an error name like EPIPE, got 'ENOPE'");
 	CHECK_STR(error_of(HEAD "server listen\nclient close now\n"),
-		  "t.tcps:5: close: unexpected 'now'");
+		  "t.tcps:5: close: unexpected 'now' (write ACTOR close [listener] [fails ERROR])");
 	CHECK_STR(error_of(HEAD "client connect\n"), "t.tcps:4: connect: no actor ever listens");
 	CHECK_STR(error_of(HEAD "server listen\nclient connect client\n"),
 		  "t.tcps:5: connect: client never listens");
