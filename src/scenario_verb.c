@@ -406,17 +406,25 @@ static int parse_connect(struct sc_parser *p, const struct sc_verb *v)
 	return parse_action_opts(p, v, st, i);
 }
 
+/* The action's argument, a number in [lo, hi] of unit, into st->n; -1 with the error set. */
+static int action_number(struct sc_parser *p, const struct sc_verb *v, struct sc_step *st, long lo,
+			 long hi, const char *unit)
+{
+	const char *arg = action_arg(p);
+
+	if (sc_parse_long(arg, lo, hi, &st->n) < 0)
+		return sc_perr(p, "bad number '%s' for %s (expected %s, %ld to %ld)",
+			       arg ? arg : "", v->name, unit, lo, hi);
+	return 0;
+}
+
 /* send N, recv N. */
 static int parse_bytes(struct sc_parser *p, const struct sc_verb *v)
 {
-	const char *arg = action_arg(p);
 	struct sc_step *st = action_step(p, v);
 
-	if (!st)
+	if (!st || action_number(p, v, st, 1, MAX_BYTES_ARG, "bytes") < 0)
 		return -1;
-	if (sc_parse_long(arg, 1, MAX_BYTES_ARG, &st->n) < 0)
-		return sc_perr(p, "bad number '%s' for %s (expected bytes, 1 to %ld)",
-			       arg ? arg : "", v->name, MAX_BYTES_ARG);
 	return parse_action_opts(p, v, st, 3);
 }
 
@@ -430,9 +438,8 @@ static int parse_write_after_close(struct sc_parser *p, const struct sc_verb *v)
 		return -1;
 	st->n = 100;
 	if (arg && isdigit((unsigned char)*arg)) {
-		if (sc_parse_long(arg, 1, 65536, &st->n) < 0)
-			return sc_perr(p, "bad number '%s' for %s (expected bytes, 1 to 65536)",
-				       arg, v->name);
+		if (action_number(p, v, st, 1, 65536, "bytes") < 0)
+			return -1;
 		i++;
 	}
 	return parse_action_opts(p, v, st, i);
@@ -440,14 +447,10 @@ static int parse_write_after_close(struct sc_parser *p, const struct sc_verb *v)
 
 static int parse_linger(struct sc_parser *p, const struct sc_verb *v)
 {
-	const char *arg = action_arg(p);
 	struct sc_step *st = action_step(p, v);
 
-	if (!st)
+	if (!st || action_number(p, v, st, 0, 60, "seconds") < 0)
 		return -1;
-	if (sc_parse_long(arg, 0, 60, &st->n) < 0)
-		return sc_perr(p, "bad number '%s' for linger (expected seconds, 0 to 60)",
-			       arg ? arg : "");
 	return parse_action_opts(p, v, st, 3);
 }
 
@@ -518,105 +521,105 @@ static const struct sc_verb sc_verbs[] = {
      .action = true,
      .kind = SK_ACTION,
      .act = SA_LISTEN,
-     .perform = sc_do_listen,
      .parse = parse_listen,
-     .run = &sc_run_action},
+     .run = &sc_run_action,
+     .perform = sc_do_listen},
     {.name = "connect",
      .usage = "[ACTOR] [again] [rcvbuf N] [sndbuf N]",
      .action = true,
      .kind = SK_ACTION,
      .act = SA_CONNECT,
-     .perform = sc_do_connect,
      .parse = parse_connect,
-     .run = &sc_run_action},
+     .run = &sc_run_action,
+     .perform = sc_do_connect},
     {.name = "accept",
      .usage = "",
      .action = true,
      .kind = SK_ACTION,
      .act = SA_ACCEPT,
-     .perform = sc_do_accept,
      .parse = parse_plain,
-     .run = &sc_run_action},
+     .run = &sc_run_action,
+     .perform = sc_do_accept},
     {.name = "send",
      .usage = "N",
      .action = true,
      .kind = SK_ACTION,
      .act = SA_SEND,
-     .perform = sc_do_send,
      .parse = parse_bytes,
-     .run = &sc_run_action},
+     .run = &sc_run_action,
+     .perform = sc_do_send},
     {.name = "fill",
      .usage = "",
      .action = true,
      .kind = SK_ACTION,
      .act = SA_FILL,
-     .perform = sc_do_fill,
      .parse = parse_plain,
-     .run = &sc_run_action},
+     .run = &sc_run_action,
+     .perform = sc_do_fill},
     {.name = "recv",
      .usage = "N",
      .action = true,
      .kind = SK_ACTION,
      .act = SA_RECV,
-     .perform = sc_do_recv,
      .parse = parse_bytes,
-     .run = &sc_run_action},
+     .run = &sc_run_action,
+     .perform = sc_do_recv},
     {.name = "drain",
      .usage = "",
      .action = true,
      .kind = SK_ACTION,
      .act = SA_DRAIN,
-     .perform = sc_do_drain,
      .parse = parse_plain,
-     .run = &sc_run_action},
+     .run = &sc_run_action,
+     .perform = sc_do_drain},
     {.name = "shutdown",
      .usage = "rd|wr|rdwr",
      .action = true,
      .kind = SK_ACTION,
      .act = SA_SHUTDOWN,
-     .perform = sc_do_shutdown,
      .parse = parse_shutdown,
-     .run = &sc_run_action},
+     .run = &sc_run_action,
+     .perform = sc_do_shutdown},
     {.name = "close",
      .usage = "[listener]",
      .action = true,
      .kind = SK_ACTION,
      .act = SA_CLOSE,
-     .perform = sc_do_close,
      .parse = parse_plain,
-     .run = &sc_run_action},
+     .run = &sc_run_action,
+     .perform = sc_do_close},
     {.name = "linger",
      .usage = "SECS",
      .action = true,
      .kind = SK_ACTION,
      .act = SA_LINGER,
-     .perform = sc_do_linger,
      .parse = parse_linger,
-     .run = &sc_run_action},
+     .run = &sc_run_action,
+     .perform = sc_do_linger},
     {.name = "write-after-close",
      .usage = "[N]",
      .action = true,
      .kind = SK_ACTION,
      .act = SA_WRITE_AFTER_CLOSE,
-     .perform = sc_do_write_after_close,
      .parse = parse_write_after_close,
-     .run = &sc_run_action},
+     .run = &sc_run_action,
+     .perform = sc_do_write_after_close},
     {.name = "bind-again",
      .usage = "[reuseaddr]",
      .action = true,
      .kind = SK_ACTION,
      .act = SA_BIND_AGAIN,
-     .perform = sc_do_bind_again,
      .parse = parse_listen,
-     .run = &sc_run_action},
+     .run = &sc_run_action,
+     .perform = sc_do_bind_again},
     {.name = "exit",
      .usage = "",
      .action = true,
      .kind = SK_ACTION,
      .act = SA_EXIT,
-     .perform = sc_do_exit,
      .parse = parse_plain,
-     .run = &sc_run_action},
+     .run = &sc_run_action,
+     .perform = sc_do_exit},
 };
 
 const struct sc_verb *sc_verb_find(const char *name, bool action)
