@@ -191,6 +191,16 @@ struct scenario {
 	struct narrator narr; /* what scenario_narrator() gives */
 };
 
+/* Options an action may take after its argument, as bits of sc_verb.opts. */
+enum {
+	SC_OPT_REUSEADDR = 1 << 0, /* reuseaddr */
+	SC_OPT_AGAIN = 1 << 1,	   /* again */
+	SC_OPT_LISTENER = 1 << 2,  /* listener */
+	SC_OPT_BACKLOG = 1 << 3,   /* backlog N */
+	SC_OPT_DEFER = 1 << 4,	   /* defer SECS */
+	SC_OPT_BUFS = 1 << 5,	   /* rcvbuf N, sndbuf N */
+};
+
 /* The parse of a script in progress: where it is, for messages, and the line's words. */
 struct sc_parser {
 	struct scenario *sc;
@@ -217,6 +227,7 @@ struct sc_verb {
 	bool free_text;	   /* the rest of the line is text, '#' and all */
 	uint8_t kind;	   /* enum sc_kind of the step it makes */
 	uint8_t act;	   /* an action's enum sc_act */
+	unsigned opts;	   /* an action's SC_OPT_*: the options it takes besides `fails` */
 	/* Read the parser's line into a step (or the header); 0, or -1 with the error set. */
 	int (*parse)(struct sc_parser *p, const struct sc_verb *v);
 	/* How its step runs; NULL for the header's verbs, which make no step. */

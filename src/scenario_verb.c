@@ -306,7 +306,7 @@ static int parse_sysctl(struct sc_parser *p, const struct sc_verb *v)
 
 /* Actions: ACTOR VERB [ARG] [OPTIONS]. */
 
-/* The options after an action's argument: `backlog N`, `reuseaddr`, `fails ERR`, ... */
+/* The options after an action's argument: `fails ERR`, and those of its entry's opts. */
 static int parse_action_opts(struct sc_parser *p, const struct sc_verb *v, struct sc_step *st,
 			     int i)
 {
@@ -320,21 +320,20 @@ static int parse_action_opts(struct sc_parser *p, const struct sc_verb *v, struc
 				    p, "%s: 'fails' wants an error name like EPIPE, got '%s'",
 				    v->name, val ? val : "nothing");
 			i++;
-		} else if (!strcmp(o, "reuseaddr") &&
-			   (st->act == SA_LISTEN || st->act == SA_BIND_AGAIN)) {
+		} else if (!strcmp(o, "reuseaddr") && (v->opts & SC_OPT_REUSEADDR)) {
 			st->reuseaddr = true;
-		} else if (!strcmp(o, "again") && st->act == SA_CONNECT) {
+		} else if (!strcmp(o, "again") && (v->opts & SC_OPT_AGAIN)) {
 			st->again = true;
-		} else if (!strcmp(o, "listener") && st->act == SA_CLOSE) {
+		} else if (!strcmp(o, "listener") && (v->opts & SC_OPT_LISTENER)) {
 			st->listener = true;
-		} else if (!strcmp(o, "backlog") && st->act == SA_LISTEN) {
+		} else if (!strcmp(o, "backlog") && (v->opts & SC_OPT_BACKLOG)) {
 			if (sc_parse_long(val, 0, 65535, &n) < 0)
 				return sc_perr(p,
 					       "bad number '%s' for backlog (expected 0 to 65535)",
 					       val ? val : "");
 			st->backlog = (int)n;
 			i++;
-		} else if (!strcmp(o, "defer") && st->act == SA_LISTEN) {
+		} else if (!strcmp(o, "defer") && (v->opts & SC_OPT_DEFER)) {
 			if (sc_parse_long(val, 1, 3600, &n) < 0)
 				return sc_perr(
 				    p, "bad number '%s' for defer (expected seconds, 1 to 3600)",
@@ -342,7 +341,7 @@ static int parse_action_opts(struct sc_parser *p, const struct sc_verb *v, struc
 			st->defer = (int)n;
 			i++;
 		} else if ((!strcmp(o, "rcvbuf") || !strcmp(o, "sndbuf")) &&
-			   (st->act == SA_LISTEN || st->act == SA_CONNECT)) {
+			   (v->opts & SC_OPT_BUFS)) {
 			if (sc_parse_long(val, 1024, 16L << 20, &n) < 0)
 				return sc_perr(
 				    p, "bad number '%s' for %s (expected bytes, 1024 to %ld)",
@@ -521,6 +520,7 @@ static const struct sc_verb sc_verbs[] = {
      .action = true,
      .kind = SK_ACTION,
      .act = SA_LISTEN,
+     .opts = SC_OPT_BACKLOG | SC_OPT_DEFER | SC_OPT_REUSEADDR | SC_OPT_BUFS,
      .parse = parse_listen,
      .run = &sc_run_action,
      .perform = sc_do_listen},
@@ -529,6 +529,7 @@ static const struct sc_verb sc_verbs[] = {
      .action = true,
      .kind = SK_ACTION,
      .act = SA_CONNECT,
+     .opts = SC_OPT_AGAIN | SC_OPT_BUFS,
      .parse = parse_connect,
      .run = &sc_run_action,
      .perform = sc_do_connect},
@@ -585,6 +586,7 @@ static const struct sc_verb sc_verbs[] = {
      .action = true,
      .kind = SK_ACTION,
      .act = SA_CLOSE,
+     .opts = SC_OPT_LISTENER,
      .parse = parse_plain,
      .run = &sc_run_action,
      .perform = sc_do_close},
@@ -609,6 +611,7 @@ static const struct sc_verb sc_verbs[] = {
      .action = true,
      .kind = SK_ACTION,
      .act = SA_BIND_AGAIN,
+     .opts = SC_OPT_REUSEADDR,
      .parse = parse_listen,
      .run = &sc_run_action,
      .perform = sc_do_bind_again},
