@@ -8,7 +8,7 @@
 
 #include "netns.h"
 #include "procmap.h"
-#include "scenario.h"
+#include "narrator.h"
 #include "util.h"
 
 int64_t col_dwell(const struct tsock *ts, int64_t now)
@@ -34,7 +34,8 @@ char *col_addr(char *buf, size_t len, int family, const uint8_t *addr, uint16_t 
 char *col_owner(const struct col_ctx *c, const struct sock *s, char *buf, size_t len)
 {
 	const struct owner *ow = c->pm && s->inode ? procmap_lookup(c->pm, s->inode) : NULL;
-	const char *actor = c->sc ? scenario_actor(c->sc, s) : NULL;
+	const char *actor =
+	    narrator_scripted(c->narr) ? c->narr->ops->actor(c->narr->ctx, s) : NULL;
 
 	if (actor) {
 		char a[64];

@@ -11,7 +11,7 @@
 
 struct procmap;
 struct netns_tab;
-struct scenario;
+struct narrator;
 
 enum col_id {
 	COL_STATE,
@@ -31,7 +31,7 @@ struct col_ctx {
 	int64_t now;			/* monotonic ns, for dwell */
 	const struct procmap *pm;	/* owners, or NULL */
 	const struct netns_tab *labels; /* namespace labels, or NULL */
-	const struct scenario *sc;	/* a scenario names its actors, or NULL */
+	const struct narrator *narr;	/* a scenario names its actors, or NULL */
 	bool utf8;
 };
 

@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "narrator.h"
 #include "util.h"
 
 #define TP_DIR "events/sock/inet_sock_set_state"
@@ -54,8 +55,7 @@ struct exact {
 	uint64_t seq;
 	uint64_t lost, bad;
 	int64_t next_drain;
-	exact_admit_fn admit;
-	void *admit_arg;
+	const struct narrator *only;
 };
 
 /* Which tracefs is mounted: its path, or NULL with err saying what is wrong. */
@@ -307,7 +307,7 @@ static void deliver(void *ctx, const struct obs *o)
 	struct drain *d = ctx;
 	struct obs copy = *o;
 
-	if (d->x->admit && o->kind == OBS_CHANGE && !d->x->admit(d->x->admit_arg, &o->key))
+	if (o->kind == OBS_CHANGE && !narrator_shows_key(d->x->only, &o->key))
 		return;
 	copy.wall = copy.mono + d->wall_offset;
 	loop_observe(d->l, &copy);
@@ -445,12 +445,11 @@ static int online_cpus(int *cpus, int max, char *err, size_t errlen)
 	return n;
 }
 
-int exact_open(struct loop *l, exact_admit_fn admit, void *arg, char *err, size_t errlen)
+int exact_open(struct loop *l, const struct narrator *only, char *err, size_t errlen)
 {
 	struct exact *x = xcalloc(1, sizeof(*x));
 	x->epfd = -1;
-	x->admit = admit;
-	x->admit_arg = arg;
+	x->only = only;
 	if (load_format(&x->fmt, err, errlen) < 0)
 		goto fail;
 

@@ -10,11 +10,11 @@
  * mount, a field in the format) and how to provide it.
  */
 /*
- * The tracepoint sees every network namespace: only the changes admit(arg,
- * key) accepts go on (a scenario's own sockets); admit NULL for all.
+ * The tracepoint sees every network namespace: with a scenario's narrator,
+ * only changes of its own sockets go on; NULL for all.
  */
-typedef bool (*exact_admit_fn)(void *arg, const struct sock_key *k);
-int exact_open(struct loop *l, exact_admit_fn admit, void *arg, char *err, size_t errlen);
+struct narrator;
+int exact_open(struct loop *l, const struct narrator *only, char *err, size_t errlen);
 
 /*
  * The pieces below are pure (no I/O), for exact.c and the unit tests.

@@ -37,6 +37,7 @@ int exact_bpf_open(struct loop *l, const struct exact_bpf_opts *o, char *err, si
 
 #include "src/exact.skel.h" /* generated in the build tree */
 #include "exact_rec.h"
+#include "narrator.h"
 #include "netns.h"
 #include "nswatch.h"
 
@@ -71,8 +72,7 @@ struct xbpf {
 	size_t drain_max; /* DRAIN_MAX, or SYNC_MAX in a sync */
 	int64_t lost_said_at, unlabelled_said_at;
 	int64_t next_drain;
-	exact_admit_fn admit;
-	void *admit_arg;
+	const struct narrator *only;
 };
 
 /* The loop to hand settled changes to, and the wall clock's offset for them. */
@@ -150,7 +150,7 @@ static void deliver(void *ctx, const struct obs *o)
 	struct drain *d = ctx;
 	struct obs copy = *o;
 
-	if (d->x->admit && !d->x->admit(d->x->admit_arg, &o->key))
+	if (!narrator_shows_key(d->x->only, &o->key))
 		return;
 	copy.wall = copy.mono + d->wall_offset;
 	loop_observe(d->l, &copy);
@@ -322,8 +322,7 @@ int exact_bpf_open(struct loop *l, const struct exact_bpf_opts *o, char *err, si
 	x = xcalloc(1, sizeof(*x));
 	x->tab = loop_netns(l);
 	x->all = o->all;
-	x->admit = o->admit;
-	x->admit_arg = o->admit_arg;
+	x->only = o->only;
 	x->next_drain = INT64_MAX;
 	x->epfd = -1;
 	x->drain_max = DRAIN_MAX;

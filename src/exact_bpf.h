@@ -20,8 +20,7 @@ struct exact_bpf_opts {
 	 * (ours, or --netns NAME's) passes, once the poller has told its cookie.
 	 */
 	bool all;
-	exact_admit_fn admit; /* as exact_open()'s; NULL for all */
-	void *admit_arg;
+	const struct narrator *only; /* as exact_open()'s; NULL for all */
 };
 
 /*

@@ -28,6 +28,12 @@ struct loop_sink {
 	void *ctx;
 };
 
+struct loop_signal {
+	int sig;
+	loop_signal_fn fn;
+	void *arg;
+};
+
 struct loop {
 	struct track *t;
 	struct netns_tab *labels;
@@ -35,6 +41,8 @@ struct loop {
 	struct loop_source src[LOOP_MAX];
 	struct loop_sink snk[LOOP_MAX];
 	size_t nsrc, nsnk;
+	struct loop_signal sigs[LOOP_MAX];
+	size_t nsigs;
 	int sigfd;
 	bool quit;
 	int status;
@@ -354,14 +362,32 @@ static int64_t next_deadline(struct loop *l)
 	return next;
 }
 
+void loop_on_signal(struct loop *l, int sig, loop_signal_fn fn, void *arg)
+{
+	size_t i = 0;
+
+	while (i < l->nsigs && l->sigs[i].sig != sig)
+		i++;
+	if (i == LOOP_MAX)
+		abort();
+	l->sigs[i] = (struct loop_signal){sig, fn, arg};
+	if (i == l->nsigs)
+		l->nsigs++;
+}
+
 static void on_signal(struct loop *l)
 {
 	int sig;
 
 	while ((sig = sig_read(l->sigfd)) > 0) {
-		if (sig == SIGCHLD)
-			tick_sinks(l, mono_ns()); /* the scenario runner reaps its actors */
-		else
+		size_t i = 0;
+
+		while (i < l->nsigs && l->sigs[i].sig != sig)
+			i++;
+		if (i < l->nsigs)
+			l->sigs[i].fn(l->sigs[i].arg, l, mono_ns());
+		/* A child nobody asked about ended: no reason to stop. */
+		else if (sig != SIGCHLD)
 			loop_quit(l, 0);
 	}
 }

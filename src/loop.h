@@ -188,6 +188,14 @@ const struct filter *loop_filter(const struct loop *l);
 /* Reset the tracker and every sink (a replay seek). */
 void loop_reset(struct loop *l);
 
+/*
+ * Hand a signal the loop reads (see sig_setup(): SIGCHLD, or a terminating
+ * one) to fn instead of what the loop does by itself: a terminating signal
+ * quits, SIGCHLD is let be. One handler a signal; a later call replaces it.
+ */
+typedef void (*loop_signal_fn)(void *arg, struct loop *l, int64_t now);
+void loop_on_signal(struct loop *l, int sig, loop_signal_fn fn, void *arg);
+
 /* Run until loop_quit() or a terminating signal; returns the exit status to use. */
 int loop_run(struct loop *l);
 void loop_quit(struct loop *l, int status);

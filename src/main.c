@@ -557,16 +557,6 @@ static unsigned read_ephemeral_ports(void)
 	return n;
 }
 
-/* A change the tracepoint reports, from any namespace: the scenario's, or any without one. */
-static bool admit_change(void *arg, const struct sock_key *k)
-{
-	struct sock s = {.family = k->family, .sport = k->sport, .dport = k->dport};
-
-	memcpy(s.src, k->src, sizeof(s.src));
-	memcpy(s.dst, k->dst, sizeof(s.dst));
-	return scenario_owns(arg, &s);
-}
-
 /*
  * The exact source: on eBPF where it loads, else through perf_event_open,
  * which cannot tell namespaces apart and so does not go with --netns. One
@@ -577,8 +567,7 @@ static int open_exact(struct loop *l, struct config *c, struct scenario *sc, cha
 {
 	struct exact_bpf_opts xo = {
 	    .all = c->netns && !strcmp(c->netns, "all"),
-	    .admit = sc ? admit_change : NULL,
-	    .admit_arg = sc,
+	    .only = scenario_narrator(sc),
 	};
 	char why[250], perf_why[250];
 	/* Tests of the fallback, and a way round a misbehaving eBPF setup. */
@@ -597,7 +586,7 @@ static int open_exact(struct loop *l, struct config *c, struct scenario *sc, cha
 			 why);
 		return -1;
 	}
-	if (exact_open(l, sc ? admit_change : NULL, sc, perf_why, sizeof(perf_why)) < 0) {
+	if (exact_open(l, scenario_narrator(sc), perf_why, sizeof(perf_why)) < 0) {
 		snprintf(err, errlen, "%s; %s", why, perf_why);
 		return -1;
 	}
@@ -683,7 +672,7 @@ static void serve_started(const struct config *c)
 }
 
 static int open_sinks(struct loop *l, struct config *c, struct procmap *pm, struct scenario *sc,
-		      const struct scenario *ladder)
+		      const struct narrator *narr)
 {
 	char err[512];
 	bool utf8 =
@@ -733,8 +722,7 @@ static int open_sinks(struct loop *l, struct config *c, struct procmap *pm, stru
 		    .diagram = c->diagram,
 		    .replay = c->read_path != NULL,
 		    .pm = pm,
-		    .scenario = sc,
-		    .ladder = ladder,
+		    .narrator = narr,
 		    .cols = c->has_cols	     ? &c->cols
 			    : c->rc.has_cols ? &c->rc.cols
 					     : NULL,
@@ -903,7 +891,7 @@ int main(int argc, char **argv)
 					 c.mode == MODE_BATCH ? stdout : NULL);
 	}
 	if (status == EXIT_OK)
-		status = open_sinks(l, &c, pm, sc, ladder);
+		status = open_sinks(l, &c, pm, sc, scenario_narrator(sc ? sc : ladder));
 	/* A scenario draws its own picture, segments and all; anything else, its sockets' states.
 	 */
 	if (status == EXIT_OK && c.svg && !sc) {

@@ -4,6 +4,7 @@
 
 #include <stdio.h>
 #include "loop.h"
+#include "narrator.h"
 
 struct scenario;
 
@@ -34,51 +35,18 @@ int scenario_prepare(struct scenario *sc, char *err, size_t errlen);
 int scenario_start(struct scenario *sc, struct loop *l, const struct scenario_opts *o, char *err,
 		   size_t errlen);
 /*
- * What the view shows: what just happened (an action's result, a verdict, a
- * prompt; with verbose, the step running) and the last `say`, its quoted
- * times filled in.
+ * The scenario as the view and the sources see it (narration, actors, step
+ * mode, ladder; see narrator.h): valid as long as sc. A ladder store of
+ * scenario_replay() gives its ladder only.
  */
-const char *scenario_step_text(const struct scenario *sc);
-const char *scenario_narration(const struct scenario *sc);
-/* The actor owning a socket ("server", "client"), or NULL when not the scenario's. */
-const char *scenario_actor(const struct scenario *sc, const struct sock *s);
-/* Whether a socket belongs to the scenario (the view filters to these). */
-bool scenario_owns(const struct scenario *sc, const struct sock *s);
-/* In step mode: go on past the current `step`. */
-void scenario_advance(struct scenario *sc);
-/* Hold the script where it is (the view's pause), or let it go on. */
-void scenario_pause(struct scenario *sc, bool paused);
-bool scenario_waiting(const struct scenario *sc);
+const struct narrator *scenario_narrator(struct scenario *sc);
 /* Exit status: 0 all expectations met, 1 an expectation failed, 2 a runtime error. */
 int scenario_status(const struct scenario *sc);
-/*
- * The ladder: what crossed between the actors (a segment) and what each
- * became (a state), in the order it happened. Only in the scenario's own
- * namespace, where its segments are captured.
- */
-enum { SCENARIO_LADDER_SEG, SCENARIO_LADDER_STATE };
-#define SCENARIO_LADDER_MAX_COLS 8 /* one per actor at most */
-#define SCENARIO_SEG_LOST 0x01	  /* a drop rule of the script took it */
-#define SCENARIO_SEG_RETRANS 0x02 /* it covers sequence space sent before */
-struct scenario_ladder {
-	int64_t mono;
-	uint8_t type;	/* SCENARIO_LADDER_* */
-	int8_t actor;	/* the sender, or the actor whose socket changed; -1 unknown */
-	int8_t peer;	/* the receiver of a segment */
-	uint8_t tcpflags; /* TH_FIN, TH_SYN, ... as on the wire */
-	uint8_t marks;	/* SCENARIO_SEG_* */
-	uint8_t from, to; /* a state change */
-	uint16_t len;	/* payload bytes */
-	uint16_t sport, dport; /* the sender's ports, or the changed socket's */
-	uint32_t seq, ack; /* relative to each direction's first sequence number */
-};
-/* How many ladder entries are kept (the oldest go first), and entry i, oldest first. */
+/* The ladder (see narrator.h): how many entries are kept, and entry i, oldest first. */
 size_t scenario_ladder_len(const struct scenario *sc);
 const struct scenario_ladder *scenario_ladder_at(const struct scenario *sc, size_t i);
 /* An actor's name by index, for the ladder's columns; NULL past the last. */
 const char *scenario_actor_name(const struct scenario *sc, int i);
-/* "FIN,ACK" */
-void scenario_flags_text(char *buf, size_t len, uint8_t tcpflags);
 
 /*
  * A ladder store for a replay: fed by the recording's ladder entries

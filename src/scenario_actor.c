@@ -31,8 +31,8 @@
 #define CMD_FD 3
 #define REPLY_FD 4
 
-/* An actor's own sockets. */
-struct actor {
+/* An actor's own sockets, in its process. */
+struct sc_actor_proc {
 	const struct scenario *sc;
 	int self;
 	int lfd; /* listener */
@@ -106,7 +106,14 @@ static int wait_fd(int fd, short events, int ms)
 	return r > 0;
 }
 
-static int open_listener(struct actor *a, const struct sc_step *st, struct sc_reply *r)
+/* The actions on the current connection need one. */
+static int no_conn(struct sc_reply *r)
+{
+	say(r, "no connection: ");
+	return failed(r, ENOTCONN);
+}
+
+int sc_do_listen(struct sc_actor_proc *a, const struct sc_step *st, struct sc_reply *r)
 {
 	uint16_t port = a->sc->actors[a->self].port;
 	struct sockaddr_in sa = loopback(port);
@@ -143,7 +150,13 @@ static int open_listener(struct actor *a, const struct sc_step *st, struct sc_re
 	return 0;
 }
 
-static int do_connect(struct actor *a, const struct sc_step *st, struct sc_reply *r)
+int sc_do_bind_again(struct sc_actor_proc *a, const struct sc_step *st, struct sc_reply *r)
+{
+	say(r, "restart: ");
+	return sc_do_listen(a, st, r);
+}
+
+int sc_do_connect(struct sc_actor_proc *a, const struct sc_step *st, struct sc_reply *r)
 {
 	uint16_t port = a->sc->actors[st->target].port;
 	struct sockaddr_in sa = loopback(port);
@@ -195,10 +208,11 @@ static int do_connect(struct actor *a, const struct sc_step *st, struct sc_reply
 	return 0;
 }
 
-static int do_accept(struct actor *a, struct sc_reply *r)
+int sc_do_accept(struct sc_actor_proc *a, const struct sc_step *st, struct sc_reply *r)
 {
 	int fd;
 
+	(void)st;
 	say(r, "accept() ");
 	if (a->lfd < 0)
 		return failed(r, EINVAL);
@@ -216,12 +230,14 @@ static int do_accept(struct actor *a, struct sc_reply *r)
 	return 0;
 }
 
-static int do_send(struct actor *a, const struct sc_step *st, struct sc_reply *r)
+int sc_do_send(struct sc_actor_proc *a, const struct sc_step *st, struct sc_reply *r)
 {
 	static char buf[65536];
 	long done = 0;
 	int64_t end = mono_ns() + ACT_TIMEOUT_MS * NS_PER_MS;
 
+	if (a->cfd < 0)
+		return no_conn(r);
 	say(r, "send(%ld bytes) ", st->n);
 	while (done < st->n) {
 		size_t want = (size_t)(st->n - done) < sizeof(buf) ? (size_t)(st->n - done)
@@ -247,12 +263,15 @@ static int do_send(struct actor *a, const struct sc_step *st, struct sc_reply *r
 }
 
 /* Write until the socket stays unwritable: the peer's window is full, our queue too. */
-static int do_fill(struct actor *a, struct sc_reply *r)
+int sc_do_fill(struct sc_actor_proc *a, const struct sc_step *st, struct sc_reply *r)
 {
 	static char buf[65536];
 	long done = 0;
 	int64_t end = mono_ns() + ACT_TIMEOUT_MS * NS_PER_MS;
 
+	(void)st;
+	if (a->cfd < 0)
+		return no_conn(r);
 	say(r, "fill: write until the peer's window is full: ");
 	for (;;) {
 		ssize_t n = send(a->cfd, buf, sizeof(buf), MSG_NOSIGNAL);
@@ -270,7 +289,7 @@ static int do_fill(struct actor *a, struct sc_reply *r)
 }
 
 /* Read up to want bytes (want < 0: until EOF or quiet for a moment). */
-static int do_read(struct actor *a, long want, struct sc_reply *r)
+static int read_some(struct sc_actor_proc *a, long want, struct sc_reply *r)
 {
 	static char buf[65536];
 	long done = 0;
@@ -312,10 +331,37 @@ static int do_read(struct actor *a, long want, struct sc_reply *r)
 	return 0;
 }
 
-static int do_close(struct actor *a, const struct sc_step *st, struct sc_reply *r)
+int sc_do_recv(struct sc_actor_proc *a, const struct sc_step *st, struct sc_reply *r)
+{
+	return a->cfd < 0 ? no_conn(r) : read_some(a, st->n, r);
+}
+
+int sc_do_drain(struct sc_actor_proc *a, const struct sc_step *st, struct sc_reply *r)
+{
+	(void)st;
+	return a->cfd < 0 ? no_conn(r) : read_some(a, -1, r);
+}
+
+int sc_do_shutdown(struct sc_actor_proc *a, const struct sc_step *st, struct sc_reply *r)
+{
+	static const int hows[] = {SHUT_RD, SHUT_WR, SHUT_RDWR};
+	static const char *const how_names[] = {"SHUT_RD", "SHUT_WR", "SHUT_RDWR"};
+
+	if (a->cfd < 0)
+		return no_conn(r);
+	say(r, "shutdown(%s) ", how_names[st->n]);
+	if (shutdown(a->cfd, hows[st->n]) < 0)
+		return failed(r, errno);
+	say(r, "= 0");
+	return 0;
+}
+
+int sc_do_close(struct sc_actor_proc *a, const struct sc_step *st, struct sc_reply *r)
 {
 	int *fd = st->listener ? &a->lfd : &a->cfd;
 
+	if (!st->listener && a->cfd < 0)
+		return no_conn(r);
 	say(r, "close(%s) ", st->listener ? "listener" : "connection");
 	if (*fd < 0)
 		return failed(r, EBADF);
@@ -328,12 +374,27 @@ static int do_close(struct actor *a, const struct sc_step *st, struct sc_reply *
 	return 0;
 }
 
+int sc_do_linger(struct sc_actor_proc *a, const struct sc_step *st, struct sc_reply *r)
+{
+	struct linger lg = {.l_onoff = 1, .l_linger = (int)st->n};
+
+	if (a->cfd < 0)
+		return no_conn(r);
+	say(r, "setsockopt(SO_LINGER, on, %lds) ", st->n);
+	if (setsockopt(a->cfd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)) < 0)
+		return failed(r, errno);
+	say(r, "= 0%s", st->n ? "" : ": close() will send RST");
+	return 0;
+}
+
 /* Write to a connection the peer closed: the first write draws an RST, the second EPIPE. */
-static int do_write_after_close(struct actor *a, const struct sc_step *st, struct sc_reply *r)
+int sc_do_write_after_close(struct sc_actor_proc *a, const struct sc_step *st, struct sc_reply *r)
 {
 	static char buf[65536];
 	ssize_t n;
 
+	if (a->cfd < 0)
+		return no_conn(r);
 	sigpipes = 0;
 	n = write(a->cfd, buf, (size_t)st->n);
 	if (n < 0) {
@@ -357,59 +418,12 @@ static int do_write_after_close(struct actor *a, const struct sc_step *st, struc
 	return -1;
 }
 
-static int do_step(struct actor *a, const struct sc_step *st, struct sc_reply *r)
+int sc_do_exit(struct sc_actor_proc *a, const struct sc_step *st, struct sc_reply *r)
 {
-	struct linger lg;
-	static const int hows[] = { SHUT_RD, SHUT_WR, SHUT_RDWR };
-	static const char *const how_names[] = { "SHUT_RD", "SHUT_WR", "SHUT_RDWR" };
-
-	if (st->act != SA_LISTEN && st->act != SA_CONNECT && st->act != SA_BIND_AGAIN &&
-	    st->act != SA_ACCEPT && st->act != SA_EXIT && !(st->act == SA_CLOSE && st->listener) &&
-	    a->cfd < 0) {
-		say(r, "no connection: ");
-		return failed(r, ENOTCONN);
-	}
-	switch (st->act) {
-	case SA_LISTEN:
-		return open_listener(a, st, r);
-	case SA_BIND_AGAIN:
-		say(r, "restart: ");
-		return open_listener(a, st, r);
-	case SA_CONNECT:
-		return do_connect(a, st, r);
-	case SA_ACCEPT:
-		return do_accept(a, r);
-	case SA_SEND:
-		return do_send(a, st, r);
-	case SA_FILL:
-		return do_fill(a, r);
-	case SA_RECV:
-		return do_read(a, st->n, r);
-	case SA_DRAIN:
-		return do_read(a, -1, r);
-	case SA_SHUTDOWN:
-		say(r, "shutdown(%s) ", how_names[st->n]);
-		if (shutdown(a->cfd, hows[st->n]) < 0)
-			return failed(r, errno);
-		say(r, "= 0");
-		return 0;
-	case SA_CLOSE:
-		return do_close(a, st, r);
-	case SA_LINGER:
-		lg.l_onoff = 1;
-		lg.l_linger = (int)st->n;
-		say(r, "setsockopt(SO_LINGER, on, %lds) ", st->n);
-		if (setsockopt(a->cfd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)) < 0)
-			return failed(r, errno);
-		say(r, "= 0%s", st->n ? "" : ": close() will send RST");
-		return 0;
-	case SA_WRITE_AFTER_CLOSE:
-		return do_write_after_close(a, st, r);
-	case SA_EXIT:
-		say(r, "exit(0)");
-		return 0;
-	}
-	return failed(r, EINVAL);
+	(void)a;
+	(void)st;
+	say(r, "exit(0)");
+	return 0;
 }
 
 static void send_reply(const struct sc_reply *r)
@@ -423,7 +437,7 @@ static void send_reply(const struct sc_reply *r)
 
 static __attribute__((noreturn)) void actor_main(const struct scenario *sc, int self)
 {
-	struct actor a = { .sc = sc, .self = self, .lfd = -1, .cfd = -1 };
+	struct sc_actor_proc a = { .sc = sc, .self = self, .lfd = -1, .cfd = -1 };
 
 	for (;;) {
 		int32_t i;
@@ -438,7 +452,7 @@ static __attribute__((noreturn)) void actor_main(const struct scenario *sc, int 
 		memset(&r, 0, sizeof(r));
 		r.step = i;
 		r.actor = self;
-		if (do_step(&a, &sc->steps[i], &r) == 0)
+		if (sc->steps[i].verb->perform(&a, &sc->steps[i], &r) == 0)
 			r.ret = 0;
 		if (r.lport == 0 && a.cfd >= 0 && sc->steps[i].act != SA_CLOSE)
 			report_ports(a.cfd, &r);

@@ -434,21 +434,3 @@ const char *scenario_actor_name(const struct scenario *sc, int i)
 {
 	return i >= 0 && (size_t)i < sc->nactors ? sc->actors[i].name : NULL;
 }
-
-void scenario_flags_text(char *buf, size_t len, uint8_t f)
-{
-	static const struct {
-		uint8_t bit;
-		const char *name;
-	} names[] = {{TH_SYN, "SYN"},  {TH_FIN, "FIN"}, {TH_RST, "RST"},
-		     {TH_PUSH, "PSH"}, {TH_ACK, "ACK"}, {TH_URG, "URG"}};
-	size_t used = 0;
-
-	buf[0] = '\0';
-	for (size_t i = 0; i < ARRAY_SIZE(names) && used < len; i++)
-		if (f & names[i].bit)
-			used += (size_t)snprintf(buf + used, len - used, "%s%s", used ? "," : "",
-						 names[i].name);
-	if (!used)
-		snprintf(buf, len, "none");
-}

@@ -17,6 +17,7 @@
 #define SC_MAX_FLOWS 64		/* directions of connections followed for relative numbers */
 #define SC_MAX_DROPS 16		/* drop rules mirrored to mark segments lost */
 #define SC_MAX_LADDER_PEND 32	      /* actors' states heard, waiting to be handed on */
+#define SC_MAX_TOKENS 24	/* words on one line */
 
 enum sc_kind {
 	SK_ACTION,
@@ -65,8 +66,11 @@ struct sc_drop {
 	uint8_t segs, fired; /* bits of enum sc_seg; fired: the once rules used up */
 };
 
+struct sc_verb;
+
 /* One line of the script, parsed. */
 struct sc_step {
+	const struct sc_verb *verb; /* what the line says to do */
 	uint8_t kind;	/* enum sc_kind */
 	uint8_t act;	/* enum sc_act */
 	int8_t actor;	/* index into actors, -1 for launcher steps without one */
@@ -124,6 +128,16 @@ struct sc_reply {
 	char text[232];
 };
 
+/*
+ * scenario_actor.c: what an actor does for each action, in its own process
+ * (sc_verbs[] points at these). 0, or -1 with the failure in r.
+ */
+struct sc_actor_proc;
+typedef int sc_perform_fn(struct sc_actor_proc *a, const struct sc_step *st, struct sc_reply *r);
+sc_perform_fn sc_do_listen, sc_do_bind_again, sc_do_connect, sc_do_accept, sc_do_send, sc_do_fill,
+    sc_do_recv, sc_do_drain, sc_do_shutdown, sc_do_close, sc_do_linger, sc_do_write_after_close,
+    sc_do_exit;
+
 struct scenario {
 	char *path;
 	char *name;
@@ -174,9 +188,80 @@ struct scenario {
 	char step_text[320]; /* with the step's index: the script's progress */
 	char happening[320]; /* the same without progress: what the audience sees */
 	char narration[512];
+	struct narrator narr; /* what scenario_narrator() gives */
 };
 
+/* Options an action may take after its argument, as bits of sc_verb.opts. */
+enum {
+	SC_OPT_REUSEADDR = 1 << 0, /* reuseaddr */
+	SC_OPT_AGAIN = 1 << 1,	   /* again */
+	SC_OPT_LISTENER = 1 << 2,  /* listener */
+	SC_OPT_BACKLOG = 1 << 3,   /* backlog N */
+	SC_OPT_DEFER = 1 << 4,	   /* defer SECS */
+	SC_OPT_BUFS = 1 << 5,	   /* rcvbuf N, sndbuf N */
+};
+
+/* The parse of a script in progress: where it is, for messages, and the line's words. */
+struct sc_parser {
+	struct scenario *sc;
+	const char *file;
+	int line;
+	char *err;
+	size_t errlen;
+	char *tok[SC_MAX_TOKENS];
+	int ntok;
+	const char *rest; /* the line after its first word, as written */
+	int actor;	  /* an action's actor */
+};
+
+/*
+ * One verb of the script language, as tmux has one cmd_entry per command:
+ * its name, what follows it, how a line of it is read and how its step
+ * runs. sc_verbs[] (scenario_verb.c) holds them all; the messages that
+ * list verbs and tcpdwell-scenario(5) follow it.
+ */
+struct sc_verb {
+	const char *name;
+	const char *usage; /* what follows the name: "ACTOR STATE [TIMEOUT]" */
+	bool action;	   /* an actor's: written ACTOR NAME ... */
+	bool free_text;	   /* the rest of the line is text, '#' and all */
+	uint8_t kind;	   /* enum sc_kind of the step it makes */
+	uint8_t act;	   /* an action's enum sc_act */
+	unsigned opts;	   /* an action's SC_OPT_*: the options it takes besides `fails` */
+	/* Read the parser's line into a step (or the header); 0, or -1 with the error set. */
+	int (*parse)(struct sc_parser *p, const struct sc_verb *v);
+	/* How its step runs; NULL for the header's verbs, which make no step. */
+	const struct sc_run *run;
+	/* An action: what its actor does (scenario_actor.c); NULL for the launcher's verbs. */
+	sc_perform_fn *perform;
+};
+
+/* How a kind of step runs (scenario_run.c). */
+struct sc_run {
+	/* Start it (line: the step as written, sanitised). */
+	void (*begin)(struct scenario *sc, struct sc_step *st, const char *line, int64_t now);
+	/* Called until it says so: whether the script goes on to the next step. */
+	bool (*done)(struct scenario *sc, struct sc_step *st, int64_t now);
+};
+
+/* scenario_verb.c */
+/* A verb by name: the launcher's (action false) or an actor's; NULL when none. */
+const struct sc_verb *sc_verb_find(const char *name, bool action);
+/* The names of the launcher's verbs or of the actions, "a, b" with last before the last. */
+void sc_verb_names(char *buf, size_t len, bool action, const char *last);
+
 /* scenario_parse.c */
+/* A message "FILE:LINE: ...", always -1. */
+__attribute__((format(printf, 2, 3))) int sc_perr(struct sc_parser *p, const char *fmt, ...);
+/* A whole decimal number in [lo, hi]; seconds as "2", "0.5", "1.5s" or "200ms", at most max_s. */
+int sc_parse_long(const char *s, long lo, long hi, long *out);
+int sc_parse_secs(const char *s, double max_s, int64_t *out);
+int sc_find_actor(const struct scenario *sc, const char *name);
+/* A declared actor's index, or -1 with the error set. */
+int sc_need_actor(struct sc_parser *p, const char *name, const char *verb);
+int sc_parse_state(struct sc_parser *p, const char *s, const char *verb, uint8_t *out);
+/* A new step of verb v at the parser's line, or NULL with the error set (too many). */
+struct sc_step *sc_new_step(struct sc_parser *p, const struct sc_verb *v);
 /* Parse a script held in memory, as if read from file (the unit tests use it). */
 struct scenario *scenario_parse_text(const char *file, const char *text, size_t len, char *err,
 				     size_t errlen);
@@ -222,8 +307,20 @@ int sc_svg_write(const struct scenario *sc, const char *path, char *err, size_t 
 /* Step i's drop, blackhole or heal was applied: mirror it. */
 void sc_cap_rule(struct scenario *sc, size_t i);
 
+/* scenario_run.c: how each kind of step runs, for sc_verbs[] */
+extern const struct sc_run sc_run_say, sc_run_sleep, sc_run_check, sc_run_key, sc_run_net,
+    sc_run_action;
+
 /* scenario_run.c, for the capture */
 int sc_actor_of(const struct scenario *sc, uint16_t sport, uint16_t dport);
 void sc_put_segment(struct scenario *sc, const struct scenario_ladder *e);
+/* scenario_run.c, what scenario_narr.c hands on: see struct narrator_ops. */
+bool sc_owns(const struct scenario *sc, const struct sock *s);
+const char *sc_actor(const struct scenario *sc, const struct sock *s);
+const char *sc_step_text(const struct scenario *sc);
+const char *sc_narration(const struct scenario *sc);
+bool sc_waiting(const struct scenario *sc);
+void sc_advance(struct scenario *sc);
+void sc_pause(struct scenario *sc, bool paused);
 
 #endif

@@ -6,6 +6,7 @@
 #include <net/if.h>
 #include <netinet/in.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -250,7 +251,7 @@ void sc_put_segment(struct scenario *sc, const struct scenario_ladder *e)
 {
 	char flags[40];
 
-	scenario_flags_text(flags, sizeof(flags), e->tcpflags);
+	narrator_flags_text(flags, sizeof(flags), e->tcpflags);
 	put(sc, e->mono < sc->t0 ? sc->t0 : e->mono,
 	    "  %-8s > %-8s %-11s seq %u ack %u len %u%s%s",
 	    e->actor >= 0 ? sc->actors[e->actor].name : "?",
@@ -264,7 +265,7 @@ static bool loopback4(const struct sock *s)
 	return s->family == AF_INET && s->src[0] == 127;
 }
 
-bool scenario_owns(const struct scenario *sc, const struct sock *s)
+bool sc_owns(const struct scenario *sc, const struct sock *s)
 {
 	if (!sc || !sc->prepared || !loopback4(s))
 		return false;
@@ -277,16 +278,16 @@ bool scenario_owns(const struct scenario *sc, const struct sock *s)
 
 static int actor_index(const struct scenario *sc, const struct sock *s)
 {
-	if (!scenario_owns(sc, s))
+	if (!sc_owns(sc, s))
 		return -1;
 	return actor_of_ports(sc, s->sport, s->dport);
 }
 
-const char *scenario_actor(const struct scenario *sc, const struct sock *s)
+const char *sc_actor(const struct scenario *sc, const struct sock *s)
 {
 	int a;
 
-	if (!scenario_owns(sc, s))
+	if (!sc_owns(sc, s))
 		return NULL;
 	a = actor_of_ports(sc, s->sport, s->dport);
 	/* A connect the actor has not reported yet: ours, but whose is not known. */
@@ -572,63 +573,141 @@ static int check(struct scenario *sc, const struct sc_step *st, int64_t now, boo
 	return 1;
 }
 
-/* Start the step at cur: print it, send its command or set its timer. */
+/* How each kind of step runs: sc_verbs[] points at these. */
+
+static void begin_say(struct scenario *sc, struct sc_step *st, const char *line, int64_t now)
+{
+	char msg[400];
+
+	(void)line;
+	expand_say(sc, st->text, msg, sizeof(msg));
+	sanitize(sc->narration, sizeof(sc->narration), msg, (size_t)-1);
+	put(sc, now, "say: %s", sc->narration);
+	sc->deadline = now + reading_ns(sc, sc->narration);
+	sc->said = true;
+}
+
+static void begin_sleep(struct scenario *sc, struct sc_step *st, const char *line, int64_t now)
+{
+	sc->deadline = now + st->ns;
+	put(sc, now, "line %d: %s", st->line, line);
+}
+
+static void begin_check(struct scenario *sc, struct sc_step *st, const char *line, int64_t now)
+{
+	sc->deadline = now + check_limit(st);
+	put(sc, now, "line %d: %s", st->line, line);
+}
+
+static void begin_key(struct scenario *sc, struct sc_step *st, const char *line, int64_t now)
+{
+	(void)line;
+	put(sc, now, "line %d: step%s", st->line,
+	    sc->o.step_mode ? ": waiting for a key" : " (not in step mode: going on)");
+	if (sc->o.step_mode)
+		set_step_text(sc, "[%zu/%zu] waiting: press n for the next step", sc->cur + 1,
+			      sc->nsteps);
+}
+
+static void begin_net(struct scenario *sc, struct sc_step *st, const char *line, int64_t now)
+{
+	char msg[400];
+
+	put(sc, now, "line %d: %s", st->line, line);
+	if (sc_net_apply(sc, sc->cur, msg, sizeof(msg)) < 0) {
+		runtime_error(sc, now, "line %d: %s", st->line, msg);
+		return;
+	}
+	put(sc, now, "  %s", msg);
+	set_step_text(sc, "[%zu/%zu] %s", sc->cur + 1, sc->nsteps, msg);
+	if (st->kind != SK_SYSCTL)
+		sc_cap_rule(sc, sc->cur);
+}
+
+static void begin_action(struct scenario *sc, struct sc_step *st, const char *line, int64_t now)
+{
+	int r;
+
+	put(sc, now, "line %d: %s", st->line, line);
+	sc->deadline = now + ACTION_LIMIT + (st->act == SA_CLOSE ? 60 * NS_PER_SEC : 0);
+	r = sc_actor_command(sc, sc->cur);
+	if (r < 0)
+		runtime_error(sc, now, "line %d: cannot reach %s: %s", st->line,
+			      sc->actors[st->actor].name, strerror(-r));
+}
+
+/* say, sleep: done when their time is up. */
+static bool done_timer(struct scenario *sc, struct sc_step *st, int64_t now)
+{
+	(void)st;
+	return now >= sc->deadline;
+}
+
+static bool done_check(struct scenario *sc, struct sc_step *st, int64_t now)
+{
+	char detail[400];
+	bool ok;
+
+	if (!check(sc, st, now, &ok, detail, sizeof(detail)))
+		return false;
+	verdict(sc, now, st, ok, detail);
+	/* The steps after a wait count on it: stop. */
+	if (!ok && st->kind == SK_WAIT) {
+		finish(sc, now);
+		return false;
+	}
+	return true;
+}
+
+static bool done_key(struct scenario *sc, struct sc_step *st, int64_t now)
+{
+	(void)st;
+	(void)now;
+	if (sc->o.step_mode && !sc->advance) {
+		sc->waiting = true;
+		return false;
+	}
+	sc->waiting = false;
+	sc->advance = false;
+	sc->said = false;
+	return true;
+}
+
+/* drop, blackhole, heal, sysctl: done once applied. */
+static bool done_now(struct scenario *sc, struct sc_step *st, int64_t now)
+{
+	(void)sc;
+	(void)st;
+	(void)now;
+	return true;
+}
+
+/* An action is done when its actor replies (on_reply); until then, only its time limit. */
+static bool done_action(struct scenario *sc, struct sc_step *st, int64_t now)
+{
+	if (now >= sc->deadline)
+		runtime_error(sc, now, "line %d: %s did not answer within %.0f s", st->line,
+			      sc->actors[st->actor].name, (double)ACTION_LIMIT / NS_PER_SEC);
+	return false;
+}
+
+const struct sc_run sc_run_say = {begin_say, done_timer};
+const struct sc_run sc_run_sleep = {begin_sleep, done_timer};
+const struct sc_run sc_run_check = {begin_check, done_check};
+const struct sc_run sc_run_key = {begin_key, done_key};
+const struct sc_run sc_run_net = {begin_net, done_now};
+const struct sc_run sc_run_action = {begin_action, done_action};
+
+/* Start the step at cur: print it, then as its verb says (a command, a timer, ...). */
 static void begin_step(struct scenario *sc, int64_t now)
 {
 	struct sc_step *st = &sc->steps[sc->cur];
-	char line[SC_MAX_LINE + 1], msg[400];
-	int r;
+	char line[SC_MAX_LINE + 1];
 
 	sc->cur_begun = true;
 	sanitize(line, sizeof(line), st->text ? st->text : "", (size_t)-1);
 	set_progress(sc, line, NULL);
-	switch (st->kind) {
-	case SK_SAY:
-		expand_say(sc, st->text, msg, sizeof(msg));
-		sanitize(sc->narration, sizeof(sc->narration), msg, (size_t)-1);
-		put(sc, now, "say: %s", sc->narration);
-		sc->deadline = now + reading_ns(sc, sc->narration);
-		sc->said = true;
-		break;
-	case SK_SLEEP:
-		sc->deadline = now + st->ns;
-		put(sc, now, "line %d: %s", st->line, line);
-		break;
-	case SK_WAIT:
-	case SK_EXPECT:
-		sc->deadline = now + check_limit(st);
-		put(sc, now, "line %d: %s", st->line, line);
-		break;
-	case SK_STEP:
-		put(sc, now, "line %d: step%s", st->line,
-		    sc->o.step_mode ? ": waiting for a key" : " (not in step mode: going on)");
-		if (sc->o.step_mode)
-			set_step_text(sc, "[%zu/%zu] waiting: press n for the next step",
-				      sc->cur + 1, sc->nsteps);
-		break;
-	case SK_DROP:
-	case SK_BLACKHOLE:
-	case SK_HEAL:
-	case SK_SYSCTL:
-		put(sc, now, "line %d: %s", st->line, line);
-		if (sc_net_apply(sc, sc->cur, msg, sizeof(msg)) < 0) {
-			runtime_error(sc, now, "line %d: %s", st->line, msg);
-			break;
-		}
-		put(sc, now, "  %s", msg);
-		set_step_text(sc, "[%zu/%zu] %s", sc->cur + 1, sc->nsteps, msg);
-		if (st->kind != SK_SYSCTL)
-			sc_cap_rule(sc, sc->cur);
-		break;
-	case SK_ACTION:
-		put(sc, now, "line %d: %s", st->line, line);
-		sc->deadline = now + ACTION_LIMIT + (st->act == SA_CLOSE ? 60 * NS_PER_SEC : 0);
-		r = sc_actor_command(sc, sc->cur);
-		if (r < 0)
-			runtime_error(sc, now, "line %d: cannot reach %s: %s", st->line,
-				      sc->actors[st->actor].name, strerror(-r));
-		break;
-	}
+	st->verb->run->begin(sc, st, line, now);
 }
 
 static void next_step(struct scenario *sc)
@@ -642,8 +721,6 @@ static void run(struct scenario *sc, int64_t now)
 {
 	while (!sc->finished) {
 		struct sc_step *st;
-		char detail[400];
-		bool ok;
 
 		if (sc->cur >= sc->nsteps) {
 			finish(sc, now);
@@ -677,47 +754,8 @@ static void run(struct scenario *sc, int64_t now)
 			if (sc->finished)
 				return;
 		}
-		switch (st->kind) {
-		case SK_ACTION:
-			if (now >= sc->deadline)
-				runtime_error(sc, now, "line %d: %s did not answer within %.0f s",
-					      st->line, sc->actors[st->actor].name,
-					      (double)ACTION_LIMIT / NS_PER_SEC);
+		if (!st->verb->run->done(sc, st, now))
 			return;
-		case SK_SAY:
-			if (now < sc->deadline)
-				return;
-			break;
-		case SK_DROP:
-		case SK_BLACKHOLE:
-		case SK_HEAL:
-		case SK_SYSCTL:
-			break;
-		case SK_SLEEP:
-			if (now < sc->deadline)
-				return;
-			break;
-		case SK_WAIT:
-		case SK_EXPECT:
-			if (!check(sc, st, now, &ok, detail, sizeof(detail)))
-				return;
-			verdict(sc, now, st, ok, detail);
-			/* The steps after a wait count on it: stop. */
-			if (!ok && st->kind == SK_WAIT) {
-				finish(sc, now);
-				return;
-			}
-			break;
-		case SK_STEP:
-			if (sc->o.step_mode && !sc->advance) {
-				sc->waiting = true;
-				return;
-			}
-			sc->waiting = false;
-			sc->advance = false;
-			sc->said = false;
-			break;
-		}
 		next_step(sc);
 	}
 }
@@ -764,7 +802,7 @@ static void runner_event(void *ctx, const struct track_event *ev)
 	char la[ADDR_BUFSZ], pa[ADDR_BUFSZ], dur[DUR_BUFSZ];
 	int a;
 
-	if (!scenario_owns(sc, &ev->s))
+	if (!sc_owns(sc, &ev->s))
 		return;
 	a = actor_index(sc, &ev->s);
 	if (a >= 0) {
@@ -900,22 +938,24 @@ int scenario_start(struct scenario *sc, struct loop *l, const struct scenario_op
 	sanitize(sc->narration, sizeof(sc->narration), sc->about ? sc->about : "", (size_t)-1);
 	set_step_text(sc, "starting");
 	loop_add_sink(l, &runner_ops, sc);
+	/* An actor that ended is reaped at once, not at the next tick. */
+	loop_on_signal(l, SIGCHLD, runner_tick, sc);
 	return 0;
 }
 
-const char *scenario_step_text(const struct scenario *sc)
+const char *sc_step_text(const struct scenario *sc)
 {
 	if (sc->paused && !sc->finished)
 		return "paused: Space goes on";
 	return sc->o.verbose ? sc->step_text : sc->happening;
 }
 
-const char *scenario_narration(const struct scenario *sc)
+const char *sc_narration(const struct scenario *sc)
 {
 	return sc->narration;
 }
 
-void scenario_pause(struct scenario *sc, bool paused)
+void sc_pause(struct scenario *sc, bool paused)
 {
 	int64_t now = mono_ns();
 
@@ -931,13 +971,13 @@ void scenario_pause(struct scenario *sc, bool paused)
 		sc->deadline += now - sc->paused_at;
 }
 
-void scenario_advance(struct scenario *sc)
+void sc_advance(struct scenario *sc)
 {
 	if (sc->waiting)
 		sc->advance = true;
 }
 
-bool scenario_waiting(const struct scenario *sc)
+bool sc_waiting(const struct scenario *sc)
 {
 	return sc->waiting;
 }

@@ -120,7 +120,7 @@ static void ladder(FILE *f, const struct scenario *sc, int64_t t0, int y0)
 
 		if (xb < 0 || xb == xa)
 			continue;
-		scenario_flags_text(flags, sizeof(flags), e->tcpflags);
+		narrator_flags_text(flags, sizeof(flags), e->tcpflags);
 		/* A lost segment stops half way, where the network took it. */
 		int xend = lost ? (xa + xb) / 2 : xb + (xb > xa ? -4 : 4);
 		fprintf(f, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" class=\"seg%s%s\"%s/>\n",

@@ -19,7 +19,6 @@
 #include "filter.h"
 #include "leaks.h"
 #include "procmap.h"
-#include "scenario.h"
 
 #define DRAW_MIN_NS (100 * NS_PER_MS) /* at most ten frames a second */
 #define DRAW_IDLE_NS (500 * NS_PER_MS) /* clock, dwell and marks move on their own */

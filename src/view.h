@@ -7,7 +7,7 @@
 struct col_list;
 struct filter;
 struct procmap;
-struct scenario;
+struct narrator;
 
 struct view_opts {
 	int64_t interval_ns;	     /* shown in the header; +/- change it */
@@ -16,8 +16,8 @@ struct view_opts {
 	bool diagram;		     /* start in the state diagram */
 	bool replay;		     /* the source is a recording: replay keys */
 	struct procmap *pm;	     /* owners, or NULL */
-	struct scenario *scenario;   /* narration, actor labels, step mode; or NULL */
-	const struct scenario *ladder; /* without a scenario, the ladder to draw (a replay's) */
+	const struct narrator *narrator; /* a scenario's (narration, actors, step mode, ladder), a
+					  * replay's ladder, or NULL */
 	const struct col_list *cols; /* --columns or the settings file, or NULL for the default */
 	bool cols_named;	     /* --columns: NETNS shows even with one namespace */
 	int sort;		     /* a column id from the settings file, or -1 */

@@ -12,7 +12,7 @@
 #include "filter.h"
 #include "netns.h"
 #include "procmap.h"
-#include "scenario.h"
+#include "narrator.h"
 
 /* Draw at most maxw columns of UTF-8 text; returns the columns drawn. */
 int view_put(int y, int x, int maxw, const char *s)
@@ -472,7 +472,8 @@ static void draw_colhead(struct view *v, int y, const int *w)
 
 		if (!w[i])
 			continue;
-		const char *title = v->o.scenario && c->scen_title ? c->scen_title : c->title;
+		const char *title =
+		    narrator_scripted(v->o.narrator) && c->scen_title ? c->scen_title : c->title;
 		bool mark = v->cols.id[i] == v->sort;
 		int pad = c->right ? w[i] - (int)strlen(title) - mark : 0;
 
@@ -616,9 +617,10 @@ static void draw_table(struct view *v, int y0, int h, const int *w)
 	if (h <= 0)
 		return;
 	if (!v->nrows) {
-		const char *why = view_filter(v) || v->o.scenario ? "No socket matches the filter."
-				  : track_last_poll(v->t)	  ? "No TCP sockets."
-								  : "Waiting for the first poll...";
+		const char *why = view_filter(v) || narrator_scripted(v->o.narrator)
+				      ? "No socket matches the filter."
+				  : track_last_poll(v->t) ? "No TCP sockets."
+							  : "Waiting for the first poll...";
 		view_puta(v, y0 + h / 2, 2, COLS - 2, EL_DIM, why);
 		return;
 	}
@@ -637,7 +639,7 @@ static void draw_table(struct view *v, int y0, int h, const int *w)
 
 static bool event_shown(const struct view *v, const struct vevent *e)
 {
-	if (v->o.scenario && !scenario_owns(v->o.scenario, &e->s))
+	if (!narrator_shows(v->o.narrator, &e->s))
 		return false;
 	return !view_filter(v) || filter_match(view_filter(v), &e->s);
 }
@@ -695,18 +697,19 @@ static void draw_events(struct view *v, int y0, int h)
 /* The scenario's current step, then its narration wrapped on the lines left. */
 static void draw_narration(struct view *v, int y, int h)
 {
+	const struct narrator *n = v->o.narrator;
 	char a[512], b[1024];
 	const char *step, *say;
 
-	if (h <= 0 || !v->o.scenario)
+	if (h <= 0 || !narrator_scripted(n))
 		return;
-	step = scenario_step_text(v->o.scenario);
-	say = scenario_narration(v->o.scenario);
+	step = n->ops->step_text(n->ctx);
+	say = n->ops->narration(n->ctx);
 	sanitize(a, sizeof(a), step ? step : "", (size_t)-1);
 	sanitize(b, sizeof(b), say ? say : "", (size_t)-1);
-	int x = view_putf(v, y, 0, COLS, EL_HEADING, "%s: ", scenario_name(v->o.scenario));
+	int x = view_putf(v, y, 0, COLS, EL_HEADING, "%s: ", n->ops->name(n->ctx));
 	x += view_puta(v, y, x, COLS - x, EL_NORMAL, a);
-	if (scenario_waiting(v->o.scenario))
+	if (n->ops->waiting(n->ctx))
 		view_puta(v, y, x + 2, COLS - x - 2, EL_BADGE, " n: next step ");
 	if (h > 1)
 		view_wrap(v, y + 1, 2, COLS - 2, h - 1, EL_NARRATION, b);
@@ -717,9 +720,9 @@ static int narration_lines(struct view *v)
 {
 	char say[1024];
 
-	if (!v->o.scenario || LINES < 14)
+	if (!narrator_scripted(v->o.narrator) || LINES < 14)
 		return 0;
-	sanitize(say, sizeof(say), scenario_narration(v->o.scenario), (size_t)-1);
+	sanitize(say, sizeof(say), v->o.narrator->ops->narration(v->o.narrator->ctx), (size_t)-1);
 	return 1 + view_wrap(NULL, 0, 2, COLS - 2, LINES >= 20 ? 6 : 3, EL_NARRATION, say);
 }
 

@@ -8,7 +8,7 @@
 #include <wchar.h>
 
 #include "filter.h"
-#include "scenario.h"
+#include "narrator.h"
 
 /* Where a binding applies: screen modes, and live or replay sources. */
 enum {
@@ -175,7 +175,8 @@ static void k_pause(struct view *v, int key)
 	(void)key;
 	view_freeze(v, !v->frozen);
 	/* A frozen screen with a script running on behind it would show steps skipped. */
-	scenario_pause(v->o.scenario, v->frozen);
+	if (narrator_scripted(v->o.narrator))
+		v->o.narrator->ops->pause(v->o.narrator->ctx, v->frozen);
 }
 
 static void k_interval(struct view *v, int key)
@@ -263,9 +264,11 @@ static void k_goto(struct view *v, int key)
 
 static void k_step(struct view *v, int key)
 {
+	const struct narrator *n = v->o.narrator;
+
 	(void)key;
-	if (v->o.scenario && scenario_waiting(v->o.scenario))
-		scenario_advance(v->o.scenario);
+	if (narrator_scripted(n) && n->ops->waiting(n->ctx))
+		n->ops->advance(n->ctx);
 	else
 		view_msg(v, "the scenario is not waiting for a key");
 }
@@ -449,9 +452,9 @@ static bool bind_applies(const struct view *v, const struct vbind *b, enum vmode
 		return false;
 	if ((b->where & W_REPLAY) && !v->o.replay)
 		return false;
-	if ((b->where & W_LAD) && !v->o.scenario && !v->o.ladder)
+	if ((b->where & W_LAD) && !v->o.narrator)
 		return false;
-	return !(b->where & W_SCEN) || v->o.scenario;
+	return !(b->where & W_SCEN) || narrator_scripted(v->o.narrator);
 }
 
 /* The line editor of the filter, search and goto prompts. */
@@ -669,8 +672,8 @@ void view_draw_help(struct view *v, int y0, int h)
 		int x = 2;
 
 		if ((b->where & W_LIVE && v->o.replay) || (b->where & W_REPLAY && !v->o.replay) ||
-		    (b->where & W_SCEN && !v->o.scenario) ||
-		    (b->where & W_LAD && !v->o.scenario && !v->o.ladder))
+		    (b->where & W_SCEN && !narrator_scripted(v->o.narrator)) ||
+		    (b->where & W_LAD && !v->o.narrator))
 			continue;
 		if (y >= y0 && y < y0 + h) {
 			x += view_puta(v, y, x, 12, EL_COUNT, b->name);

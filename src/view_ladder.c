@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "scenario.h"
+#include "narrator.h"
 #include "sock.h"
 #include "util.h"
 #include "view_int.h"
@@ -26,15 +26,15 @@ struct ladder_cols {
 };
 
 /* The actors that took part, in the order the script declared them, spread over the width. */
-static void layout(const struct scenario *sc, struct ladder_cols *c)
+static void layout(const struct narrator *narr, struct ladder_cols *c)
 {
-	size_t n = scenario_ladder_len(sc);
+	size_t n = narr->ops->ladder_len(narr->ctx);
 	bool used[SCENARIO_LADDER_MAX_COLS] = {false};
 	int left = LADDER_TIME_W + LADDER_STATE_W, right = COLS - LADDER_STATE_W;
 
 	c->n = 0;
 	for (size_t i = 0; i < n; i++) {
-		const struct scenario_ladder *e = scenario_ladder_at(sc, i);
+		const struct scenario_ladder *e = narr->ops->ladder_at(narr->ctx, i);
 		if (e->actor >= 0 && e->actor < SCENARIO_LADDER_MAX_COLS)
 			used[e->actor] = true;
 		if (e->type == SCENARIO_LADDER_SEG && e->peer >= 0 &&
@@ -43,7 +43,7 @@ static void layout(const struct scenario *sc, struct ladder_cols *c)
 	}
 	for (int a = 0; a < SCENARIO_LADDER_MAX_COLS; a++) {
 		c->col_of[a] = -1;
-		if (used[a] && scenario_actor_name(sc, a))
+		if (used[a] && narr->ops->actor_name(narr->ctx, a))
 			c->col_of[a] = c->n++;
 	}
 	for (int a = 0, k = 0; a < SCENARIO_LADDER_MAX_COLS; a++) {
@@ -89,7 +89,7 @@ static void draw_segment(const struct view *v, const struct ladder_cols *c, int 
 	}
 	for (int x = x0; x <= x1; x++)
 		view_puta(v, y, x, 1, el, "\u2500");
-	scenario_flags_text(flags, sizeof(flags), e->tcpflags);
+	narrator_flags_text(flags, sizeof(flags), e->tcpflags);
 	/* seq:ack, +payload bytes, "re" for a retransmission */
 	if (e->len)
 		snprintf(label, sizeof(label), " %s %u:%u +%u%s ", flags, e->seq, e->ack, e->len,
@@ -125,25 +125,26 @@ static void draw_state(const struct view *v, const struct ladder_cols *c, int y,
 
 void view_draw_ladder(struct view *v, int y0, int h)
 {
-	const struct scenario *sc = v->o.scenario ? v->o.scenario : v->o.ladder;
-	size_t n = scenario_ladder_len(sc), first;
+	const struct narrator *narr = v->o.narrator;
+	size_t n, first;
 	struct ladder_cols c;
 	int64_t t0;
 
-	if (h <= 0 || !sc)
+	if (h <= 0 || !narr)
 		return;
+	n = narr->ops->ladder_len(narr->ctx);
 	if (!n) {
 		view_puta(v, y0 + (h > 1), 2, COLS - 2, EL_DIM,
 			  "No segments yet: they are captured only in the scenario's own network "
 			  "namespace (as root).");
 		return;
 	}
-	layout(sc, &c);
-	t0 = scenario_ladder_at(sc, 0)->mono;
+	layout(narr, &c);
+	t0 = narr->ops->ladder_at(narr->ctx, 0)->mono;
 	/* The actors' names over their lines. */
 	view_puta(v, y0, 0, LADDER_TIME_W, EL_PANE, "    time");
 	for (int a = 0; a < SCENARIO_LADDER_MAX_COLS; a++) {
-		const char *name = scenario_actor_name(sc, a);
+		const char *name = narr->ops->actor_name(narr->ctx, a);
 		if (name && c.col_of[a] >= 0) {
 			int x = c.x[c.col_of[a]] - (int)strlen(name) / 2;
 			view_puta(v, y0, x < 0 ? 0 : x, COLS, EL_PANE, name);
@@ -152,7 +153,7 @@ void view_draw_ladder(struct view *v, int y0, int h)
 	/* Newest at the bottom: as many of the last entries as fit. */
 	first = n > (size_t)(h - 1) ? n - (size_t)(h - 1) : 0;
 	for (size_t i = first; i < n; i++) {
-		const struct scenario_ladder *e = scenario_ladder_at(sc, i);
+		const struct scenario_ladder *e = narr->ops->ladder_at(narr->ctx, i);
 		int y = y0 + 1 + (int)(i - first);
 
 		view_putf(v, y, 0, LADDER_TIME_W, EL_DIM, "%8.3f",

@@ -8,7 +8,7 @@
 
 #include "filter.h"
 #include "procmap.h"
-#include "scenario.h"
+#include "narrator.h"
 
 bool view_hot(unsigned st)
 {
@@ -35,7 +35,7 @@ struct col_ctx view_col_ctx(const struct view *v)
 	return (struct col_ctx){.now = view_now(v),
 				.pm = v->o.pm,
 				.labels = loop_netns(v->l),
-				.sc = v->o.scenario,
+				.narr = v->o.narrator,
 				.utf8 = v->utf8};
 }
 
@@ -194,7 +194,7 @@ static bool row_shown(const struct view *v, const struct tsock *ts)
 {
 	if (!track_ghost_shown(v->t, ts, view_now(v)))
 		return false;
-	if (v->o.scenario && !scenario_owns(v->o.scenario, &ts->s))
+	if (!narrator_shows(v->o.narrator, &ts->s))
 		return false;
 	return !view_filter(v) || filter_match(view_filter(v), &ts->s);
 }

@@ -7,6 +7,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <sys/socket.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -172,13 +173,13 @@ static void segment_kinds(void)
 	CHECK(sc_seg_kinds(0x18) == (1u << SG_ALL));			  /* PSH,ACK: data */
 	CHECK(sc_seg_kinds(0x11) == ((1u << SG_FIN) | (1u << SG_ALL)));	  /* FIN,ACK */
 	CHECK(sc_seg_kinds(0x14) == ((1u << SG_RST) | (1u << SG_ALL)));	  /* RST,ACK */
-	scenario_flags_text(buf, sizeof(buf), 0x11);
+	narrator_flags_text(buf, sizeof(buf), 0x11);
 	CHECK_STR(buf, "FIN,ACK");
-	scenario_flags_text(buf, sizeof(buf), 0x12);
+	narrator_flags_text(buf, sizeof(buf), 0x12);
 	CHECK_STR(buf, "SYN,ACK");
-	scenario_flags_text(buf, sizeof(buf), 0x18);
+	narrator_flags_text(buf, sizeof(buf), 0x18);
 	CHECK_STR(buf, "PSH,ACK");
-	scenario_flags_text(buf, sizeof(buf), 0);
+	narrator_flags_text(buf, sizeof(buf), 0);
 	CHECK_STR(buf, "none");
 	CHECK(sc_seg_parse("FIN") == SG_FIN && sc_seg_parse("synack") == SG_SYNACK &&
 	      sc_seg_parse("data") < 0);
@@ -208,12 +209,14 @@ static void bad_scripts(void)
 		  "rst or all, then once)");
 	CHECK_STR(error_of(HEAD "blackhole nobody\n"),
 		  "t.tcps:4: unknown actor 'nobody' (declare it first: actor nobody)");
-	CHECK_STR(error_of(HEAD "heal now\n"), "t.tcps:4: heal: unexpected 'now'");
+	CHECK_STR(error_of(HEAD "heal now\n"), "t.tcps:4: heal: unexpected 'now' (write heal)");
 	CHECK_STR(error_of(HEAD "expect client sends PIGEON\n"),
 		  "t.tcps:4: expect: unknown segment kind 'PIGEON' (expected SYN, SYNACK, ACK, FIN, "
 		  "RST or ALL)");
 	CHECK_STR(error_of(HEAD "expect client sends FIN for 2\n"),
-		  "t.tcps:4: expect: unexpected 'for'");
+		  "t.tcps:4: expect: unexpected 'for' (write expect ACTOR [not] STATE [for SECS] "
+		  "[within SECS], or ACTOR sends|retransmits [no] KIND [within SECS], or KIND from "
+		  "ACTOR)");
 	CHECK_STR(error_of(HEAD "expect FIN from nobody\n"),
 		  "t.tcps:4: unknown actor 'nobody' (declare it first: actor nobody)");
 	CHECK_STR(error_of(HEAD "say FIN_WAIT_1 lasted {client FIN_WAIT_1\n"),
@@ -265,7 +268,7 @@ static void bad_scripts(void)
 	CHECK_STR(error_of(HEAD "server listen\nclient close fails ENOPE\n"),
 		  "t.tcps:5: close: 'fails' wants an error name like EPIPE, got 'ENOPE'");
 	CHECK_STR(error_of(HEAD "server listen\nclient close now\n"),
-		  "t.tcps:5: close: unexpected 'now'");
+		  "t.tcps:5: close: unexpected 'now' (write ACTOR close [listener] [fails ERROR])");
 	CHECK_STR(error_of(HEAD "client connect\n"), "t.tcps:4: connect: no actor ever listens");
 	CHECK_STR(error_of(HEAD "server listen\nclient connect client\n"),
 		  "t.tcps:5: connect: client never listens");
@@ -470,6 +473,8 @@ static void replay_ladder(void)
 	    {.mono = 30, .type = SCENARIO_LADDER_SEG, .actor = 3, .peer = 0, .tcpflags = 0x12},
 	};
 	const char *names[][2] = {{"client", "<a href=x>"}, {"server", NULL}, {NULL, "evil"}};
+	struct sock s = {.family = AF_INET, .src = {127, 0, 0, 1}, .sport = 1, .dport = 2};
+	const struct narrator *n;
 
 	for (size_t i = 0; i < ARRAY_SIZE(e); i++) {
 		struct obs o = {.kind = OBS_SEGMENT,
@@ -480,6 +485,12 @@ static void replay_ladder(void)
 	}
 	CHECK(scenario_ladder_len(sc) == 3);
 	CHECK(scenario_ladder_at(sc, 0)->mono == 10 && scenario_ladder_at(sc, 2)->mono == 30);
+	/* The view has it through the narrator: a ladder, no script, every socket shown. */
+	n = scenario_narrator(sc);
+	CHECK(!narrator_scripted(n) && narrator_shows(n, &s));
+	CHECK(n->ops->ladder_len(n->ctx) == 3 && n->ops->ladder_at(n->ctx, 1)->mono == 20);
+	CHECK_STR(n->ops->actor_name(n->ctx, 0), "client");
+	CHECK_STR(n->ops->name(n->ctx), "rec.tcpd");
 	/* Actor 0 keeps its first name: "evil" came later. */
 	CHECK_STR(scenario_actor_name(sc, 0), "client");
 	CHECK_STR(scenario_actor_name(sc, 1), "server");
@@ -494,6 +505,46 @@ static void replay_ladder(void)
 	scenario_free(sc);
 }
 
+/* A script's narrator: its name, and before prepare no socket is its own yet. */
+static void script_narrator(void)
+{
+	struct scenario *sc = parse(HEAD "server listen\nclient connect\n");
+	const struct narrator *n = scenario_narrator(sc);
+	struct sock s = {.family = AF_INET, .src = {127, 0, 0, 1}, .sport = 1, .dport = 2};
+
+	CHECK(narrator_scripted(n) && n->ops->owns && n->ops->step_text);
+	CHECK_STR(n->ops->name(n->ctx), "t");
+	CHECK(!narrator_shows(n, &s));
+	/* No scenario: every socket, no script. */
+	CHECK(narrator_shows(NULL, &s) && !narrator_scripted(NULL));
+	scenario_free(sc);
+}
+
+/* Each verb is one whole entry: found by its name, read, and run by the runner or its actor. */
+static void verb_table(void)
+{
+	char list[400], *save = NULL;
+
+	for (int action = 0; action < 2; action++) {
+		size_t n = 0;
+
+		sc_verb_names(list, sizeof(list), action, ", ");
+		for (char *w = strtok_r(list, ", ", &save); w; w = strtok_r(NULL, ", ", &save)) {
+			const struct sc_verb *v = sc_verb_find(w, action);
+
+			n++;
+			CHECK(v && !strcmp(v->name, w) && v->parse && v->usage);
+			CHECK(!sc_verb_find(w, !action));
+			if (v && action)
+				CHECK(v->run == &sc_run_action && v->perform);
+			else if (v)
+				CHECK(!v->perform);
+		}
+		CHECK(n == (action ? 13 : 12));
+	}
+	CHECK(!sc_verb_find("server", false) && !sc_verb_find("say", true));
+}
+
 int main(void)
 {
 	RUN(good_script);
@@ -506,5 +557,7 @@ int main(void)
 	RUN(bundled);
 	RUN(mutations);
 	RUN(replay_ladder);
+	RUN(script_narrator);
+	RUN(verb_table);
 	return unit_done();
 }
