@@ -27,7 +27,6 @@
 #define RECV_TIMEOUT_S 1
 #define RECV_TIMEOUTS  10
 /* Destroy notices read per call, so that a storm cannot starve the other sources. */
-#define NOTICE_BATCHES 64
 
 struct diag {
 	struct mnl_socket *nl;
@@ -229,22 +228,23 @@ static int recv_rows(struct diag *d, int r, struct snapshot *sn)
 {
 	/*
 	 * The kernel fills the first batch as the request is sent, and each
-	 * next one as the one before is read: a row's timers are read then,
-	 * not when the dump began. A dump of 100,000 TIME_WAITs takes tens
-	 * of milliseconds, and a TIME_WAIT dated by its timer from the dump's
-	 * start was that much early.
+	 * next one as the read of the one before ends: a row's timers are read
+	 * then, not when the dump began. A dump of 100,000 TIME_WAITs takes
+	 * tens of milliseconds, and a TIME_WAIT dated by its timer from the
+	 * dump's start was that much early.
 	 */
 	int64_t filled = mono_ns();
 
 	while (r == 0) {
 		size_t first = sn->n;
 		ssize_t n = recv_batch(d);
+		int64_t next = mono_ns();
 
 		if (n < 0)
 			return (int)n;
 		r = diag_parse_rows(d->buf, (size_t)n, d->seq, d->portid, sn);
 		snapshot_timers_since(sn, first, filled - sn->mono);
-		filled = mono_ns();
+		filled = next;
 	}
 	return r < 0 ? r : 0;
 }
@@ -471,11 +471,9 @@ int diag_events_fd(const struct diag_events *e)
 	return mnl_socket_get_fd(e->nl);
 }
 
-int diag_events_read(struct diag_events *e, diag_notice_fn fn, void *arg)
+ssize_t diag_events_recv(struct diag_events *e, const void **buf)
 {
-	bool lost = false;
-
-	for (int i = 0; i < NOTICE_BATCHES; i++) {
+	for (;;) {
 		struct sockaddr_nl sa;
 		struct iovec iov = {.iov_base = e->buf, .iov_len = e->buflen};
 		struct msghdr msg = {
@@ -489,31 +487,31 @@ int diag_events_read(struct diag_events *e, diag_notice_fn fn, void *arg)
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			if (errno == ENOBUFS) {
-				/* The queue overflowed; what is still queued is good. */
-				lost = true;
-				continue;
-			}
 			if (errno == EAGAIN || errno == EWOULDBLOCK) {
 				e->empty_at = mono_ns();
-				break;
+				return -EAGAIN;
 			}
+			/* ENOBUFS: the queue overflowed; what is still queued is good. */
 			return -errno;
 		}
 		if (msg.msg_flags & MSG_TRUNC) {
-			lost = true;
 			if (e->buflen < RECV_BUF_MAX) {
 				e->buflen *= 2;
 				e->buf = xrealloc(e->buf, e->buflen);
 			}
-			continue;
+			return -ENOBUFS;
 		}
+		/* Only the kernel (port id 0) sends notices. */
 		if (msg.msg_namelen != sizeof(sa) || sa.nl_pid != 0)
 			continue;
-		/* A malformed datagram loses only itself. */
-		diag_parse_notices(e->buf, (size_t)n, e->empty_at, fn, arg);
+		*buf = e->buf;
+		return n;
 	}
-	return lost ? -ENOBUFS : 0;
+}
+
+int64_t diag_events_empty_at(const struct diag_events *e)
+{
+	return e->empty_at;
 }
 
 void diag_events_close(struct diag_events *e)

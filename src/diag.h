@@ -2,6 +2,8 @@
 #ifndef TCPDWELL_DIAG_H
 #define TCPDWELL_DIAG_H
 
+#include <sys/types.h>
+
 #include "sock.h"
 
 struct diag;
@@ -75,19 +77,28 @@ size_t diag_bc_compile(const struct filter_node *root, void *buf, size_t cap);
 /* A socket that receives destroy notices for TCP over IPv4 and IPv6. */
 struct diag_events;
 /*
- * One destroyed socket, with its final tcp_info (NULL when the notice had
- * none). since: mono when the queue was last found empty, before the notice
- * came (0 unknown): the kernel sent it later than that.
+ * When a notice was read (mono, wall), and when its queue was last found
+ * empty before it came (lo; 0 unknown): the kernel sent it in between.
  */
+struct notice_when {
+	int64_t lo, mono, wall;
+};
+/* One destroyed socket, with its final tcp_info (NULL when the notice had none). */
 typedef void (*diag_notice_fn)(void *arg, const struct sock *s, const struct sock_info *info,
-			       int64_t since);
+			       const struct notice_when *w);
 struct diag_events *diag_events_open(void);
 int diag_events_fd(const struct diag_events *e);
 /*
- * Read what is pending, without blocking; each destroyed socket is passed to fn.
- * Returns 0, or -ENOBUFS when notices were lost (the caller resyncs).
+ * One datagram of notices, without blocking: its length (*buf points into
+ * e, valid until the next call), -EAGAIN when none is queued, -ENOBUFS when
+ * some were lost (the caller resyncs), or another -errno.
  */
-int diag_events_read(struct diag_events *e, diag_notice_fn fn, void *arg);
+ssize_t diag_events_recv(struct diag_events *e, const void **buf);
+/* mono when a read last found the queue empty; 0 never. */
+int64_t diag_events_empty_at(const struct diag_events *e);
+/* Walk a buffer of destroy notices (sender checked by the caller); -EBADMSG if malformed. */
+int diag_parse_notices(const void *buf, size_t len, const struct notice_when *w, diag_notice_fn fn,
+		       void *arg);
 void diag_events_close(struct diag_events *e);
 
 #endif

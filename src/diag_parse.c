@@ -214,7 +214,8 @@ int diag_parse_buffer(const void *buf, size_t len, uint32_t seq, uint32_t portid
 	return r;
 }
 
-int diag_parse_notices(const void *buf, size_t len, int64_t since, diag_notice_fn fn, void *arg)
+int diag_parse_notices(const void *buf, size_t len, const struct notice_when *w, diag_notice_fn fn,
+		       void *arg)
 {
 	const uint8_t *b = buf;
 	const uint8_t *m;
@@ -229,7 +230,7 @@ int diag_parse_notices(const void *buf, size_t len, int64_t since, diag_notice_f
 		if (h.nlmsg_type != SOCK_DIAG_BY_FAMILY)
 			continue;
 		if (diag_parse_msg(m + NLMSG_HDRLEN, h.nlmsg_len - NLMSG_HDRLEN, &s, &info) == 0)
-			fn(arg, &s, s.has_info ? &info : NULL, since);
+			fn(arg, &s, s.has_info ? &info : NULL, w);
 	}
 	return err;
 }

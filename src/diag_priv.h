@@ -22,7 +22,5 @@ void diag_dedup(struct snapshot *sn, struct diag_cookie_set *set);
 int diag_parse_rows(const void *buf, size_t len, uint32_t seq, uint32_t portid,
 		    struct snapshot *sn);
 
-/* Walk a buffer of destroy notices (sender checked by the caller); -EBADMSG if malformed. */
-int diag_parse_notices(const void *buf, size_t len, int64_t since, diag_notice_fn fn, void *arg);
 
 #endif

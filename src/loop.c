@@ -167,7 +167,8 @@ void loop_observe(struct loop *l, const struct obs *o)
 		track_apply(l->t, o->snap);
 		break;
 	case OBS_DESTROY:
-		track_destroyed(l->t, &o->sock, o->lo, o->mono, o->wall);
+		track_destroyed(l->t, &o->sock, o->lo, o->mono,
+				o->info ? (int64_t)o->info->last_ack_recv_ms * NS_PER_MS : -1, o->wall);
 		break;
 	case OBS_CHANGE:
 		track_changed(l->t, &o->key, o->cookie, o->from, o->to, o->mono, o->wall);

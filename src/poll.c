@@ -396,14 +396,14 @@ struct destroy_batch {
 };
 
 static void on_destroy(void *arg, const struct sock *s, const struct sock_info *info,
-		       int64_t since)
+		       const struct notice_when *w)
 {
 	struct destroy_batch *b = arg;
-	/* Stamped as read: a batch read long after it began holds notices of newer sockets. */
+	/* Stamped as read, on the reader's thread: the kernel sent it between lo and then. */
 	struct obs o = {.kind = OBS_DESTROY,
-			.mono = mono_ns(),
-			.wall = wall_ns(),
-			.lo = since,
+			.mono = w->mono,
+			.wall = w->wall,
+			.lo = w->lo,
 			.sock = *s,
 			.info = info};
 

@@ -28,7 +28,7 @@ struct poll_nsset {
 	bool events;		  /* open destroy notices in each */
 	struct netns_tab *labels; /* NULL: our own namespace, unlabelled */
 	uint32_t next_idx;
-	int epfd; /* every namespace's destroy notices (all) */
+	struct notices *nt; /* reads every namespace's destroy notices */
 	int64_t next_scan;
 	struct snapshot one; /* one namespace's dump, before it joins the lane's */
 	struct nswatch_ns *found;

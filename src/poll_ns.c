@@ -6,10 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <unistd.h>
 
 #include "netns.h"
+#include "notices.h"
 #include "util.h"
 
 /* How often every namespace on the box is looked for again (a container starting). */
@@ -57,8 +57,10 @@ static int open_here(void *arg)
 	return 0;
 }
 
-static void ns_shut(struct poll_ns *ns)
+static void ns_shut(struct poll_nsset *s, struct poll_ns *ns)
 {
+	if (s->nt && ns->events)
+		notices_forget(s->nt, ns->events);
 	diag_close(ns->diag);
 	diag_events_close(ns->events);
 	ns->diag = NULL;
@@ -106,7 +108,7 @@ static bool open_found(struct poll_nsset *s, struct loop *l, const struct nswatc
 		loop_quit(l, 1);
 	}
 	if (r < 0) {
-		ns_shut(ns);
+		ns_shut(s, ns);
 		s->n--;
 		s->refused++;
 		s->refused_err = -r;
@@ -115,13 +117,14 @@ static bool open_found(struct poll_nsset *s, struct loop *l, const struct nswatc
 	ns->idx = s->next_idx++;
 	netns_tab_set(s->labels, ns->idx, id->label);
 	netns_tab_set_cookie(s->labels, ns->idx, op.cookie);
-	if (ns->events) {
-		struct epoll_event ev = {.events = EPOLLIN, .data.u32 = ns->idx};
-		epoll_ctl(s->epfd, EPOLL_CTL_ADD, diag_events_fd(ns->events), &ev);
-	} else if (s->events) {
+	if (ns->events && (r = notices_watch(s->nt, ns->events, ns->idx)) < 0) {
+		diag_events_close(ns->events);
+		ns->events = NULL;
+		op.events_err = -r;
+	}
+	if (!ns->events && s->events)
 		loop_status(l, "netns %s: destroy notices unavailable: %s", id->label,
 			    strerror(op.events_err));
-	}
 	return true;
 }
 
@@ -153,7 +156,7 @@ void poll_ns_rescan(struct poll_nsset *s, struct loop *l, int64_t now)
 		struct poll_ns *ns = &s->v[i];
 
 		if (ns->diag && !found_in(s->found, nfound, &ns->id)) {
-			ns_shut(ns);
+			ns_shut(s, ns);
 			ns->vanished = VANISH_DUMPS;
 		}
 	}
@@ -183,6 +186,16 @@ void poll_ns_rescan(struct poll_nsset *s, struct loop *l, int64_t now)
 	s->unreadable = unreadable;
 }
 
+/* The reader of destroy notices; false (and said) when it cannot run. */
+static bool start_notices(struct poll_nsset *s, struct loop *l)
+{
+	s->nt = notices_start();
+	if (!s->nt)
+		loop_status(l, "destroy notices unavailable: cannot start their reader: %s",
+			    strerror(errno));
+	return s->nt != NULL;
+}
+
 int poll_ns_open(struct poll_nsset *s, const struct poll_opts *o, struct loop *l, char *err,
 		 size_t errlen)
 {
@@ -194,15 +207,9 @@ int poll_ns_open(struct poll_nsset *s, const struct poll_opts *o, struct loop *l
 	s->events = o->destroy;
 	s->labels = o->labels;
 	s->all = o->all_netns && o->labels;
-	s->epfd = -1;
 	s->one.with_info = o->info;
+	op.events = s->events = o->destroy && start_notices(s, l);
 	if (s->all) {
-		s->epfd = epoll_create1(EPOLL_CLOEXEC);
-		if (s->epfd < 0) {
-			snprintf(err, errlen, "cannot watch every namespace: epoll: %s",
-				 strerror(errno));
-			return -1;
-		}
 		poll_ns_rescan(s, l, mono_ns());
 		if (!s->n || s->v[0].idx != 0 || !s->v[0].diag) {
 			snprintf(err, errlen, "cannot open a sock_diag netlink socket: %s%s",
@@ -235,17 +242,22 @@ int poll_ns_open(struct poll_nsset *s, const struct poll_opts *o, struct loop *l
 	if (o->labels)
 		netns_tab_set_cookie(o->labels, 0, op.cookie);
 	s->hint = op.hint;
-	if (o->destroy && !ns->events)
+	if (ns->events && (r = notices_watch(s->nt, ns->events, ns->idx)) < 0) {
+		diag_events_close(ns->events);
+		ns->events = NULL;
+		op.events_err = -r;
+	}
+	if (s->events && !ns->events)
 		loop_status(l, "destroy notices unavailable: %s", strerror(op.events_err));
 	return 0;
 }
 
 void poll_ns_close(struct poll_nsset *s)
 {
+	notices_stop(s->nt);
+	s->nt = NULL;
 	for (size_t i = 0; i < s->n; i++)
-		ns_shut(&s->v[i]);
-	if (s->epfd >= 0)
-		close(s->epfd);
+		ns_shut(s, &s->v[i]);
 	free(s->v);
 	free(s->found);
 	snapshot_free(&s->one);
@@ -319,11 +331,11 @@ int poll_ns_dump(struct poll_nsset *s, struct loop *l, uint32_t states, const st
 
 int poll_ns_events_fd(const struct poll_nsset *s)
 {
-	if (!s->events)
+	if (!s->nt)
 		return -1;
-	if (s->all)
-		return s->epfd;
-	return s->n && s->v[0].events ? diag_events_fd(s->v[0].events) : -1;
+	if (!s->all && !(s->n && s->v[0].events))
+		return -1;
+	return notices_fd(s->nt);
 }
 
 struct notice_ns {
@@ -333,30 +345,30 @@ struct notice_ns {
 };
 
 static void notice_in_ns(void *arg, const struct sock *s, const struct sock_info *info,
-			 int64_t since)
+			 const struct notice_when *w)
 {
 	struct notice_ns *nn = arg;
 	struct sock c = *s;
 
 	c.netns = nn->idx;
-	nn->fn(nn->arg, &c, info, since);
+	nn->fn(nn->arg, &c, info, w);
+}
+
+static void datagram(void *arg, uint32_t ns, const void *buf, size_t len,
+		     const struct notice_when *w)
+{
+	struct notice_ns nn = *(struct notice_ns *)arg;
+
+	nn.idx = ns;
+	/* A malformed datagram loses only itself. */
+	diag_parse_notices(buf, len, w, notice_in_ns, &nn);
 }
 
 int poll_ns_events_read(struct poll_nsset *s, diag_notice_fn fn, void *arg)
 {
-	int ret = 0;
+	struct notice_ns nn = {fn, arg, 0};
 
-	for (size_t i = 0; i < s->n; i++) {
-		struct notice_ns nn = {fn, arg, s->v[i].idx};
-		int r;
-
-		if (!s->v[i].events)
-			continue;
-		r = diag_events_read(s->v[i].events, notice_in_ns, &nn);
-		if (r < 0 && ret != -ENOBUFS)
-			ret = r;
-	}
-	return ret;
+	return s->nt ? notices_take(s->nt, datagram, &nn) : 0;
 }
 
 int poll_ns_destroy(struct poll_nsset *s, const struct sock *sk)

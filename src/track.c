@@ -226,9 +226,12 @@ bool track_req_pred(const struct entry *e, const void *arg)
 	 * own, if it began before the notice was read. Under churn a 4-tuple
 	 * comes back within a second, and a later life's TIME_WAIT is not it.
 	 */
-	if (e->iflags & E_HIDDEN)
-		return m->mini &&
-		       (m->born == INT64_MIN || track_notice_fits(m->born, e->notice_lo, e->end_at));
+	if (e->iflags & E_HIDDEN) {
+		struct notice_win w = {e->end_at - (int64_t)e->win.before_ms * NS_PER_MS,
+				       e->end_at + (int64_t)e->win.after_ms * NS_PER_MS};
+
+		return m->mini && (m->born == INT64_MIN || track_notice_fits(&w, m->born));
+	}
 	if (!tab_alive(e) || (m->gen && e->gen == m->gen))
 		return false;
 	if (e->iflags & E_PROV)

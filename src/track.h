@@ -114,9 +114,10 @@ void track_apply(struct track *t, const struct snapshot *sn);
 /*
  * The kernel reported a full socket destroyed (SKNLGRP_*_TCP_DESTROY): the
  * notice was read at mono, and came after lo (its queue was found empty
- * then; 0 unknown).
+ * then; 0 unknown); its tcp_info said the last segment from the peer came
+ * ack ns before it was made (-1 unknown).
  */
-void track_destroyed(struct track *t, const struct sock *s, int64_t lo, int64_t mono,
+void track_destroyed(struct track *t, const struct sock *s, int64_t lo, int64_t mono, int64_t ack,
 		     int64_t wall);
 /*
  * How a notice is taken: a known socket in a state that may be handing over

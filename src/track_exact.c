@@ -102,7 +102,7 @@ void track_hidden_closed(struct track *t, struct entry *e)
  */
 struct own_mini {
 	const struct track *t;
-	int64_t lo, read;
+	struct notice_win w;
 	struct entry *best;
 };
 
@@ -112,15 +112,26 @@ static bool own_mini_pred(const struct entry *e, const void *arg)
 	const struct tsock *ts = &e->ts;
 
 	if (!tab_visible(e) || !(e->iflags & E_TWFREE) || ts->since < a->t->first_dump ||
-	    !track_notice_fits(ts->since, a->lo, a->read))
+	    !track_notice_fits(&a->w, ts->since))
 		return false;
 	if (!a->best || ts->since < a->best->ts.since)
 		a->best = (struct entry *)e;
 	return false; /* look at every one */
 }
 
-void track_destroyed(struct track *t, const struct sock *s, int64_t lo, int64_t mono, int64_t wall)
+/* ms from a to b, rounded away from a, within an int32. */
+static int32_t ms_span(int64_t a, int64_t b)
 {
+	int64_t d = b - a, ms = (d + (d < 0 ? -(NS_PER_MS - 1) : NS_PER_MS - 1)) / NS_PER_MS;
+
+	return (int32_t)(ms > INT32_MAX ? INT32_MAX : ms < INT32_MIN ? INT32_MIN : ms);
+}
+
+void track_destroyed(struct track *t, const struct sock *s, int64_t lo, int64_t mono, int64_t ack,
+		     int64_t wall)
+{
+	struct notice_win win = track_notice_win(lo, mono, ack);
+
 	struct entry *e = s->cookie ? track_cidx_find(t, s->cookie, s->netns) : NULL;
 	bool via_req = false;
 
@@ -145,7 +156,7 @@ void track_destroyed(struct track *t, const struct sock *s, int64_t lo, int64_t 
 			 * only one that began before the notice was read.
 			 */
 			struct entry *mini = track_kidx_find(t, &k, mini_pred, NULL);
-			struct own_mini own = {t, lo, mono, NULL};
+			struct own_mini own = {t, win, NULL};
 
 			if (mini && !mini->ts.s.cookie)
 				return;
@@ -171,7 +182,8 @@ void track_destroyed(struct track *t, const struct sock *s, int64_t lo, int64_t 
 		e->ts.s = *s;
 		e->end_at = mono;
 		e->iflags |= E_HIDDEN;
-		e->notice_lo = lo;
+		e->win.before_ms = ms_span(win.lo, mono);
+		e->win.after_ms = ms_span(mono, win.hi);
 		track_cidx_insert(t, e);
 		track_kidx_insert(t, e);
 		return;

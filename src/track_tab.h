@@ -24,15 +24,25 @@ enum {
 };
 
 /*
- * How long before its notice came a socket may have ended, and the notice
- * still be taken for the TIME_WAIT it handed over to: the kernel sends
- * notices from a workqueue, whose threads wait for a CPU like any other.
- * (How long notices then waited in our queue is known: it was last found
- * empty before they came.)
+ * How long before its notice came a socket may have ended, when the notice
+ * has no clock of its own (no tcp_info): the kernel sends notices from a
+ * workqueue, whose threads wait for a CPU like any other; under churn on a
+ * busy box, over a second. (How long notices then waited in our queue is
+ * known: it was last found empty before they came.)
  */
-#define NOTICE_LATE_NS ((int64_t)NS_PER_SEC)
-/* A timer dates a mini-socket to a tick of the kernel's clock (4 ms at HZ=250). */
-#define TIMER_SLACK_NS ((int64_t)5 * NS_PER_MS)
+#define NOTICE_LATE_NS ((int64_t)3 * NS_PER_SEC)
+/*
+ * A timer or tcp_info's clock counts the kernel's ticks (4 ms at HZ=250),
+ * and a dump's row is dated by the batch it came in. Measured against the
+ * tracepoint, a TIME_WAIT dated by its timer was up to 7 ms late on a quiet
+ * box and up to 20 ms early under churn (the kernel's ticks then lag).
+ */
+#define TIMER_SLACK_NS ((int64_t)30 * NS_PER_MS)
+
+/* When a destroyed socket ended (handed over to its mini-socket), as its notice bounds it. */
+struct notice_win {
+	int64_t lo, hi;
+};
 
 /* One slot. ts comes first: sinks get &e->ts and the tracker casts back. */
 struct entry {
@@ -44,8 +54,11 @@ struct entry {
 	uint32_t gen;	 /* generation of the last dump that held it */
 	uint16_t iflags; /* E_* */
 	union {
-		int64_t miss_at;   /* the first full dump that lacked it */
-		int64_t notice_lo; /* E_HIDDEN: its notice came after this */
+		int64_t miss_at; /* the first full dump that lacked it */
+		/* E_HIDDEN: its struct notice_win, in ms before and after end_at */
+		struct {
+			int32_t before_ms, after_ms;
+		} win;
 	};
 	int64_t end_at; /* the kernel ended the full socket here (destroy or ->CLOSE); 0 none */
 };
@@ -205,13 +218,25 @@ void track_adopt(struct track *t, struct entry *e, uint64_t cookie);
 /* The provisional SYN_SENT entry reported with source port 0, now given its port; or NULL. */
 struct entry *track_synsent_prov(struct track *t, const struct sock_key *k, uint16_t sport);
 /*
- * Whether a mini-socket that began at born may be the one a socket handed
- * over to, whose destroy notice came after lo (0 unknown) and was read at
- * read.
+ * The window of a notice read at read, that came after lo (0 unknown), made
+ * ack ns after the socket last heard from its peer (tcp_info's clock; -1
+ * unknown). The kernel fills a notice in its workqueue: the clock then
+ * counts from the last segment in (for a socket handing over to TIME_WAIT,
+ * the peer's FIN) to that moment, which lies between lo and read.
  */
-static inline bool track_notice_fits(int64_t born, int64_t lo, int64_t read)
+static inline struct notice_win track_notice_win(int64_t lo, int64_t read, int64_t ack)
 {
-	return born <= read + TIMER_SLACK_NS && born >= (lo ? lo : read) - NOTICE_LATE_NS;
+	if (ack < 0)
+		return (struct notice_win){(lo ? lo : read) - NOTICE_LATE_NS,
+					   read + TIMER_SLACK_NS};
+	return (struct notice_win){(lo ? lo : read - NOTICE_LATE_NS) - ack - TIMER_SLACK_NS,
+				   read - ack + TIMER_SLACK_NS};
+}
+
+/* Whether a mini-socket that began at born may be the one of a notice's window. */
+static inline bool track_notice_fits(const struct notice_win *w, int64_t born)
+{
+	return born >= w->lo && born <= w->hi;
 }
 /* A destroyed socket never seen and absent from a later full dump: report it, as a ghost. */
 void track_hidden_closed(struct track *t, struct entry *e);

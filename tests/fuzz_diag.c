@@ -9,9 +9,10 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static void notice(void *arg, const struct sock *s, const struct sock_info *info, int64_t since)
+static void notice(void *arg, const struct sock *s, const struct sock_info *info,
+		   const struct notice_when *w)
 {
-	(void)arg, (void)s, (void)info, (void)since;
+	(void)arg, (void)s, (void)info, (void)w;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -24,7 +25,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	snapshot_init(&sn);
 	diag_parse_buffer(data, size, 1, 0, &sn);
 	snapshot_free(&sn);
-	diag_parse_notices(data, size, 0, notice, NULL);
+	diag_parse_notices(data, size, &(struct notice_when){0}, notice, NULL);
 	diag_parse_msg(data, size, &s, &info);
 	return 0;
 }

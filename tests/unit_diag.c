@@ -596,9 +596,9 @@ static void test_dedup_large(void)
 }
 
 static void count_notice(void *arg, const struct sock *s, const struct sock_info *info,
-			 int64_t since)
+			 const struct notice_when *w)
 {
-	(void)since;
+	(void)w;
 	struct snapshot *sn = arg;
 
 	*snapshot_push(sn) = *s;
@@ -618,12 +618,12 @@ static void test_notices(void)
 	row_start(&r, AF_INET, ST_CLOSE, 34, 5001, 80);
 	nb_msg(&b, SOCK_DIAG_BY_FAMILY, 0, 0, r.p, sizeof(struct inet_diag_msg) - 4);
 	nb_msg(&b, SOCK_DIAG_BY_FAMILY, 0, 0, r.p, r.len);
-	CHECK(diag_parse_notices(b.buf, b.len, 0, count_notice, &sn) == 0);
+	CHECK(diag_parse_notices(b.buf, b.len, &(struct notice_when){0}, count_notice, &sn) == 0);
 	CHECK(sn.n == 2 && sn.v[0].cookie == 33 && sn.v[1].cookie == 34);
 	CHECK(sn.n == 2 && sn.v[0].state == ST_CLOSE && sn.v[0].sport == 5000);
 	nb_raw(&b, "\x08\0\0\0", 4);
 	snapshot_clear(&sn);
-	CHECK(diag_parse_notices(b.buf, b.len, 0, count_notice, &sn) == -EBADMSG);
+	CHECK(diag_parse_notices(b.buf, b.len, &(struct notice_when){0}, count_notice, &sn) == -EBADMSG);
 	CHECK(sn.n == 2);
 	snapshot_free(&sn);
 }

@@ -115,7 +115,7 @@ static void full_empty(struct track *t, int64_t mono)
 /* A destroy notice read at mono, its queue's last empty time unknown. */
 static void notice(struct track *t, const struct sock *s, int64_t mono, int64_t wall)
 {
-	track_destroyed(t, s, 0, mono, wall);
+	track_destroyed(t, s, 0, mono, -1, wall);
 }
 
 /* The event at i is from -> to at mono. */
@@ -569,9 +569,13 @@ static void test_notice_after_old_tw(void)
 	full_empty(t, S(1));
 	FULL(t, S(2), mk_tw(40, 4000, 80, 59000));
 	CHECK(nev == 1 && ev_is(0, 40, ST_CLOSE, ST_TIME_WAIT, S(1)));
-	/* A new life on the same 4-tuple ended after S(2) + 500 ms, when the queue was empty. */
+	/*
+	 * A new life on the same 4-tuple ended after S(2) + 500 ms, when the
+	 * queue was empty; its tcp_info heard the peer last 50 ms before the
+	 * notice was made.
+	 */
 	struct sock n = mk(41, ST_CLOSE, 4000, 80);
-	notice(t, &n, S(2) + MS(600), 0);
+	track_destroyed(t, &n, S(2) + MS(500), S(2) + MS(600), MS(50), 0);
 	full_empty(t, S(3));
 	CHECK(nev == 2 && ev_is(1, 41, ST_UNKNOWN, ST_CLOSE, S(2) + MS(600)));
 	track_free(t);
@@ -644,8 +648,11 @@ static void test_notice_between_reused_tw(void)
 	full_empty(t, S(1));
 	FULL(t, S(2), mk_tw(100, 4000, 80, 59000));
 	CHECK(nev == 1 && ev_is(0, 100, ST_CLOSE, ST_TIME_WAIT, S(1)));
-	/* L2 took the 4-tuple at S(2) + 400 ms and handed over to its TIME_WAIT. */
-	notice(t, &n, S(2) + MS(500), 0);
+	/*
+	 * L2 took the 4-tuple at S(2) + 400 ms and handed over to its TIME_WAIT
+	 * at S(2) + 401 ms; the kernel made its notice 99 ms later.
+	 */
+	track_destroyed(t, &n, S(2) + MS(490), S(2) + MS(500), MS(99), 0);
 	/* L3 took it at S(2) + 930 ms: the dump shows L3's TIME_WAIT, not L1's nor L2's. */
 	FULL(t, S(3), mk_tw(300, 4000, 80, 59934));
 	CHECK(nev == 3);
@@ -699,12 +706,43 @@ static void test_notice_queued_late(void)
 	FULL(t, S(2), mk_tw(100, 4000, 80, 59950), mk_tw(110, 4001, 80, 59950));
 	CHECK(nev == 2);
 	/* Queue empty at S(2) - 100 ms; the notices read 3 s later. */
-	track_destroyed(t, &n, S(2) - MS(100), S(5), 0);
+	track_destroyed(t, &n, S(2) - MS(100), S(5), -1, 0);
 	/* Without that bound, a TIME_WAIT 3 s older is another life's. */
-	track_destroyed(t, &m, 0, S(5), 0);
+	track_destroyed(t, &m, 0, S(5), -1, 0);
 	FULL(t, S(6), mk_tw(100, 4000, 80, 56000), mk_tw(110, 4001, 80, 56000));
 	CHECK(nev == 3 && ev_is(2, 160, ST_UNKNOWN, ST_CLOSE, S(5)));
 	CHECK(track_find(t, 150) == NULL);
+	track_free(t);
+}
+
+/*
+ * Notices carry the kernel's clock: tcp_info's time since the last segment
+ * from the peer, counted when the kernel made the notice (after the queue
+ * was last found empty, before it was read). For a socket handing over to
+ * TIME_WAIT that segment is the peer's FIN: it dates the hand-over within a
+ * tick, however late the kernel's workqueue made the notice, and tells its
+ * TIME_WAIT from an earlier one that is still unclaimed.
+ */
+static void test_notice_ack_clock(void)
+{
+	struct track *t = new_track();
+	struct sock n = mk(150, ST_CLOSE, 4000, 80);
+
+	n.inode = 0;
+	full_empty(t, S(1));
+	/* Two unclaimed TIME_WAITs of two 4-tuples; the notice is of the second's life. */
+	FULL(t, S(3), mk_tw(100, 4000, 80, 58000), mk_tw(200, 4000, 81, 59000));
+	CHECK(nev == 2);
+	/* Made 1.5 s after the hand-over at S(2), read at once. */
+	struct sock n2 = mk(151, ST_CLOSE, 4000, 81);
+
+	n2.inode = 0;
+	track_destroyed(t, &n, S(3) + MS(495), S(3) + MS(500), MS(1500), 0);
+	track_destroyed(t, &n2, S(3) + MS(495), S(3) + MS(500), MS(1500), 0);
+	FULL(t, S(4), mk_tw(100, 4000, 80, 57000), mk_tw(200, 4000, 81, 58000));
+	/* The first fits no TIME_WAIT of its 4-tuple (born at S(1)): told; the second joins. */
+	CHECK(nev == 3 && ev_is(2, 150, ST_UNKNOWN, ST_CLOSE, S(3) + MS(500)));
+	CHECK(track_find(t, 151) == NULL);
 	track_free(t);
 }
 
@@ -1529,6 +1567,7 @@ int main(void)
 	RUN(test_notice_between_reused_tw);
 	RUN(test_notice_claims_one_tw);
 	RUN(test_notice_queued_late);
+	RUN(test_notice_ack_clock);
 	RUN(test_exact_merge);
 	RUN(test_exact_reset_and_stale);
 	RUN(test_exact_request_link);
