@@ -379,7 +379,7 @@ def lost_notes(path):
     if not path:
         return None, None
     for line in open(path, errors="replace"):
-        m = re.search(r"(\d+) events lost", line)
+        m = re.search(r"(\d+) (?:events?|changes?) lost", line)
         if m:
             samples += int(m.group(1))
         m = re.search(r"destroy notices lost.*?\((\d+) (?:times )?so far\)", line)
