@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "filter.h"
+#include "order.h"
 #include "sig.h"
 #include "util.h"
 
@@ -41,6 +42,7 @@ struct loop {
 	char msg[256];
 	int64_t msg_when;
 	FILE *echo;
+	struct order *ord;   /* transitions held for timed() sinks; NULL when none wants them */
 	struct warmer *warm; /* faulting in a first dump's memory, until the dump is observed */
 	size_t expected;     /* the size of that first dump, about */
 };
@@ -67,6 +69,7 @@ void loop_free(struct loop *l)
 		if (l->src[i].ops->close)
 			l->src[i].ops->close(l->src[i].ctx);
 	filter_free(l->filter);
+	order_free(l->ord);
 	free(l);
 }
 
@@ -83,6 +86,23 @@ static void sink_event(void *arg, const struct track_event *ev)
 	s->ops->event(s->ctx, ev);
 }
 
+/* A transition for the timed() sinks: held until none earlier can come. */
+static void hold_event(void *arg, const struct track_event *ev)
+{
+	struct loop *l = arg;
+
+	order_push(l->ord, ev);
+}
+
+static void timed_event(void *arg, const struct track_event *ev)
+{
+	struct loop *l = arg;
+
+	for (size_t i = 0; i < l->nsnk; i++)
+		if (l->snk[i].ops->timed)
+			l->snk[i].ops->timed(l->snk[i].ctx, ev);
+}
+
 void loop_add_sink(struct loop *l, const struct sink_ops *ops, void *ctx)
 {
 	if (l->nsnk == LOOP_MAX)
@@ -90,6 +110,10 @@ void loop_add_sink(struct loop *l, const struct sink_ops *ops, void *ctx)
 	l->snk[l->nsnk] = (struct loop_sink){ops, ctx};
 	if (ops->event)
 		track_listen(l->t, sink_event, &l->snk[l->nsnk]);
+	if (ops->timed && !l->ord) {
+		l->ord = order_new();
+		track_listen(l->t, hold_event, l);
+	}
 	l->nsnk++;
 }
 
@@ -142,6 +166,25 @@ size_t loop_expected(const struct loop *l)
 	return l->expected;
 }
 
+int64_t loop_horizon(const struct loop *l)
+{
+	int64_t h = track_horizon(l->t), now = loop_now(l);
+
+	for (size_t i = 0; i < l->nsrc; i++) {
+		int64_t s = l->src[i].ops->horizon ? l->src[i].ops->horizon(l->src[i].ctx) : now;
+
+		h = s < h ? s : h;
+	}
+	return h;
+}
+
+/* Hand the timed() sinks every transition held that none earlier can precede now. */
+static void release(struct loop *l)
+{
+	if (l->ord && order_held(l->ord))
+		order_release(l->ord, loop_horizon(l), timed_event, l);
+}
+
 void loop_observe(struct loop *l, const struct obs *o)
 {
 	/*
@@ -178,6 +221,8 @@ void loop_observe(struct loop *l, const struct obs *o)
 	}
 	track_expire(l->t, o->mono);
 sinks:
+	/* Before observe(): the event stream flushes its output there. */
+	release(l);
 	for (size_t i = 0; i < l->nsnk; i++)
 		if (l->snk[i].ops->observe)
 			l->snk[i].ops->observe(l->snk[i].ctx, l, o);
@@ -252,6 +297,8 @@ size_t loop_source_stats(const struct loop *l, const char **names, struct source
 void loop_reset(struct loop *l)
 {
 	track_reset(l->t);
+	if (l->ord)
+		order_reset(l->ord);
 	for (size_t i = 0; i < l->nsnk; i++)
 		if (l->snk[i].ops->reset)
 			l->snk[i].ops->reset(l->snk[i].ctx);
@@ -396,6 +443,8 @@ int loop_run(struct loop *l)
 				run_source(l, &l->src[i], now);
 				now = mono_ns();
 			}
+		/* A source may be done without a word more (a replay at its end). */
+		release(l);
 		for (size_t i = 0; i < l->nsnk && !l->quit; i++)
 			if (l->snk[i].ops->next_due &&
 			    l->snk[i].ops->next_due(l->snk[i].ctx) <= now)
@@ -456,5 +505,8 @@ int loop_run(struct loop *l)
 				    l->snk[owner[i] - LOOP_MAX].ctx, l);
 		}
 	}
+	/* The end of the stream: nothing earlier can come now. */
+	if (l->ord)
+		order_flush(l->ord, timed_event, l);
 	return l->status;
 }
