@@ -643,14 +643,22 @@ static bool event_wanted(const struct events *e, const struct track_event *ev)
 	return filter_match(f, &s);
 }
 
+/* At once: the owner is looked for while the event waits its turn (see events_timed). */
 static void events_event(void *ctx, const struct track_event *ev)
+{
+	struct events *e = ctx;
+
+	if (e->o.pm && ev->s.inode && event_wanted(e, ev))
+		procmap_want(e->o.pm, ev->s.inode);
+}
+
+/* In time order: a dump tells what it found late, a notice when it was read. */
+static void events_timed(void *ctx, const struct track_event *ev)
 {
 	struct events *e = ctx;
 
 	if (e->failed || (e->o.count && e->printed >= e->o.count) || !event_wanted(e, ev))
 		return;
-	if (e->o.pm && ev->s.inode)
-		procmap_want(e->o.pm, ev->s.inode);
 	events_head(e);
 	events_print(e->o.out, e->o.format, ev, e->o.pm, loop_netns(e->l), e->o.utf8);
 	e->printed++;
@@ -683,6 +691,7 @@ static const struct sink_ops events_ops = {
     .name = "events",
     .observe = events_observe,
     .event = events_event,
+    .timed = events_timed,
     .close = events_close,
 };
 
