@@ -10,8 +10,10 @@
 # a socket never seen is told at the next full dump with its own time, and
 # the exact source stamps with the kernel's clock: without the ordering
 # most of these events came out of order. Run for --source poll in each
-# format, and --source exact in JSON where it can be opened. It asserts
-# nothing about time or speed.
+# format, and --source exact in JSON where it can be opened. The JSON runs
+# are recorded too: their replay (-r -e) prints the same events in the same
+# order, owners aside (a replay may know more of them). It asserts nothing
+# about time or speed.
 . "$TOP_SRCDIR/tests/lib.sh"
 in_netns "$@"
 need_cmd awk
@@ -74,12 +76,28 @@ check() {
     echo "$name: $printed events in time order, as many as counted"
 }
 
+# replay_same NAME: the recording of run NAME replays to the events it printed.
+replay_same() {
+    "$TCPDWELL" -r "$TMP/$1.tcpd" -e --format json >"$TMP/$1.replay" 2>"$TMP/$1.replay.err" ||
+        { cat "$TMP/$1.replay.err"; fail "$1: the replay failed"; }
+    # The fields before pid and comm.
+    if ! diff <(cut -d, -f1-11 "$TMP/$1") <(cut -d, -f1-11 "$TMP/$1.replay") >"$TMP/$1.diff"; then
+        head -n 6 "$TMP/$1.diff"
+        fail "$1: the replay's events are not those printed live"
+    fi
+    echo "$1: the replay prints the same events in the same order"
+}
+
 PORT=$(( 20000 + RANDOM % 20000 ))
 for fmt in text json csv; do
-    run "poll-$fmt" "$fmt" --source poll
+    rec=()
+    [ "$fmt" = json ] && rec=(-w "$TMP/poll-$fmt.tcpd")
+    run "poll-$fmt" "$fmt" --source poll "${rec[@]}"
     check "poll-$fmt" "$fmt"
 done
-if run exact json --source exact; then
+replay_same poll-json
+if run exact json --source exact -w "$TMP/exact.tcpd"; then
     check exact json
+    replay_same exact
 fi
 pass "under churn, every event stream format is in time order and complete"
