@@ -71,7 +71,7 @@ struct track_event {
 	uint8_t dwell_kind;	/* enum time_kind */
 	bool jump;		/* not known to be one step of the state machine (above) */
 	int64_t dwell;		/* ns spent in from (0 when from is ST_CLOSE) */
-	const struct tsock *ts; /* the tracker's entry; valid during the callback only */
+	const struct tsock *ts; /* the tracker's entry, during the callback only; NULL in timed() */
 };
 
 struct track_opts {
