@@ -304,6 +304,12 @@ void loop_reset(struct loop *l)
 			l->snk[i].ops->reset(l->snk[i].ctx);
 }
 
+void loop_flush(struct loop *l)
+{
+	if (l->ord)
+		order_flush(l->ord, timed_event, l);
+}
+
 void loop_sync(struct loop *l)
 {
 	for (size_t i = 0; i < l->nsrc; i++)
@@ -506,7 +512,6 @@ int loop_run(struct loop *l)
 		}
 	}
 	/* The end of the stream: nothing earlier can come now. */
-	if (l->ord)
-		order_flush(l->ord, timed_event, l);
+	loop_flush(l);
 	return l->status;
 }

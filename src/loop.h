@@ -205,8 +205,10 @@ void loop_describe(struct loop *l, char *buf, size_t len);
  */
 void loop_set_filter(struct loop *l, struct filter *f);
 const struct filter *loop_filter(const struct loop *l);
-/* Reset the tracker and every sink (a replay seek). */
+/* Reset the tracker and every sink (a replay seek); transitions held are dropped. */
 void loop_reset(struct loop *l);
+/* Hand every transition held to the timed() sinks: a stream ends here (a recording's session). */
+void loop_flush(struct loop *l);
 
 /* Run until loop_quit() or a terminating signal; returns the exit status to use. */
 int loop_run(struct loop *l);

@@ -164,7 +164,11 @@ static void feed(struct replay *rp, struct loop *l)
 	rp->pos_wall = it->wall;
 	switch (it->type) {
 	case REC_SEGMENT:
-		/* A later writing session started with a fresh table, so does its replay. */
+		/*
+		 * A later writing session started with a fresh table, so does its
+		 * replay; what the session before told is all told first.
+		 */
+		loop_flush(l);
 		loop_reset(l);
 		rp->fed_change = false;
 		take_owners(rp, it);
