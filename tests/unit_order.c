@@ -1,4 +1,4 @@
-/* unit_order.c - the ordering of transitions: time order, arrival order within a time, none lost. */
+/* unit_order.c - transitions in time order, in arrival order within a time, none lost. */
 #include "config.h"
 
 #include <stdlib.h>
