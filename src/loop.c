@@ -181,8 +181,16 @@ int64_t loop_horizon(const struct loop *l)
 /* Hand the timed() sinks every transition held that none earlier can precede now. */
 static void release(struct loop *l)
 {
-	if (l->ord && order_held(l->ord))
-		order_release(l->ord, loop_horizon(l), timed_event, l);
+	struct source_state st;
+
+	if (!l->ord || !order_held(l->ord))
+		return;
+	/*
+	 * A replay at its end in the view stays open, but no dump will come to
+	 * decide what the tracker waits for: nothing earlier can come.
+	 */
+	loop_source_state(l, &st);
+	order_release(l->ord, st.at_end ? INT64_MAX : loop_horizon(l), timed_event, l);
 }
 
 void loop_observe(struct loop *l, const struct obs *o)
