@@ -6,17 +6,23 @@
 #include "util.h"
 
 /*
- * A binary min-heap by (time, arrival): a push and a release cost a log of
- * what is held, never a walk of it.
+ * A binary min-heap by (time, arrival) of small keys, the events themselves
+ * in slots beside it: a push and a release cost a log of what is held in
+ * moves of a key, never a walk, and an event is copied in once and out once.
+ * Under churn a poll interval holds a hundred thousand of them.
  */
-struct held {
-	struct track_event ev;
+struct key {
+	int64_t mono;
 	uint64_t seq;
+	uint32_t slot;
 };
 
 struct order {
-	struct held *h;
+	struct key *h;
 	size_t n, cap;
+	struct track_event *ev; /* cap slots */
+	uint32_t *free;		/* slots not in use, a stack */
+	size_t nfree;
 	uint64_t seq;
 };
 
@@ -30,37 +36,52 @@ void order_free(struct order *o)
 	if (!o)
 		return;
 	free(o->h);
+	free(o->ev);
+	free(o->free);
 	free(o);
 }
 
-static bool before(const struct held *a, const struct held *b)
+static bool before(const struct key *a, const struct key *b)
 {
-	return a->ev.mono < b->ev.mono || (a->ev.mono == b->ev.mono && a->seq < b->seq);
+	return a->mono < b->mono || (a->mono == b->mono && a->seq < b->seq);
+}
+
+static void grow(struct order *o)
+{
+	size_t cap = o->cap ? 2 * o->cap : 256;
+
+	o->h = xreallocarray(o->h, cap, sizeof(*o->h));
+	o->ev = xreallocarray(o->ev, cap, sizeof(*o->ev));
+	o->free = xreallocarray(o->free, cap, sizeof(*o->free));
+	/* The new slots, lowest on top. */
+	for (size_t i = cap; i-- > o->cap;)
+		o->free[o->nfree++] = (uint32_t)i;
+	o->cap = cap;
 }
 
 void order_push(struct order *o, const struct track_event *ev)
 {
-	struct held x = {*ev, o->seq++};
+	struct key x;
 	size_t i;
 
-	if (o->n == o->cap) {
-		o->cap = o->cap ? 2 * o->cap : 256;
-		o->h = xreallocarray(o->h, o->cap, sizeof(*o->h));
-	}
-	x.ev.ts = NULL;
+	if (o->n == o->cap)
+		grow(o);
+	x = (struct key){ev->mono, o->seq++, o->free[--o->nfree]};
+	o->ev[x.slot] = *ev;
+	o->ev[x.slot].ts = NULL;
 	/* Sift up: events mostly come in time order, so this rarely moves far. */
 	for (i = o->n++; i > 0 && before(&x, &o->h[(i - 1) / 2]); i = (i - 1) / 2)
 		o->h[i] = o->h[(i - 1) / 2];
 	o->h[i] = x;
 }
 
-/* Take the first off the heap into *out. */
-static void pop(struct order *o, struct held *out)
+/* Take the first key off the heap; returns its slot. */
+static uint32_t pop(struct order *o)
 {
-	struct held last = o->h[--o->n];
+	struct key last = o->h[--o->n];
+	uint32_t slot = o->h[0].slot;
 	size_t i = 0;
 
-	*out = o->h[0];
 	for (;;) {
 		size_t c = 2 * i + 1;
 
@@ -75,17 +96,20 @@ static void pop(struct order *o, struct held *out)
 	}
 	if (o->n)
 		o->h[i] = last;
+	return slot;
 }
 
 size_t order_release(struct order *o, int64_t horizon, track_event_fn fn, void *arg)
 {
 	size_t k = 0;
 
-	while (o->n && o->h[0].ev.mono <= horizon) {
-		struct held x;
+	while (o->n && o->h[0].mono <= horizon) {
+		uint32_t slot = pop(o);
+		struct track_event ev = o->ev[slot];
 
-		pop(o, &x);
-		fn(arg, &x.ev);
+		/* Free before the call: a listener may push (nothing does yet). */
+		o->free[o->nfree++] = slot;
+		fn(arg, &ev);
 		k++;
 	}
 	return k;
@@ -98,7 +122,8 @@ size_t order_flush(struct order *o, track_event_fn fn, void *arg)
 
 void order_reset(struct order *o)
 {
-	o->n = 0;
+	while (o->n)
+		o->free[o->nfree++] = pop(o);
 }
 
 size_t order_held(const struct order *o)
