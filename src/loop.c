@@ -18,6 +18,8 @@
 #define LOOP_MAX 8
 /* How long the sources' descriptors rest after one woke the loop (see loop_run). */
 #define LOOP_BATCH_NS (NS_PER_MS)
+/* Transitions in order the loop hands on in one turn at least (see loop_run). */
+#define ORDER_BATCH 4096
 
 struct loop_source {
 	const struct source_ops *ops;
@@ -43,6 +45,7 @@ struct loop {
 	int64_t msg_when;
 	FILE *echo;
 	struct order *ord;   /* transitions held for timed() sinks; NULL when none wants them */
+	size_t held_in;	     /* transitions held since the loop last handed some on */
 	struct warmer *warm; /* faulting in a first dump's memory, until the dump is observed */
 	size_t expected;     /* the size of that first dump, about */
 };
@@ -92,6 +95,7 @@ static void hold_event(void *arg, const struct track_event *ev)
 	struct loop *l = arg;
 
 	order_push(l->ord, ev);
+	l->held_in++;
 }
 
 static void timed_event(void *arg, const struct track_event *ev)
@@ -178,19 +182,25 @@ int64_t loop_horizon(const struct loop *l)
 	return h;
 }
 
-/* Hand the timed() sinks every transition held that none earlier can precede now. */
-static void release(struct loop *l)
+/*
+ * Hand the timed() sinks up to max transitions held that none earlier can
+ * precede now; true when more could go.
+ */
+static bool release(struct loop *l, size_t max)
 {
 	struct source_state st;
+	int64_t h;
 
 	if (!l->ord || !order_held(l->ord))
-		return;
+		return false;
 	/*
 	 * A replay at its end in the view stays open, but no dump will come to
 	 * decide what the tracker waits for: nothing earlier can come.
 	 */
 	loop_source_state(l, &st);
-	order_release(l->ord, st.at_end ? INT64_MAX : loop_horizon(l), timed_event, l);
+	h = st.at_end ? INT64_MAX : loop_horizon(l);
+	order_release(l->ord, h, max, timed_event, l);
+	return order_oldest(l->ord) <= h;
 }
 
 void loop_observe(struct loop *l, const struct obs *o)
@@ -229,8 +239,6 @@ void loop_observe(struct loop *l, const struct obs *o)
 	}
 	track_expire(l->t, o->mono);
 sinks:
-	/* Before observe(): the event stream flushes its output there. */
-	release(l);
 	for (size_t i = 0; i < l->nsnk; i++)
 		if (l->snk[i].ops->observe)
 			l->snk[i].ops->observe(l->snk[i].ctx, l, o);
@@ -447,6 +455,7 @@ int loop_run(struct loop *l)
 		l->sigfd = sig_setup();
 	while (!l->quit) {
 		int64_t now = mono_ns(), next, wait_ns;
+		bool behind;
 		nfds_t n = 0;
 		struct timespec ts;
 		bool src_rest = now < src_rest_until;
@@ -457,8 +466,14 @@ int loop_run(struct loop *l)
 				run_source(l, &l->src[i], now);
 				now = mono_ns();
 			}
-		/* A source may be done without a word more (a replay at its end). */
-		release(l);
+		/*
+		 * Transitions in order go between reads of the sources: a full
+		 * dump under churn lets a second of them go at once, and handed
+		 * on in one go they kept the kernel's buffers unread until some
+		 * overflowed. Twice what came in since, so that none pile up.
+		 */
+		behind = release(l, l->held_in > ORDER_BATCH / 2 ? 2 * l->held_in : ORDER_BATCH);
+		l->held_in = 0;
 		for (size_t i = 0; i < l->nsnk && !l->quit; i++)
 			if (l->snk[i].ops->next_due &&
 			    l->snk[i].ops->next_due(l->snk[i].ctx) <= now)
@@ -484,7 +499,7 @@ int loop_run(struct loop *l)
 				owner[n++] = LOOP_MAX + (int)i;
 			}
 		}
-		next = next_deadline(l);
+		next = behind ? 0 : next_deadline(l);
 		now = mono_ns();
 		wait_ns = next == INT64_MAX ? NS_PER_SEC : next - now;
 		if (src_rest && wait_ns > src_rest_until - now)

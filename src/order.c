@@ -1,6 +1,7 @@
 #include "config.h"
 #include "order.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 
 #include "util.h"
@@ -99,11 +100,11 @@ static uint32_t pop(struct order *o)
 	return slot;
 }
 
-size_t order_release(struct order *o, int64_t horizon, track_event_fn fn, void *arg)
+size_t order_release(struct order *o, int64_t horizon, size_t max, track_event_fn fn, void *arg)
 {
 	size_t k = 0;
 
-	while (o->n && o->h[0].mono <= horizon) {
+	while (o->n && o->h[0].mono <= horizon && k < max) {
 		uint32_t slot = pop(o);
 		struct track_event ev = o->ev[slot];
 
@@ -117,7 +118,12 @@ size_t order_release(struct order *o, int64_t horizon, track_event_fn fn, void *
 
 size_t order_flush(struct order *o, track_event_fn fn, void *arg)
 {
-	return order_release(o, INT64_MAX, fn, arg);
+	return order_release(o, INT64_MAX, SIZE_MAX, fn, arg);
+}
+
+int64_t order_oldest(const struct order *o)
+{
+	return o->n ? o->h[0].mono : INT64_MAX;
 }
 
 void order_reset(struct order *o)

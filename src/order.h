@@ -11,10 +11,13 @@ void order_free(struct order *o);
 /* Hold a copy of ev (its ts is not kept: it is NULL when handed on). */
 void order_push(struct order *o, const struct track_event *ev);
 /*
- * Hand on, oldest first, every event held whose time is at or before
- * horizon; events of one time go in the order they came. Returns how many.
+ * Hand on, oldest first, the events held whose time is at or before
+ * horizon, max of them at most; events of one time go in the order they
+ * came. Returns how many.
  */
-size_t order_release(struct order *o, int64_t horizon, track_event_fn fn, void *arg);
+size_t order_release(struct order *o, int64_t horizon, size_t max, track_event_fn fn, void *arg);
+/* The time of the oldest event held; INT64_MAX when none. */
+int64_t order_oldest(const struct order *o);
 /* Hand on everything held (the end of the stream). */
 size_t order_flush(struct order *o, track_event_fn fn, void *arg);
 /* Forget everything held (a replay seek starts the stream over). */

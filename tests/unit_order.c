@@ -43,8 +43,8 @@ static void test_release_by_horizon(void)
 	order_push(o, &ev);
 	ev = at(20, 2);
 	order_push(o, &ev);
-	CHECK(order_release(o, 5, take, &g) == 0);
-	CHECK(order_release(o, 20, take, &g) == 2);
+	CHECK(order_release(o, 5, SIZE_MAX, take, &g) == 0);
+	CHECK(order_release(o, 20, SIZE_MAX, take, &g) == 2);
 	CHECK(g.n == 2 && g.mono[0] == 10 && g.mono[1] == 20);
 	CHECK(order_held(o) == 1);
 	/* A late one, earlier than what went: it still goes, not dropped. */
@@ -89,7 +89,7 @@ static void test_random(void)
 			struct track_event ev = at(h + rand() % 1000, 0);
 			order_push(o, &ev);
 		}
-		order_release(o, h, take, &g);
+		order_release(o, h, 7, take, &g);
 	}
 	order_flush(o, take, &g);
 	CHECK(g.n == 4000);
