@@ -611,7 +611,8 @@ struct events {
 	struct loop *l;
 	long printed;
 	bool failed;
-	bool headed; /* the CSV header is out */
+	bool headed;  /* the CSV header is out */
+	bool pending; /* lines printed since the output was last flushed */
 };
 
 /*
@@ -643,17 +644,38 @@ static bool event_wanted(const struct events *e, const struct track_event *ev)
 	return filter_match(f, &s);
 }
 
+/* At once: the owner is looked for while the event waits its turn (see events_timed). */
 static void events_event(void *ctx, const struct track_event *ev)
+{
+	struct events *e = ctx;
+
+	if (e->o.pm && ev->s.inode && event_wanted(e, ev))
+		procmap_want(e->o.pm, ev->s.inode);
+}
+
+/* In time order: a dump tells what it found late, a notice when it was read. */
+static void events_timed(void *ctx, const struct track_event *ev)
 {
 	struct events *e = ctx;
 
 	if (e->failed || (e->o.count && e->printed >= e->o.count) || !event_wanted(e, ev))
 		return;
-	if (e->o.pm && ev->s.inode)
-		procmap_want(e->o.pm, ev->s.inode);
 	events_head(e);
 	events_print(e->o.out, e->o.format, ev, e->o.pm, loop_netns(e->l), e->o.utf8);
 	e->printed++;
+	e->pending = true;
+}
+
+/* Out to the reader at once, and the end once -c is reached. */
+static void events_flush(struct events *e, struct loop *l)
+{
+	e->pending = false;
+	if (fflush(e->o.out) == EOF && !e->failed) {
+		e->failed = true;
+		output_failed(l, errno);
+	}
+	if (e->o.count && e->printed >= e->o.count)
+		loop_quit(l, 0);
 }
 
 static void events_observe(void *ctx, struct loop *l, const struct obs *o)
@@ -662,14 +684,21 @@ static void events_observe(void *ctx, struct loop *l, const struct obs *o)
 
 	(void)o;
 	events_head(e);
-	if (fflush(e->o.out) == EOF && !e->failed) {
-		e->failed = true;
-		output_failed(l, errno);
-	}
-	if (e->o.count && e->printed >= e->o.count)
-		loop_quit(l, 0);
+	events_flush(e, l);
 	if (e->o.pm)
 		procmap_scan(e->o.pm, mono_ns(), 20 * NS_PER_MS);
+}
+
+/* Due when the loop has handed on lines since the last flush (events_timed). */
+static int64_t events_next_due(void *ctx)
+{
+	return ((struct events *)ctx)->pending ? 0 : INT64_MAX;
+}
+
+static void events_tick(void *ctx, struct loop *l, int64_t now)
+{
+	(void)now;
+	events_flush(ctx, l);
 }
 
 static void events_close(void *ctx)
@@ -683,6 +712,9 @@ static const struct sink_ops events_ops = {
     .name = "events",
     .observe = events_observe,
     .event = events_event,
+    .timed = events_timed,
+    .next_due = events_next_due,
+    .tick = events_tick,
     .close = events_close,
 };
 

@@ -56,6 +56,7 @@ struct exact {
 	uint64_t lost, bad;
 	int64_t next_drain;
 	const struct narrator *only;
+	int64_t horizon; /* see exact_horizon() */
 };
 
 /* Which tracefs is mounted: its path, or NULL with err saying what is wrong. */
@@ -361,13 +362,26 @@ static int exact_run(void *ctx, struct loop *l, int64_t now)
 	/* Come back when the next kept change can go; new samples wake us anyway. */
 	(void)now;
 	x->next_drain = INT64_MAX;
+	x->horizon = start;
 	for (size_t i = 0; i < x->npend; i++) {
 		const struct exact_pending *p = &x->pend[i];
 		int64_t due = p->o.mono <= start ? p->o.mono + HOLD_NS : p->o.mono;
 		if (due < x->next_drain)
 			x->next_drain = due;
+		if (p->o.mono < x->horizon)
+			x->horizon = p->o.mono;
 	}
 	return 0;
+}
+
+/*
+ * What is still to come was stamped after the last drain began, or is kept
+ * back (a connect() waiting for its port): computed by each run, not per
+ * question, as the loop asks after every observation.
+ */
+static int64_t exact_horizon(void *ctx)
+{
+	return ((struct exact *)ctx)->horizon;
 }
 
 static void exact_sync(void *ctx, struct loop *l)
@@ -423,6 +437,7 @@ static const struct source_ops exact_ops = {
 	.fd = exact_fd,
 	.run = exact_run,
 	.sync = exact_sync,
+	.horizon = exact_horizon,
 	.describe = exact_describe,
 	.stats = exact_stats,
 	.close = exact_close,

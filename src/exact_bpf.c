@@ -73,6 +73,7 @@ struct xbpf {
 	int64_t lost_said_at, unlabelled_said_at;
 	int64_t next_drain;
 	const struct narrator *only;
+	int64_t horizon; /* see xbpf_horizon() */
 };
 
 /* The loop to hand settled changes to, and the wall clock's offset for them. */
@@ -215,6 +216,9 @@ static int xbpf_run(void *ctx, struct loop *l, int64_t now)
 	exact_bpf_queue_release(&x->q, x->tab, x->all || !netns_tab_cookie(x->tab, 0), start,
 				mono_ns(), deliver, &d);
 	x->next_drain = exact_bpf_queue_due(&x->q);
+	x->horizon = exact_bpf_queue_oldest(&x->q);
+	if (start < x->horizon)
+		x->horizon = start;
 	/* A loss not said yet is said when its second is up, even if the ring stays quiet. */
 	if (x->lost != x->lost_said && x->lost_said_at + SAY_LOST_NS < x->next_drain)
 		x->next_drain = x->lost_said_at + SAY_LOST_NS;
@@ -222,6 +226,16 @@ static int xbpf_run(void *ctx, struct loop *l, int64_t now)
 	    x->unlabelled_said_at + SAY_LOST_NS < x->next_drain)
 		x->next_drain = x->unlabelled_said_at + SAY_LOST_NS;
 	return 0;
+}
+
+/*
+ * What is still to come was stamped after the last drain began, or waits in
+ * the queue (for its port, or its namespace's label): computed by each run,
+ * not per question, as the loop asks after every observation.
+ */
+static int64_t xbpf_horizon(void *ctx)
+{
+	return ((struct xbpf *)ctx)->horizon;
 }
 
 static void xbpf_sync(void *ctx, struct loop *l)
@@ -276,6 +290,7 @@ static const struct source_ops xbpf_ops = {
     .fd = xbpf_fd,
     .run = xbpf_run,
     .sync = xbpf_sync,
+    .horizon = xbpf_horizon,
     .describe = xbpf_describe,
     .close = xbpf_close,
 };

@@ -97,6 +97,8 @@ void exact_bpf_queue_release(struct exact_bpf_queue *q, const struct netns_tab *
 			     int64_t settled, int64_t now, exact_obs_fn fn, void *ctx);
 /* When the queue next has something to do (a pending change, a parked one expiring). */
 int64_t exact_bpf_queue_due(const struct exact_bpf_queue *q);
+/* The time of the oldest change it holds, pending or parked; INT64_MAX when none. */
+int64_t exact_bpf_queue_oldest(const struct exact_bpf_queue *q);
 void exact_bpf_queue_free(struct exact_bpf_queue *q);
 
 #endif

@@ -206,6 +206,19 @@ int64_t exact_bpf_queue_due(const struct exact_bpf_queue *q)
 	return due;
 }
 
+int64_t exact_bpf_queue_oldest(const struct exact_bpf_queue *q)
+{
+	int64_t t = INT64_MAX;
+
+	for (size_t i = 0; i < q->npend; i++)
+		if (q->pend[i].o.mono < t)
+			t = q->pend[i].o.mono;
+	/* Parked in time order: each release parks what it hands on, oldest first. */
+	if (q->npark && q->park[q->park_head].o.mono < t)
+		t = q->park[q->park_head].o.mono;
+	return t;
+}
+
 void exact_bpf_queue_free(struct exact_bpf_queue *q)
 {
 	free(q->pend);

@@ -11,12 +11,15 @@
 #include <time.h>
 
 #include "filter.h"
+#include "order.h"
 #include "sig.h"
 #include "util.h"
 
 #define LOOP_MAX 8
 /* How long the sources' descriptors rest after one woke the loop (see loop_run). */
 #define LOOP_BATCH_NS (NS_PER_MS)
+/* Transitions in order the loop hands on in one turn at least (see loop_run). */
+#define ORDER_BATCH 4096
 
 struct loop_source {
 	const struct source_ops *ops;
@@ -49,6 +52,8 @@ struct loop {
 	char msg[256];
 	int64_t msg_when;
 	FILE *echo;
+	struct order *ord;   /* transitions held for timed() sinks; NULL when none wants them */
+	size_t held_in;	     /* transitions held since the loop last handed some on */
 	struct warmer *warm; /* faulting in a first dump's memory, until the dump is observed */
 	size_t expected;     /* the size of that first dump, about */
 };
@@ -75,6 +80,7 @@ void loop_free(struct loop *l)
 		if (l->src[i].ops->close)
 			l->src[i].ops->close(l->src[i].ctx);
 	filter_free(l->filter);
+	order_free(l->ord);
 	free(l);
 }
 
@@ -91,6 +97,24 @@ static void sink_event(void *arg, const struct track_event *ev)
 	s->ops->event(s->ctx, ev);
 }
 
+/* A transition for the timed() sinks: held until none earlier can come. */
+static void hold_event(void *arg, const struct track_event *ev)
+{
+	struct loop *l = arg;
+
+	order_push(l->ord, ev);
+	l->held_in++;
+}
+
+static void timed_event(void *arg, const struct track_event *ev)
+{
+	struct loop *l = arg;
+
+	for (size_t i = 0; i < l->nsnk; i++)
+		if (l->snk[i].ops->timed)
+			l->snk[i].ops->timed(l->snk[i].ctx, ev);
+}
+
 void loop_add_sink(struct loop *l, const struct sink_ops *ops, void *ctx)
 {
 	if (l->nsnk == LOOP_MAX)
@@ -98,6 +122,10 @@ void loop_add_sink(struct loop *l, const struct sink_ops *ops, void *ctx)
 	l->snk[l->nsnk] = (struct loop_sink){ops, ctx};
 	if (ops->event)
 		track_listen(l->t, sink_event, &l->snk[l->nsnk]);
+	if (ops->timed && !l->ord) {
+		l->ord = order_new();
+		track_listen(l->t, hold_event, l);
+	}
 	l->nsnk++;
 }
 
@@ -148,6 +176,39 @@ void loop_expect(struct loop *l, size_t n, struct span first)
 size_t loop_expected(const struct loop *l)
 {
 	return l->expected;
+}
+
+int64_t loop_horizon(const struct loop *l)
+{
+	int64_t h = track_horizon(l->t), now = loop_now(l);
+
+	for (size_t i = 0; i < l->nsrc; i++) {
+		int64_t s = l->src[i].ops->horizon ? l->src[i].ops->horizon(l->src[i].ctx) : now;
+
+		h = s < h ? s : h;
+	}
+	return h;
+}
+
+/*
+ * Hand the timed() sinks up to max transitions held that none earlier can
+ * precede now; true when more could go.
+ */
+static bool release(struct loop *l, size_t max)
+{
+	struct source_state st;
+	int64_t h;
+
+	if (!l->ord || !order_held(l->ord))
+		return false;
+	/*
+	 * A replay at its end in the view stays open, but no dump will come to
+	 * decide what the tracker waits for: nothing earlier can come.
+	 */
+	loop_source_state(l, &st);
+	h = st.at_end ? INT64_MAX : loop_horizon(l);
+	order_release(l->ord, h, max, timed_event, l);
+	return order_oldest(l->ord) <= h;
 }
 
 void loop_observe(struct loop *l, const struct obs *o)
@@ -261,9 +322,17 @@ size_t loop_source_stats(const struct loop *l, const char **names, struct source
 void loop_reset(struct loop *l)
 {
 	track_reset(l->t);
+	if (l->ord)
+		order_reset(l->ord);
 	for (size_t i = 0; i < l->nsnk; i++)
 		if (l->snk[i].ops->reset)
 			l->snk[i].ops->reset(l->snk[i].ctx);
+}
+
+void loop_flush(struct loop *l)
+{
+	if (l->ord)
+		order_flush(l->ord, timed_event, l);
 }
 
 void loop_sync(struct loop *l)
@@ -413,6 +482,7 @@ int loop_run(struct loop *l)
 		l->sigfd = sig_setup();
 	while (!l->quit) {
 		int64_t now = mono_ns(), next, wait_ns;
+		bool behind;
 		nfds_t n = 0;
 		struct timespec ts;
 		bool src_rest = now < src_rest_until;
@@ -423,6 +493,14 @@ int loop_run(struct loop *l)
 				run_source(l, &l->src[i], now);
 				now = mono_ns();
 			}
+		/*
+		 * Transitions in order go between reads of the sources: a full
+		 * dump under churn lets a second of them go at once, and handed
+		 * on in one go they kept the kernel's buffers unread until some
+		 * overflowed. Twice what came in since, so that none pile up.
+		 */
+		behind = release(l, l->held_in > ORDER_BATCH / 2 ? 2 * l->held_in : ORDER_BATCH);
+		l->held_in = 0;
 		for (size_t i = 0; i < l->nsnk && !l->quit; i++)
 			if (l->snk[i].ops->next_due &&
 			    l->snk[i].ops->next_due(l->snk[i].ctx) <= now)
@@ -448,7 +526,7 @@ int loop_run(struct loop *l)
 				owner[n++] = LOOP_MAX + (int)i;
 			}
 		}
-		next = next_deadline(l);
+		next = behind ? 0 : next_deadline(l);
 		now = mono_ns();
 		wait_ns = next == INT64_MAX ? NS_PER_SEC : next - now;
 		if (src_rest && wait_ns > src_rest_until - now)
@@ -483,5 +561,7 @@ int loop_run(struct loop *l)
 				    l->snk[owner[i] - LOOP_MAX].ctx, l);
 		}
 	}
+	/* The end of the stream: nothing earlier can come now. */
+	loop_flush(l);
 	return l->status;
 }

@@ -93,6 +93,13 @@ struct source_ops {
 	void (*state)(void *ctx, struct source_state *st);
 	/* Optional: the source's own clock, monotonic ns (a replay's recorded time). */
 	int64_t (*clock)(void *ctx);
+	/*
+	 * Optional: the earliest time an observation it has yet to hand on may
+	 * carry (the exact source holds kernel-stamped changes back; a replay
+	 * reads them in the order they came). Without it, now: the source
+	 * stamps what it reads as it reads it.
+	 */
+	int64_t (*horizon)(void *ctx);
 	/* Optional: one socket's tcp_info (asked of the kernel, or from a recording); -errno. */
 	int (*info)(void *ctx, const struct sock *s, struct sock_info *out);
 	/*
@@ -114,8 +121,13 @@ struct sink_ops {
 	const char *name;
 	/* Optional: an observation, after the tracker applied it. */
 	void (*observe)(void *ctx, struct loop *l, const struct obs *o);
-	/* Optional: a transition (the loop registers this with the tracker). */
+	/* Optional: a transition, as soon as the tracker tells it (not in time order). */
 	void (*event)(void *ctx, const struct track_event *ev);
+	/*
+	 * Optional: the same transitions in time order, each once no earlier
+	 * one can come (see loop_horizon()), and all at the end; ev->ts is NULL.
+	 */
+	void (*timed)(void *ctx, const struct track_event *ev);
 	/* Optional: the tracker was reset (a replay seek): drop derived state. */
 	void (*reset)(void *ctx);
 	/* Optional: descriptor to wait on (the terminal), or -1. */
@@ -149,8 +161,17 @@ struct netns_tab *loop_netns(const struct loop *l);
 void loop_expect(struct loop *l, size_t n, struct span first);
 /* The n of loop_expect(), for a sink that sizes its own memory by it; 0 when none came. */
 size_t loop_expected(const struct loop *l);
-/* Hand one observation to the tracker, then to every sink's observe(). */
+/*
+ * Hand one observation to the tracker, then the transitions now in order to
+ * every sink's timed(), then the observation to every sink's observe().
+ */
 void loop_observe(struct loop *l, const struct obs *o);
+/*
+ * The earliest time a transition not yet told may carry: the earliest of
+ * what the tracker waits for the next full dump to decide and what each
+ * source may still hand on. Transitions up to it go to timed() sinks.
+ */
+int64_t loop_horizon(const struct loop *l);
 /* Run every source's sync(): what they observed until now reaches the tracker. */
 void loop_sync(struct loop *l);
 /* Send a control to every source that takes it; returns 0 if one did. */
@@ -185,8 +206,10 @@ void loop_describe(struct loop *l, char *buf, size_t len);
  */
 void loop_set_filter(struct loop *l, struct filter *f);
 const struct filter *loop_filter(const struct loop *l);
-/* Reset the tracker and every sink (a replay seek). */
+/* Reset the tracker and every sink (a replay seek); transitions held are dropped. */
 void loop_reset(struct loop *l);
+/* Hand every transition held to the timed() sinks: a stream ends here (a recording's session). */
+void loop_flush(struct loop *l);
 
 /*
  * Hand a signal the loop reads (see sig_setup(): SIGCHLD, or a terminating

@@ -18,6 +18,8 @@
 #define SPEED_MAX 64.0
 /* Snapshots kept for the detail view's tcp_info: one per state mask (full and fast dumps). */
 #define KEEP_SNAPS 4
+/* How much later than its time an exact change may have been recorded (see rp_horizon). */
+#define REPLAY_LATE_NS (2 * NS_PER_SEC)
 
 struct replay {
 	struct record_reader *r;
@@ -32,6 +34,7 @@ struct replay {
 	int64_t pos_at, pos_wall;	 /* the last record fed */
 	int64_t snap_at;		 /* the last snapshot fed */
 	bool fed_snap;
+	bool fed_change; /* an exact change was fed since the last reset: see rp_horizon() */
 	struct {
 		struct snapshot sn;
 		uint64_t fed; /* 0: empty */
@@ -161,8 +164,13 @@ static void feed(struct replay *rp, struct loop *l)
 	rp->pos_wall = it->wall;
 	switch (it->type) {
 	case REC_SEGMENT:
-		/* A later writing session started with a fresh table, so does its replay. */
+		/*
+		 * A later writing session started with a fresh table, so does its
+		 * replay; what the session before told is all told first.
+		 */
+		loop_flush(l);
 		loop_reset(l);
+		rp->fed_change = false;
 		take_owners(rp, it);
 		return;
 	case REC_OWNER:
@@ -189,6 +197,7 @@ static void feed(struct replay *rp, struct loop *l)
 		}
 		break;
 	case REC_CHANGE:
+		rp->fed_change = true;
 		o.kind = OBS_CHANGE;
 		o.key = it->key;
 		o.cookie = it->cookie;
@@ -259,6 +268,7 @@ static void seek_to(struct replay *rp, struct loop *l, int64_t target)
 	restart = target < rp->pos_at || !rp->fed_snap || (e && e->mono > rp->pos_at);
 	if (restart && e) {
 		loop_reset(l);
+		rp->fed_change = false;
 		forget_kept(rp);
 		rp->have_pend = false;
 		rp->done = false;
@@ -298,6 +308,22 @@ static int64_t rp_clock(void *ctx)
 	if (t > rp->pend.at)
 		t = rp->pend.at;
 	return t < rp->pos_at ? rp->pos_at : t;
+}
+
+/*
+ * Records come in the order they were observed, on a timeline that never
+ * goes back. A dump or a notice was stamped as it was read; an exact
+ * change with the kernel's time, handed on once the exact source had it in
+ * order: REPLAY_LATE_NS later at most (a connect() waiting for its port),
+ * unless it waited for its namespace's label. At the end nothing more comes.
+ */
+static int64_t rp_horizon(void *ctx)
+{
+	struct replay *rp = ctx;
+
+	if (rp->done && !rp->have_pend)
+		return INT64_MAX;
+	return rp->fed_change ? rp->pos_at - REPLAY_LATE_NS : rp->pos_at;
 }
 
 static int rp_fd(void *ctx)
@@ -418,6 +444,7 @@ static const struct source_ops replay_source = {
     .next_due = rp_next_due,
     .fd = rp_fd,
     .clock = rp_clock,
+    .horizon = rp_horizon,
     .info = rp_info,
     .run = rp_run,
     .control = rp_control,

@@ -848,6 +848,11 @@ int64_t track_last_poll(const struct track *t)
 	return t->last_full;
 }
 
+int64_t track_horizon(const struct track *t)
+{
+	return t->last_full;
+}
+
 int64_t track_wall(const struct track *t, int64_t mono)
 {
 	return mono + t->wall_off;

@@ -71,7 +71,7 @@ struct track_event {
 	uint8_t dwell_kind;	/* enum time_kind */
 	bool jump;		/* not known to be one step of the state machine (above) */
 	int64_t dwell;		/* ns spent in from (0 when from is ST_CLOSE) */
-	const struct tsock *ts; /* the tracker's entry; valid during the callback only */
+	const struct tsock *ts; /* the tracker's entry, during the callback only; NULL in timed() */
 };
 
 struct track_opts {
@@ -168,6 +168,16 @@ void track_collect_room(const struct tsock ***v, size_t *cap, size_t n);
 const struct tsock *track_find(const struct track *t, uint64_t cookie);
 /* Monotonic ns of the last full dump applied, 0 before the first. */
 int64_t track_last_poll(const struct track *t);
+/*
+ * The earliest time an event the tracker has yet to tell may carry, as far
+ * as dumps decide it: a socket missing from one dump, a destroy notice of a
+ * socket never seen and a hand-over to TIME_WAIT are told at the next full
+ * dump, dated back to the last one at the earliest (a change a dump finds
+ * is bounded below by the dump before that asked for its state). 0 before
+ * the first full dump. Changes the exact source has yet to hand on are its
+ * own to bound.
+ */
+int64_t track_horizon(const struct track *t);
 /* Wall-clock ns matching a monotonic ns, from the last dump's pair. */
 int64_t track_wall(const struct track *t, int64_t mono);
 

@@ -267,11 +267,11 @@ static void s_observe(void *ctx, struct loop *l, const struct obs *o)
 	v->dirty = true;
 }
 
-static void s_event(void *ctx, const struct track_event *ev)
+/* The pane lists transitions in time order: each comes once no earlier one can. */
+static void s_timed(void *ctx, const struct track_event *ev)
 {
 	struct view *v = ctx;
 	struct vevent *e = &v->ev[v->ev_head];
-	int64_t now = loop_now(v->l);
 
 	*e = (struct vevent){ .mono = ev->mono, .wall = ev->wall, .dwell = ev->dwell,
 			      .s = ev->s, .from = ev->from, .to = ev->to,
@@ -279,6 +279,14 @@ static void s_event(void *ctx, const struct track_event *ev)
 	v->ev_head = (v->ev_head + 1) % VIEW_EVENTS;
 	if (v->ev_n < VIEW_EVENTS)
 		v->ev_n++;
+	v->dirty = true;
+}
+
+static void s_event(void *ctx, const struct track_event *ev)
+{
+	struct view *v = ctx;
+	int64_t now = loop_now(v->l);
+
 	/* The diagram lights what was just seen, however late the poll noticed it. */
 	if (ev->from < ST_MAX && ev->to < ST_MAX)
 		v->lit[ev->from][ev->to] = now;
@@ -413,6 +421,7 @@ static const struct sink_ops view_sink = {
 	.name = "view",
 	.observe = s_observe,
 	.event = s_event,
+	.timed = s_timed,
 	.reset = s_reset,
 	.fd = s_fd,
 	.input = s_input,

@@ -321,6 +321,12 @@ static int fixed_width(enum col_id id)
 	return col_table[id].width;
 }
 
+/* A namespace label's cells, in the table's NETNS column and the transitions pane alike. */
+static int netns_width(void)
+{
+	return COLS >= 120 ? 18 : COLS >= 100 ? 12 : 8;
+}
+
 static void table_cols(const struct view *v, int *w, int want_addr, bool nscol)
 {
 	/* 2 for the mark; each column then costs its width and a blank, the last no blank. */
@@ -338,7 +344,7 @@ static void table_cols(const struct view *v, int *w, int want_addr, bool nscol)
 			w[i] = fixed_width(v->cols.id[i]);
 			break;
 		case CW_NETNS:
-			w[i] = COLS >= 120 ? 18 : COLS >= 100 ? 12 : 8;
+			w[i] = netns_width();
 			break;
 		case CW_ADDR:
 			naddr++;
@@ -650,6 +656,12 @@ static void draw_events(struct view *v, int y0, int h)
 	const char *arrow = v->utf8 ? " \u2192 " : " -> ";
 	int64_t upto = v->frozen ? v->fz_now : INT64_MAX;
 	size_t shown = 0;
+	/*
+	 * With --netns the same 4-tuple may be in two namespaces: each line
+	 * says which, before the addresses, so that 80 columns still show it.
+	 */
+	const struct netns_tab *labels = loop_netns(v->l);
+	int nsw = netns_tab_active(labels) ? netns_width() : 0;
 
 	if (h <= 0)
 		return;
@@ -671,6 +683,10 @@ static void draw_events(struct view *v, int y0, int h)
 		x = view_putf(v, y, 1, COLS - 1, EL_DIM, "%s.%03lld ", t,
 			      (long long)(e->wall % NS_PER_SEC / NS_PER_MS));
 		x += 1;
+		if (nsw && x + nsw < COLS) {
+			put_netns(y, x, nsw, netns_label(labels, e->s.netns), v->utf8);
+			x += nsw + 1;
+		}
 		snprintf(line, sizeof(line), "%s%s%s", e->from == ST_CLOSE ? "(new)" : st_name(e->from),
 			 arrow, e->to == ST_CLOSE ? "(gone)" : st_name(e->to));
 		x += view_putf(v, y, x, COLS - x, se, "%-26s", line);
@@ -684,11 +700,7 @@ static void draw_events(struct view *v, int y0, int h)
 			x += view_puta(v, y, x, COLS - x, EL_JUMP, "JUMP ");
 		col_addr(a, sizeof(a), e->s.family, e->s.src, e->s.sport);
 		col_addr(b, sizeof(b), e->s.family, e->s.dst, e->s.dport);
-		x += view_putf(v, y, x, COLS - x, EL_NORMAL, " %s > %s", a, b);
-		/* With --netns the same 4-tuple may be in two namespaces: say which, as -e does. */
-		if (netns_tab_active(loop_netns(v->l)))
-			view_putf(v, y, x, COLS - x, EL_DIM, "  netns %s",
-				  netns_label(loop_netns(v->l), e->s.netns));
+		view_putf(v, y, x, COLS - x, EL_NORMAL, " %s > %s", a, b);
 	}
 	if (!shown)
 		view_puta(v, y0 + 1, 2, COLS - 2, EL_DIM, "(none yet)");

@@ -3,7 +3,8 @@
 # many namespaces are watched and the table has a NETNS column with each
 # socket's label, at 120x40 and at 80x24 (where IPv4 addresses stay whole:
 # the timer column goes first); the transitions pane says a new socket's
-# namespace; the detail view names the namespace; with one named namespace
+# namespace, before its addresses (so at 80x24 too); the detail view names
+# the namespace; with one named namespace
 # there is no column, the header names it.
 . "$TOP_SRCDIR/tests/lib.sh"
 in_netns "$@"
@@ -29,12 +30,14 @@ expect "row of our own namespace" " self +$OWN_LOCAL "
 # A socket new in $A: the transitions pane says its namespace, as -e does.
 ip netns exec "$A" "$HOLDSTATE" listen 5203 300 >"$TMP/hold-a2" 2>&1 &
 wait_until 10 grep -q '^ready' "$TMP/hold-a2" || { cat "$TMP/hold-a2"; fail "second holdstate in $A not ready"; }
-expect "pane names the namespace" "LISTEN .*:5203 > 0\.0\.0\.0:\*  netns $A"
+expect "pane names the namespace" "[0-9]{2}\.[0-9]{3} $A +\(new\) → LISTEN .*:5203 > 0\.0\.0\.0:\*"
 
 # 80 columns: still a column, narrower.
 $VT resize-window -t v -x 80 -y 24 2>/dev/null || $VT resize-pane -t v -x 80 -y 24
 wait_until 10 test "$(pane_fmt '#{pane_width}')" = 80 || fail "pane not resized"
 expect "column at 80x24" "DWELL▾ NETNS +LOCAL"
+# The pane names it before the addresses: at 80 columns too, cut as in the table.
+expect "pane names the namespace at 80x24" "[0-9]{2}\.[0-9]{3} ${A:0:7}(…|>) \(new\) → LISTEN"
 expect "row of $A at 80x24, cut" " ${A:0:7}(…|>) "
 # The addresses stay whole: the timer column makes room for them.
 expect "whole address at 80x24" " ${A:0:7}(…|>) +$A_LOCAL "

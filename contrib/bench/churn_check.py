@@ -57,6 +57,9 @@ Definitions (kernel = sock:inet_sock_set_state in a private tracefs instance):
                 destroy-notice resynchronisations.
   time error    |tcpdwell's time - kernel's time of entering the new state|
                 for every change labelled dwell_kind exact (jumps included).
+  out of order  events of the whole stream (every socket, not only the
+                server's) printed after one with a later time (mono), and by
+                how much at most: the stream is meant to be in time order.
 """
 
 KSTATE = {1: "ESTABLISHED", 2: "SYN_SENT", 3: "SYN_RECV", 4: "FIN_WAIT_1",
@@ -189,6 +192,23 @@ def read_events(path, server, label):
         evs.append(e)
     evs.sort(key=lambda e: e["mono"])
     return evs
+
+
+def out_of_order(path):
+    """Events of the whole stream printed after a later one: how many, and the worst gap (s)."""
+    back, worst, last = 0, 0.0, None
+    for line in open(path, errors="replace"):
+        if not line.endswith("\n"):
+            break
+        try:
+            m = json.loads(line)["mono"]
+        except (ValueError, KeyError):
+            continue
+        if last is not None and m < last:
+            back += 1
+            worst = max(worst, last - m)
+        last = m if last is None else max(last, m)
+    return back, worst
 
 
 def span(life, e):
@@ -409,7 +429,8 @@ def us(x):
 def table(rows, out=sys.stdout):
     """One row per run: the summaries churn.sh collected."""
     hdr = ("run", "conn/s", "ref lost", "kernel tr.", "as made", "in jump", "missing",
-           "never", "invented", "unmarked", "dup", "lost", "CPU", "time p50/p99/max")
+           "never", "invented", "unmarked", "dup", "lost", "CPU", "time p50/p99/max",
+           "out of order")
     cells, notes = [], []
     for s in rows:
         if s.get("skipped"):
@@ -418,11 +439,13 @@ def table(rows, out=sys.stdout):
         t = s["transitions"]
         lost = f"{s['samples_lost']}+{s['notice_resyncs']}r"
         tim = "/".join(us(s[k]) for k in ("p50", "p99", "max"))
+        order = (f"{s['out_of_order']} (max {us(s['order_worst'])})" if s.get("out_of_order")
+                 else str(s.get("out_of_order", "-")))
         cells.append((s["run"], f"{s['rate']:.0f}", f"{s['ref_lost']:.0f}", str(t),
                       pct(s["made"], t), pct(s["in_jump"], t),
                       f"{pct(s['missing'], t)} ({s['missing']})", str(s["never"]),
                       str(s["invented"]), str(s["unmarked"]), str(s["duplicate"]), lost,
-                      f"{s['cpu']:.0f}%", tim))
+                      f"{s['cpu']:.0f}%", tim, order))
     w = [max(len(str(c[k])) for c in cells + [hdr]) for k in range(len(hdr))]
     for c in [hdr] + cells:
         print("  ".join(str(x).ljust(w[k]) for k, x in enumerate(c)).rstrip(), file=out)
@@ -472,6 +495,7 @@ def main():
     r["samples_lost"], r["notice_resyncs"] = lost_notes(a.stderr)
     r["p50"], r["p99"], r["max"] = (quant(r["timing"], q) for q in (0.5, 0.99, 1.0))
     r["unknown_ns"] = unknown
+    r["out_of_order"], r["order_worst"] = out_of_order(a.events)
     for kv in a.set:
         k, v = kv.split("=", 1)
         try:
@@ -488,7 +512,8 @@ def main():
           f"invented {r['invented']}, unmarked skips {r['unmarked']}, "
           f"duplicates {r['duplicate']}, exact changes carrying another life's cookie "
           f"{r['merged']}, TIME_WAIT ends (beyond the record) {r['beyond']}, destroy notices "
-          f"with the address a reset cleared {r['reset_notices']}")
+          f"with the address a reset cleared {r['reset_notices']}; events out of time "
+          f"order {r['out_of_order']} (by {us(r['order_worst'])} at most)")
     for x in r["examples"]:
         print(x)
     if a.summary:
