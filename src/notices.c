@@ -54,6 +54,7 @@ struct notices {
 	pthread_mutex_t q;
 	struct buf fill, spare;
 	unsigned long lost; /* losses since the loop last took */
+	int64_t busy_since; /* reading since then (0: not): what it reads is stamped later */
 };
 
 static size_t rec_size(uint32_t len)
@@ -94,12 +95,20 @@ static void lose(struct notices *n)
 }
 
 /* Read what one socket has queued (up to DRAIN_MAX datagrams); whether any came. */
+static void set_busy(struct notices *n, int64_t since)
+{
+	pthread_mutex_lock(&n->q);
+	n->busy_since = since;
+	pthread_mutex_unlock(&n->q);
+}
+
 static bool drain(struct notices *n, struct watch *wt)
 {
 	/* The queue was empty then: everything read now was sent after it. */
 	int64_t lo = diag_events_empty_at(wt->e);
 	bool got = false;
 
+	set_busy(n, mono_ns());
 	for (int i = 0; i < DRAIN_MAX; i++) {
 		const void *p;
 		ssize_t len = diag_events_recv(wt->e, &p);
@@ -115,6 +124,7 @@ static bool drain(struct notices *n, struct watch *wt)
 		push(n, wt->ns, p, (size_t)len, &w);
 		got = true;
 	}
+	set_busy(n, 0);
 	return got;
 }
 
@@ -227,6 +237,23 @@ void notices_forget(struct notices *n, struct diag_events *e)
 			wt->e = NULL;
 		}
 	pthread_mutex_unlock(&n->io);
+}
+
+int64_t notices_horizon(struct notices *n)
+{
+	int64_t h = mono_ns();
+
+	pthread_mutex_lock(&n->q);
+	if (n->fill.len) {
+		struct rec r;
+
+		memcpy(&r, n->fill.p, sizeof(r));
+		h = r.w.mono < h ? r.w.mono : h;
+	}
+	if (n->busy_since && n->busy_since < h)
+		h = n->busy_since;
+	pthread_mutex_unlock(&n->q);
+	return h;
 }
 
 int notices_take(struct notices *n, notices_fn fn, void *arg)

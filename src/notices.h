@@ -35,6 +35,11 @@ void notices_forget(struct notices *n, struct diag_events *e);
  * when notices were lost since the last call (a queue overflowed), else 0.
  */
 int notices_take(struct notices *n, notices_fn fn, void *arg);
+/*
+ * The earliest time a notice not yet taken may carry: the oldest waiting,
+ * or when a read under way began; else now.
+ */
+int64_t notices_horizon(struct notices *n);
 /* Stop the thread and free everything (the watched sockets stay open). */
 void notices_stop(struct notices *n);
 

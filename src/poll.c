@@ -447,6 +447,12 @@ static int destroy_run(void *ctx, struct loop *l, int64_t now)
 	return r;
 }
 
+/* Notices are stamped on the reader's thread: those not taken yet may be older than now. */
+static int64_t destroy_horizon(void *ctx)
+{
+	return poll_ns_events_horizon(&((struct poller *)ctx)->ns);
+}
+
 static void destroy_describe(void *ctx, char *buf, size_t len)
 {
 	struct poller *p = ctx;
@@ -470,6 +476,7 @@ static const struct source_ops destroy_ops = {
     .next_due = destroy_next_due,
     .fd = destroy_fd,
     .run = destroy_run,
+    .horizon = destroy_horizon,
     .describe = destroy_describe,
     .stats = destroy_stats,
     .close = destroy_close,

@@ -61,6 +61,8 @@ void poll_ns_filter_changed(struct poll_nsset *s);
 /* Destroy notices: a descriptor to wait on (-1: none), and reading them all. */
 int poll_ns_events_fd(const struct poll_nsset *s);
 int poll_ns_events_read(struct poll_nsset *s, diag_notice_fn fn, void *arg);
+/* The earliest time a notice not yet read may carry (see notices_horizon()). */
+int64_t poll_ns_events_horizon(struct poll_nsset *s);
 /* Destroy one socket (SOCK_DESTROY) in its namespace; 0 or -errno (diag_destroy()). */
 int poll_ns_destroy(struct poll_nsset *s, const struct sock *sk);
 /* One socket's tcp_info, asked in its namespace. */

@@ -364,6 +364,11 @@ static void datagram(void *arg, uint32_t ns, const void *buf, size_t len,
 	diag_parse_notices(buf, len, w, notice_in_ns, &nn);
 }
 
+int64_t poll_ns_events_horizon(struct poll_nsset *s)
+{
+	return s->nt ? notices_horizon(s->nt) : mono_ns();
+}
+
 int poll_ns_events_read(struct poll_nsset *s, diag_notice_fn fn, void *arg)
 {
 	struct notice_ns nn = {fn, arg, 0};

@@ -34,7 +34,7 @@ struct replay {
 	int64_t pos_at, pos_wall;	 /* the last record fed */
 	int64_t snap_at;		 /* the last snapshot fed */
 	bool fed_snap;
-	bool fed_change; /* an exact change was fed since the last reset: see rp_horizon() */
+	bool fed_late; /* an exact change or a notice was fed since the last reset: rp_horizon() */
 	struct {
 		struct snapshot sn;
 		uint64_t fed; /* 0: empty */
@@ -170,7 +170,7 @@ static void feed(struct replay *rp, struct loop *l)
 		 */
 		loop_flush(l);
 		loop_reset(l);
-		rp->fed_change = false;
+		rp->fed_late = false;
 		take_owners(rp, it);
 		return;
 	case REC_OWNER:
@@ -195,9 +195,10 @@ static void feed(struct replay *rp, struct loop *l)
 			if (it->sock.cookie)
 				info_ring_put(&rp->finals, it->sock.cookie, &it->info);
 		}
+		rp->fed_late = true;
 		break;
 	case REC_CHANGE:
-		rp->fed_change = true;
+		rp->fed_late = true;
 		o.kind = OBS_CHANGE;
 		o.key = it->key;
 		o.cookie = it->cookie;
@@ -268,7 +269,7 @@ static void seek_to(struct replay *rp, struct loop *l, int64_t target)
 	restart = target < rp->pos_at || !rp->fed_snap || (e && e->mono > rp->pos_at);
 	if (restart && e) {
 		loop_reset(l);
-		rp->fed_change = false;
+		rp->fed_late = false;
 		forget_kept(rp);
 		rp->have_pend = false;
 		rp->done = false;
@@ -311,11 +312,12 @@ static int64_t rp_clock(void *ctx)
 }
 
 /*
- * Records come in the order they were observed, on a timeline that never
- * goes back. A dump or a notice was stamped as it was read; an exact
- * change with the kernel's time, handed on once the exact source had it in
- * order: REPLAY_LATE_NS later at most (a connect() waiting for its port),
- * unless it waited for its namespace's label. At the end nothing more comes.
+ * Records come in the order they were observed. A dump was stamped as it
+ * was read; a notice as its reader's thread read it, and handed on when the
+ * loop took it; an exact change with the kernel's time, handed on once the
+ * exact source had it in order: REPLAY_LATE_NS later at most (a connect()
+ * waiting for its port, notices taken behind a dump), unless it waited for
+ * its namespace's label. At the end nothing more comes.
  */
 static int64_t rp_horizon(void *ctx)
 {
@@ -323,7 +325,7 @@ static int64_t rp_horizon(void *ctx)
 
 	if (rp->done && !rp->have_pend)
 		return INT64_MAX;
-	return rp->fed_change ? rp->pos_at - REPLAY_LATE_NS : rp->pos_at;
+	return rp->fed_late ? rp->pos_at - REPLAY_LATE_NS : rp->pos_at;
 }
 
 static int rp_fd(void *ctx)

@@ -644,14 +644,22 @@ static void apply_row(struct track *t, const struct sock *r, const struct snapsh
  */
 static void absences(struct track *t, const struct snapshot *sn)
 {
+	int64_t hidden_lo = INT64_MAX;
+
 	for (uint32_t i = 0; i < t->used; i++) {
 		struct entry *e = tab_get(t, i);
 
-		if ((e->iflags & E_FREE) || !covered(t, e->ts.s.netns))
+		if ((e->iflags & E_FREE) || !covered(t, e->ts.s.netns)) {
+			if ((e->iflags & (E_FREE | E_HIDDEN)) == E_HIDDEN && e->end_at < hidden_lo)
+				hidden_lo = e->end_at;
 			continue;
+		}
 		if (e->iflags & E_HIDDEN) {
-			if (e->gen == t->gen || sn->mono <= e->end_at)
+			if (e->gen == t->gen || sn->mono <= e->end_at) {
+				if (e->end_at < hidden_lo)
+					hidden_lo = e->end_at;
 				continue;
+			}
 			track_hidden_closed(t, e);
 			continue;
 		}
@@ -676,6 +684,7 @@ static void absences(struct track *t, const struct snapshot *sn)
 			track_gone(t, e, e->miss_at, TIME_BETWEEN, 0, false);
 		}
 	}
+	t->hidden_lo = hidden_lo;
 }
 
 void track_apply(struct track *t, const struct snapshot *sn)
@@ -731,6 +740,7 @@ struct track *track_new(const struct track_opts *o)
 	if (t->o.ghost_ns < 0)
 		t->o.ghost_ns = 0;
 	t->keep_ns = t->o.ghost_ns > TRACK_KEEP_NS ? t->o.ghost_ns : TRACK_KEEP_NS;
+	t->hidden_lo = INT64_MAX;
 	if (t->o.fin_timeout_ns <= 0)
 		t->o.fin_timeout_ns = 60 * NS_PER_SEC;
 	if (!t->o.universe)
@@ -762,6 +772,7 @@ void track_reset(struct track *t)
 	t->ns_cap = 0;
 	t->last_full = 0;
 	t->first_dump = 0;
+	t->hidden_lo = INT64_MAX;
 	t->wall_off = 0;
 	t->widest = 0;
 	t->exact_on = false;
@@ -850,7 +861,8 @@ int64_t track_last_poll(const struct track *t)
 
 int64_t track_horizon(const struct track *t)
 {
-	return t->last_full;
+	/* A notice waiting for the next full dump is told then, at the time it was read. */
+	return t->hidden_lo < t->last_full ? t->hidden_lo : t->last_full;
 }
 
 int64_t track_wall(const struct track *t, int64_t mono)

@@ -182,6 +182,8 @@ void track_destroyed(struct track *t, const struct sock *s, int64_t lo, int64_t 
 		e->ts.s = *s;
 		e->end_at = mono;
 		e->iflags |= E_HIDDEN;
+		if (mono < t->hidden_lo)
+			t->hidden_lo = mono;
 		e->win.before_ms = ms_span(win.lo, mono);
 		e->win.after_ms = ms_span(mono, win.hi);
 		track_cidx_insert(t, e);

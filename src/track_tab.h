@@ -115,6 +115,8 @@ struct track {
 	uint64_t nevents; /* events told since track_new */
 	int64_t last_full;
 	int64_t first_dump; /* mono of the first dump: notices of sockets ended earlier never came */
+	/* The earliest end of a destroyed socket never seen, still to be told (INT64_MAX: none). */
+	int64_t hidden_lo;
 	int64_t wall_off;
 };
 

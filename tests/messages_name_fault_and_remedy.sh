@@ -63,7 +63,7 @@ done
 
 # A scenario that cannot start (out of descriptors for its actors) is 2.
 found=0
-for n in 8 9 10 11 12 13 14; do
+for n in $(seq 8 24); do
     bash -c "ulimit -n $n && exec \"\$0\" -b --scenario normal-close" "$TCPDWELL" \
         </dev/null >/dev/null 2>"$TMP/err"
     rc=$?
