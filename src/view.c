@@ -119,19 +119,19 @@ static void spark_sample(struct view *v)
  */
 static void fetch_for_screen(struct view *v)
 {
-	if (v->mode == VM_DETAIL && v->detail_ts &&
-	    (v->detail_info_ts != v->detail_ts || v->detail_info_poll != track_last_poll(v->t))) {
-		v->detail_info_ok = loop_sock_info(v->l, &v->detail_ts->s, &v->detail_info) == 0;
-		v->detail_info_ts = v->detail_ts;
-		v->detail_info_poll = track_last_poll(v->t);
+	if (v->mode == VM_DETAIL && v->detail.ts &&
+	    (v->detail.info_ts != v->detail.ts || v->detail.info_poll != track_last_poll(v->t))) {
+		v->detail.info_ok = loop_sock_info(v->l, &v->detail.ts->s, &v->detail.info) == 0;
+		v->detail.info_ts = v->detail.ts;
+		v->detail.info_poll = track_last_poll(v->t);
 	}
 	if (v->mode != VM_DETAIL)
-		v->detail_info_ts = NULL;
+		v->detail.info_ts = NULL;
 	/* The leak report: its sockets and a wish for their owners. */
 	if (v->mode == VM_LEAKS) {
-		v->nleaks = leaks_collect(v->ents, v->nents, view_now(v), v->o.leak_ns, v->o.pm,
-					  &v->leaks, &v->leaks_cap);
-		leaks_sort(v->leaks, v->nleaks);
+		v->leaks.n = leaks_collect(v->ents, v->nents, view_now(v), v->o.leak_ns, v->o.pm,
+					  &v->leaks.socks, &v->leaks.cap);
+		leaks_sort(v->leaks.socks, v->leaks.n);
 	}
 	if (!v->o.pm || v->mode != VM_TABLE)
 		return;
@@ -160,8 +160,8 @@ void view_refresh(struct view *v)
 			procmap_gc(v->o.pm);
 		}
 	}
-	if (v->detail_cookie || v->detail_ts)
-		v->detail_ts = view_find(v, v->detail_cookie, v->detail_ts);
+	if (v->detail.cookie || v->detail.ts)
+		v->detail.ts = view_find(v, v->detail.cookie, v->detail.ts);
 	if (v->rebuild)
 		view_rebuild(v);
 	fetch_for_screen(v);
@@ -195,8 +195,8 @@ void view_freeze(struct view *v, bool on)
 		}
 		/* Rows and selection now point into the copies. */
 		v->frozen = true;
-		if (v->detail_cookie || v->detail_ts)
-			v->detail_ts = view_find(v, v->detail_cookie, NULL);
+		if (v->detail.cookie || v->detail.ts)
+			v->detail.ts = view_find(v, v->detail.cookie, NULL);
 	} else {
 		for (size_t i = 0; i < v->nfz; i++)
 			free(v->fz[i].hist);
@@ -207,8 +207,8 @@ void view_freeze(struct view *v, bool on)
 		v->nfz = 0;
 		v->frozen = false;
 		v->stale = true;
-		if (v->detail_cookie || v->detail_ts)
-			v->detail_ts = NULL;
+		if (v->detail.cookie || v->detail.ts)
+			v->detail.ts = NULL;
 	}
 	v->sel_ts = NULL; /* the old pointers are in the other set */
 	v->rebuild = true;
@@ -222,7 +222,7 @@ void view_redraw(struct view *v)
 	erase();
 	view_draw_main(v);
 	v->now_fixed = 0;
-	curs_set(v->prompt != PR_NONE ? 1 : 0);
+	curs_set(v->pr.kind != PR_NONE ? 1 : 0);
 	refresh();
 	v->last_draw = mono_ns();
 	v->dirty = false;
@@ -311,7 +311,7 @@ static void s_reset(void *ctx)
 	v->nents = 0;
 	v->sel_ts = NULL;
 	if (!v->frozen)
-		v->detail_ts = NULL;
+		v->detail.ts = NULL;
 }
 
 static int s_fd(void *ctx)
@@ -394,9 +394,9 @@ static void view_free(struct view *v)
 	if (v->frozen)
 		view_freeze(v, false);
 	free(v->ents);
-	free(v->leaks);
+	free(v->leaks.socks);
 	free(v->sorted);
-	free(v->act_socks);
+	free(v->pr.socks);
 	free(v->grp_of);
 	free(v->kgrp_of);
 	free(v->gorder);

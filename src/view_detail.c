@@ -90,7 +90,7 @@ static void us_text(char *buf, size_t len, uint32_t us)
 
 void view_draw_detail(struct view *v, int y0, int h)
 {
-	const struct tsock *ts = v->detail_ts;
+	const struct tsock *ts = v->detail.ts;
 	char a[ADDR_BUFSZ], b[ADDR_BUFSZ], d[DUR_BUFSZ], c[32], o[160], line[320];
 	int y = y0, end = y0 + h, w = COLS - 2;
 
@@ -149,8 +149,8 @@ void view_draw_detail(struct view *v, int y0, int h)
 	}
 	/* Fetched with the data (view.c): the kernel's figures at the last poll, or the
 	 * recording's. */
-	if (y < end && v->detail_info_ok && v->detail_info_ts == ts) {
-		const struct sock_info *in = &v->detail_info;
+	if (y < end && v->detail.info_ok && v->detail.info_ts == ts) {
+		const struct sock_info *in = &v->detail.info;
 		char r1[24], r2[24];
 
 		us_text(r1, sizeof(r1), in->rtt_us);

@@ -796,7 +796,7 @@ static void screen_ladder_draw(struct view *v, int y, int h)
 
 static void screen_help_enter(struct view *v)
 {
-	v->help_top = 0;
+	v->help.top = 0;
 }
 
 /*

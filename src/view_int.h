@@ -73,7 +73,49 @@ struct vevent {
 	bool jump;
 };
 
+/* The help (view_keys.c): its first line on screen. */
+struct help_screen {
+	int top;
+};
+
+/* The setup screen (view_setup.c): its selected line. */
+struct setup_screen {
+	int sel;
+};
+
+/* The detail (view_detail.c): one socket, and its tcp_info fetched with the data. */
+struct detail_screen {
+	uint64_t cookie;
+	const struct tsock *ts; /* identity when the cookie is 0 */
+	/* Fetched in view_refresh(), never by drawing. */
+	struct sock_info info;
+	bool info_ok;
+	int64_t info_poll; /* the tracker's last poll when fetched */
+	const struct tsock *info_ts;
+};
+
 struct leak_sock;
+/* The leak report (view_leaks.c): its sockets, by owner. */
+struct leaks_screen {
+	struct leak_sock *socks;
+	size_t n, cap;
+};
+
+/* The prompt on the bottom line, of one kind at a time. */
+struct prompt {
+	enum vprompt kind;
+	/* The line editor's text, and what is wrong with it. */
+	char buf[256];
+	size_t len;
+	char err[160];
+	char flt_before[256]; /* PR_FILTER: the filter's text when the prompt opened */
+	/* The action being confirmed: its sockets copied (the tracker's may go meanwhile). */
+	struct sock *socks;
+	size_t nsocks;
+	int pid, sig; /* PR_SIGNAL: the owner, and the index of the signal chosen */
+	char comm[64];
+};
+
 struct view {
 	struct loop *l;
 	struct track *t;
@@ -81,8 +123,6 @@ struct view {
 	SCREEN *scr;
 	bool utf8, color;
 	enum vmode mode, back; /* back: where Esc returns from help and detail */
-	struct leak_sock *leaks; /* the leak report's sockets, by owner (VM_LEAKS) */
-	size_t nleaks, leaks_cap;
 
 	/* The data: pointers from track_collect(), valid until the next observation. */
 	const struct tsock **ents;
@@ -128,19 +168,9 @@ struct view {
 	int addr_w;
 	size_t addr_nrows;
 
-	/* Filter, search and prompts. */
-	/* The filter is the loop's (loop_filter()); flt_before: its text when the prompt opened. */
-	char flt_before[256];
+	/* The search text (F3 repeats it); the filter is the loop's (loop_filter()). */
 	char search[256];
-	enum vprompt prompt;
-	char pbuf[256];
-	size_t plen;
-	char perr[160];
-	/* The action being confirmed: its sockets copied (the tracker's may go meanwhile). */
-	struct sock *act_socks;
-	size_t act_n;
-	int act_pid, act_sig; /* PR_SIGNAL: the owner, and the index of the signal chosen */
-	char act_comm[64];
+	struct prompt pr;
 
 	/* Transitions. */
 	struct vevent ev[VIEW_EVENTS];
@@ -159,16 +189,13 @@ struct view {
 	bool dirty;
 	bool shown_data; /* the last screen drawn had a dump applied (not "Waiting...") */
 
-	uint64_t detail_cookie;
-	const struct tsock *detail_ts;
-	/* The detail's tcp_info, fetched with the data (view_refresh), never by drawing. */
-	struct sock_info detail_info;
-	bool detail_info_ok;
-	int64_t detail_info_poll; /* the tracker's last poll when fetched */
-	const struct tsock *detail_info_ts;
 	char host[64]; /* sanitised, read once */
-	int help_top;
-	int setup_sel; /* the setup screen's selected line */
+
+	/* Each screen's own state, touched by its own file only. */
+	struct help_screen help;
+	struct setup_screen setup;
+	struct detail_screen detail;
+	struct leaks_screen leaks;
 
 	char msg[160];
 	int64_t msg_until;

@@ -67,8 +67,8 @@ static void k_back(struct view *v, int key)
 		view_enter(v, VM_TABLE);
 	else if (v->search[0])
 		v->search[0] = 0;
-	v->detail_cookie = 0;
-	v->detail_ts = NULL;
+	v->detail.cookie = 0;
+	v->detail.ts = NULL;
 }
 
 static void k_move(struct view *v, int key)
@@ -83,10 +83,10 @@ static void k_move(struct view *v, int key)
 		return;
 	}
 	if (v->mode == VM_HELP) {
-		v->help_top += key == KEY_UP || key == 'k' ? -1 : key == KEY_NPAGE ? (int)page :
+		v->help.top += key == KEY_UP || key == 'k' ? -1 : key == KEY_NPAGE ? (int)page :
 			       key == KEY_PPAGE ? -(int)page : 1;
-		if (v->help_top < 0)
-			v->help_top = 0;
+		if (v->help.top < 0)
+			v->help.top = 0;
 		return;
 	}
 	switch (key) {
@@ -118,8 +118,8 @@ static void k_enter(struct view *v, int key)
 		return;
 	}
 	view_enter(v, VM_DETAIL);
-	v->detail_cookie = ts->s.cookie;
-	v->detail_ts = ts;
+	v->detail.cookie = ts->s.cookie;
+	v->detail.ts = ts;
 }
 
 static void k_fold(struct view *v, int key)
@@ -234,10 +234,10 @@ static void k_rp_ends(struct view *v, int key)
 
 static void open_prompt(struct view *v, enum vprompt p, const char *init)
 {
-	v->prompt = p;
-	snprintf(v->pbuf, sizeof(v->pbuf), "%s", init ? init : "");
-	v->plen = strlen(v->pbuf);
-	v->perr[0] = 0;
+	v->pr.kind = p;
+	snprintf(v->pr.buf, sizeof(v->pr.buf), "%s", init ? init : "");
+	v->pr.len = strlen(v->pr.buf);
+	v->pr.err[0] = 0;
 }
 
 static void k_search(struct view *v, int key)
@@ -251,7 +251,7 @@ static void k_search(struct view *v, int key)
 static void k_filter(struct view *v, int key)
 {
 	(void)key;
-	snprintf(v->flt_before, sizeof(v->flt_before), "%s",
+	snprintf(v->pr.flt_before, sizeof(v->pr.flt_before), "%s",
 		 view_filter_text(v) ? view_filter_text(v) : "");
 	open_prompt(v, PR_FILTER, view_filter_text(v));
 }
@@ -460,16 +460,16 @@ static bool bind_applies(const struct view *v, const struct vbind *b, enum vmode
 /* The line editor of the filter, search and goto prompts. */
 static void prompt_changed(struct view *v)
 {
-	if (v->prompt == PR_SEARCH) {
-		v->perr[0] = 0;
-		snprintf(v->search, sizeof(v->search), "%s", v->pbuf);
+	if (v->pr.kind == PR_SEARCH) {
+		v->pr.err[0] = 0;
+		snprintf(v->search, sizeof(v->search), "%s", v->pr.buf);
 		view_search_next(v, true);
-	} else if (v->prompt == PR_FILTER) {
+	} else if (v->pr.kind == PR_FILTER) {
 		/* Compile live; a bad expression keeps the last good filter on. */
 		struct filter *f = NULL;
 
-		v->perr[0] = 0;
-		if (v->plen && !(f = filter_parse(v->pbuf, v->perr, sizeof(v->perr))))
+		v->pr.err[0] = 0;
+		if (v->pr.len && !(f = filter_parse(v->pr.buf, v->pr.err, sizeof(v->pr.err))))
 			return;
 		if (f)
 			filter_bind_netns(f, loop_netns(v->l));
@@ -510,37 +510,37 @@ static double parse_goto(const char *s)
 
 static void prompt_done(struct view *v, bool accept)
 {
-	enum vprompt p = v->prompt;
+	enum vprompt p = v->pr.kind;
 
-	v->prompt = PR_NONE;
+	v->pr.kind = PR_NONE;
 	if (p == PR_FILTER && !accept) {
 		/* Esc: back to the filter that was on before editing. */
-		snprintf(v->pbuf, sizeof(v->pbuf), "%s", v->flt_before);
-		v->plen = strlen(v->pbuf);
-		v->prompt = PR_FILTER;
+		snprintf(v->pr.buf, sizeof(v->pr.buf), "%s", v->pr.flt_before);
+		v->pr.len = strlen(v->pr.buf);
+		v->pr.kind = PR_FILTER;
 		prompt_changed(v);
-		v->prompt = PR_NONE;
-	} else if (p == PR_SEARCH && accept && v->perr[0]) {
+		v->pr.kind = PR_NONE;
+	} else if (p == PR_SEARCH && accept && v->pr.err[0]) {
 		view_msg(v, "no socket matches \"%s\"", v->search);
 		v->msg_search = true;
-	} else if (p == PR_FILTER && v->perr[0]) {
-		view_msg(v, "filter not changed: %s", v->perr);
-	} else if (p == PR_GOTO && accept && v->plen) {
-		double secs = parse_goto(v->pbuf);
+	} else if (p == PR_FILTER && v->pr.err[0]) {
+		view_msg(v, "filter not changed: %s", v->pr.err);
+	} else if (p == PR_GOTO && accept && v->pr.len) {
+		double secs = parse_goto(v->pr.buf);
 
 		if (secs < 0)
-			view_msg(v, "not a time: '%s' (try 90, 1:30 or 2m)", v->pbuf);
+			view_msg(v, "not a time: '%s' (try 90, 1:30 or 2m)", v->pr.buf);
 		else
 			loop_control(v->l, CTL_SEEK, secs);
 	} else if (p == PR_SEARCH && !accept) {
 		v->search[0] = 0;
 	}
-	v->perr[0] = 0;
+	v->pr.err[0] = 0;
 }
 
 static void prompt_key(struct view *v, wint_t key, bool is_key)
 {
-	if (is_key && (key == KEY_F(3)) && v->prompt == PR_SEARCH) {
+	if (is_key && (key == KEY_F(3)) && v->pr.kind == PR_SEARCH) {
 		view_search_next(v, false);
 		return;
 	}
@@ -554,15 +554,15 @@ static void prompt_key(struct view *v, wint_t key, bool is_key)
 	}
 	if ((is_key && key == KEY_BACKSPACE) || (!is_key && (key == 127 || key == CTRL('h')))) {
 		/* Drop one whole UTF-8 character. */
-		while (v->plen > 0 && ((unsigned char)v->pbuf[--v->plen] & 0xc0) == 0x80)
+		while (v->pr.len > 0 && ((unsigned char)v->pr.buf[--v->pr.len] & 0xc0) == 0x80)
 			;
-		v->pbuf[v->plen] = 0;
+		v->pr.buf[v->pr.len] = 0;
 		prompt_changed(v);
 		return;
 	}
 	if (!is_key && key == CTRL('u')) {
-		v->plen = 0;
-		v->pbuf[0] = 0;
+		v->pr.len = 0;
+		v->pr.buf[0] = 0;
 		prompt_changed(v);
 		return;
 	}
@@ -572,11 +572,11 @@ static void prompt_key(struct view *v, wint_t key, bool is_key)
 	mbstate_t ps;
 	memset(&ps, 0, sizeof(ps));
 	size_t n = wcrtomb(mb, (wchar_t)key, &ps);
-	if (n == (size_t)-1 || v->plen + n + 1 > sizeof(v->pbuf))
+	if (n == (size_t)-1 || v->pr.len + n + 1 > sizeof(v->pr.buf))
 		return;
-	memcpy(v->pbuf + v->plen, mb, n);
-	v->plen += n;
-	v->pbuf[v->plen] = 0;
+	memcpy(v->pr.buf + v->pr.len, mb, n);
+	v->pr.len += n;
+	v->pr.buf[v->pr.len] = 0;
 	prompt_changed(v);
 }
 
@@ -620,12 +620,12 @@ bool view_help_key(struct view *v, wint_t key, bool is_key)
 
 void view_key(struct view *v, wint_t key, bool is_key)
 {
-	if (v->prompt == PR_DESTROY || v->prompt == PR_SIGNAL) {
+	if (v->pr.kind == PR_DESTROY || v->pr.kind == PR_SIGNAL) {
 		view_act_key(v, key, is_key);
 		v->dirty = true;
 		return;
 	}
-	if (v->prompt != PR_NONE) {
+	if (v->pr.kind != PR_NONE) {
 		prompt_key(v, key, is_key);
 		return;
 	}
@@ -659,7 +659,7 @@ void view_key(struct view *v, wint_t key, bool is_key)
 /* The help screen: every binding that applies here, from the same table. */
 void view_draw_help(struct view *v, int y0, int h)
 {
-	int y = y0 - v->help_top, line = 0;
+	int y = y0 - v->help.top, line = 0;
 
 	if (h <= 0)
 		return;
@@ -699,8 +699,8 @@ void view_draw_help(struct view *v, int y0, int h)
 	for (size_t i = 0; i < ARRAY_SIZE(legend); i++, y++)
 		if (y >= y0 && y < y0 + h)
 			view_puta(v, y, 2, COLS - 2, EL_DIM, legend[i]);
-	if (v->help_top > 0 && y < y0 + h)
-		v->help_top = v->help_top > y - y0 ? y - y0 : v->help_top;
+	if (v->help.top > 0 && y < y0 + h)
+		v->help.top = v->help.top > y - y0 ? y - y0 : v->help.top;
 }
 
 /* The bottom line: a prompt while editing, else the keys of this screen and the latest message. */
@@ -710,18 +710,18 @@ void view_draw_keybar(struct view *v, int y)
 	int x = 0;
 
 	view_fill(y, 0, COLS, view_attr(v, EL_STATUS));
-	if (v->prompt == PR_DESTROY || v->prompt == PR_SIGNAL) {
+	if (v->pr.kind == PR_DESTROY || v->pr.kind == PR_SIGNAL) {
 		view_act_draw(v, y);
 		return;
 	}
-	if (v->prompt != PR_NONE) {
+	if (v->pr.kind != PR_NONE) {
 		view_fill(y, 0, COLS, A_NORMAL);
-		x += view_puta(v, y, 0, COLS, EL_STATUS, title[v->prompt]);
-		x += view_put(y, x, COLS - x - 1, v->pbuf);
+		x += view_puta(v, y, 0, COLS, EL_STATUS, title[v->pr.kind]);
+		x += view_put(y, x, COLS - x - 1, v->pr.buf);
 		int cx = x;
-		if (v->perr[0])
-			view_putf(v, y, x + 2, COLS - x - 2, EL_ERROR, " %s ", v->perr);
-		else if (v->prompt == PR_FILTER)
+		if (v->pr.err[0])
+			view_putf(v, y, x + 2, COLS - x - 2, EL_ERROR, " %s ", v->pr.err);
+		else if (v->pr.kind == PR_FILTER)
 			view_puta(v, y, x + 2, COLS - x - 2, EL_DIM, "Enter: keep  Esc: undo");
 		move(y, cx < COLS ? cx : COLS - 1);
 		return;
