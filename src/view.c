@@ -111,33 +111,16 @@ static void spark_sample(struct view *v)
 }
 
 /*
- * What the screen will show but the tracker does not hold, asked for here
- * with the data so that drawing does no I/O: the detail's tcp_info (of the
- * kernel, or the recording's) once per poll or when the socket changes, and
- * the owners of the rows on screen (a wish; the tick's budgeted /proc scan
- * finds them).
+ * What the screen will show but the tracker does not hold (the detail's
+ * tcp_info, the leak report, the owners of the rows on screen), asked for
+ * here with the data so that drawing does no I/O.
  */
 static void fetch_for_screen(struct view *v)
 {
-	if (v->mode == VM_DETAIL && v->detail.ts &&
-	    (v->detail.info_ts != v->detail.ts || v->detail.info_poll != track_last_poll(v->t))) {
-		v->detail.info_ok = loop_sock_info(v->l, &v->detail.ts->s, &v->detail.info) == 0;
-		v->detail.info_ts = v->detail.ts;
-		v->detail.info_poll = track_last_poll(v->t);
-	}
-	if (v->mode != VM_DETAIL)
-		v->detail.info_ts = NULL;
-	/* The leak report: its sockets and a wish for their owners. */
-	if (v->mode == VM_LEAKS) {
-		v->leaks.n = leaks_collect(v->ents, v->nents, view_now(v), v->o.leak_ns, v->o.pm,
-					  &v->leaks.socks, &v->leaks.cap);
-		leaks_sort(v->leaks.socks, v->leaks.n);
-	}
-	if (!v->o.pm || v->mode != VM_TABLE)
-		return;
-	for (size_t i = v->top; i < v->nrows && i < v->top + (size_t)v->table_h + 1; i++)
-		if (v->rows[i].ts && v->rows[i].ts->s.inode)
-			procmap_want(v->o.pm, v->rows[i].ts->s.inode);
+	const struct vscreen *s = view_screen(v->mode);
+
+	if (s->fetch)
+		s->fetch(v);
 }
 
 /*
@@ -160,8 +143,7 @@ void view_refresh(struct view *v)
 			procmap_gc(v->o.pm);
 		}
 	}
-	if (v->detail.cookie || v->detail.ts)
-		v->detail.ts = view_find(v, v->detail.cookie, v->detail.ts);
+	view_detail_find(v, true);
 	if (v->rebuild)
 		view_rebuild(v);
 	fetch_for_screen(v);
@@ -195,8 +177,7 @@ void view_freeze(struct view *v, bool on)
 		}
 		/* Rows and selection now point into the copies. */
 		v->frozen = true;
-		if (v->detail.cookie || v->detail.ts)
-			v->detail.ts = view_find(v, v->detail.cookie, NULL);
+		view_detail_find(v, false);
 	} else {
 		for (size_t i = 0; i < v->nfz; i++)
 			free(v->fz[i].hist);
@@ -207,8 +188,7 @@ void view_freeze(struct view *v, bool on)
 		v->nfz = 0;
 		v->frozen = false;
 		v->stale = true;
-		if (v->detail.cookie || v->detail.ts)
-			v->detail.ts = NULL;
+		view_detail_lose(v);
 	}
 	v->sel_ts = NULL; /* the old pointers are in the other set */
 	v->rebuild = true;
@@ -311,7 +291,7 @@ static void s_reset(void *ctx)
 	v->nents = 0;
 	v->sel_ts = NULL;
 	if (!v->frozen)
-		v->detail.ts = NULL;
+		view_detail_lose(v);
 }
 
 static int s_fd(void *ctx)
@@ -394,7 +374,7 @@ static void view_free(struct view *v)
 	if (v->frozen)
 		view_freeze(v, false);
 	free(v->ents);
-	free(v->leaks.socks);
+	view_screens_free(v);
 	free(v->sorted);
 	free(v->pr.socks);
 	free(v->grp_of);

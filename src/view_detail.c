@@ -213,3 +213,46 @@ void view_draw_detail(struct view *v, int y0, int h)
 			      ? explain[s->state]
 			      : "A state this program does not know.");
 }
+
+/* The tcp_info (of the kernel, or the recording's), once per poll or when the socket changes. */
+void view_detail_fetch(struct view *v)
+{
+	struct detail_screen *d = &v->detail;
+
+	if (d->ts && (d->info_ts != d->ts || d->info_poll != track_last_poll(v->t))) {
+		d->info_ok = loop_sock_info(v->l, &d->ts->s, &d->info) == 0;
+		d->info_ts = d->ts;
+		d->info_poll = track_last_poll(v->t);
+	}
+}
+
+/* Coming back, even to the same socket, fetches afresh. */
+void view_detail_leave(struct view *v)
+{
+	v->detail.info_ts = NULL;
+}
+
+void view_detail_back(struct view *v)
+{
+	view_enter(v, v->back == VM_DIAGRAM ? VM_DIAGRAM : VM_TABLE);
+	v->detail.cookie = 0;
+	v->detail.ts = NULL;
+}
+
+void view_detail_open(struct view *v, const struct tsock *ts)
+{
+	view_enter(v, VM_DETAIL);
+	v->detail.cookie = ts->s.cookie;
+	v->detail.ts = ts;
+}
+
+void view_detail_find(struct view *v, bool hint)
+{
+	if (v->detail.cookie || v->detail.ts)
+		v->detail.ts = view_find(v, v->detail.cookie, hint ? v->detail.ts : NULL);
+}
+
+void view_detail_lose(struct view *v)
+{
+	v->detail.ts = NULL;
+}

@@ -202,20 +202,37 @@ struct view {
 	bool msg_search; /* msg is the search's "no match" (a later match clears it) */
 };
 
+/* How the arrow and page keys move within a screen. */
+enum vmove { MV_UP, MV_DOWN, MV_PGUP, MV_PGDN, MV_HOME, MV_END };
+
 /*
- * A screen of the view (table, detail, diagram, help, ladder, setup): what it
- * draws between the title and the key bar, what it does on entering, and an
- * optional key hook that sees keys before the key table (true: taken).
+ * A screen of the view (table, detail, diagram, help, ladder, setup, leaks),
+ * in the style of tmux's window modes: its entry in the screens table
+ * (view_draw.c) says all that differs by screen. Every hook but draw may be
+ * NULL.
  */
 struct vscreen {
 	const char *name;
+	bool visit; /* help and detail: Esc returns to the screen they were opened from */
 	void (*enter)(struct view *v);
+	void (*leave)(struct view *v);
+	/* What draw will show but the tracker does not hold, fetched with the data. */
+	void (*fetch)(struct view *v);
 	void (*draw)(struct view *v, int y, int h);
+	/* Sees keys before the key table (true: taken). */
 	bool (*key)(struct view *v, wint_t key, bool is_key);
+	/* The arrow and page keys; page: the lines of a page. */
+	void (*motion)(struct view *v, enum vmove m, int page);
+	void (*back)(struct view *v); /* Esc; NULL: back to the table */
+	void (*free)(struct view *v);
 };
 const struct vscreen *view_screen(enum vmode m);
-/* Go to a screen: remember where help and detail were opened from, run its enter(). */
+/* Go to a screen: leave the one shown, remember where a visit was opened from, enter. */
 void view_enter(struct view *v, enum vmode m);
+/* Go to a screen, or back to the table when it is the one shown. */
+void view_toggle(struct view *v, enum vmode m);
+/* Free every screen's state (view_free()). */
+void view_screens_free(struct view *v);
 
 /* view.c */
 int64_t view_now(const struct view *v);
@@ -253,6 +270,10 @@ size_t view_group_n(const struct view *v, size_t row);
 /* Whether ts is in the group of the header at row (state or key, as the rows are grouped). */
 bool view_group_has(const struct view *v, size_t row, const struct tsock *ts);
 const struct tsock *view_find(const struct view *v, uint64_t cookie, const struct tsock *hint);
+/* The table screen's hooks: F3 repeats the search; the selection moves; visible owners are wanted. */
+bool view_table_key(struct view *v, wint_t key, bool is_key);
+void view_table_move(struct view *v, enum vmove m, int page);
+void view_table_fetch(struct view *v);
 size_t view_count(const struct view *v, unsigned st);
 
 /* view_color.c */
@@ -268,6 +289,8 @@ int view_putf(const struct view *v, int y, int x, int maxw, enum vel e, const ch
 int view_wrap(const struct view *v, int y, int x, int w, int maxlines, enum vel e, const char *s);
 /* view_leaks.c: the leak report, by process (the leaks were fetched in view_refresh()). */
 void view_draw_leaks(struct view *v, int y, int h);
+void view_leaks_fetch(struct view *v);
+void view_leaks_free(struct view *v);
 /* view_ladder.c: a scenario's segments and states as a sequence diagram. */
 void view_draw_ladder(struct view *v, int y, int h);
 void view_draw_main(struct view *v);
@@ -276,8 +299,11 @@ const char *view_owner(const struct view *v, const struct tsock *ts, char *buf, 
 /* view_keys.c */
 void view_key(struct view *v, wint_t key, bool is_key);
 void view_draw_help(struct view *v, int y0, int h);
+void view_help_enter(struct view *v);
 /* The help screen's key hook: any key but scrolling returns. */
 bool view_help_key(struct view *v, wint_t key, bool is_key);
+void view_help_move(struct view *v, enum vmove m, int page);
+void view_help_back(struct view *v);
 void view_draw_keybar(struct view *v, int y);
 
 /* view_act.c: destroy the selected socket or group, signal the owner; each confirmed. */
@@ -288,10 +314,19 @@ void view_act_draw(struct view *v, int y);
 
 /* view_detail.c */
 void view_draw_detail(struct view *v, int y0, int h);
+void view_detail_fetch(struct view *v);
+void view_detail_leave(struct view *v);
+void view_detail_back(struct view *v);
+/* Show ts in the detail. */
+void view_detail_open(struct view *v, const struct tsock *ts);
+/* Find the detail's socket again in the data now shown (hint: its pointer may still hold). */
+void view_detail_find(struct view *v, bool hint);
+/* The detail's pointer is gone with the data it pointed into. */
+void view_detail_lose(struct view *v);
 
 /* view_setup.c: the setup screen's drawing and its keys' work. */
 void view_draw_setup(struct view *v, int y0, int h);
-void view_setup_move(struct view *v, int by);
+void view_setup_move(struct view *v, enum vmove m, int page);
 void view_setup_toggle(struct view *v);
 void view_setup_shift(struct view *v, int dir);
 void view_setup_sort(struct view *v);

@@ -55,49 +55,32 @@ static void k_help(struct view *v, int key)
 	view_enter(v, VM_HELP);
 }
 
+/* Esc: where it goes is the screen's to say. */
 static void k_back(struct view *v, int key)
 {
+	const struct vscreen *s = view_screen(v->mode);
+
 	(void)key;
-	if (v->mode == VM_HELP)
-		view_enter(v, v->back == VM_HELP ? VM_TABLE : v->back);
-	else if (v->mode == VM_DETAIL)
-		view_enter(v, v->back == VM_DIAGRAM ? VM_DIAGRAM : VM_TABLE);
-	else if (v->mode == VM_DIAGRAM || v->mode == VM_LADDER || v->mode == VM_SETUP ||
-		 v->mode == VM_LEAKS)
+	if (s->back)
+		s->back(v);
+	else
 		view_enter(v, VM_TABLE);
-	else if (v->search[0])
-		v->search[0] = 0;
-	v->detail.cookie = 0;
-	v->detail.ts = NULL;
 }
 
+/* The arrows and pages: the screen moves its selection or scrolls, a page of the table's height. */
 static void k_move(struct view *v, int key)
 {
-	long page = v->table_h > 1 ? v->table_h - 1 : 1, to = (long)v->sel;
+	const struct vscreen *s = view_screen(v->mode);
+	int page = v->table_h > 1 ? v->table_h - 1 : 1;
+	enum vmove m = key == KEY_UP || key == 'k' ? MV_UP
+		       : key == KEY_PPAGE	   ? MV_PGUP
+		       : key == KEY_NPAGE	   ? MV_PGDN
+		       : key == KEY_HOME	   ? MV_HOME
+		       : key == KEY_END		   ? MV_END
+						   : MV_DOWN;
 
-	if (v->mode == VM_SETUP) {
-		view_setup_move(v, key == KEY_UP || key == 'k' ? -1
-				   : key == KEY_PPAGE	       ? -COL_MAX
-				   : key == KEY_NPAGE	       ? COL_MAX
-							       : 1);
-		return;
-	}
-	if (v->mode == VM_HELP) {
-		v->help.top += key == KEY_UP || key == 'k' ? -1 : key == KEY_NPAGE ? (int)page :
-			       key == KEY_PPAGE ? -(int)page : 1;
-		if (v->help.top < 0)
-			v->help.top = 0;
-		return;
-	}
-	switch (key) {
-	case KEY_UP: case 'k': to--; break;
-	case KEY_DOWN: case 'j': to++; break;
-	case KEY_PPAGE: to -= page; break;
-	case KEY_NPAGE: to += page; break;
-	case KEY_HOME: to = 0; break;
-	case KEY_END: to = (long)v->nrows - 1; break;
-	}
-	view_select(v, to);
+	if (s->motion)
+		s->motion(v, m, page);
 }
 
 static void k_enter(struct view *v, int key)
@@ -117,9 +100,7 @@ static void k_enter(struct view *v, int key)
 		}
 		return;
 	}
-	view_enter(v, VM_DETAIL);
-	v->detail.cookie = ts->s.cookie;
-	v->detail.ts = ts;
+	view_detail_open(v, ts);
 }
 
 static void k_fold(struct view *v, int key)
@@ -155,19 +136,19 @@ static void k_sort(struct view *v, int key)
 static void k_diagram(struct view *v, int key)
 {
 	(void)key;
-	view_enter(v, v->mode == VM_DIAGRAM ? VM_TABLE : VM_DIAGRAM);
+	view_toggle(v, VM_DIAGRAM);
 }
 
 static void k_ladder(struct view *v, int key)
 {
 	(void)key;
-	view_enter(v, v->mode == VM_LADDER ? VM_TABLE : VM_LADDER);
+	view_toggle(v, VM_LADDER);
 }
 
 static void k_leaks(struct view *v, int key)
 {
 	(void)key;
-	view_enter(v, v->mode == VM_LEAKS ? VM_TABLE : VM_LEAKS);
+	view_toggle(v, VM_LEAKS);
 }
 
 static void k_pause(struct view *v, int key)
@@ -276,7 +257,7 @@ static void k_step(struct view *v, int key)
 static void k_setup(struct view *v, int key)
 {
 	(void)key;
-	view_enter(v, v->mode == VM_SETUP ? VM_TABLE : VM_SETUP);
+	view_toggle(v, VM_SETUP);
 }
 
 static void k_setup_edit(struct view *v, int key)
@@ -614,8 +595,25 @@ bool view_help_key(struct view *v, wint_t key, bool is_key)
 	if (is_key && (key == KEY_UP || key == KEY_DOWN || key == KEY_NPAGE || key == KEY_PPAGE))
 		return false; /* scrolling: the key table's */
 	/* Any key returns, q too: "any key" that quits on one of them would lose a screen. */
-	view_enter(v, v->back == VM_HELP ? VM_TABLE : v->back);
+	view_help_back(v);
 	return true;
+}
+
+void view_help_back(struct view *v)
+{
+	view_enter(v, v->back == VM_HELP ? VM_TABLE : v->back);
+}
+
+void view_help_enter(struct view *v)
+{
+	v->help.top = 0;
+}
+
+void view_help_move(struct view *v, enum vmove m, int page)
+{
+	v->help.top += m == MV_UP ? -1 : m == MV_PGDN ? page : m == MV_PGUP ? -page : 1;
+	if (v->help.top < 0)
+		v->help.top = 0;
 }
 
 void view_key(struct view *v, wint_t key, bool is_key)
@@ -631,10 +629,6 @@ void view_key(struct view *v, wint_t key, bool is_key)
 	}
 	if (view_screen(v->mode)->key && view_screen(v->mode)->key(v, key, is_key)) {
 		v->dirty = true;
-		return;
-	}
-	if (is_key && key == KEY_F(3) && v->search[0] && v->mode == VM_TABLE) {
-		view_search_next(v, false);
 		return;
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(binds); i++) {

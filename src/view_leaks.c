@@ -2,6 +2,7 @@
 #include "config.h"
 #include "view_int.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "column.h"
@@ -53,4 +54,19 @@ void view_draw_leaks(struct view *v, int y, int h)
 				  st_name(ts->s.state), buf, loc, peer);
 		}
 	}
+}
+
+/* Its sockets, and a wish for their owners. */
+void view_leaks_fetch(struct view *v)
+{
+	struct leaks_screen *k = &v->leaks;
+
+	k->n = leaks_collect(v->ents, v->nents, view_now(v), v->o.leak_ns, v->o.pm, &k->socks,
+			     &k->cap);
+	leaks_sort(k->socks, k->n);
+}
+
+void view_leaks_free(struct view *v)
+{
+	free(v->leaks.socks);
 }

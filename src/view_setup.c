@@ -21,9 +21,10 @@ static size_t setup_order(const struct view *v, uint8_t *order)
 	return n;
 }
 
-void view_setup_move(struct view *v, int by)
+void view_setup_move(struct view *v, enum vmove m, int page)
 {
-	v->setup.sel += by;
+	(void)page; /* a page is every column: the list is short */
+	v->setup.sel += m == MV_UP ? -1 : m == MV_PGUP ? -COL_MAX : m == MV_PGDN ? COL_MAX : 1;
 	if (v->setup.sel < 0)
 		v->setup.sel = 0;
 	if (v->setup.sel >= COL_MAX)
