@@ -202,7 +202,7 @@ void view_redraw(struct view *v)
 	erase();
 	view_draw_main(v);
 	v->now_fixed = 0;
-	curs_set(v->pr.kind != PR_NONE ? 1 : 0);
+	curs_set(view_prompting(v) ? 1 : 0);
 	refresh();
 	v->last_draw = mono_ns();
 	v->dirty = false;
@@ -376,7 +376,7 @@ static void view_free(struct view *v)
 	free(v->ents);
 	view_screens_free(v);
 	free(v->sorted);
-	free(v->pr.socks);
+	view_prompt_close(v);
 	free(v->grp_of);
 	free(v->kgrp_of);
 	free(v->gorder);

@@ -12,8 +12,6 @@
 #include "procmap.h"
 #include "util.h"
 
-#define KEY_ESC 27
-
 /* The signals offered, the usual first: SIGTERM lets the process close its sockets itself. */
 static const struct {
 	int sig;
@@ -22,14 +20,6 @@ static const struct {
     {SIGTERM, "TERM"}, {SIGINT, "INT"},	  {SIGHUP, "HUP"},   {SIGQUIT, "QUIT"}, {SIGUSR1, "USR1"},
     {SIGUSR2, "USR2"}, {SIGSTOP, "STOP"}, {SIGCONT, "CONT"}, {SIGKILL, "KILL"},
 };
-
-static void act_clear(struct view *v)
-{
-	free(v->pr.socks);
-	v->pr.socks = NULL;
-	v->pr.nsocks = 0;
-	v->pr.kind = PR_NONE;
-}
 
 /* A replay shows what was: its sockets and processes are not this box's now. */
 static bool refuse_replay(struct view *v, const char *what)
@@ -86,12 +76,12 @@ void view_act_destroy(struct view *v)
 		}
 		v->pr.nsocks = n;
 		if (!n) {
-			act_clear(v);
+			view_prompt_close(v);
 			view_msg(v, "no living socket in that group");
 			return;
 		}
 	}
-	v->pr.kind = PR_DESTROY;
+	view_prompt_open(v, PR_DESTROY);
 }
 
 void view_act_signal(struct view *v)
@@ -116,7 +106,7 @@ void view_act_signal(struct view *v)
 	v->pr.pid = ow->pid;
 	snprintf(v->pr.comm, sizeof(v->pr.comm), "%s", ow->comm);
 	v->pr.sig = 0;
-	v->pr.kind = PR_SIGNAL;
+	view_prompt_open(v, PR_SIGNAL);
 }
 
 static const char *destroy_why(int e, const struct sock *s, const struct view *v, char *buf,
@@ -184,7 +174,7 @@ static void do_destroy(struct view *v)
 	else
 		view_msg(v, "destroyed %zu of %zu sockets; not destroyed: %s", done, v->pr.nsocks,
 			 destroy_why(first_err, first_bad, v, why, sizeof(why)));
-	act_clear(v);
+	view_prompt_close(v);
 }
 
 static void do_signal(struct view *v)
@@ -202,21 +192,24 @@ static void do_signal(struct view *v)
 		view_msg(v, "no signal sent: process %d has ended", v->pr.pid);
 	else
 		view_msg(v, "no signal sent to %d: %s", v->pr.pid, strerror(errno));
-	act_clear(v);
+	view_prompt_close(v);
 }
 
-/* Keys while a confirmation is asked: only y (or Enter on the signal menu) acts. */
-void view_act_key(struct view *v, wint_t key, bool is_key)
+/* Keys while a destroy is asked: only y acts, any other key cancels. */
+bool view_act_destroy_key(struct view *v, wint_t key, bool is_key)
 {
-	if (v->pr.kind == PR_DESTROY) {
-		if (!is_key && (key == 'y' || key == 'Y'))
-			do_destroy(v);
-		else {
-			act_clear(v);
-			view_msg(v, "nothing destroyed");
-		}
-		return;
+	if (!is_key && (key == 'y' || key == 'Y')) {
+		do_destroy(v);
+	} else {
+		view_prompt_close(v);
+		view_msg(v, "nothing destroyed");
 	}
+	return true;
+}
+
+/* Keys on the signal menu: choose with the arrows or a digit, Enter sends. */
+bool view_act_signal_key(struct view *v, wint_t key, bool is_key)
+{
 	if (is_key && (key == KEY_UP || key == KEY_DOWN)) {
 		int n = (int)ARRAY_SIZE(sigs);
 
@@ -226,44 +219,42 @@ void view_act_key(struct view *v, wint_t key, bool is_key)
 	} else if ((is_key && key == KEY_ENTER) || (!is_key && (key == '\r' || key == '\n'))) {
 		do_signal(v);
 	} else if (!is_key && (key == KEY_ESC || key == 'q' || key == 'n')) {
-		act_clear(v);
+		view_prompt_close(v);
 		view_msg(v, "no signal sent");
 	}
+	return true;
 }
 
 /* The confirmation on the bottom line names what would be done to what. */
-void view_act_draw(struct view *v, int y)
+void view_act_destroy_draw(struct view *v, int y)
 {
 	char line[300], what[160];
+	const struct sock *s = &v->pr.socks[0];
+	const char *ns = s->netns ? netns_label(loop_netns(v->l), s->netns) : NULL;
 
-	view_fill(y, 0, COLS, A_NORMAL);
-	if (v->pr.kind == PR_DESTROY) {
-		const struct sock *s = &v->pr.socks[0];
-		const char *ns = s->netns ? netns_label(loop_netns(v->l), s->netns) : NULL;
-
-		describe_sock(s, what, sizeof(what));
-		if (v->pr.nsocks == 1)
-			snprintf(line, sizeof(line), "Destroy %s%s%s? y/N ", what,
-				 ns ? " in netns " : "", ns ? ns : "");
-		else if (v->gby != GB_STATE) /* a peer's or a process's group: of several states */
-			snprintf(line, sizeof(line), "Destroy all %zu sockets of %s %s? y/N ",
-				 v->pr.nsocks, group_by_name(v->gby), v->sel_gkey);
-		else
-			snprintf(line, sizeof(line),
-				 "Destroy all %zu %s sockets of this group? y/N ", v->pr.nsocks,
-				 st_name(s->state));
-	} else {
-		int x;
-
-		snprintf(line, sizeof(line), "Send SIG%s to %d/%s? ", sigs[v->pr.sig].name,
-			 v->pr.pid, v->pr.comm);
-		x = view_puta(v, y, 0, COLS, EL_ERROR, line);
-		for (size_t i = 0; i < ARRAY_SIZE(sigs) && x < COLS; i++)
-			x += view_putf(v, y, x, COLS - x,
-				       (int)i == v->pr.sig ? EL_SELECTED : EL_DIM, " %zu %s",
-				       i + 1, sigs[i].name);
-		view_puta(v, y, x, COLS - x, EL_DIM, "  Enter: send  Esc: cancel");
-		return;
-	}
+	describe_sock(s, what, sizeof(what));
+	if (v->pr.nsocks == 1)
+		snprintf(line, sizeof(line), "Destroy %s%s%s? y/N ", what, ns ? " in netns " : "",
+			 ns ? ns : "");
+	else if (v->gby != GB_STATE) /* a peer's or a process's group: of several states */
+		snprintf(line, sizeof(line), "Destroy all %zu sockets of %s %s? y/N ", v->pr.nsocks,
+			 group_by_name(v->gby), v->sel_gkey);
+	else
+		snprintf(line, sizeof(line), "Destroy all %zu %s sockets of this group? y/N ",
+			 v->pr.nsocks, st_name(s->state));
 	view_puta(v, y, 0, COLS, EL_ERROR, line);
+}
+
+void view_act_signal_draw(struct view *v, int y)
+{
+	char line[300];
+	int x;
+
+	snprintf(line, sizeof(line), "Send SIG%s to %d/%s? ", sigs[v->pr.sig].name, v->pr.pid,
+		 v->pr.comm);
+	x = view_puta(v, y, 0, COLS, EL_ERROR, line);
+	for (size_t i = 0; i < ARRAY_SIZE(sigs) && x < COLS; i++)
+		x += view_putf(v, y, x, COLS - x, (int)i == v->pr.sig ? EL_SELECTED : EL_DIM,
+			       " %zu %s", i + 1, sigs[i].name);
+	view_puta(v, y, x, COLS - x, EL_DIM, "  Enter: send  Esc: cancel");
 }

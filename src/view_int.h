@@ -45,6 +45,9 @@ enum vmode { VM_TABLE, VM_DETAIL, VM_DIAGRAM, VM_HELP, VM_LADDER, VM_SETUP, VM_L
 /* PR_DESTROY and PR_SIGNAL: an action waits for its confirmation (view_act.c). */
 enum vprompt { PR_NONE, PR_FILTER, PR_SEARCH, PR_GOTO, PR_DESTROY, PR_SIGNAL };
 
+#define KEY_ESC 27
+#define CTRL(c) ((c) & 0x1f)
+
 #define VIEW_EVENTS 256	   /* transitions kept for the pane */
 #define VIEW_SPARK 60	   /* seconds of count history */
 #define VIEW_CHANGED_NS (2 * NS_PER_SEC) /* how long "just changed" shows */
@@ -101,7 +104,7 @@ struct leaks_screen {
 	size_t n, cap;
 };
 
-/* The prompt on the bottom line, of one kind at a time. */
+/* The prompt on the bottom line, of one kind at a time (view_prompt.c, view_act.c). */
 struct prompt {
 	enum vprompt kind;
 	/* The line editor's text, and what is wrong with it. */
@@ -309,8 +312,23 @@ void view_draw_keybar(struct view *v, int y);
 /* view_act.c: destroy the selected socket or group, signal the owner; each confirmed. */
 void view_act_destroy(struct view *v);
 void view_act_signal(struct view *v);
-void view_act_key(struct view *v, wint_t key, bool is_key);
-void view_act_draw(struct view *v, int y);
+/* The PR_DESTROY and PR_SIGNAL prompts' keys (all taken) and lines. */
+bool view_act_destroy_key(struct view *v, wint_t key, bool is_key);
+bool view_act_signal_key(struct view *v, wint_t key, bool is_key);
+void view_act_destroy_draw(struct view *v, int y);
+void view_act_signal_draw(struct view *v, int y);
+
+/* view_prompt.c: the prompt on the bottom line, one kind at a time (a table of kinds). */
+void view_prompt_open(struct view *v, enum vprompt k);
+/* Close the prompt, dropping an action's copied sockets. */
+void view_prompt_close(struct view *v);
+bool view_prompting(const struct view *v);
+/* Say err beside the text if prompt k is the one open (true), else nothing (false). */
+bool view_prompt_err(struct view *v, enum vprompt k, const char *err);
+/* A key while a prompt is open (true: the prompt took it, as it takes all). */
+bool view_prompt_key(struct view *v, wint_t key, bool is_key);
+/* Draw the open prompt on line y (false: none is open). */
+bool view_prompt_draw(struct view *v, int y);
 
 /* view_detail.c */
 void view_draw_detail(struct view *v, int y0, int h);

@@ -3,11 +3,9 @@
 #include "view_int.h"
 
 #include <limits.h>
-#include <stdlib.h>
 #include <string.h>
 #include <wchar.h>
 
-#include "filter.h"
 #include "narrator.h"
 
 /* Where a binding applies: screen modes, and live or replay sources. */
@@ -37,9 +35,6 @@ struct vbind {
 	unsigned where;
 	key_fn fn;
 };
-
-#define CTRL(c) ((c) & 0x1f)
-#define KEY_ESC 27
 
 static const double intervals[] = { 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 30, 60 };
 
@@ -213,34 +208,22 @@ static void k_rp_ends(struct view *v, int key)
 	loop_control(v->l, CTL_SEEK, key == KEY_HOME ? 0 : 1e12);
 }
 
-static void open_prompt(struct view *v, enum vprompt p, const char *init)
-{
-	v->pr.kind = p;
-	snprintf(v->pr.buf, sizeof(v->pr.buf), "%s", init ? init : "");
-	v->pr.len = strlen(v->pr.buf);
-	v->pr.err[0] = 0;
-}
-
 static void k_search(struct view *v, int key)
 {
 	(void)key;
-	/* A new search starts empty, as in less and htop; F3 outside the prompt repeats the last.
-	 */
-	open_prompt(v, PR_SEARCH, NULL);
+	view_prompt_open(v, PR_SEARCH);
 }
 
 static void k_filter(struct view *v, int key)
 {
 	(void)key;
-	snprintf(v->pr.flt_before, sizeof(v->pr.flt_before), "%s",
-		 view_filter_text(v) ? view_filter_text(v) : "");
-	open_prompt(v, PR_FILTER, view_filter_text(v));
+	view_prompt_open(v, PR_FILTER);
 }
 
 static void k_goto(struct view *v, int key)
 {
 	(void)key;
-	open_prompt(v, PR_GOTO, NULL);
+	view_prompt_open(v, PR_GOTO);
 }
 
 static void k_step(struct view *v, int key)
@@ -438,129 +421,6 @@ static bool bind_applies(const struct view *v, const struct vbind *b, enum vmode
 	return !(b->where & W_SCEN) || narrator_scripted(v->o.narrator);
 }
 
-/* The line editor of the filter, search and goto prompts. */
-static void prompt_changed(struct view *v)
-{
-	if (v->pr.kind == PR_SEARCH) {
-		v->pr.err[0] = 0;
-		snprintf(v->search, sizeof(v->search), "%s", v->pr.buf);
-		view_search_next(v, true);
-	} else if (v->pr.kind == PR_FILTER) {
-		/* Compile live; a bad expression keeps the last good filter on. */
-		struct filter *f = NULL;
-
-		v->pr.err[0] = 0;
-		if (v->pr.len && !(f = filter_parse(v->pr.buf, v->pr.err, sizeof(v->pr.err))))
-			return;
-		if (f)
-			filter_bind_netns(f, loop_netns(v->l));
-		/* The sources hear of it too: the poller asks the kernel for the new states. */
-		loop_set_filter(v->l, f);
-		v->rebuild = true;
-	}
-}
-
-/* "90", "1:30", "1:02:03", "2m": seconds from the start of the recording. */
-static double parse_goto(const char *s)
-{
-	double parts[3];
-	int n = 0;
-	char *end;
-
-	if (strchr(s, ':')) {
-		const char *p = s;
-
-		while (n < 3) {
-			parts[n++] = strtod(p, &end);
-			if (end == p)
-				return -1;
-			if (*end != ':')
-				break;
-			p = end + 1;
-		}
-		if (*end)
-			return -1;
-		double secs = 0;
-		for (int i = 0; i < n; i++)
-			secs = secs * 60 + parts[i];
-		return secs;
-	}
-	int64_t ns = parse_duration(s);
-	return ns < 0 ? -1 : (double)ns / NS_PER_SEC;
-}
-
-static void prompt_done(struct view *v, bool accept)
-{
-	enum vprompt p = v->pr.kind;
-
-	v->pr.kind = PR_NONE;
-	if (p == PR_FILTER && !accept) {
-		/* Esc: back to the filter that was on before editing. */
-		snprintf(v->pr.buf, sizeof(v->pr.buf), "%s", v->pr.flt_before);
-		v->pr.len = strlen(v->pr.buf);
-		v->pr.kind = PR_FILTER;
-		prompt_changed(v);
-		v->pr.kind = PR_NONE;
-	} else if (p == PR_SEARCH && accept && v->pr.err[0]) {
-		view_msg(v, "no socket matches \"%s\"", v->search);
-		v->msg_search = true;
-	} else if (p == PR_FILTER && v->pr.err[0]) {
-		view_msg(v, "filter not changed: %s", v->pr.err);
-	} else if (p == PR_GOTO && accept && v->pr.len) {
-		double secs = parse_goto(v->pr.buf);
-
-		if (secs < 0)
-			view_msg(v, "not a time: '%s' (try 90, 1:30 or 2m)", v->pr.buf);
-		else
-			loop_control(v->l, CTL_SEEK, secs);
-	} else if (p == PR_SEARCH && !accept) {
-		v->search[0] = 0;
-	}
-	v->pr.err[0] = 0;
-}
-
-static void prompt_key(struct view *v, wint_t key, bool is_key)
-{
-	if (is_key && (key == KEY_F(3)) && v->pr.kind == PR_SEARCH) {
-		view_search_next(v, false);
-		return;
-	}
-	if ((is_key && key == KEY_ENTER) || (!is_key && (key == '\r' || key == '\n'))) {
-		prompt_done(v, true);
-		return;
-	}
-	if (!is_key && key == KEY_ESC) {
-		prompt_done(v, false);
-		return;
-	}
-	if ((is_key && key == KEY_BACKSPACE) || (!is_key && (key == 127 || key == CTRL('h')))) {
-		/* Drop one whole UTF-8 character. */
-		while (v->pr.len > 0 && ((unsigned char)v->pr.buf[--v->pr.len] & 0xc0) == 0x80)
-			;
-		v->pr.buf[v->pr.len] = 0;
-		prompt_changed(v);
-		return;
-	}
-	if (!is_key && key == CTRL('u')) {
-		v->pr.len = 0;
-		v->pr.buf[0] = 0;
-		prompt_changed(v);
-		return;
-	}
-	if (is_key || key < 0x20 || key == 127)
-		return;
-	char mb[MB_LEN_MAX];
-	mbstate_t ps;
-	memset(&ps, 0, sizeof(ps));
-	size_t n = wcrtomb(mb, (wchar_t)key, &ps);
-	if (n == (size_t)-1 || v->pr.len + n + 1 > sizeof(v->pr.buf))
-		return;
-	memcpy(v->pr.buf + v->pr.len, mb, n);
-	v->pr.len += n;
-	v->pr.buf[v->pr.len] = 0;
-	prompt_changed(v);
-}
-
 /* A key no binding of this screen takes: say so, rather than nothing happening. */
 static void unknown_key(struct view *v, wint_t key, bool is_key)
 {
@@ -618,15 +478,8 @@ void view_help_move(struct view *v, enum vmove m, int page)
 
 void view_key(struct view *v, wint_t key, bool is_key)
 {
-	if (v->pr.kind == PR_DESTROY || v->pr.kind == PR_SIGNAL) {
-		view_act_key(v, key, is_key);
-		v->dirty = true;
+	if (view_prompt_key(v, key, is_key))
 		return;
-	}
-	if (v->pr.kind != PR_NONE) {
-		prompt_key(v, key, is_key);
-		return;
-	}
 	if (view_screen(v->mode)->key && view_screen(v->mode)->key(v, key, is_key)) {
 		v->dirty = true;
 		return;
@@ -697,29 +550,14 @@ void view_draw_help(struct view *v, int y0, int h)
 		v->help.top = v->help.top > y - y0 ? y - y0 : v->help.top;
 }
 
-/* The bottom line: a prompt while editing, else the keys of this screen and the latest message. */
+/* The bottom line: a prompt while one is open, else the keys of this screen and the latest message. */
 void view_draw_keybar(struct view *v, int y)
 {
-	static const char *const title[] = { "", "Filter: ", "Search: ", "Go to time: " };
 	int x = 0;
 
 	view_fill(y, 0, COLS, view_attr(v, EL_STATUS));
-	if (v->pr.kind == PR_DESTROY || v->pr.kind == PR_SIGNAL) {
-		view_act_draw(v, y);
+	if (view_prompt_draw(v, y))
 		return;
-	}
-	if (v->pr.kind != PR_NONE) {
-		view_fill(y, 0, COLS, A_NORMAL);
-		x += view_puta(v, y, 0, COLS, EL_STATUS, title[v->pr.kind]);
-		x += view_put(y, x, COLS - x - 1, v->pr.buf);
-		int cx = x;
-		if (v->pr.err[0])
-			view_putf(v, y, x + 2, COLS - x - 2, EL_ERROR, " %s ", v->pr.err);
-		else if (v->pr.kind == PR_FILTER)
-			view_puta(v, y, x + 2, COLS - x - 2, EL_DIM, "Enter: keep  Esc: undo");
-		move(y, cx < COLS ? cx : COLS - 1);
-		return;
-	}
 	for (size_t i = 0; i < ARRAY_SIZE(binds) && x < COLS; i++) {
 		const struct vbind *b = &binds[i];
 		char k[16];

@@ -478,8 +478,7 @@ bool view_row_matches(const struct view *v, const struct tsock *ts, const char *
 static void search_found(struct view *v, long row)
 {
 	view_select(v, row);
-	if (v->pr.kind == PR_SEARCH)
-		v->pr.err[0] = 0;
+	view_prompt_err(v, PR_SEARCH, "");
 	if (v->msg_search) {
 		v->msg[0] = 0;
 		v->msg_until = 0;
@@ -554,10 +553,8 @@ void view_search_next(struct view *v, bool from_current)
 	if (search_folded(v))
 		return;
 	/* While typing, beside the text (as a filter's error); after, on the message line. */
-	if (v->pr.kind == PR_SEARCH) {
-		snprintf(v->pr.err, sizeof(v->pr.err), "no socket matches");
+	if (view_prompt_err(v, PR_SEARCH, "no socket matches"))
 		return;
-	}
 	view_msg(v, "no socket matches \"%s\"", v->search);
 	v->msg_search = true;
 }
