@@ -273,7 +273,7 @@ size_t view_group_n(const struct view *v, size_t row);
 /* Whether ts is in the group of the header at row (state or key, as the rows are grouped). */
 bool view_group_has(const struct view *v, size_t row, const struct tsock *ts);
 const struct tsock *view_find(const struct view *v, uint64_t cookie, const struct tsock *hint);
-/* The table screen's hooks: F3 repeats the search; the selection moves; visible owners are wanted. */
+/* The table's hooks: F3 repeats the search, the selection moves, visible owners are wanted. */
 bool view_table_key(struct view *v, wint_t key, bool is_key);
 void view_table_move(struct view *v, enum vmove m, int page);
 void view_table_fetch(struct view *v);

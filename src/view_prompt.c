@@ -1,4 +1,4 @@
-/* view_prompt.c - the bottom line's prompts: filter, search, goto edit a line; destroy, signal confirm. */
+/* view_prompt.c - the bottom line's prompts: filter, search, goto edit a line; K and F9 confirm. */
 #include "config.h"
 #include "view_int.h"
 
@@ -67,7 +67,7 @@ static void filter_cancel(struct view *v)
 	filter_changed(v);
 }
 
-/* The search: a new one starts empty, as in less and htop; F3 outside the prompt repeats the last. */
+/* The search: a new one starts empty, as in less and htop; F3 outside repeats the last. */
 static bool search_key(struct view *v, wint_t key, bool is_key)
 {
 	if (!is_key || key != KEY_F(3))

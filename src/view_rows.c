@@ -572,12 +572,24 @@ void view_table_move(struct view *v, enum vmove m, int page)
 	long to = (long)v->sel;
 
 	switch (m) {
-	case MV_UP: to--; break;
-	case MV_DOWN: to++; break;
-	case MV_PGUP: to -= page; break;
-	case MV_PGDN: to += page; break;
-	case MV_HOME: to = 0; break;
-	case MV_END: to = (long)v->nrows - 1; break;
+	case MV_UP:
+		to--;
+		break;
+	case MV_DOWN:
+		to++;
+		break;
+	case MV_PGUP:
+		to -= page;
+		break;
+	case MV_PGDN:
+		to += page;
+		break;
+	case MV_HOME:
+		to = 0;
+		break;
+	case MV_END:
+		to = (long)v->nrows - 1;
+		break;
 	}
 	view_select(v, to);
 }
