@@ -111,33 +111,16 @@ static void spark_sample(struct view *v)
 }
 
 /*
- * What the screen will show but the tracker does not hold, asked for here
- * with the data so that drawing does no I/O: the detail's tcp_info (of the
- * kernel, or the recording's) once per poll or when the socket changes, and
- * the owners of the rows on screen (a wish; the tick's budgeted /proc scan
- * finds them).
+ * What the screen will show but the tracker does not hold (the detail's
+ * tcp_info, the leak report, the owners of the rows on screen), asked for
+ * here with the data so that drawing does no I/O.
  */
 static void fetch_for_screen(struct view *v)
 {
-	if (v->mode == VM_DETAIL && v->detail_ts &&
-	    (v->detail_info_ts != v->detail_ts || v->detail_info_poll != track_last_poll(v->t))) {
-		v->detail_info_ok = loop_sock_info(v->l, &v->detail_ts->s, &v->detail_info) == 0;
-		v->detail_info_ts = v->detail_ts;
-		v->detail_info_poll = track_last_poll(v->t);
-	}
-	if (v->mode != VM_DETAIL)
-		v->detail_info_ts = NULL;
-	/* The leak report: its sockets and a wish for their owners. */
-	if (v->mode == VM_LEAKS) {
-		v->nleaks = leaks_collect(v->ents, v->nents, view_now(v), v->o.leak_ns, v->o.pm,
-					  &v->leaks, &v->leaks_cap);
-		leaks_sort(v->leaks, v->nleaks);
-	}
-	if (!v->o.pm || v->mode != VM_TABLE)
-		return;
-	for (size_t i = v->top; i < v->nrows && i < v->top + (size_t)v->table_h + 1; i++)
-		if (v->rows[i].ts && v->rows[i].ts->s.inode)
-			procmap_want(v->o.pm, v->rows[i].ts->s.inode);
+	const struct vscreen *s = view_screen(v->mode);
+
+	if (s->fetch)
+		s->fetch(v);
 }
 
 /*
@@ -160,8 +143,7 @@ void view_refresh(struct view *v)
 			procmap_gc(v->o.pm);
 		}
 	}
-	if (v->detail_cookie || v->detail_ts)
-		v->detail_ts = view_find(v, v->detail_cookie, v->detail_ts);
+	view_detail_find(v, true);
 	if (v->rebuild)
 		view_rebuild(v);
 	fetch_for_screen(v);
@@ -195,8 +177,7 @@ void view_freeze(struct view *v, bool on)
 		}
 		/* Rows and selection now point into the copies. */
 		v->frozen = true;
-		if (v->detail_cookie || v->detail_ts)
-			v->detail_ts = view_find(v, v->detail_cookie, NULL);
+		view_detail_find(v, false);
 	} else {
 		for (size_t i = 0; i < v->nfz; i++)
 			free(v->fz[i].hist);
@@ -207,8 +188,7 @@ void view_freeze(struct view *v, bool on)
 		v->nfz = 0;
 		v->frozen = false;
 		v->stale = true;
-		if (v->detail_cookie || v->detail_ts)
-			v->detail_ts = NULL;
+		view_detail_lose(v);
 	}
 	v->sel_ts = NULL; /* the old pointers are in the other set */
 	v->rebuild = true;
@@ -222,7 +202,7 @@ void view_redraw(struct view *v)
 	erase();
 	view_draw_main(v);
 	v->now_fixed = 0;
-	curs_set(v->prompt != PR_NONE ? 1 : 0);
+	curs_set(view_prompting(v) ? 1 : 0);
 	refresh();
 	v->last_draw = mono_ns();
 	v->dirty = false;
@@ -311,7 +291,7 @@ static void s_reset(void *ctx)
 	v->nents = 0;
 	v->sel_ts = NULL;
 	if (!v->frozen)
-		v->detail_ts = NULL;
+		view_detail_lose(v);
 }
 
 static int s_fd(void *ctx)
@@ -394,9 +374,9 @@ static void view_free(struct view *v)
 	if (v->frozen)
 		view_freeze(v, false);
 	free(v->ents);
-	free(v->leaks);
+	view_screens_free(v);
 	free(v->sorted);
-	free(v->act_socks);
+	view_prompt_close(v);
 	free(v->grp_of);
 	free(v->kgrp_of);
 	free(v->gorder);

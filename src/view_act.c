@@ -12,8 +12,6 @@
 #include "procmap.h"
 #include "util.h"
 
-#define KEY_ESC 27
-
 /* The signals offered, the usual first: SIGTERM lets the process close its sockets itself. */
 static const struct {
 	int sig;
@@ -22,14 +20,6 @@ static const struct {
     {SIGTERM, "TERM"}, {SIGINT, "INT"},	  {SIGHUP, "HUP"},   {SIGQUIT, "QUIT"}, {SIGUSR1, "USR1"},
     {SIGUSR2, "USR2"}, {SIGSTOP, "STOP"}, {SIGCONT, "CONT"}, {SIGKILL, "KILL"},
 };
-
-static void act_clear(struct view *v)
-{
-	free(v->act_socks);
-	v->act_socks = NULL;
-	v->act_n = 0;
-	v->prompt = PR_NONE;
-}
 
 /* A replay shows what was: its sockets and processes are not this box's now. */
 static bool refuse_replay(struct view *v, const char *what)
@@ -67,9 +57,9 @@ void view_act_destroy(struct view *v)
 			view_msg(v, "that socket is already gone");
 			return;
 		}
-		v->act_socks = xmalloc(sizeof(*v->act_socks));
-		v->act_socks[0] = ts->s;
-		v->act_n = 1;
+		v->pr.socks = xmalloc(sizeof(*v->pr.socks));
+		v->pr.socks[0] = ts->s;
+		v->pr.nsocks = 1;
 	} else {
 		/*
 		 * A group's header (of a state, or of a peer, process...): its
@@ -77,21 +67,21 @@ void view_act_destroy(struct view *v)
 		 */
 		size_t gn = view_group_n(v, v->sel), n = 0;
 
-		v->act_socks = xreallocarray(NULL, gn ? gn : 1, sizeof(*v->act_socks));
+		v->pr.socks = xreallocarray(NULL, gn ? gn : 1, sizeof(*v->pr.socks));
 		for (size_t i = 0; i < v->nsorted && n < gn; i++) {
 			const struct tsock *t = v->sorted[i];
 
 			if (view_group_has(v, v->sel, t) && !(t->flags & TS_GHOST))
-				v->act_socks[n++] = t->s;
+				v->pr.socks[n++] = t->s;
 		}
-		v->act_n = n;
+		v->pr.nsocks = n;
 		if (!n) {
-			act_clear(v);
+			view_prompt_close(v);
 			view_msg(v, "no living socket in that group");
 			return;
 		}
 	}
-	v->prompt = PR_DESTROY;
+	view_prompt_open(v, PR_DESTROY);
 }
 
 void view_act_signal(struct view *v)
@@ -113,10 +103,10 @@ void view_act_signal(struct view *v)
 				 : " (owners are off)");
 		return;
 	}
-	v->act_pid = ow->pid;
-	snprintf(v->act_comm, sizeof(v->act_comm), "%s", ow->comm);
-	v->act_sig = 0;
-	v->prompt = PR_SIGNAL;
+	v->pr.pid = ow->pid;
+	snprintf(v->pr.comm, sizeof(v->pr.comm), "%s", ow->comm);
+	v->pr.sig = 0;
+	view_prompt_open(v, PR_SIGNAL);
 }
 
 static const char *destroy_why(int e, const struct sock *s, const struct view *v, char *buf,
@@ -154,8 +144,8 @@ static void do_destroy(struct view *v)
 	int first_err = 0;
 	const struct sock *first_bad = NULL;
 
-	for (size_t i = 0; i < v->act_n; i++) {
-		int r = loop_destroy(v->l, &v->act_socks[i]);
+	for (size_t i = 0; i < v->pr.nsocks; i++) {
+		int r = loop_destroy(v->l, &v->pr.socks[i]);
 
 		/*
 		 * In a group, a socket gone meanwhile is no failure: destroying one end
@@ -163,107 +153,108 @@ static void do_destroy(struct view *v)
 		 */
 		if (r == 0) {
 			done++;
-		} else if (r == -ENOENT && v->act_n > 1) {
+		} else if (r == -ENOENT && v->pr.nsocks > 1) {
 			gone++;
 		} else if (!failed++) {
 			first_err = r;
-			first_bad = &v->act_socks[i];
+			first_bad = &v->pr.socks[i];
 		}
 		/* The kernel's answer is the same for the rest: stop rather than repeat it. */
-		if (r == -EOPNOTSUPP || r == -ENOSYS || (r == -EPERM && !v->act_socks[i].netns))
+		if (r == -EOPNOTSUPP || r == -ENOSYS || (r == -EPERM && !v->pr.socks[i].netns))
 			break;
 	}
-	describe_sock(&v->act_socks[0], what, sizeof(what));
-	if (!failed && v->act_n == 1)
+	describe_sock(&v->pr.socks[0], what, sizeof(what));
+	if (!failed && v->pr.nsocks == 1)
 		view_msg(v, "destroyed %s", what);
 	else if (!failed)
 		view_msg(v, "destroyed %zu sockets (%zu gone meanwhile)", done, gone);
-	else if (v->act_n == 1)
+	else if (v->pr.nsocks == 1)
 		view_msg(v, "not destroyed: %s",
 			 destroy_why(first_err, first_bad, v, why, sizeof(why)));
 	else
-		view_msg(v, "destroyed %zu of %zu sockets; not destroyed: %s", done, v->act_n,
+		view_msg(v, "destroyed %zu of %zu sockets; not destroyed: %s", done, v->pr.nsocks,
 			 destroy_why(first_err, first_bad, v, why, sizeof(why)));
-	act_clear(v);
+	view_prompt_close(v);
 }
 
 static void do_signal(struct view *v)
 {
-	int sig = sigs[v->act_sig].sig;
+	int sig = sigs[v->pr.sig].sig;
 
-	if (kill(v->act_pid, sig) == 0)
-		view_msg(v, "sent SIG%s to %d/%s", sigs[v->act_sig].name, v->act_pid, v->act_comm);
+	if (kill(v->pr.pid, sig) == 0)
+		view_msg(v, "sent SIG%s to %d/%s", sigs[v->pr.sig].name, v->pr.pid, v->pr.comm);
 	else if (errno == EPERM)
 		view_msg(v,
 			 "no signal sent to %d/%s: not permitted (another user's process; needs "
 			 "CAP_KILL)",
-			 v->act_pid, v->act_comm);
+			 v->pr.pid, v->pr.comm);
 	else if (errno == ESRCH)
-		view_msg(v, "no signal sent: process %d has ended", v->act_pid);
+		view_msg(v, "no signal sent: process %d has ended", v->pr.pid);
 	else
-		view_msg(v, "no signal sent to %d: %s", v->act_pid, strerror(errno));
-	act_clear(v);
+		view_msg(v, "no signal sent to %d: %s", v->pr.pid, strerror(errno));
+	view_prompt_close(v);
 }
 
-/* Keys while a confirmation is asked: only y (or Enter on the signal menu) acts. */
-void view_act_key(struct view *v, wint_t key, bool is_key)
+/* Keys while a destroy is asked: only y acts, any other key cancels. */
+bool view_act_destroy_key(struct view *v, wint_t key, bool is_key)
 {
-	if (v->prompt == PR_DESTROY) {
-		if (!is_key && (key == 'y' || key == 'Y'))
-			do_destroy(v);
-		else {
-			act_clear(v);
-			view_msg(v, "nothing destroyed");
-		}
-		return;
+	if (!is_key && (key == 'y' || key == 'Y')) {
+		do_destroy(v);
+	} else {
+		view_prompt_close(v);
+		view_msg(v, "nothing destroyed");
 	}
+	return true;
+}
+
+/* Keys on the signal menu: choose with the arrows or a digit, Enter sends. */
+bool view_act_signal_key(struct view *v, wint_t key, bool is_key)
+{
 	if (is_key && (key == KEY_UP || key == KEY_DOWN)) {
 		int n = (int)ARRAY_SIZE(sigs);
 
-		v->act_sig = (v->act_sig + (key == KEY_UP ? n - 1 : 1)) % n;
+		v->pr.sig = (v->pr.sig + (key == KEY_UP ? n - 1 : 1)) % n;
 	} else if (!is_key && key >= '1' && key < '1' + (wint_t)ARRAY_SIZE(sigs)) {
-		v->act_sig = (int)(key - '1');
+		v->pr.sig = (int)(key - '1');
 	} else if ((is_key && key == KEY_ENTER) || (!is_key && (key == '\r' || key == '\n'))) {
 		do_signal(v);
 	} else if (!is_key && (key == KEY_ESC || key == 'q' || key == 'n')) {
-		act_clear(v);
+		view_prompt_close(v);
 		view_msg(v, "no signal sent");
 	}
+	return true;
 }
 
 /* The confirmation on the bottom line names what would be done to what. */
-void view_act_draw(struct view *v, int y)
+void view_act_destroy_draw(struct view *v, int y)
 {
 	char line[300], what[160];
+	const struct sock *s = &v->pr.socks[0];
+	const char *ns = s->netns ? netns_label(loop_netns(v->l), s->netns) : NULL;
 
-	view_fill(y, 0, COLS, A_NORMAL);
-	if (v->prompt == PR_DESTROY) {
-		const struct sock *s = &v->act_socks[0];
-		const char *ns = s->netns ? netns_label(loop_netns(v->l), s->netns) : NULL;
-
-		describe_sock(s, what, sizeof(what));
-		if (v->act_n == 1)
-			snprintf(line, sizeof(line), "Destroy %s%s%s? y/N ", what,
-				 ns ? " in netns " : "", ns ? ns : "");
-		else if (v->gby != GB_STATE) /* a peer's or a process's group: of several states */
-			snprintf(line, sizeof(line), "Destroy all %zu sockets of %s %s? y/N ",
-				 v->act_n, group_by_name(v->gby), v->sel_gkey);
-		else
-			snprintf(line, sizeof(line),
-				 "Destroy all %zu %s sockets of this group? y/N ", v->act_n,
-				 st_name(s->state));
-	} else {
-		int x;
-
-		snprintf(line, sizeof(line), "Send SIG%s to %d/%s? ", sigs[v->act_sig].name,
-			 v->act_pid, v->act_comm);
-		x = view_puta(v, y, 0, COLS, EL_ERROR, line);
-		for (size_t i = 0; i < ARRAY_SIZE(sigs) && x < COLS; i++)
-			x += view_putf(v, y, x, COLS - x,
-				       (int)i == v->act_sig ? EL_SELECTED : EL_DIM, " %zu %s",
-				       i + 1, sigs[i].name);
-		view_puta(v, y, x, COLS - x, EL_DIM, "  Enter: send  Esc: cancel");
-		return;
-	}
+	describe_sock(s, what, sizeof(what));
+	if (v->pr.nsocks == 1)
+		snprintf(line, sizeof(line), "Destroy %s%s%s? y/N ", what, ns ? " in netns " : "",
+			 ns ? ns : "");
+	else if (v->gby != GB_STATE) /* a peer's or a process's group: of several states */
+		snprintf(line, sizeof(line), "Destroy all %zu sockets of %s %s? y/N ", v->pr.nsocks,
+			 group_by_name(v->gby), v->sel_gkey);
+	else
+		snprintf(line, sizeof(line), "Destroy all %zu %s sockets of this group? y/N ",
+			 v->pr.nsocks, st_name(s->state));
 	view_puta(v, y, 0, COLS, EL_ERROR, line);
+}
+
+void view_act_signal_draw(struct view *v, int y)
+{
+	char line[300];
+	int x;
+
+	snprintf(line, sizeof(line), "Send SIG%s to %d/%s? ", sigs[v->pr.sig].name, v->pr.pid,
+		 v->pr.comm);
+	x = view_puta(v, y, 0, COLS, EL_ERROR, line);
+	for (size_t i = 0; i < ARRAY_SIZE(sigs) && x < COLS; i++)
+		x += view_putf(v, y, x, COLS - x, (int)i == v->pr.sig ? EL_SELECTED : EL_DIM,
+			       " %zu %s", i + 1, sigs[i].name);
+	view_puta(v, y, x, COLS - x, EL_DIM, "  Enter: send  Esc: cancel");
 }

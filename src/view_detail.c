@@ -90,7 +90,7 @@ static void us_text(char *buf, size_t len, uint32_t us)
 
 void view_draw_detail(struct view *v, int y0, int h)
 {
-	const struct tsock *ts = v->detail_ts;
+	const struct tsock *ts = v->detail.ts;
 	char a[ADDR_BUFSZ], b[ADDR_BUFSZ], d[DUR_BUFSZ], c[32], o[160], line[320];
 	int y = y0, end = y0 + h, w = COLS - 2;
 
@@ -149,8 +149,8 @@ void view_draw_detail(struct view *v, int y0, int h)
 	}
 	/* Fetched with the data (view.c): the kernel's figures at the last poll, or the
 	 * recording's. */
-	if (y < end && v->detail_info_ok && v->detail_info_ts == ts) {
-		const struct sock_info *in = &v->detail_info;
+	if (y < end && v->detail.info_ok && v->detail.info_ts == ts) {
+		const struct sock_info *in = &v->detail.info;
 		char r1[24], r2[24];
 
 		us_text(r1, sizeof(r1), in->rtt_us);
@@ -212,4 +212,47 @@ void view_draw_detail(struct view *v, int y0, int h)
 			  s->state < ST_MAX && explain[s->state]
 			      ? explain[s->state]
 			      : "A state this program does not know.");
+}
+
+/* The tcp_info (of the kernel, or the recording's), once per poll or when the socket changes. */
+void view_detail_fetch(struct view *v)
+{
+	struct detail_screen *d = &v->detail;
+
+	if (d->ts && (d->info_ts != d->ts || d->info_poll != track_last_poll(v->t))) {
+		d->info_ok = loop_sock_info(v->l, &d->ts->s, &d->info) == 0;
+		d->info_ts = d->ts;
+		d->info_poll = track_last_poll(v->t);
+	}
+}
+
+/* Coming back, even to the same socket, fetches afresh. */
+void view_detail_leave(struct view *v)
+{
+	v->detail.info_ts = NULL;
+}
+
+void view_detail_back(struct view *v)
+{
+	view_enter(v, v->back == VM_DIAGRAM ? VM_DIAGRAM : VM_TABLE);
+	v->detail.cookie = 0;
+	v->detail.ts = NULL;
+}
+
+void view_detail_open(struct view *v, const struct tsock *ts)
+{
+	view_enter(v, VM_DETAIL);
+	v->detail.cookie = ts->s.cookie;
+	v->detail.ts = ts;
+}
+
+void view_detail_find(struct view *v, bool hint)
+{
+	if (v->detail.cookie || v->detail.ts)
+		v->detail.ts = view_find(v, v->detail.cookie, hint ? v->detail.ts : NULL);
+}
+
+void view_detail_lose(struct view *v)
+{
+	v->detail.ts = NULL;
 }

@@ -794,24 +794,33 @@ static void screen_ladder_draw(struct view *v, int y, int h)
 	draw_narration(v, y + h - narr, narr);
 }
 
-static void screen_help_enter(struct view *v)
-{
-	v->help_top = 0;
-}
-
-/*
- * The screens, one entry each, in the style of tmux's window modes: what
- * each draws between the title and the key bar, does on entering, and the
- * keys it takes before the key table.
- */
+/* The screens, one entry each: what differs by screen is said here. */
 static const struct vscreen screens[] = {
-    [VM_TABLE] = {"table", NULL, screen_table_draw, NULL},
-    [VM_DETAIL] = {"detail", NULL, view_draw_detail, NULL},
-    [VM_DIAGRAM] = {"diagram", NULL, screen_diagram_draw, NULL},
-    [VM_HELP] = {"help", screen_help_enter, view_draw_help, view_help_key},
-    [VM_LADDER] = {"ladder", NULL, screen_ladder_draw, NULL},
-    [VM_SETUP] = {"setup", NULL, view_draw_setup, NULL},
-    [VM_LEAKS] = {"leaks", NULL, view_draw_leaks, NULL},
+    [VM_TABLE] = {.name = "table",
+		  .draw = screen_table_draw,
+		  .key = view_table_key,
+		  .motion = view_table_move,
+		  .fetch = view_table_fetch},
+    [VM_DETAIL] = {.name = "detail",
+		   .visit = true,
+		   .draw = view_draw_detail,
+		   .fetch = view_detail_fetch,
+		   .leave = view_detail_leave,
+		   .back = view_detail_back},
+    [VM_DIAGRAM] = {.name = "diagram", .draw = screen_diagram_draw},
+    [VM_HELP] = {.name = "help",
+		 .visit = true,
+		 .enter = view_help_enter,
+		 .draw = view_draw_help,
+		 .key = view_help_key,
+		 .motion = view_help_move,
+		 .back = view_help_back},
+    [VM_LADDER] = {.name = "ladder", .draw = screen_ladder_draw},
+    [VM_SETUP] = {.name = "setup", .draw = view_draw_setup, .motion = view_setup_move},
+    [VM_LEAKS] = {.name = "leaks",
+		  .draw = view_draw_leaks,
+		  .fetch = view_leaks_fetch,
+		  .free = view_leaks_free},
 };
 
 const struct vscreen *view_screen(enum vmode m)
@@ -821,12 +830,29 @@ const struct vscreen *view_screen(enum vmode m)
 
 void view_enter(struct view *v, enum vmode m)
 {
-	/* Help and detail are visits: Esc goes back to where they were opened. */
-	if ((m == VM_HELP || m == VM_DETAIL) && v->mode != m)
-		v->back = v->mode;
+	const struct vscreen *from = view_screen(v->mode), *to = view_screen(m);
+
+	if (m != v->mode) {
+		if (to->visit)
+			v->back = v->mode;
+		if (from->leave)
+			from->leave(v);
+	}
 	v->mode = m;
-	if (view_screen(m)->enter)
-		view_screen(m)->enter(v);
+	if (to->enter)
+		to->enter(v);
+}
+
+void view_toggle(struct view *v, enum vmode m)
+{
+	view_enter(v, v->mode == m ? VM_TABLE : m);
+}
+
+void view_screens_free(struct view *v)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(screens); i++)
+		if (screens[i].free)
+			screens[i].free(v);
 }
 
 /* The whole screen: the title, the current screen's lines, the key bar. */

@@ -45,6 +45,9 @@ enum vmode { VM_TABLE, VM_DETAIL, VM_DIAGRAM, VM_HELP, VM_LADDER, VM_SETUP, VM_L
 /* PR_DESTROY and PR_SIGNAL: an action waits for its confirmation (view_act.c). */
 enum vprompt { PR_NONE, PR_FILTER, PR_SEARCH, PR_GOTO, PR_DESTROY, PR_SIGNAL };
 
+#define KEY_ESC 27
+#define CTRL(c) ((c) & 0x1f)
+
 #define VIEW_EVENTS 256	   /* transitions kept for the pane */
 #define VIEW_SPARK 60	   /* seconds of count history */
 #define VIEW_CHANGED_NS (2 * NS_PER_SEC) /* how long "just changed" shows */
@@ -73,7 +76,49 @@ struct vevent {
 	bool jump;
 };
 
+/* The help (view_keys.c): its first line on screen. */
+struct help_screen {
+	int top;
+};
+
+/* The setup screen (view_setup.c): its selected line. */
+struct setup_screen {
+	int sel;
+};
+
+/* The detail (view_detail.c): one socket, and its tcp_info fetched with the data. */
+struct detail_screen {
+	uint64_t cookie;
+	const struct tsock *ts; /* identity when the cookie is 0 */
+	/* Fetched in view_refresh(), never by drawing. */
+	struct sock_info info;
+	bool info_ok;
+	int64_t info_poll; /* the tracker's last poll when fetched */
+	const struct tsock *info_ts;
+};
+
 struct leak_sock;
+/* The leak report (view_leaks.c): its sockets, by owner. */
+struct leaks_screen {
+	struct leak_sock *socks;
+	size_t n, cap;
+};
+
+/* The prompt on the bottom line, of one kind at a time (view_prompt.c, view_act.c). */
+struct prompt {
+	enum vprompt kind;
+	/* The line editor's text, and what is wrong with it. */
+	char buf[256];
+	size_t len;
+	char err[160];
+	char flt_before[256]; /* PR_FILTER: the filter's text when the prompt opened */
+	/* The action being confirmed: its sockets copied (the tracker's may go meanwhile). */
+	struct sock *socks;
+	size_t nsocks;
+	int pid, sig; /* PR_SIGNAL: the owner, and the index of the signal chosen */
+	char comm[64];
+};
+
 struct view {
 	struct loop *l;
 	struct track *t;
@@ -81,8 +126,6 @@ struct view {
 	SCREEN *scr;
 	bool utf8, color;
 	enum vmode mode, back; /* back: where Esc returns from help and detail */
-	struct leak_sock *leaks; /* the leak report's sockets, by owner (VM_LEAKS) */
-	size_t nleaks, leaks_cap;
 
 	/* The data: pointers from track_collect(), valid until the next observation. */
 	const struct tsock **ents;
@@ -128,19 +171,9 @@ struct view {
 	int addr_w;
 	size_t addr_nrows;
 
-	/* Filter, search and prompts. */
-	/* The filter is the loop's (loop_filter()); flt_before: its text when the prompt opened. */
-	char flt_before[256];
+	/* The search text (F3 repeats it); the filter is the loop's (loop_filter()). */
 	char search[256];
-	enum vprompt prompt;
-	char pbuf[256];
-	size_t plen;
-	char perr[160];
-	/* The action being confirmed: its sockets copied (the tracker's may go meanwhile). */
-	struct sock *act_socks;
-	size_t act_n;
-	int act_pid, act_sig; /* PR_SIGNAL: the owner, and the index of the signal chosen */
-	char act_comm[64];
+	struct prompt pr;
 
 	/* Transitions. */
 	struct vevent ev[VIEW_EVENTS];
@@ -159,36 +192,50 @@ struct view {
 	bool dirty;
 	bool shown_data; /* the last screen drawn had a dump applied (not "Waiting...") */
 
-	uint64_t detail_cookie;
-	const struct tsock *detail_ts;
-	/* The detail's tcp_info, fetched with the data (view_refresh), never by drawing. */
-	struct sock_info detail_info;
-	bool detail_info_ok;
-	int64_t detail_info_poll; /* the tracker's last poll when fetched */
-	const struct tsock *detail_info_ts;
 	char host[64]; /* sanitised, read once */
-	int help_top;
-	int setup_sel; /* the setup screen's selected line */
+
+	/* Each screen's own state, touched by its own file only. */
+	struct help_screen help;
+	struct setup_screen setup;
+	struct detail_screen detail;
+	struct leaks_screen leaks;
 
 	char msg[160];
 	int64_t msg_until;
 	bool msg_search; /* msg is the search's "no match" (a later match clears it) */
 };
 
+/* How the arrow and page keys move within a screen. */
+enum vmove { MV_UP, MV_DOWN, MV_PGUP, MV_PGDN, MV_HOME, MV_END };
+
 /*
- * A screen of the view (table, detail, diagram, help, ladder, setup): what it
- * draws between the title and the key bar, what it does on entering, and an
- * optional key hook that sees keys before the key table (true: taken).
+ * A screen of the view (table, detail, diagram, help, ladder, setup, leaks),
+ * in the style of tmux's window modes: its entry in the screens table
+ * (view_draw.c) says all that differs by screen. Every hook but draw may be
+ * NULL.
  */
 struct vscreen {
 	const char *name;
+	bool visit; /* help and detail: Esc returns to the screen they were opened from */
 	void (*enter)(struct view *v);
+	void (*leave)(struct view *v);
+	/* What draw will show but the tracker does not hold, fetched with the data. */
+	void (*fetch)(struct view *v);
 	void (*draw)(struct view *v, int y, int h);
+	/* Sees keys before the key table (true: taken). */
 	bool (*key)(struct view *v, wint_t key, bool is_key);
+	/* The arrow and page keys; page: the lines of a page. */
+	void (*motion)(struct view *v, enum vmove m, int page);
+	void (*back)(struct view *v); /* Esc; NULL: back to the table */
+	void (*free)(struct view *v);
 };
 const struct vscreen *view_screen(enum vmode m);
-/* Go to a screen: remember where help and detail were opened from, run its enter(). */
+/* Go to a screen: leave the one shown, remember where a visit was opened from, enter. */
 void view_enter(struct view *v, enum vmode m);
+/* Go to a screen, or back to the table when it is the one shown. */
+void view_toggle(struct view *v, enum vmode m);
+/* Free every screen's state (view_free()). */
+void view_screens_free(struct view *v);
 
 /* view.c */
 int64_t view_now(const struct view *v);
@@ -226,6 +273,10 @@ size_t view_group_n(const struct view *v, size_t row);
 /* Whether ts is in the group of the header at row (state or key, as the rows are grouped). */
 bool view_group_has(const struct view *v, size_t row, const struct tsock *ts);
 const struct tsock *view_find(const struct view *v, uint64_t cookie, const struct tsock *hint);
+/* The table's hooks: F3 repeats the search, the selection moves, visible owners are wanted. */
+bool view_table_key(struct view *v, wint_t key, bool is_key);
+void view_table_move(struct view *v, enum vmove m, int page);
+void view_table_fetch(struct view *v);
 size_t view_count(const struct view *v, unsigned st);
 
 /* view_color.c */
@@ -241,6 +292,8 @@ int view_putf(const struct view *v, int y, int x, int maxw, enum vel e, const ch
 int view_wrap(const struct view *v, int y, int x, int w, int maxlines, enum vel e, const char *s);
 /* view_leaks.c: the leak report, by process (the leaks were fetched in view_refresh()). */
 void view_draw_leaks(struct view *v, int y, int h);
+void view_leaks_fetch(struct view *v);
+void view_leaks_free(struct view *v);
 /* view_ladder.c: a scenario's segments and states as a sequence diagram. */
 void view_draw_ladder(struct view *v, int y, int h);
 void view_draw_main(struct view *v);
@@ -249,22 +302,49 @@ const char *view_owner(const struct view *v, const struct tsock *ts, char *buf, 
 /* view_keys.c */
 void view_key(struct view *v, wint_t key, bool is_key);
 void view_draw_help(struct view *v, int y0, int h);
+void view_help_enter(struct view *v);
 /* The help screen's key hook: any key but scrolling returns. */
 bool view_help_key(struct view *v, wint_t key, bool is_key);
+void view_help_move(struct view *v, enum vmove m, int page);
+void view_help_back(struct view *v);
 void view_draw_keybar(struct view *v, int y);
 
 /* view_act.c: destroy the selected socket or group, signal the owner; each confirmed. */
 void view_act_destroy(struct view *v);
 void view_act_signal(struct view *v);
-void view_act_key(struct view *v, wint_t key, bool is_key);
-void view_act_draw(struct view *v, int y);
+/* The PR_DESTROY and PR_SIGNAL prompts' keys (all taken) and lines. */
+bool view_act_destroy_key(struct view *v, wint_t key, bool is_key);
+bool view_act_signal_key(struct view *v, wint_t key, bool is_key);
+void view_act_destroy_draw(struct view *v, int y);
+void view_act_signal_draw(struct view *v, int y);
+
+/* view_prompt.c: the prompt on the bottom line, one kind at a time (a table of kinds). */
+void view_prompt_open(struct view *v, enum vprompt k);
+/* Close the prompt, dropping an action's copied sockets. */
+void view_prompt_close(struct view *v);
+bool view_prompting(const struct view *v);
+/* Say err beside the text if prompt k is the one open (true), else nothing (false). */
+bool view_prompt_err(struct view *v, enum vprompt k, const char *err);
+/* A key while a prompt is open (true: the prompt took it, as it takes all). */
+bool view_prompt_key(struct view *v, wint_t key, bool is_key);
+/* Draw the open prompt on line y (false: none is open). */
+bool view_prompt_draw(struct view *v, int y);
 
 /* view_detail.c */
 void view_draw_detail(struct view *v, int y0, int h);
+void view_detail_fetch(struct view *v);
+void view_detail_leave(struct view *v);
+void view_detail_back(struct view *v);
+/* Show ts in the detail. */
+void view_detail_open(struct view *v, const struct tsock *ts);
+/* Find the detail's socket again in the data now shown (hint: its pointer may still hold). */
+void view_detail_find(struct view *v, bool hint);
+/* The detail's pointer is gone with the data it pointed into. */
+void view_detail_lose(struct view *v);
 
 /* view_setup.c: the setup screen's drawing and its keys' work. */
 void view_draw_setup(struct view *v, int y0, int h);
-void view_setup_move(struct view *v, int by);
+void view_setup_move(struct view *v, enum vmove m, int page);
 void view_setup_toggle(struct view *v);
 void view_setup_shift(struct view *v, int dir);
 void view_setup_sort(struct view *v);

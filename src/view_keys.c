@@ -3,11 +3,9 @@
 #include "view_int.h"
 
 #include <limits.h>
-#include <stdlib.h>
 #include <string.h>
 #include <wchar.h>
 
-#include "filter.h"
 #include "narrator.h"
 
 /* Where a binding applies: screen modes, and live or replay sources. */
@@ -38,9 +36,6 @@ struct vbind {
 	key_fn fn;
 };
 
-#define CTRL(c) ((c) & 0x1f)
-#define KEY_ESC 27
-
 static const double intervals[] = { 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 30, 60 };
 
 static void k_quit(struct view *v, int key)
@@ -55,49 +50,32 @@ static void k_help(struct view *v, int key)
 	view_enter(v, VM_HELP);
 }
 
+/* Esc: where it goes is the screen's to say. */
 static void k_back(struct view *v, int key)
 {
+	const struct vscreen *s = view_screen(v->mode);
+
 	(void)key;
-	if (v->mode == VM_HELP)
-		view_enter(v, v->back == VM_HELP ? VM_TABLE : v->back);
-	else if (v->mode == VM_DETAIL)
-		view_enter(v, v->back == VM_DIAGRAM ? VM_DIAGRAM : VM_TABLE);
-	else if (v->mode == VM_DIAGRAM || v->mode == VM_LADDER || v->mode == VM_SETUP ||
-		 v->mode == VM_LEAKS)
+	if (s->back)
+		s->back(v);
+	else
 		view_enter(v, VM_TABLE);
-	else if (v->search[0])
-		v->search[0] = 0;
-	v->detail_cookie = 0;
-	v->detail_ts = NULL;
 }
 
+/* The arrows and pages: the screen moves its selection or scrolls, a page of the table's height. */
 static void k_move(struct view *v, int key)
 {
-	long page = v->table_h > 1 ? v->table_h - 1 : 1, to = (long)v->sel;
+	const struct vscreen *s = view_screen(v->mode);
+	int page = v->table_h > 1 ? v->table_h - 1 : 1;
+	enum vmove m = key == KEY_UP || key == 'k' ? MV_UP
+		       : key == KEY_PPAGE	   ? MV_PGUP
+		       : key == KEY_NPAGE	   ? MV_PGDN
+		       : key == KEY_HOME	   ? MV_HOME
+		       : key == KEY_END		   ? MV_END
+						   : MV_DOWN;
 
-	if (v->mode == VM_SETUP) {
-		view_setup_move(v, key == KEY_UP || key == 'k' ? -1
-				   : key == KEY_PPAGE	       ? -COL_MAX
-				   : key == KEY_NPAGE	       ? COL_MAX
-							       : 1);
-		return;
-	}
-	if (v->mode == VM_HELP) {
-		v->help_top += key == KEY_UP || key == 'k' ? -1 : key == KEY_NPAGE ? (int)page :
-			       key == KEY_PPAGE ? -(int)page : 1;
-		if (v->help_top < 0)
-			v->help_top = 0;
-		return;
-	}
-	switch (key) {
-	case KEY_UP: case 'k': to--; break;
-	case KEY_DOWN: case 'j': to++; break;
-	case KEY_PPAGE: to -= page; break;
-	case KEY_NPAGE: to += page; break;
-	case KEY_HOME: to = 0; break;
-	case KEY_END: to = (long)v->nrows - 1; break;
-	}
-	view_select(v, to);
+	if (s->motion)
+		s->motion(v, m, page);
 }
 
 static void k_enter(struct view *v, int key)
@@ -117,9 +95,7 @@ static void k_enter(struct view *v, int key)
 		}
 		return;
 	}
-	view_enter(v, VM_DETAIL);
-	v->detail_cookie = ts->s.cookie;
-	v->detail_ts = ts;
+	view_detail_open(v, ts);
 }
 
 static void k_fold(struct view *v, int key)
@@ -155,19 +131,19 @@ static void k_sort(struct view *v, int key)
 static void k_diagram(struct view *v, int key)
 {
 	(void)key;
-	view_enter(v, v->mode == VM_DIAGRAM ? VM_TABLE : VM_DIAGRAM);
+	view_toggle(v, VM_DIAGRAM);
 }
 
 static void k_ladder(struct view *v, int key)
 {
 	(void)key;
-	view_enter(v, v->mode == VM_LADDER ? VM_TABLE : VM_LADDER);
+	view_toggle(v, VM_LADDER);
 }
 
 static void k_leaks(struct view *v, int key)
 {
 	(void)key;
-	view_enter(v, v->mode == VM_LEAKS ? VM_TABLE : VM_LEAKS);
+	view_toggle(v, VM_LEAKS);
 }
 
 static void k_pause(struct view *v, int key)
@@ -232,34 +208,22 @@ static void k_rp_ends(struct view *v, int key)
 	loop_control(v->l, CTL_SEEK, key == KEY_HOME ? 0 : 1e12);
 }
 
-static void open_prompt(struct view *v, enum vprompt p, const char *init)
-{
-	v->prompt = p;
-	snprintf(v->pbuf, sizeof(v->pbuf), "%s", init ? init : "");
-	v->plen = strlen(v->pbuf);
-	v->perr[0] = 0;
-}
-
 static void k_search(struct view *v, int key)
 {
 	(void)key;
-	/* A new search starts empty, as in less and htop; F3 outside the prompt repeats the last.
-	 */
-	open_prompt(v, PR_SEARCH, NULL);
+	view_prompt_open(v, PR_SEARCH);
 }
 
 static void k_filter(struct view *v, int key)
 {
 	(void)key;
-	snprintf(v->flt_before, sizeof(v->flt_before), "%s",
-		 view_filter_text(v) ? view_filter_text(v) : "");
-	open_prompt(v, PR_FILTER, view_filter_text(v));
+	view_prompt_open(v, PR_FILTER);
 }
 
 static void k_goto(struct view *v, int key)
 {
 	(void)key;
-	open_prompt(v, PR_GOTO, NULL);
+	view_prompt_open(v, PR_GOTO);
 }
 
 static void k_step(struct view *v, int key)
@@ -276,7 +240,7 @@ static void k_step(struct view *v, int key)
 static void k_setup(struct view *v, int key)
 {
 	(void)key;
-	view_enter(v, v->mode == VM_SETUP ? VM_TABLE : VM_SETUP);
+	view_toggle(v, VM_SETUP);
 }
 
 static void k_setup_edit(struct view *v, int key)
@@ -457,129 +421,6 @@ static bool bind_applies(const struct view *v, const struct vbind *b, enum vmode
 	return !(b->where & W_SCEN) || narrator_scripted(v->o.narrator);
 }
 
-/* The line editor of the filter, search and goto prompts. */
-static void prompt_changed(struct view *v)
-{
-	if (v->prompt == PR_SEARCH) {
-		v->perr[0] = 0;
-		snprintf(v->search, sizeof(v->search), "%s", v->pbuf);
-		view_search_next(v, true);
-	} else if (v->prompt == PR_FILTER) {
-		/* Compile live; a bad expression keeps the last good filter on. */
-		struct filter *f = NULL;
-
-		v->perr[0] = 0;
-		if (v->plen && !(f = filter_parse(v->pbuf, v->perr, sizeof(v->perr))))
-			return;
-		if (f)
-			filter_bind_netns(f, loop_netns(v->l));
-		/* The sources hear of it too: the poller asks the kernel for the new states. */
-		loop_set_filter(v->l, f);
-		v->rebuild = true;
-	}
-}
-
-/* "90", "1:30", "1:02:03", "2m": seconds from the start of the recording. */
-static double parse_goto(const char *s)
-{
-	double parts[3];
-	int n = 0;
-	char *end;
-
-	if (strchr(s, ':')) {
-		const char *p = s;
-
-		while (n < 3) {
-			parts[n++] = strtod(p, &end);
-			if (end == p)
-				return -1;
-			if (*end != ':')
-				break;
-			p = end + 1;
-		}
-		if (*end)
-			return -1;
-		double secs = 0;
-		for (int i = 0; i < n; i++)
-			secs = secs * 60 + parts[i];
-		return secs;
-	}
-	int64_t ns = parse_duration(s);
-	return ns < 0 ? -1 : (double)ns / NS_PER_SEC;
-}
-
-static void prompt_done(struct view *v, bool accept)
-{
-	enum vprompt p = v->prompt;
-
-	v->prompt = PR_NONE;
-	if (p == PR_FILTER && !accept) {
-		/* Esc: back to the filter that was on before editing. */
-		snprintf(v->pbuf, sizeof(v->pbuf), "%s", v->flt_before);
-		v->plen = strlen(v->pbuf);
-		v->prompt = PR_FILTER;
-		prompt_changed(v);
-		v->prompt = PR_NONE;
-	} else if (p == PR_SEARCH && accept && v->perr[0]) {
-		view_msg(v, "no socket matches \"%s\"", v->search);
-		v->msg_search = true;
-	} else if (p == PR_FILTER && v->perr[0]) {
-		view_msg(v, "filter not changed: %s", v->perr);
-	} else if (p == PR_GOTO && accept && v->plen) {
-		double secs = parse_goto(v->pbuf);
-
-		if (secs < 0)
-			view_msg(v, "not a time: '%s' (try 90, 1:30 or 2m)", v->pbuf);
-		else
-			loop_control(v->l, CTL_SEEK, secs);
-	} else if (p == PR_SEARCH && !accept) {
-		v->search[0] = 0;
-	}
-	v->perr[0] = 0;
-}
-
-static void prompt_key(struct view *v, wint_t key, bool is_key)
-{
-	if (is_key && (key == KEY_F(3)) && v->prompt == PR_SEARCH) {
-		view_search_next(v, false);
-		return;
-	}
-	if ((is_key && key == KEY_ENTER) || (!is_key && (key == '\r' || key == '\n'))) {
-		prompt_done(v, true);
-		return;
-	}
-	if (!is_key && key == KEY_ESC) {
-		prompt_done(v, false);
-		return;
-	}
-	if ((is_key && key == KEY_BACKSPACE) || (!is_key && (key == 127 || key == CTRL('h')))) {
-		/* Drop one whole UTF-8 character. */
-		while (v->plen > 0 && ((unsigned char)v->pbuf[--v->plen] & 0xc0) == 0x80)
-			;
-		v->pbuf[v->plen] = 0;
-		prompt_changed(v);
-		return;
-	}
-	if (!is_key && key == CTRL('u')) {
-		v->plen = 0;
-		v->pbuf[0] = 0;
-		prompt_changed(v);
-		return;
-	}
-	if (is_key || key < 0x20 || key == 127)
-		return;
-	char mb[MB_LEN_MAX];
-	mbstate_t ps;
-	memset(&ps, 0, sizeof(ps));
-	size_t n = wcrtomb(mb, (wchar_t)key, &ps);
-	if (n == (size_t)-1 || v->plen + n + 1 > sizeof(v->pbuf))
-		return;
-	memcpy(v->pbuf + v->plen, mb, n);
-	v->plen += n;
-	v->pbuf[v->plen] = 0;
-	prompt_changed(v);
-}
-
 /* A key no binding of this screen takes: say so, rather than nothing happening. */
 static void unknown_key(struct view *v, wint_t key, bool is_key)
 {
@@ -614,27 +455,33 @@ bool view_help_key(struct view *v, wint_t key, bool is_key)
 	if (is_key && (key == KEY_UP || key == KEY_DOWN || key == KEY_NPAGE || key == KEY_PPAGE))
 		return false; /* scrolling: the key table's */
 	/* Any key returns, q too: "any key" that quits on one of them would lose a screen. */
-	view_enter(v, v->back == VM_HELP ? VM_TABLE : v->back);
+	view_help_back(v);
 	return true;
+}
+
+void view_help_back(struct view *v)
+{
+	view_enter(v, v->back == VM_HELP ? VM_TABLE : v->back);
+}
+
+void view_help_enter(struct view *v)
+{
+	v->help.top = 0;
+}
+
+void view_help_move(struct view *v, enum vmove m, int page)
+{
+	v->help.top += m == MV_UP ? -1 : m == MV_PGDN ? page : m == MV_PGUP ? -page : 1;
+	if (v->help.top < 0)
+		v->help.top = 0;
 }
 
 void view_key(struct view *v, wint_t key, bool is_key)
 {
-	if (v->prompt == PR_DESTROY || v->prompt == PR_SIGNAL) {
-		view_act_key(v, key, is_key);
-		v->dirty = true;
+	if (view_prompt_key(v, key, is_key))
 		return;
-	}
-	if (v->prompt != PR_NONE) {
-		prompt_key(v, key, is_key);
-		return;
-	}
 	if (view_screen(v->mode)->key && view_screen(v->mode)->key(v, key, is_key)) {
 		v->dirty = true;
-		return;
-	}
-	if (is_key && key == KEY_F(3) && v->search[0] && v->mode == VM_TABLE) {
-		view_search_next(v, false);
 		return;
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(binds); i++) {
@@ -659,7 +506,7 @@ void view_key(struct view *v, wint_t key, bool is_key)
 /* The help screen: every binding that applies here, from the same table. */
 void view_draw_help(struct view *v, int y0, int h)
 {
-	int y = y0 - v->help_top, line = 0;
+	int y = y0 - v->help.top, line = 0;
 
 	if (h <= 0)
 		return;
@@ -699,33 +546,18 @@ void view_draw_help(struct view *v, int y0, int h)
 	for (size_t i = 0; i < ARRAY_SIZE(legend); i++, y++)
 		if (y >= y0 && y < y0 + h)
 			view_puta(v, y, 2, COLS - 2, EL_DIM, legend[i]);
-	if (v->help_top > 0 && y < y0 + h)
-		v->help_top = v->help_top > y - y0 ? y - y0 : v->help_top;
+	if (v->help.top > 0 && y < y0 + h)
+		v->help.top = v->help.top > y - y0 ? y - y0 : v->help.top;
 }
 
-/* The bottom line: a prompt while editing, else the keys of this screen and the latest message. */
+/* The bottom line: a prompt while one is open, else the keys of this screen and the latest message. */
 void view_draw_keybar(struct view *v, int y)
 {
-	static const char *const title[] = { "", "Filter: ", "Search: ", "Go to time: " };
 	int x = 0;
 
 	view_fill(y, 0, COLS, view_attr(v, EL_STATUS));
-	if (v->prompt == PR_DESTROY || v->prompt == PR_SIGNAL) {
-		view_act_draw(v, y);
+	if (view_prompt_draw(v, y))
 		return;
-	}
-	if (v->prompt != PR_NONE) {
-		view_fill(y, 0, COLS, A_NORMAL);
-		x += view_puta(v, y, 0, COLS, EL_STATUS, title[v->prompt]);
-		x += view_put(y, x, COLS - x - 1, v->pbuf);
-		int cx = x;
-		if (v->perr[0])
-			view_putf(v, y, x + 2, COLS - x - 2, EL_ERROR, " %s ", v->perr);
-		else if (v->prompt == PR_FILTER)
-			view_puta(v, y, x + 2, COLS - x - 2, EL_DIM, "Enter: keep  Esc: undo");
-		move(y, cx < COLS ? cx : COLS - 1);
-		return;
-	}
 	for (size_t i = 0; i < ARRAY_SIZE(binds) && x < COLS; i++) {
 		const struct vbind *b = &binds[i];
 		char k[16];

@@ -2,6 +2,7 @@
 #include "config.h"
 #include "view_int.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "column.h"
@@ -22,14 +23,14 @@ void view_draw_leaks(struct view *v, int y, int h)
 		view_putf(v, row++, 0, COLS, EL_HEADING,
 			  "Leaks: %zu socket%s in CLOSE_WAIT or FIN_WAIT_2 for %s or more (L or "
 			  "Esc: back)",
-			  v->nleaks, v->nleaks == 1 ? "" : "s", lim + strspn(lim, " "));
-	for (size_t i = 0, j; i < v->nleaks && row < end; i = j) {
-		const struct leak_sock *g = &v->leaks[i];
+			  v->leaks.n, v->leaks.n == 1 ? "" : "s", lim + strspn(lim, " "));
+	for (size_t i = 0, j; i < v->leaks.n && row < end; i = j) {
+		const struct leak_sock *g = &v->leaks.socks[i];
 		size_t cw = 0, fw = 0;
 
-		for (j = i; j < v->nleaks && leaks_same_owner(g, &v->leaks[j]); j++)
-			cw += v->leaks[j].ts->s.state == ST_CLOSE_WAIT,
-			    fw += v->leaks[j].ts->s.state != ST_CLOSE_WAIT;
+		for (j = i; j < v->leaks.n && leaks_same_owner(g, &v->leaks.socks[j]); j++)
+			cw += v->leaks.socks[j].ts->s.state == ST_CLOSE_WAIT,
+			    fw += v->leaks.socks[j].ts->s.state != ST_CLOSE_WAIT;
 		col_table[COL_DWELL].text(&cc, g->ts, buf, sizeof(buf));
 		row++;
 		if (row >= end)
@@ -43,7 +44,7 @@ void view_draw_leaks(struct view *v, int y, int h)
 				  "- (owner unknown): %zu CLOSE_WAIT, %zu FIN_WAIT_2, oldest %s",
 				  cw, fw, buf + strspn(buf, " "));
 		for (size_t m = i; m < j && row < end; m++) {
-			const struct tsock *ts = v->leaks[m].ts;
+			const struct tsock *ts = v->leaks.socks[m].ts;
 			char loc[ADDR_BUFSZ + 16], peer[ADDR_BUFSZ + 16];
 
 			col_table[COL_DWELL].text(&cc, ts, buf, sizeof(buf));
@@ -53,4 +54,19 @@ void view_draw_leaks(struct view *v, int y, int h)
 				  st_name(ts->s.state), buf, loc, peer);
 		}
 	}
+}
+
+/* Its sockets, and a wish for their owners. */
+void view_leaks_fetch(struct view *v)
+{
+	struct leaks_screen *k = &v->leaks;
+
+	k->n = leaks_collect(v->ents, v->nents, view_now(v), v->o.leak_ns, v->o.pm, &k->socks,
+			     &k->cap);
+	leaks_sort(k->socks, k->n);
+}
+
+void view_leaks_free(struct view *v)
+{
+	free(v->leaks.socks);
 }

@@ -478,8 +478,7 @@ bool view_row_matches(const struct view *v, const struct tsock *ts, const char *
 static void search_found(struct view *v, long row)
 {
 	view_select(v, row);
-	if (v->prompt == PR_SEARCH)
-		v->perr[0] = 0;
+	view_prompt_err(v, PR_SEARCH, "");
 	if (v->msg_search) {
 		v->msg[0] = 0;
 		v->msg_until = 0;
@@ -554,10 +553,53 @@ void view_search_next(struct view *v, bool from_current)
 	if (search_folded(v))
 		return;
 	/* While typing, beside the text (as a filter's error); after, on the message line. */
-	if (v->prompt == PR_SEARCH) {
-		snprintf(v->perr, sizeof(v->perr), "no socket matches");
+	if (view_prompt_err(v, PR_SEARCH, "no socket matches"))
 		return;
-	}
 	view_msg(v, "no socket matches \"%s\"", v->search);
 	v->msg_search = true;
+}
+
+bool view_table_key(struct view *v, wint_t key, bool is_key)
+{
+	if (!is_key || key != KEY_F(3) || !v->search[0])
+		return false;
+	view_search_next(v, false);
+	return true;
+}
+
+void view_table_move(struct view *v, enum vmove m, int page)
+{
+	long to = (long)v->sel;
+
+	switch (m) {
+	case MV_UP:
+		to--;
+		break;
+	case MV_DOWN:
+		to++;
+		break;
+	case MV_PGUP:
+		to -= page;
+		break;
+	case MV_PGDN:
+		to += page;
+		break;
+	case MV_HOME:
+		to = 0;
+		break;
+	case MV_END:
+		to = (long)v->nrows - 1;
+		break;
+	}
+	view_select(v, to);
+}
+
+/* The owners of the rows on screen: a wish, that the tick's budgeted /proc scan grants. */
+void view_table_fetch(struct view *v)
+{
+	if (!v->o.pm)
+		return;
+	for (size_t i = v->top; i < v->nrows && i < v->top + (size_t)v->table_h + 1; i++)
+		if (v->rows[i].ts && v->rows[i].ts->s.inode)
+			procmap_want(v->o.pm, v->rows[i].ts->s.inode);
 }

@@ -21,13 +21,14 @@ static size_t setup_order(const struct view *v, uint8_t *order)
 	return n;
 }
 
-void view_setup_move(struct view *v, int by)
+void view_setup_move(struct view *v, enum vmove m, int page)
 {
-	v->setup_sel += by;
-	if (v->setup_sel < 0)
-		v->setup_sel = 0;
-	if (v->setup_sel >= COL_MAX)
-		v->setup_sel = COL_MAX - 1;
+	(void)page; /* a page is every column: the list is short */
+	v->setup.sel += m == MV_UP ? -1 : m == MV_PGUP ? -COL_MAX : m == MV_PGDN ? COL_MAX : 1;
+	if (v->setup.sel < 0)
+		v->setup.sel = 0;
+	if (v->setup.sel >= COL_MAX)
+		v->setup.sel = COL_MAX - 1;
 }
 
 /* Space: show or hide the selected column; the table keeps one at least. */
@@ -37,7 +38,7 @@ void view_setup_toggle(struct view *v)
 	enum col_id id;
 
 	setup_order(v, order);
-	id = order[v->setup_sel];
+	id = order[v->setup.sel];
 	if (col_has(&v->cols, id)) {
 		size_t k = 0;
 
@@ -50,10 +51,10 @@ void view_setup_toggle(struct view *v)
 				v->cols.id[k++] = v->cols.id[i];
 		v->cols.n = k;
 		/* It joins the hidden ones, right after the shown: follow it there. */
-		v->setup_sel = (int)v->cols.n;
+		v->setup.sel = (int)v->cols.n;
 	} else {
 		v->cols.id[v->cols.n++] = (uint8_t)id;
-		v->setup_sel = (int)v->cols.n - 1;
+		v->setup.sel = (int)v->cols.n - 1;
 	}
 	v->rebuild = true;
 }
@@ -61,7 +62,7 @@ void view_setup_toggle(struct view *v)
 /* [ and ]: move a shown column one place left (-1) or right (+1). */
 void view_setup_shift(struct view *v, int dir)
 {
-	int i = v->setup_sel, j = i + dir;
+	int i = v->setup.sel, j = i + dir;
 
 	if (i >= (int)v->cols.n || j < 0 || j >= (int)v->cols.n) {
 		view_msg(v, "only a shown column moves, within the shown ones");
@@ -70,7 +71,7 @@ void view_setup_shift(struct view *v, int dir)
 	uint8_t t = v->cols.id[i];
 	v->cols.id[i] = v->cols.id[j];
 	v->cols.id[j] = t;
-	v->setup_sel = j;
+	v->setup.sel = j;
 }
 
 /* s: sort within groups by the selected column, where it can sort. */
@@ -80,7 +81,7 @@ void view_setup_sort(struct view *v)
 	enum col_id id;
 
 	setup_order(v, order);
-	id = order[v->setup_sel];
+	id = order[v->setup.sel];
 	if (!col_table[id].cmp) {
 		view_msg(v, "%s is no sort key", col_table[id].name);
 		return;
@@ -122,7 +123,7 @@ void view_draw_setup(struct view *v, int y0, int h)
 	y++;
 	for (size_t i = 0; i < n && y < y0 + h; i++, y++) {
 		const struct column *c = &col_table[order[i]];
-		bool shown = i < v->cols.n, sel = (int)i == v->setup_sel;
+		bool shown = i < v->cols.n, sel = (int)i == v->setup.sel;
 		enum vel e = sel ? EL_SELECTED : shown ? EL_NORMAL : EL_DIM;
 
 		view_fill(y, 0, COLS, view_attr(v, e));
