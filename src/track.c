@@ -230,7 +230,8 @@ bool track_req_pred(const struct entry *e, const void *arg)
 		struct notice_win w = {e->end_at - (int64_t)e->win.before_ms * NS_PER_MS,
 				       e->end_at + (int64_t)e->win.after_ms * NS_PER_MS};
 
-		return m->mini && (m->born == INT64_MIN || track_notice_fits(&w, m->born));
+		return m->mini &&
+		       (m->born == INT64_MIN || track_notice_fits(&w, m->born, m->after));
 	}
 	if (!tab_alive(e) || (m->gen && e->gen == m->gen))
 		return false;
@@ -485,7 +486,8 @@ static struct entry *row_match(struct track *t, const struct sock *r, const stru
 {
 	struct sock_key k;
 	struct entry *e;
-	struct req_match m = {r->cookie, t->gen, is_mini(r), INT64_MIN};
+	struct req_match m = {r->cookie, t->gen, is_mini(r), INT64_MIN,
+			      r->state == ST_TIME_WAIT ? t->o.fin_timeout_ns : 0};
 
 	sock_key(r, &k);
 	if (m.mini && !timer_since(t, r, sn->mono, &m.born))
@@ -598,7 +600,7 @@ static void apply_row(struct track *t, const struct sock *r, const struct snapsh
 
 	if (e && (e->iflags & E_HIDDEN)) {
 		struct sock_key k;
-		struct req_match m = {r->cookie, t->gen, false, INT64_MIN};
+		struct req_match m = {r->cookie, t->gen, false, INT64_MIN, 0};
 		struct entry *req;
 
 		/* The child of a request we saw was destroyed: join it to the request's history. */

@@ -103,6 +103,7 @@ void track_hidden_closed(struct track *t, struct entry *e)
 struct own_mini {
 	const struct track *t;
 	struct notice_win w;
+	int64_t read;
 	struct entry *best;
 };
 
@@ -111,8 +112,10 @@ static bool own_mini_pred(const struct entry *e, const void *arg)
 	struct own_mini *a = (struct own_mini *)arg;
 	const struct tsock *ts = &e->ts;
 
+	/* A TIME_WAIT seen already began before the notice was read; after its orphan, maybe. */
 	if (!tab_visible(e) || !(e->iflags & E_TWFREE) || ts->since < a->t->first_dump ||
-	    !track_notice_fits(&a->w, ts->since))
+	    !track_notice_fits(&a->w, ts->since,
+			       ts->s.state == ST_TIME_WAIT ? a->read + TIMER_SLACK_NS - a->w.hi : 0))
 		return false;
 	if (!a->best || ts->since < a->best->ts.since)
 		a->best = (struct entry *)e;
@@ -137,7 +140,7 @@ void track_destroyed(struct track *t, const struct sock *s, int64_t lo, int64_t 
 
 	if (!e) {
 		struct sock_key k;
-		struct req_match m = {s->cookie, 0, false, INT64_MIN};
+		struct req_match m = {s->cookie, 0, false, INT64_MIN, 0};
 
 		/* One history per socket: an exact-source entry or a request's child has its key.
 		 */
@@ -156,7 +159,7 @@ void track_destroyed(struct track *t, const struct sock *s, int64_t lo, int64_t 
 			 * only one that began before the notice was read.
 			 */
 			struct entry *mini = track_kidx_find(t, &k, mini_pred, NULL);
-			struct own_mini own = {t, win, NULL};
+			struct own_mini own = {t, win, mono, NULL};
 
 			if (mini && !mini->ts.s.cookie)
 				return;

@@ -192,6 +192,7 @@ struct req_match {
 	uint32_t gen;	 /* skip entries seen in this dump; 0 for none */
 	bool mini;	 /* the newcomer is a TIME_WAIT or orphaned FIN_WAIT_2 mini-socket */
 	int64_t born;	 /* a mini newcomer: when its timer says it began (INT64_MIN: unknown) */
+	int64_t after;	 /* how long after its socket's end it may have begun (track_notice_fits) */
 };
 /*
  * An exact-source entry, or a request socket that a newcomer with that
@@ -236,10 +237,16 @@ static inline struct notice_win track_notice_win(int64_t lo, int64_t read, int64
 				   read - ack + TIMER_SLACK_NS};
 }
 
-/* Whether a mini-socket that began at born may be the one of a notice's window. */
-static inline bool track_notice_fits(const struct notice_win *w, int64_t born)
+/*
+ * Whether a mini-socket that began at born may be the one of a notice's
+ * window. A full socket closed by its owner before the peer's FIN (an
+ * HTTP server, most often) hands over to an orphaned FIN_WAIT_2
+ * mini-socket at once, and its notice comes then; the mini-socket turns
+ * TIME_WAIT, its timer restarted, when the FIN comes: up to after later.
+ */
+static inline bool track_notice_fits(const struct notice_win *w, int64_t born, int64_t after)
 {
-	return born >= w->lo && born <= w->hi;
+	return born >= w->lo && born <= w->hi + after;
 }
 /* A destroyed socket never seen and absent from a later full dump: report it, as a ghost. */
 void track_hidden_closed(struct track *t, struct entry *e);

@@ -653,7 +653,16 @@ static void test_notice_between_reused_tw(void)
 	 * at S(2) + 401 ms; the kernel made its notice 99 ms later.
 	 */
 	track_destroyed(t, &n, S(2) + MS(490), S(2) + MS(500), MS(99), 0);
-	/* L3 took it at S(2) + 930 ms: the dump shows L3's TIME_WAIT, not L1's nor L2's. */
+	/*
+	 * L3 took it at S(2) + 930 ms and became TIME_WAIT at 934; its notice
+	 * came 2 ms later. The dump shows L3's TIME_WAIT, not L1's nor L2's:
+	 * L3's notice fits it to the tick, L2's only if L2 had lingered in an
+	 * orphaned FIN_WAIT_2. The closer fit takes it.
+	 */
+	struct sock n3 = mk(152, ST_CLOSE, 4000, 80);
+
+	n3.inode = 0;
+	track_destroyed(t, &n3, S(2) + MS(935), S(2) + MS(936), MS(2), 0);
 	FULL(t, S(3), mk_tw(300, 4000, 80, 59934));
 	CHECK(nev == 3);
 	CHECK(ev_is(1, 150, ST_UNKNOWN, ST_CLOSE, S(2) + MS(500)) ||
@@ -678,8 +687,16 @@ static void test_notice_claims_one_tw(void)
 	FULL(t, S(2), mk_tw(100, 4000, 80, 59950));
 	CHECK(nev == 1 && ev_is(0, 100, ST_CLOSE, ST_TIME_WAIT, S(2) - MS(50)));
 	notice(t, &n1, S(2) + MS(100), 0);
-	/* A second notice of the 4-tuple: the TIME_WAIT is taken, so this life is told. */
+	/*
+	 * A second notice of the 4-tuple: the TIME_WAIT is taken, so this life
+	 * is told, unless a later TIME_WAIT is its own; the next one has its own
+	 * notice, read 5 ms after it began.
+	 */
 	notice(t, &n2, S(2) + MS(700), 0);
+	struct sock n3 = mk(152, ST_CLOSE, 4000, 80);
+
+	n3.inode = 0;
+	track_destroyed(t, &n3, S(2) + MS(904), S(2) + MS(905), MS(5), 0);
 	FULL(t, S(3), mk_tw(300, 4000, 80, 59900));
 	FULL(t, S(4), mk_tw(300, 4000, 80, 58900));
 	CHECK(nev == 4);
@@ -743,6 +760,27 @@ static void test_notice_ack_clock(void)
 	/* The first fits no TIME_WAIT of its 4-tuple (born at S(1)): told; the second joins. */
 	CHECK(nev == 3 && ev_is(2, 150, ST_UNKNOWN, ST_CLOSE, S(3) + MS(500)));
 	CHECK(track_find(t, 151) == NULL);
+	track_free(t);
+}
+
+/*
+ * A server that closes first while its peer still reads: the full socket
+ * hands over to an orphaned FIN_WAIT_2 mini-socket at close(), and its
+ * notice comes then; the mini-socket becomes TIME_WAIT, its timer started
+ * again, when the peer's FIN comes 50 ms later. The dump shows only the
+ * TIME_WAIT: one life, told once.
+ */
+static void test_notice_before_orphan_tw(void)
+{
+	struct track *t = new_track();
+	struct sock n = mk(150, ST_CLOSE, 4000, 80);
+
+	n.inode = 0;
+	full_empty(t, S(1));
+	track_destroyed(t, &n, S(1) + MS(99), S(1) + MS(100), 0, 0);
+	FULL(t, S(2), mk_tw(300, 4000, 80, 59150));
+	FULL(t, S(3), mk_tw(300, 4000, 80, 58150));
+	CHECK(nev == 1 && ev_is(0, 300, ST_CLOSE, ST_TIME_WAIT, S(1) + MS(150)));
 	track_free(t);
 }
 
@@ -1568,6 +1606,7 @@ int main(void)
 	RUN(test_notice_claims_one_tw);
 	RUN(test_notice_queued_late);
 	RUN(test_notice_ack_clock);
+	RUN(test_notice_before_orphan_tw);
 	RUN(test_exact_merge);
 	RUN(test_exact_reset_and_stale);
 	RUN(test_exact_request_link);
