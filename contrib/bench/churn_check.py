@@ -323,6 +323,7 @@ def analyse(lives, evs, examples, server):
             i = life.cursor  # a destroy notice tells of all not yet reported
         if j <= life.cursor:
             r["duplicate"] += 1
+            bad.setdefault(id(life), (life, []))[1].append(("duplicate", e))
             continue
         i = max(i, life.cursor)
         if j - i == 1 and e["from"] != "UNSEEN" and \
