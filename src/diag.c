@@ -48,7 +48,7 @@ struct diag_events {
 	struct mnl_socket *nl;
 	uint8_t *buf;
 	size_t buflen;
-	int64_t empty_at; /* mono when a read last found the queue empty */
+	int64_t empty_at; /* mono just before the last read that found the queue empty */
 };
 
 static int open_socket(struct diag *d)
@@ -482,13 +482,20 @@ ssize_t diag_events_recv(struct diag_events *e, const void **buf)
 		    .msg_iov = &iov,
 		    .msg_iovlen = 1,
 		};
+		/*
+		 * Taken before the read: the queue was empty at some moment after
+		 * it. A time taken after an empty read is a bound for nothing, as
+		 * the thread may wait tens of milliseconds for a core on the way
+		 * back while notices arrive.
+		 */
+		int64_t before = mono_ns();
 		ssize_t n = recvmsg(diag_events_fd(e), &msg, MSG_DONTWAIT);
 
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			if (errno == EAGAIN || errno == EWOULDBLOCK) {
-				e->empty_at = mono_ns();
+				e->empty_at = before;
 				return -EAGAIN;
 			}
 			/* ENOBUFS: the queue overflowed; what is still queued is good. */
