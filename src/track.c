@@ -248,9 +248,15 @@ bool track_req_pred(const struct entry *e, const void *arg)
 	       (st == ST_SYN_RECV || st == ST_NEW_SYN_RECV || (e->iflags & E_REQ));
 }
 
+/*
+ * A timewait mini-socket: TIME_WAIT, or FIN_WAIT_2 with the timewait timer.
+ * An orphaned full socket in FIN_WAIT_2 (closed while its owner held it, or
+ * with a long tcp_fin_timeout) has no inode either, but a keepalive timer:
+ * it has handed over nothing yet, and its own notice is still to come.
+ */
 static bool is_mini(const struct sock *r)
 {
-	return r->state == ST_TIME_WAIT || (r->state == ST_FIN_WAIT2 && r->inode == 0);
+	return r->state == ST_TIME_WAIT || tab_fw2_mini(r);
 }
 
 /*
@@ -270,7 +276,7 @@ static bool timer_since(const struct track *t, const struct sock *s, int64_t now
 	else
 		return false;
 	left = (int64_t)s->expires_ms * NS_PER_MS;
-	if (left > total)
+	if (left > total + TIMER_AHEAD_NS)
 		left = total;
 	*at = now - (total - left);
 	return true;
@@ -291,7 +297,7 @@ static void first_state(struct track *t, struct entry *e, const struct snapshot 
 	ts->since = sn->mono;
 	ts->since_kind = fresh ? TIME_BETWEEN : TIME_ATLEAST;
 	if (timer_since(t, &ts->s, sn->mono, &at)) {
-		ts->since = clamp64(at, lo, sn->mono);
+		ts->since = clamp64(at, lo, sn->mono + TIMER_AHEAD_NS);
 		ts->since_kind = TIME_EXACT;
 	}
 	ts->since_lo = ts->since_kind == TIME_BETWEEN ? lo : ts->since;
@@ -429,7 +435,7 @@ static void row_update(struct track *t, struct entry *e, const struct sock *r,
 			since = lo = e->end_at;
 			kind = TIME_EXACT;
 		} else if (timer_since(t, r, sn->mono, &at)) {
-			since = clamp64(at, lo, since);
+			since = clamp64(at, lo, since + TIMER_AHEAD_NS);
 			/*
 			 * A FIN_WAIT_2 mini-socket turns TIME_WAIT at the peer's FIN:
 			 * no tracepoint saw it, and the timer it restarted counts in

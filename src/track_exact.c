@@ -15,6 +15,17 @@ static bool tw_bound(unsigned st)
 	return st == ST_ESTABLISHED || st == ST_FIN_WAIT1 || st == ST_FIN_WAIT2 || st == ST_CLOSING;
 }
 
+/*
+ * A request socket's cookie, once a dump has asked for it, is its child's:
+ * the kernel copies it to the full socket it makes, and on to that one's
+ * TIME_WAIT. A notice of that cookie is the child's end, which may be a
+ * hand-over too.
+ */
+static bool request_state(unsigned st)
+{
+	return st == ST_SYN_RECV || st == ST_NEW_SYN_RECV;
+}
+
 static bool prov_pred(const struct entry *e, const void *arg)
 {
 	(void)arg;
@@ -31,8 +42,7 @@ static bool cookieless_ghost_pred(const struct entry *e, const void *arg)
 static bool mini_pred(const struct entry *e, const void *arg)
 {
 	(void)arg;
-	return tab_alive(e) && (e->ts.s.state == ST_TIME_WAIT ||
-				(e->ts.s.state == ST_FIN_WAIT2 && e->ts.s.inode == 0));
+	return tab_alive(e) && (e->ts.s.state == ST_TIME_WAIT || tab_fw2_mini(&e->ts.s));
 }
 
 struct told_arg {
@@ -208,7 +218,7 @@ void track_destroyed(struct track *t, const struct sock *s, int64_t lo, int64_t 
 	 * may still be on their way (it holds them back to order CPUs): let
 	 * them tell the end; the next full dump decides if they do not.
 	 */
-	if (tw_bound(e->ts.s.state) || via_req || t->exact_on ||
+	if (tw_bound(e->ts.s.state) || request_state(e->ts.s.state) || via_req || t->exact_on ||
 	    (e->ts.s.state == ST_FIN_WAIT2 && e->ts.s.inode == 0)) {
 		e->end_at = mono;
 		return;

@@ -40,6 +40,15 @@ enum {
  */
 #define TIMER_SLACK_NS ((int64_t)50 * NS_PER_MS)
 
+/*
+ * How long after a dump began it may still read a row. A row's timer is
+ * counted from the dump's start (diag.c adds how late its batch came), so a
+ * TIME_WAIT that began while a long dump ran has more time left than the
+ * whole: it began that much after the start. More than this is a longer
+ * timer (the kernel stretches a TIME_WAIT to 3.5 RTO on a slow path).
+ */
+#define TIMER_AHEAD_NS ((int64_t)2 * NS_PER_SEC)
+
 /* When a destroyed socket ended (handed over to its mini-socket), as its notice bounds it. */
 struct notice_win {
 	int64_t lo, hi;

@@ -709,6 +709,90 @@ static void test_notice_claims_one_tw(void)
 }
 
 /*
+ * A dump that saw a request socket made its cookie, and the kernel copies it
+ * to the full socket it becomes and on to that one's TIME_WAIT: a notice of
+ * that cookie is the child's end, maybe a hand-over. Found under churn: the
+ * life was told ended (SYN_RECV -> CLOSED), then again from its TIME_WAIT.
+ */
+static void test_notice_request_child(void)
+{
+	struct track *t = new_track();
+	struct sock q1 = mk(7, ST_SYN_RECV, 80, 4000), q2 = mk(8, ST_SYN_RECV, 80, 4001);
+	struct sock n1 = mk(7, ST_CLOSE, 80, 4000), n2 = mk(8, ST_CLOSE, 80, 4001);
+
+	q1.inode = q2.inode = 0;
+	full_empty(t, S(1));
+	FULL(t, S(2), q1, q2);
+	CHECK(nev == 2);
+	notice(t, &n1, S(2) + MS(2), 0);
+	notice(t, &n2, S(2) + MS(3), 0);
+	CHECK(nev == 2);
+	/* One went on to TIME_WAIT: one change, its timer's time; the other ended. */
+	FULL(t, S(3), mk_tw(7, 80, 4000, 59000));
+	CHECK(nev == 4);
+	CHECK(ev_is(2, 7, ST_SYN_RECV, ST_TIME_WAIT, S(2)) && evs[2].jump);
+	CHECK(ev_is(3, 8, ST_SYN_RECV, ST_CLOSE, S(2) + MS(3)) && evs[3].jump);
+	FULL(t, S(4), mk_tw(7, 80, 4000, 58000));
+	CHECK(nev == 4 && track_count(t, ST_TIME_WAIT) == 1);
+	track_free(t);
+}
+
+/*
+ * A dump of a busy box takes a hundred milliseconds. A TIME_WAIT that began
+ * while it ran has more time left, counted from the dump's start, than the
+ * whole 60 s: it began that much after the start. Dated at the start
+ * instead, it was too early for its own notice, read just after, and the
+ * life was told twice (found under churn in two namespaces).
+ */
+static void test_tw_born_during_dump(void)
+{
+	struct track *t = new_track();
+	struct sock n = mk(150, ST_CLOSE, 80, 4000);
+
+	n.inode = 0;
+	full_empty(t, S(1));
+	FULL(t, S(2), mk_tw(100, 80, 4000, 60060));
+	CHECK(nev == 1 && ev_is(0, 100, ST_CLOSE, ST_TIME_WAIT, S(2) + MS(60)));
+	CHECK(evs[0].dwell_kind == TIME_EXACT);
+	/* Its notice: the queue empty 1 ms after it began, the peer's FIN 1 ms old. */
+	track_destroyed(t, &n, S(2) + MS(61), S(2) + MS(62), MS(1), 0);
+	FULL(t, S(3), mk_tw(100, 80, 4000, 59060));
+	CHECK(nev == 1 && track_find(t, 150) == NULL);
+	/* A timer longer than 60 s by more than a dump can last is a longer timer. */
+	FULL(t, S(4), mk_tw(100, 80, 4000, 58060), mk_tw(101, 80, 4001, 70000));
+	CHECK(nev == 2 && ev_is(1, 101, ST_CLOSE, ST_TIME_WAIT, S(4)));
+	track_free(t);
+}
+
+/*
+ * Under churn a 4-tuple comes back every half second. An orphaned full
+ * socket in FIN_WAIT_2 (its owner held it when the ACK of its FIN came) has
+ * no inode but a keepalive timer, and its cookie is its own: it is not the
+ * mini-socket an earlier life's notice handed over to. Taken for one, it
+ * swallowed that life (found by the churn benchmark in two namespaces).
+ */
+static void test_orphan_full_fw2(void)
+{
+	struct track *t = new_track();
+	struct sock n = mk(150, ST_CLOSE, 80, 4000), o = mk(160, ST_FIN_WAIT2, 80, 4000);
+
+	n.inode = o.inode = 0;
+	o.timer = TM_KEEPALIVE;
+	o.expires_ms = 59000;
+	full_empty(t, S(1));
+	track_destroyed(t, &n, S(1) + MS(100), S(1) + MS(101), MS(1), 0);
+	/* Half a second later the 4-tuple's next life, seen by a dump in FIN_WAIT_2. */
+	FULL(t, S(1) + MS(600), o);
+	FULL(t, S(2), mk_tw(160, 80, 4000, 59900));
+	CHECK(nev == 3);
+	CHECK(ev_is(0, 160, ST_CLOSE, ST_FIN_WAIT2, S(1) + MS(600)));
+	/* That full dump did not have the notice's TIME_WAIT: it is told, alone. */
+	CHECK(ev_is(1, 150, ST_UNKNOWN, ST_CLOSE, S(1) + MS(101)));
+	CHECK(ev_is(2, 160, ST_FIN_WAIT2, ST_TIME_WAIT, S(2) - MS(100)));
+	track_free(t);
+}
+
+/*
  * Notices queued behind a busy loop are read seconds after the kernel sent
  * them; the time the queue was last found empty bounds when they came, and
  * a TIME_WAIT that began then is still theirs.
@@ -1604,6 +1688,9 @@ int main(void)
 	RUN(test_late_notice_after_tw);
 	RUN(test_notice_between_reused_tw);
 	RUN(test_notice_claims_one_tw);
+	RUN(test_notice_request_child);
+	RUN(test_tw_born_during_dump);
+	RUN(test_orphan_full_fw2);
 	RUN(test_notice_queued_late);
 	RUN(test_notice_ack_clock);
 	RUN(test_notice_before_orphan_tw);
