@@ -4,7 +4,8 @@
 # stream is all "as made"; an impossible change is invented; an unmarked
 # skip is counted and a marked one is not; two lives on one 4-tuple, each
 # told only by its destroy notice, are both reported; a life told of by
-# nothing is "never mentioned"; a TIME_WAIT's end counts neither way.
+# nothing is "never mentioned"; a TIME_WAIT's end counts neither way; the
+# kernel setting a state the socket is in already is no transition.
 # No root needed: the trace and the events are written here.
 . "$TOP_SRCDIR/tests/lib.sh"
 need_cmd python3
@@ -157,5 +158,12 @@ run_case reset_server "lives=2 never=0 invented=0 reset_notices=2"
 { conn 0xa 0xb 10 5000; exact_events 10 5000 7; echo "e 10.5 9 6000 80 CLOSED ESTABLISHED j between"; } \
     >"$TMP/phantom.in"
 run_case phantom "made=10 invented=1"
+
+# close() after shutdown(): the kernel sets FIN_WAIT_1 twice and the
+# tracepoint says so; tcpdwell, rightly, tells one FIN_WAIT_1.
+{ conn 0xa 0xb 10 5000 | sed 's/^k 0xb 10.000300 ESTABLISHED FIN_WAIT_1 80 5000$/&\nk 0xb 10.000305 FIN_WAIT_1 FIN_WAIT_1 80 5000/'
+  exact_events 10 5000 7; } >"$TMP/same_state.in"
+grep -q "FIN_WAIT_1 FIN_WAIT_1" "$TMP/same_state.in" || fail "same_state: no repeated state in the record"
+run_case same_state "lives=2 transitions=10 made=10 invented=0 unmarked=0 missing=0"
 
 pass "the judge counts made, invented, unmarked and marked skips, reused 4-tuples and silence right"

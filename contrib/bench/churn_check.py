@@ -29,7 +29,13 @@ Definitions (kernel = sock:inet_sock_set_state in a private tracefs instance):
                 by cookie once one event of it carries one.
                 The kernel's FIN_WAIT_2 (or CLOSING) -> CLOSED at the hand-over
                 to the TIME_WAIT mini-socket is that socket's -> TIME_WAIT;
-                what follows TIME_WAIT is beyond the kernel's record.
+                what follows TIME_WAIT is beyond the kernel's record. A record
+                whose old and new states are the same (close() after
+                shutdown() sets FIN_WAIT_1 again) is no transition.
+  namespace     with two namespaces, a life belongs to the one whose processes
+                made its changes; a life no known process moved (all of it
+                in softirq on an idle CPU) may take either one's events,
+                which then count neither way, and is not counted itself.
   as made       a kernel transition reported with the same from -> to, for
                 the same life, in the kernel's order (jump flag aside).
   in a jump     a kernel transition not reported as made but inside a
@@ -103,6 +109,7 @@ class Life:
         self.cover = []            # per transition: None, made, jump, unmarked
         self.events = []           # tcpdwell's events joined to this life
         self.told = False          # one of them tells of it (not invented)
+        self.unjudged = False      # of no known namespace: may take events, never counted
 
     def add(self, new, t):
         self.states.append(new)
@@ -127,6 +134,10 @@ def read_trace(path, server, pidns):
         birth = (old == "CLOSED" and new in ("SYN_SENT", "LISTEN")) or \
             (old == "LISTEN" and new == "SYN_RECV")
         life = open_.get(sk)
+        if old == new and life is not None:
+            # tcp_set_state() called again with the state the socket is in
+            # (close() after shutdown() sets FIN_WAIT_1 twice): no change.
+            continue
         if birth or life is None:
             life = Life(sk, t, None)
             life.partial = not birth
@@ -246,6 +257,8 @@ def pick(cands, e):
         return None
     # A life the event tells something new of, before one it would repeat.
     ok = [c for c in ok if span(c, e)[1] > c.cursor] or ok
+    # A life of this namespace before one that may be another's.
+    ok = [c for c in ok if not c.unjudged] or ok
     if e["dwell_kind"] == "exact" and e["from"] != "UNSEEN":
         # The kernel's time was taken over: the nearest change of that name.
         def dist(c):
@@ -267,7 +280,8 @@ def analyse(lives, evs, examples, server):
         # What is left of a reset socket's 4-tuple: its local port, its peer's address.
         by_port.setdefault((life.tuple[0].rsplit(":", 1)[1], life.tuple[1].rsplit(":", 1)[0]),
                            []).append(life)
-    r = dict(lives=len([x for x in lives if not x.partial]), partial=0, transitions=0,
+    r = dict(lives=len([x for x in lives if not x.partial and not x.unjudged]), partial=0,
+             unjudged_events=0, transitions=0,
              made=0, in_jump=0, in_unmarked=0, missing=0, never=0, invented=0,
              unmarked=0, duplicate=0, beyond=0, merged=0, reset_notices=0, timing=[],
              examples=[])
@@ -343,6 +357,9 @@ def analyse(lives, evs, examples, server):
     for life in lives:
         if life.partial:
             r["partial"] += 1
+            continue
+        if life.unjudged:
+            r["unjudged_events"] += len(life.events)
             continue
         r["transitions"] += len(life.cover)
         r["made"] += life.cover.count("made")
@@ -490,7 +507,12 @@ def main():
     lives = read_trace(a.trace, a.server, pidns)
     unknown = sum(1 for x in lives if x.ns == "?")
     if a.netns is not None:
-        lives = [x for x in lives if x.ns == a.netns]
+        # A life no process of either namespace moved (all its changes made in
+        # softirq on an idle CPU) may be this namespace's: it may take this
+        # namespace's events, which then count neither way, and is not counted.
+        lives = [x for x in lives if x.ns in (a.netns, "?")]
+        for x in lives:
+            x.unjudged = x.ns == "?"
     evs = read_events(a.events, a.server, a.netns)
     r = analyse(lives, evs, a.examples, a.server)
     r["samples_lost"], r["notice_resyncs"] = lost_notes(a.stderr)
@@ -505,8 +527,10 @@ def main():
             pass
         r[k] = v
     t = r["transitions"]
+    nsnote = (f", {unknown} of no known namespace, which took {r['unjudged_events']} events"
+              if pidns else "")
     print(f"{r['lives']} kernel socket lives ({r['partial']} begun before the trace, not "
-          f"counted{f', {unknown} of no known namespace' if pidns else ''}), {t} transitions: "
+          f"counted{nsnote}), {t} transitions: "
           f"as made {r['made']} ({pct(r['made'], t)}), in a jump {r['in_jump']}, "
           f"in an unmarked skip {r['in_unmarked']}, missing {r['missing']} "
           f"({pct(r['missing'], t)}); lives never mentioned {r['never']}; "
