@@ -10,20 +10,24 @@
 # run. Then the same with two namespaces using the same 4-tuples at once,
 # watched together with --netns all. It reports; it never fails on a figure.
 #
-# Usage: churn.sh [-t SECONDS] [-a N] [-c CONCURRENCY] [-s "exact poll"] [-1] [-k] [TCPDWELL]
+# Usage: churn.sh [-t SECONDS] [-r RATE | -a N -c CONCURRENCY] [-s "exact poll"] [-1] [-k] [TCPDWELL]
 #   -t  seconds of load per run (default 10)
+#   -r  connections a second per namespace, at a fixed pace: h2load (HTTP/1.1,
+#       one request and "Connection: close" per connection, started every
+#       10 ms) instead of ab, which only goes as fast as it can
 #   -a  ab processes per namespace (default 2: one ab is one core at most)
 #   -c  each ab's concurrency (default 8)
 #   -s  sources to run (default "exact poll")
 #   -1  only the one-namespace configuration
 #   -k  keep the scratch directory (traces, events, tcpdwell's stderr)
-# Needs root, nginx, ab, python3 (contrib/install-deps installs them).
+# Needs root, nginx, ab or h2load, python3 (contrib/install-deps installs them).
 set -u
 
-SECS=10 NAB=2 CONC=8 SOURCES="exact poll" ONLY_ONE="" KEEP=""
-while getopts "t:a:c:s:1kh" o; do
+SECS=10 NAB=2 CONC=8 SOURCES="exact poll" ONLY_ONE="" KEEP="" RATE=""
+while getopts "t:r:a:c:s:1kh" o; do
     case $o in
     t) SECS=$OPTARG ;;
+    r) RATE=$OPTARG ;;
     a) NAB=$OPTARG ;;
     c) CONC=$OPTARG ;;
     s) SOURCES=$OPTARG ;;
@@ -40,9 +44,18 @@ CHECK="$HERE/churn_check.py"
 die() { echo "churn: $*" >&2; exit 1; }
 [ "$(id -u)" = 0 ] || die "needs root (namespaces, tracefs)"
 [ -x "$TCPDWELL" ] || die "no tcpdwell at $TCPDWELL (give its path)"
-for c in nginx ab python3 nsenter ip; do
+for c in nginx ab python3 nsenter ip ${RATE:+h2load}; do
     command -v $c >/dev/null || die "needs $c (contrib/install-deps installs it)"
 done
+if [ -n "$RATE" ]; then
+    [[ "$RATE" =~ ^[0-9]+$ ]] && [ "$RATE" -ge 100 ] ||
+        die "-r wants connections a second, 100 or more (not '$RATE')"
+    # h2load starts a batch of connections every 10 ms: a multiple of 100.
+    PER=$(( RATE / 100 )) RATE=$(( RATE / 100 * 100 ))
+    LOADER="h2load at $RATE connections/s"
+else
+    LOADER="$NAB x ab -c $CONC"
+fi
 
 TMP=$(mktemp -d /tmp/tcpdwell-churn.XXXXXX)
 NSES="" INST="" MOUNTED="" PIDS=""
@@ -229,6 +242,13 @@ run() {
     t0=$(now_ms)
     local abs="" i
     for ns in "$@"; do
+        if [ -n "$RATE" ]; then
+            nsenter --net="/run/netns/$ns" -- h2load --h1 -H "Connection: close" -r "$PER" \
+                --rate-period 10ms -c $((RATE * SECS)) -n $((RATE * SECS)) \
+                "http://$SERVER/" >"$out/ab-$ns-1.txt" 2>&1 &
+            abs="$abs $!"
+            continue
+        fi
         for i in $(seq "$NAB"); do
             nsenter --net="/run/netns/$ns" -- ab -q -r -t "$SECS" -n 100000000 -c "$CONC" \
                 "http://$SERVER/" >"$out/ab-$ns-$i.txt" 2>&1 &
@@ -252,7 +272,9 @@ run() {
     wait $tp 2>/dev/null
     lost=$(trace_stop "$out/trace")
 
-    n=$(awk '/^Complete requests:/ { n += $3 } END { print n + 0 }' "$out"/ab-*.txt)
+    # Requests done: ab's "Complete requests: N", h2load's "requests: ... N succeeded".
+    n=$(awk '/^Complete requests:/ { n += $3 } /^requests: .* succeeded/ { n += $(NF - 7) }
+        END { print n + 0 }' "$out"/ab-*.txt)
     rate=$(awk -v n="$n" -v ms=$((t1 - t0)) 'BEGIN { printf "%.0f", n * 1000 / ms }')
     local cpu
     cpu=$(awk -v t=$((c1 - c0)) -v hz="$(getconf CLK_TCK)" -v ms=$((t1 - t0)) \
@@ -263,9 +285,11 @@ run() {
             label=(--pidns "$out/pidns" --netns "$ns")
             row="$name:${ns##*-}"
             rate=$(awk '/^Complete requests:/ { n += $3 } /^Time taken/ { t = $5 }
+                /^requests: .* succeeded/ { n += $(NF - 7) }
+                /^finished in/ { t = $3; sub(/s,$/, "", t) }
                 END { printf "%.0f", n / t }' "$out/ab-$ns"-*.txt)
         fi
-        echo "== $row: $n requests in $(( (t1 - t0) / 1000 )) s by $# x $NAB x ab -c $CONC; reference lost $lost"
+        echo "== $row: $n requests in $(( (t1 - t0) / 1000 )) s by $# x $LOADER; reference lost $lost"
         python3 "$CHECK" --trace "$out/trace" --events "$out/events.json" --server "$SERVER" \
             --stderr "$out/stderr" "${label[@]}" --examples 2 --summary "$SUMMARY" \
             --set run="$row" --set rate="$rate" --set cpu="$cpu" --set ref_lost="$lost"
@@ -288,7 +312,7 @@ for cfg in $configs; do
 done
 
 echo
-echo "tcpdwell churn benchmark: nginx (2 workers) + $NAB x ab -c $CONC without keep-alive" \
+echo "tcpdwell churn benchmark: nginx (2 workers) + $LOADER without keep-alive" \
     "per namespace, $SECS s a run, server $SERVER"
 python3 "$CHECK" --definitions
 echo "  CPU           tcpdwell's user+system time over the load, % of one core"
