@@ -257,8 +257,10 @@ def pick(cands, e):
         return None
     # A life the event tells something new of, before one it would repeat.
     ok = [c for c in ok if span(c, e)[1] > c.cursor] or ok
-    # A life of this namespace before one that may be another's.
-    ok = [c for c in ok if not c.unjudged] or ok
+    if e["dwell_kind"] != "exact" or e["from"] == "UNSEEN":
+        # Without the kernel's time: a life of this namespace before one
+        # that may be another's.
+        ok = [c for c in ok if not c.unjudged] or ok
     if e["dwell_kind"] == "exact" and e["from"] != "UNSEEN":
         # The kernel's time was taken over: the nearest change of that name.
         def dist(c):
