@@ -61,6 +61,8 @@ Definitions (kernel = sock:inet_sock_set_state in a private tracefs instance):
                 tells): joined by local port, peer address and time.
   lost          tcpdwell's own notes on stderr: exact samples lost and
                 destroy-notice resynchronisations.
+  late bound    a change labelled between (made by the time given, seen by
+                a dump or a notice) that the kernel made after that time.
   time error    |tcpdwell's time - kernel's time of entering the new state|
                 for every change labelled dwell_kind exact (jumps included).
   out of order  events of the whole stream (every socket, not only the
@@ -83,6 +85,8 @@ LINE_RE = re.compile(
 # Slack for joining events to lives: a dump's time is taken at its start,
 # and sockets born while it runs are in it.
 EPS_DUMP = 0.050
+# A change labelled between was made by the time given; a tick of slack.
+BOUND_SLACK = 0.001
 # How much earlier than the kernel's change tcpdwell may put it and still be
 # joined to it (then counted in the time error, not as invented): a TIME_WAIT
 # found by a dump is dated from its timer's time left, against the dump's
@@ -283,7 +287,7 @@ def analyse(lives, evs, examples, server):
         by_port.setdefault((life.tuple[0].rsplit(":", 1)[1], life.tuple[1].rsplit(":", 1)[0]),
                            []).append(life)
     r = dict(lives=len([x for x in lives if not x.partial and not x.unjudged]), partial=0,
-             unjudged_events=0, transitions=0,
+             unjudged_events=0, transitions=0, late_bound=0, late_bound_max=0.0,
              made=0, in_jump=0, in_unmarked=0, missing=0, never=0, invented=0,
              unmarked=0, duplicate=0, beyond=0, merged=0, reset_notices=0, timing=[],
              examples=[])
@@ -355,6 +359,11 @@ def analyse(lives, evs, examples, server):
         # A time labelled exact is the kernel's time of entering "to".
         if e["dwell_kind"] == "exact" and e["from"] != "UNSEEN":
             r["timing"].append(abs(e["mono"] - life.times[j - 1]))
+        # A time labelled between is a bound: the change was made by then.
+        if e["dwell_kind"] == "between" and e["from"] != "UNSEEN" and \
+                life.times[j - 1] > e["mono"] + BOUND_SLACK:
+            r["late_bound"] += 1
+            r["late_bound_max"] = max(r["late_bound_max"], life.times[j - 1] - e["mono"])
         life.cursor = j
     for life in lives:
         if life.partial:
@@ -539,7 +548,9 @@ def main():
           f"invented {r['invented']}, unmarked skips {r['unmarked']}, "
           f"duplicates {r['duplicate']}, exact changes carrying another life's cookie "
           f"{r['merged']}, TIME_WAIT ends (beyond the record) {r['beyond']}, destroy notices "
-          f"with the address a reset cleared {r['reset_notices']}; events out of time "
+          f"with the address a reset cleared {r['reset_notices']}; changes made after "
+          f"the time given as their bound {r['late_bound']} (by "
+          f"{us(r['late_bound_max'])} at most); events out of time "
           f"order {r['out_of_order']} (by {us(r['order_worst'])} at most)")
     for x in r["examples"]:
         print(x)
