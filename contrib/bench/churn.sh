@@ -10,7 +10,7 @@
 # run. Then the same with two namespaces using the same 4-tuples at once,
 # watched together with --netns all. It reports; it never fails on a figure.
 #
-# Usage: churn.sh [-t SECONDS] [-r RATE | -a N -c CONCURRENCY] [-s "exact poll"] [-1] [-k] [TCPDWELL]
+# Usage: churn.sh [-t SECONDS] [-r RATE | -a N -c CONCURRENCY] [-s "exact poll"] [-o OPTIONS] [-1] [-k] [TCPDWELL]
 #   -t  seconds of load per run (default 10)
 #   -r  connections a second per namespace, at a fixed pace: h2load (HTTP/1.1,
 #       one request and "Connection: close" per connection, started every
@@ -18,19 +18,21 @@
 #   -a  ab processes per namespace (default 2: one ab is one core at most)
 #   -c  each ab's concurrency (default 8)
 #   -s  sources to run (default "exact poll")
+#   -o  more options for tcpdwell (such as "--fast-budget 3")
 #   -1  only the one-namespace configuration
 #   -k  keep the scratch directory (traces, events, tcpdwell's stderr)
 # Needs root, nginx, ab or h2load, python3 (contrib/install-deps installs them).
 set -u
 
-SECS=10 NAB=2 CONC=8 SOURCES="exact poll" ONLY_ONE="" KEEP="" RATE=""
-while getopts "t:r:a:c:s:1kh" o; do
+SECS=10 NAB=2 CONC=8 SOURCES="exact poll" ONLY_ONE="" KEEP="" RATE="" MORE=""
+while getopts "t:r:a:c:s:o:1kh" o; do
     case $o in
     t) SECS=$OPTARG ;;
     r) RATE=$OPTARG ;;
     a) NAB=$OPTARG ;;
     c) CONC=$OPTARG ;;
     s) SOURCES=$OPTARG ;;
+    o) MORE=$OPTARG ;;
     1) ONLY_ONE=1 ;;
     k) KEEP=1 ;;
     *) sed -n '2,/^set -u/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 2 ;;
@@ -202,6 +204,7 @@ run() {
     args="-e --format json --source $src"
     [ "$src" = poll ] && args="$args -d 1"
     [ $# -gt 1 ] && args="$args --netns all"
+    args="$args $MORE"
 
     trace_start
     # tcpdwell first: the listener's birth is then in its stream too.
@@ -313,7 +316,7 @@ done
 
 echo
 echo "tcpdwell churn benchmark: nginx (2 workers) + $LOADER without keep-alive" \
-    "per namespace, $SECS s a run, server $SERVER"
+    "per namespace, $SECS s a run, server $SERVER${MORE:+, tcpdwell $MORE}"
 python3 "$CHECK" --definitions
 echo "  CPU           tcpdwell's user+system time over the load, % of one core"
 echo "  ref lost      events the reference's buffer overran (should be 0)"
