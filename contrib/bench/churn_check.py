@@ -303,7 +303,11 @@ def analyse(lives, evs, examples, server):
         ck = e.get("cookie", "0")
         if reset_notice(e, server):
             r["reset_notices"] += 1
-            same = by_port.get((e["local"].rsplit(":", 1)[1], e["peer"].rsplit(":", 1)[0]), [])
+            # Only a life that ended by a reset: one that handed over to
+            # TIME_WAIT, or closed in order (LAST_ACK), keeps its 4-tuple.
+            same = [c for c in by_port.get((e["local"].rsplit(":", 1)[1],
+                                            e["peer"].rsplit(":", 1)[0]), [])
+                    if c.states[-1] == "CLOSED" and c.states[-2] != "LAST_ACK"]
         else:
             same = by_tuple.get(key, [])
         # Even an exact time may come from a dump (a timer's time left).
