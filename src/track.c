@@ -125,44 +125,7 @@ void track_transition(struct track *t, struct entry *e, uint8_t to, int64_t sinc
 
 void track_ghost_list(struct track *t, struct entry *e)
 {
-	struct ghost_due *h;
-	size_t i;
-
-	if (t->nghosts == t->ghosts_cap) {
-		t->ghosts_cap = t->ghosts_cap ? t->ghosts_cap * 2 : 64;
-		t->ghosts = xreallocarray(t->ghosts, t->ghosts_cap, sizeof(*t->ghosts));
-	}
-	h = t->ghosts;
-	i = t->nghosts++;
-	/* Sift up: ghosts mostly go in time order, so this rarely moves far. */
-	struct ghost_due n = {e->ts.gone + t->keep_ns, e->self};
-	while (i > 0 && h[(i - 1) / 2].due > n.due) {
-		h[i] = h[(i - 1) / 2];
-		i = (i - 1) / 2;
-	}
-	h[i] = n;
-}
-
-/* Take the first node off the heap. */
-static void ghost_pop(struct track *t)
-{
-	struct ghost_due *h = t->ghosts;
-	struct ghost_due last = h[--t->nghosts];
-	size_t i = 0, n = t->nghosts;
-
-	for (;;) {
-		size_t c = 2 * i + 1;
-		if (c >= n)
-			break;
-		if (c + 1 < n && h[c + 1].due < h[c].due)
-			c++;
-		if (h[c].due >= last.due)
-			break;
-		h[i] = h[c];
-		i = c;
-	}
-	if (n)
-		h[i] = last;
+	dueheap_push(&t->ghosts, e->ts.gone + t->keep_ns, e->self);
 }
 
 void track_gone(struct track *t, struct entry *e, int64_t at, uint8_t end_kind, int64_t wall,
@@ -794,10 +757,9 @@ void track_listen(struct track *t, track_event_fn fn, void *arg)
 
 void track_expire(struct track *t, int64_t now)
 {
-	while (t->nghosts && t->ghosts[0].due <= now) {
-		struct entry *e = tab_get(t, t->ghosts[0].slot);
+	while (t->ghosts.n && dueheap_first(&t->ghosts) <= now) {
+		struct entry *e = tab_get(t, dueheap_pop(&t->ghosts));
 
-		ghost_pop(t);
 		/* Freed, back alive, or gone again later (listed again): not this node's to end. */
 		if ((e->iflags & E_FREE) || !(e->ts.flags & TS_GHOST) ||
 		    now - e->ts.gone < t->keep_ns)

@@ -46,8 +46,7 @@ void track_tab_init(struct track *t)
 	t->cn = t->kn = 0;
 	memset(t->count, 0, sizeof(t->count));
 	t->alive = t->size = 0;
-	t->ghosts = NULL;
-	t->nghosts = t->ghosts_cap = 0;
+	t->ghosts = (struct dueheap){0};
 }
 
 void track_tab_clear(struct track *t)
@@ -60,7 +59,7 @@ void track_tab_clear(struct track *t)
 	free(t->chunks);
 	free(t->cb);
 	free(t->kb);
-	free(t->ghosts);
+	dueheap_free(&t->ghosts);
 }
 
 /* count more chunks, cut from one block. */

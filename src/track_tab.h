@@ -103,11 +103,7 @@ struct track {
 	 * listed more than once (it went, came back, went again, or was
 	 * reused): a node whose slot no longer expires then is dropped.
 	 */
-	struct ghost_due {
-		int64_t due;
-		uint32_t slot;
-	} * ghosts;
-	size_t nghosts, ghosts_cap;
+	struct dueheap ghosts; /* ids: slots */
 
 	uint32_t gen;
 	/*

@@ -490,3 +490,51 @@ int64_t parse_duration(const char *s)
 		return -1;
 	return (int64_t)(v * NS_PER_SEC + 0.5);
 }
+
+static bool due_before(const struct due *a, const struct due *b)
+{
+	return a->at < b->at || (a->at == b->at && a->seq < b->seq);
+}
+
+void dueheap_push(struct dueheap *h, int64_t at, uint32_t id)
+{
+	struct due x = {at, h->seq++, id};
+	size_t i;
+
+	if (h->n == h->cap) {
+		h->cap = h->cap ? 2 * h->cap : 64;
+		h->v = xreallocarray(h->v, h->cap, sizeof(*h->v));
+	}
+	for (i = h->n++; i > 0 && due_before(&x, &h->v[(i - 1) / 2]); i = (i - 1) / 2)
+		h->v[i] = h->v[(i - 1) / 2];
+	h->v[i] = x;
+}
+
+uint32_t dueheap_pop(struct dueheap *h)
+{
+	struct due last = h->v[--h->n];
+	uint32_t id = h->v[0].id;
+	size_t i = 0;
+
+	for (;;) {
+		size_t c = 2 * i + 1;
+
+		if (c >= h->n)
+			break;
+		if (c + 1 < h->n && due_before(&h->v[c + 1], &h->v[c]))
+			c++;
+		if (!due_before(&h->v[c], &last))
+			break;
+		h->v[i] = h->v[c];
+		i = c;
+	}
+	if (h->n)
+		h->v[i] = last;
+	return id;
+}
+
+void dueheap_free(struct dueheap *h)
+{
+	free(h->v);
+	*h = (struct dueheap){0};
+}

@@ -127,4 +127,29 @@ int64_t sat_secs(int64_t s);
 /* Parse a duration like "0.5", "2s", "100ms", "1m"; returns ns or -1. */
 int64_t parse_duration(const char *s);
 
+/*
+ * A binary min-heap of ids by due time, ties in the order pushed: the
+ * tracker's ghosts by expiry, the loop's held transitions by time. Both
+ * mostly push in time order, so a push rarely moves far.
+ */
+struct due {
+	int64_t at;
+	uint64_t seq;
+	uint32_t id;
+};
+struct dueheap {
+	struct due *v;
+	size_t n, cap;
+	uint64_t seq;
+};
+void dueheap_push(struct dueheap *h, int64_t at, uint32_t id);
+/* Take the first off; returns its id. The heap must not be empty. */
+uint32_t dueheap_pop(struct dueheap *h);
+/* The first's due time; INT64_MAX when empty. */
+static inline int64_t dueheap_first(const struct dueheap *h)
+{
+	return h->n ? h->v[0].at : INT64_MAX;
+}
+void dueheap_free(struct dueheap *h);
+
 #endif
