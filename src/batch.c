@@ -379,16 +379,69 @@ void batch_open(struct loop *l, const struct batch_opts *o)
 
 /* ---- the event stream (-e) ---- */
 
+/*
+ * One event's line, built whole before it is written: under churn the stream
+ * carries tens of thousands of events a second, and a stdio call for each
+ * character of each field was a tenth of tcpdwell's time.
+ */
+struct line {
+	FILE *out;
+	size_t n;
+	char b[1024];
+};
+
+static void line_put(struct line *l, const char *s, size_t len)
+{
+	while (len) {
+		size_t k = len < sizeof(l->b) - l->n ? len : sizeof(l->b) - l->n;
+
+		memcpy(l->b + l->n, s, k);
+		l->n += k;
+		s += k;
+		len -= k;
+		if (l->n == sizeof(l->b)) {
+			fwrite(l->b, 1, l->n, l->out);
+			l->n = 0;
+		}
+	}
+}
+
+static void line_str(struct line *l, const char *s)
+{
+	line_put(l, s, strlen(s));
+}
+
+/* s between quotes, each of the quotes in it (q) and escape chars (e, 0: none) doubled by e or q. */
+static void line_quoted(struct line *l, const char *s, char q, char e)
+{
+	line_put(l, &q, 1);
+	for (;;) {
+		size_t run = strcspn(s, e ? (const char[]){q, e, 0} : (const char[]){q, 0});
+
+		line_put(l, s, run);
+		s += run;
+		if (!*s)
+			break;
+		line_put(l, e ? &e : &q, 1);
+		line_put(l, s++, 1);
+	}
+	line_put(l, &q, 1);
+}
+
+/* Out with what is left of the line. */
+static void line_end(struct line *l)
+{
+	fwrite(l->b, 1, l->n, l->out);
+	l->n = 0;
+}
+
 /* A JSON string body: the text is sanitised already; escape what JSON needs. */
 static void json_str(FILE *out, const char *s)
 {
-	fputc('"', out);
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			fputc('\\', out);
-		fputc(*s, out);
-	}
-	fputc('"', out);
+	struct line l = {.out = out, .n = 0};
+
+	line_quoted(&l, s, '"', '\\');
+	line_end(&l);
 }
 
 /* One event and what its fields are written from. */
@@ -523,55 +576,6 @@ void events_print_header(FILE *out, enum ev_format fmt, const struct netns_tab *
 	fputc('\n', out);
 }
 
-/*
- * One event's line, built whole before it is written: under churn the stream
- * carries tens of thousands of events a second, and a stdio call for each
- * character of each field was a tenth of tcpdwell's time.
- */
-struct line {
-	FILE *out;
-	size_t n;
-	char b[1024];
-};
-
-static void line_put(struct line *l, const char *s, size_t len)
-{
-	while (len) {
-		size_t k = len < sizeof(l->b) - l->n ? len : sizeof(l->b) - l->n;
-
-		memcpy(l->b + l->n, s, k);
-		l->n += k;
-		s += k;
-		len -= k;
-		if (l->n == sizeof(l->b)) {
-			fwrite(l->b, 1, l->n, l->out);
-			l->n = 0;
-		}
-	}
-}
-
-static void line_str(struct line *l, const char *s)
-{
-	line_put(l, s, strlen(s));
-}
-
-/* s between quotes, each of the quotes in it (q) and escape chars (e, 0: none) doubled by e or q. */
-static void line_quoted(struct line *l, const char *s, char q, char e)
-{
-	line_put(l, &q, 1);
-	for (;;) {
-		size_t run = strcspn(s, e ? (const char[]){q, e, 0} : (const char[]){q, 0});
-
-		line_put(l, s, run);
-		s += run;
-		if (!*s)
-			break;
-		line_put(l, e ? &e : &q, 1);
-		line_put(l, s++, 1);
-	}
-	line_put(l, &q, 1);
-}
-
 /* The JSON object or the CSV line of one event, field by field from ev_fields. */
 static void print_fields(FILE *out, enum ev_format fmt, const struct ev_ctx *c)
 {
@@ -611,7 +615,7 @@ static void print_fields(FILE *out, enum ev_format fmt, const struct ev_ctx *c)
 			line_str(&l, buf);
 	}
 	line_put(&l, fmt == FMT_JSON ? "}\n" : "\n", fmt == FMT_JSON ? 2 : 1);
-	fwrite(l.b, 1, l.n, out);
+	line_end(&l);
 }
 
 void events_print(FILE *out, enum ev_format fmt, const struct track_event *ev,
