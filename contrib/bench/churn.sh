@@ -10,7 +10,7 @@
 # run. Then the same with two namespaces using the same 4-tuples at once,
 # watched together with --netns all. It reports; it never fails on a figure.
 #
-# Usage: churn.sh [-t SECONDS] [-r RATE | -a N -c CONCURRENCY] [-s "exact poll"] [-o OPTIONS] [-1] [-k] [TCPDWELL]
+# Usage: churn.sh [-t SECONDS] [-r RATE | -a N -c CONCURRENCY] [-s "exact poll"] [-o OPTIONS] [-1|-2] [-k] [TCPDWELL]
 #   -t  seconds of load per run (default 10)
 #   -r  connections a second per namespace, at a fixed pace: h2load (HTTP/1.1,
 #       one request and "Connection: close" per connection, started every
@@ -20,12 +20,13 @@
 #   -s  sources to run (default "exact poll")
 #   -o  more options for tcpdwell (such as "--fast-budget 3")
 #   -1  only the one-namespace configuration
+#   -2  only the two-namespace configuration
 #   -k  keep the scratch directory (traces, events, tcpdwell's stderr)
 # Needs root, nginx, ab or h2load, python3 (contrib/install-deps installs them).
 set -u
 
-SECS=10 NAB=2 CONC=8 SOURCES="exact poll" ONLY_ONE="" KEEP="" RATE="" MORE=""
-while getopts "t:r:a:c:s:o:1kh" o; do
+SECS=10 NAB=2 CONC=8 SOURCES="exact poll" CONFIGS="one two" KEEP="" RATE="" MORE=""
+while getopts "t:r:a:c:s:o:12kh" o; do
     case $o in
     t) SECS=$OPTARG ;;
     r) RATE=$OPTARG ;;
@@ -33,7 +34,8 @@ while getopts "t:r:a:c:s:o:1kh" o; do
     c) CONC=$OPTARG ;;
     s) SOURCES=$OPTARG ;;
     o) MORE=$OPTARG ;;
-    1) ONLY_ONE=1 ;;
+    1) CONFIGS=one ;;
+    2) CONFIGS=two ;;
     k) KEEP=1 ;;
     *) sed -n '2,/^set -u/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 2 ;;
     esac
@@ -299,8 +301,7 @@ run() {
     done
 }
 
-if [ -n "$ONLY_ONE" ]; then configs="one"; else configs="one two"; fi
-for cfg in $configs; do
+for cfg in $CONFIGS; do
     if [ "$cfg" = one ]; then
         set -- "tcpdwell-churn-$$"
     else
