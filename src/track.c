@@ -49,6 +49,11 @@ static bool jump_of(unsigned from, unsigned to, bool seen)
 	return seen ? !track_legal(from, to) : !track_direct(from, to);
 }
 
+static bool is_rare(unsigned st)
+{
+	return st < ST_MAX && (ST_MASK(st) & ST_RARE_MASK);
+}
+
 void track_emit(struct track *t, const struct entry *e, uint8_t from, uint8_t to, int64_t mono,
 		int64_t wall, uint8_t kind, int64_t dwell, bool seen)
 {
@@ -65,6 +70,9 @@ void track_emit(struct track *t, const struct entry *e, uint8_t from, uint8_t to
 	};
 
 	t->nevents++;
+	/* A jump's path is unknown, and so is a life before its first sight. */
+	if (ev.jump || from == ST_UNKNOWN || is_rare(from) || is_rare(to))
+		t->nrare++;
 	for (unsigned i = 0; i < t->nls; i++)
 		t->ls[i].fn(t->ls[i].arg, &ev);
 }
@@ -72,6 +80,11 @@ void track_emit(struct track *t, const struct entry *e, uint8_t from, uint8_t to
 uint64_t track_events(const struct track *t)
 {
 	return t->nevents;
+}
+
+uint64_t track_rare_events(const struct track *t)
+{
+	return t->nrare;
 }
 
 static void hist_push(const struct track *t, struct entry *e, uint8_t st, uint8_t kind,

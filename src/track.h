@@ -156,6 +156,12 @@ bool track_ghost_shown(const struct track *t, const struct tsock *ts, int64_t no
 
 /* Events told so far: a source asks whether anything changed since it last looked. */
 uint64_t track_events(const struct track *t);
+/*
+ * Of those, the ones into or out of a rare state (ST_RARE_MASK), or jumps
+ * and lives first seen in their end (from ST_UNKNOWN), whose unknown path
+ * may have passed one: what the fast lane could have seen.
+ */
+uint64_t track_rare_events(const struct track *t);
 /* Sockets alive in a state (ghosts not counted). */
 size_t track_count(const struct track *t, unsigned st);
 /* Alive sockets, and all entries including ghosts. */

@@ -118,8 +118,10 @@ struct track {
 	uint32_t widest;  /* union of the states every dump so far asked for */
 	bool exact_on;	  /* exact changes have come: destroy notices wait for them */
 	uint64_t nevents; /* events told since track_new */
+	uint64_t nrare;	  /* of those, the ones a rare state may have been part of */
 	int64_t last_full;
-	int64_t first_dump; /* mono of the first dump: notices of sockets ended earlier never came */
+	int64_t
+	    first_dump; /* mono of the first dump: notices of sockets ended earlier never came */
 	/* The earliest end of a destroyed socket never seen, still to be told (INT64_MAX: none). */
 	int64_t hidden_lo;
 	int64_t wall_off;

@@ -532,6 +532,31 @@ static void test_destroy_unknown(void)
 }
 
 /*
+ * What the fast lane could have seen (its churn judgement, poll.c): changes
+ * into or out of a rare state, jumps, and lives first seen at their end; a
+ * TIME_WAIT's end is none of these.
+ */
+static void test_rare_events(void)
+{
+	struct track *t = new_track();
+	struct sock n = mk(9, ST_CLOSE, 4002, 80);
+
+	FULL(t, S(1), mk(1, ST_LISTEN, 80, 0), mk_tw(5, 4000, 80, 500),
+	     mk(6, ST_ESTABLISHED, 4001, 80));
+	FULL(t, S(2), mk(1, ST_LISTEN, 80, 0), mk(6, ST_ESTABLISHED, 4001, 80));
+	FULL(t, S(3), mk(1, ST_LISTEN, 80, 0), mk(6, ST_ESTABLISHED, 4001, 80));
+	CHECK(nev == 1 && evs[0].from == ST_TIME_WAIT && evs[0].to == ST_CLOSE && !evs[0].jump);
+	CHECK(track_events(t) == 1 && track_rare_events(t) == 0);
+	notice(t, &n, S(3) + MS(100), 0);
+	FULL(t, S(4), mk(1, ST_LISTEN, 80, 0), mk(6, ST_CLOSE_WAIT, 4001, 80));
+	CHECK(nev == 3 && track_rare_events(t) == 2);
+	FULL(t, S(5), mk(1, ST_LISTEN, 80, 0), mk(6, ST_CLOSE_WAIT, 4001, 80),
+	     mk(7, ST_ESTABLISHED, 4003, 80));
+	CHECK(nev == 4 && evs[3].jump && track_rare_events(t) == 3);
+	track_free(t);
+}
+
+/*
  * Under churn a 4-tuple comes back within seconds: a life that began and
  * ended between two polls on the 4-tuple of a socket that just went is
  * still reported, by its notice, never taken for the ghost before it.
@@ -618,14 +643,14 @@ static void test_late_notice_after_tw(void)
 	FULL(t, S(2), mk_tw(9, 4000, 80, 59940));
 	CHECK(nev == 1 && ev_is(0, 9, ST_CLOSE, ST_TIME_WAIT, S(2) - MS(60)));
 	notice(t,
-			&(struct sock){.cookie = 5,
-				       .state = ST_CLOSE,
-				       .sport = 4000,
-				       .dport = 80,
-				       .family = AF_INET,
-				       .src = {127, 0, 0, 1},
-				       .dst = {127, 0, 0, 2}},
-			S(2) + MS(400), 0);
+	       &(struct sock){.cookie = 5,
+			      .state = ST_CLOSE,
+			      .sport = 4000,
+			      .dport = 80,
+			      .family = AF_INET,
+			      .src = {127, 0, 0, 1},
+			      .dst = {127, 0, 0, 2}},
+	       S(2) + MS(400), 0);
 	FULL(t, S(3), mk_tw(9, 4000, 80, 58940));
 	full_empty(t, S(4));
 	CHECK(nev == 1);
@@ -1164,14 +1189,14 @@ static void test_fw2_mini_handover(void)
 	CHECK(nev == 4 && track_find(t, 7) && track_find(t, 7)->s.state == ST_FIN_WAIT2);
 	/* The notice (its cookie made at the destruction) and a repeated sample: nothing new. */
 	notice(t,
-			&(struct sock){.cookie = 5,
-				       .state = ST_CLOSE,
-				       .sport = 34612,
-				       .dport = 80,
-				       .family = AF_INET,
-				       .src = {127, 0, 0, 1},
-				       .dst = {127, 0, 0, 2}},
-			S(1) + MS(16), 0);
+	       &(struct sock){.cookie = 5,
+			      .state = ST_CLOSE,
+			      .sport = 34612,
+			      .dport = 80,
+			      .family = AF_INET,
+			      .src = {127, 0, 0, 1},
+			      .dst = {127, 0, 0, 2}},
+	       S(1) + MS(16), 0);
 	track_changed(t, &ka, 0, ST_FIN_WAIT2, ST_CLOSE, t2 + 11000, 0);
 	CHECK(nev == 4 && track_alive(t) == 1);
 	/* The peer's FIN came at about S(1) + 5 ms: the TIME_WAIT timer says so, roughly. */
@@ -1713,5 +1738,6 @@ int main(void)
 	RUN(test_netns_late);
 	RUN(test_cookie_netns);
 	RUN(test_lost_samples);
+	RUN(test_rare_events);
 	return unit_done();
 }
