@@ -220,6 +220,13 @@ bool track_req_pred(const struct entry *e, const void *arg)
 	 */
 	if (m->mini && e->end_at && (e->iflags & E_NCOOKIE) && e->ts.s.cookie != m->cookie)
 		return true;
+	/*
+	 * A request whose cookie a notice has told the end of: its child had
+	 * that cookie (the kernel copies it), and another cookie is a later
+	 * life of the 4-tuple.
+	 */
+	if (e->end_at && (st == ST_SYN_RECV || st == ST_NEW_SYN_RECV))
+		return false;
 	return e->ts.s.cookie && e->ts.s.cookie != m->cookie &&
 	       (st == ST_SYN_RECV || st == ST_NEW_SYN_RECV || (e->iflags & E_REQ));
 }

@@ -763,6 +763,39 @@ static void test_notice_request_child(void)
 }
 
 /*
+ * A request socket's child carries the request's cookie: once a notice of
+ * that cookie told the child's end, a row of the same 4-tuple with another
+ * cookie is a later life, never the request's child. Under 4,000
+ * connections a second the next life's SYN killed the TIME_WAIT early, and
+ * the life after that one was told as the request's (SYN_RECV -> TIME_WAIT),
+ * merging two sockets. (The notice of the life between may still go to that
+ * TIME_WAIT: a notice can come up to tcp_fin_timeout before its own.)
+ */
+static void test_request_notice_then_new_life(void)
+{
+	struct track *t = new_track();
+	struct sock q = mk(100, ST_SYN_RECV, 80, 4000), n0 = mk(100, ST_CLOSE, 80, 4000);
+	struct sock n1 = mk(150, ST_CLOSE, 80, 4000);
+	size_t i;
+
+	q.inode = n0.inode = n1.inode = 0;
+	full_empty(t, S(1));
+	FULL(t, S(2), q);
+	CHECK(nev == 1 && ev_is(0, 100, ST_CLOSE, ST_SYN_RECV, S(2)));
+	notice(t, &n0, S(2) + MS(50), 0);
+	notice(t, &n1, S(2) + MS(60), 0);
+	FULL(t, S(3), mk_tw(200, 80, 4000, 59990));
+	FULL(t, S(4), mk_tw(200, 80, 4000, 58990));
+	for (i = 0; i < nev; i++)
+		CHECK(!(evs[i].s.cookie == 200 && evs[i].from != ST_CLOSE));
+	/* The request's end, by its notice; the later life's TIME_WAIT, its own. */
+	CHECK(nev == 3 && ev_is(1, 200, ST_CLOSE, ST_TIME_WAIT, S(3) - MS(10)));
+	CHECK(ev_is(2, 100, ST_SYN_RECV, ST_CLOSE, S(2) + MS(50)) && evs[2].jump);
+	CHECK(track_find(t, 200) && track_find(t, 200)->nhist == 0);
+	track_free(t);
+}
+
+/*
  * A dump of a busy box takes a hundred milliseconds. A TIME_WAIT that began
  * while it ran has more time left, counted from the dump's start, than the
  * whole 60 s: it began that much after the start. Dated at the start
@@ -1739,5 +1772,6 @@ int main(void)
 	RUN(test_cookie_netns);
 	RUN(test_lost_samples);
 	RUN(test_rare_events);
+	RUN(test_request_notice_then_new_life);
 	return unit_done();
 }
