@@ -195,4 +195,15 @@ printf '100 A\n200 B\n' >"$TMP/pidns"
 run_case unknown_ns "lives=2 made=10 invented=0 never=0 unjudged_events=10" \
     --pidns "$TMP/pidns" --netns A
 
+# A dump dates what it sees at its start: a life born while it ran is seen
+# "between" before its birth, and belongs to the first life born after, not
+# to the newest within reach (found at 4,000 a second in two namespaces: the
+# next life's TIME_WAIT went to that one and the time column said 1.5 s;
+# here the newest took the ESTABLISHED, and each TIME_WAIT the other's).
+{ conn 0xc 0xd 11 5000; conn 0xe 0xf 11 5000 | sed 's/ 11\.000/ 11.500/'
+  echo "e 10.95 61 80 5000 CLOSED ESTABLISHED j between"
+  echo "e 11.000420 61 80 5000 ESTABLISHED TIME_WAIT j exact"
+  echo "e 11.500420 63 80 5000 CLOSED TIME_WAIT j exact"; } >"$TMP/born_in_dump.in"
+run_case born_in_dump "lives=4 never=2 in_jump=10 invented=0 duplicate=0 merged=0"
+
 pass "the judge counts made, invented, unmarked and marked skips, reused 4-tuples and silence right"

@@ -276,7 +276,12 @@ def pick(cands, e):
         pend = [c for c in ok if c.cursor < len(c.states) - 1 and c.end <= t + EPS_DUMP]
         return min(pend or ok, key=lambda c: c.birth)
     alive = [c for c in ok if c.birth <= t + EPS_DUMP and c.end >= t - EPS_DUMP]
-    return max(alive or ok, key=lambda c: c.birth)
+    if alive:
+        return max(alive, key=lambda c: c.birth)
+    # Dated before its birth: a dump dates what it saw at its start, and a
+    # socket born while it ran belongs to the first life born after.
+    after = [c for c in ok if c.birth > t]
+    return min(after, key=lambda c: c.birth) if after else max(ok, key=lambda c: c.birth)
 
 
 def analyse(lives, evs, examples, server):
