@@ -10,7 +10,7 @@
 # run. Then the same with two namespaces using the same 4-tuples at once,
 # watched together with --netns all. It reports; it never fails on a figure.
 #
-# Usage: churn.sh [-t SECONDS] [-r RATE | -a N -c CONCURRENCY] [-s "exact poll"] [-o OPTIONS] [-1|-2] [-k] [TCPDWELL]
+# Usage: churn.sh [-t SECONDS] [-r RATE | -a N -c CONCURRENCY] [-s "exact poll"] [-o OPTIONS] [-1|-2] [-p OTHER] [-k] [TCPDWELL]
 #   -t  seconds of load per run (default 10)
 #   -r  connections a second per namespace, at a fixed pace: h2load (HTTP/1.1,
 #       one request and "Connection: close" per connection, started every
@@ -21,12 +21,16 @@
 #   -o  more options for tcpdwell (such as "--fast-budget 3")
 #   -1  only the one-namespace configuration
 #   -2  only the two-namespace configuration
+#   -p  run the tcpdwell OTHER beside the measured one, with the same options,
+#       on the same load, and print both CPU figures (a paired comparison of
+#       two builds: on a shared machine, runs apart differ by more than most
+#       changes do); OTHER's events are kept but not judged
 #   -k  keep the scratch directory (traces, events, tcpdwell's stderr)
 # Needs root, nginx, ab or h2load, python3 (contrib/install-deps installs them).
 set -u
 
-SECS=10 NAB=2 CONC=8 SOURCES="exact poll" CONFIGS="one two" KEEP="" RATE="" MORE=""
-while getopts "t:r:a:c:s:o:12kh" o; do
+SECS=10 NAB=2 CONC=8 SOURCES="exact poll" CONFIGS="one two" KEEP="" RATE="" MORE="" OTHER=""
+while getopts "t:r:a:c:s:o:12p:kh" o; do
     case $o in
     t) SECS=$OPTARG ;;
     r) RATE=$OPTARG ;;
@@ -36,6 +40,7 @@ while getopts "t:r:a:c:s:o:12kh" o; do
     o) MORE=$OPTARG ;;
     1) CONFIGS=one ;;
     2) CONFIGS=two ;;
+    p) OTHER=$(realpath "$OPTARG") ;;
     k) KEEP=1 ;;
     *) sed -n '2,/^set -u/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 2 ;;
     esac
@@ -48,6 +53,7 @@ CHECK="$HERE/churn_check.py"
 die() { echo "churn: $*" >&2; exit 1; }
 [ "$(id -u)" = 0 ] || die "needs root (namespaces, tracefs)"
 [ -x "$TCPDWELL" ] || die "no tcpdwell at $TCPDWELL (give its path)"
+[ -z "$OTHER" ] || [ -x "$OTHER" ] || die "no tcpdwell at $OTHER (-p)"
 for c in nginx ab python3 nsenter ip ${RATE:+h2load}; do
     command -v $c >/dev/null || die "needs $c (contrib/install-deps installs it)"
 done
@@ -218,6 +224,17 @@ run() {
     fi
     tp=$!
     PIDS="$PIDS $tp"
+    local op=""
+    if [ -n "$OTHER" ]; then
+        if [ $# -gt 1 ]; then
+            "$OTHER" $args >"$out/other.json" 2>"$out/other.stderr" &
+        else
+            nsenter --net="/run/netns/$1" -- "$OTHER" $args >"$out/other.json" \
+                2>"$out/other.stderr" &
+        fi
+        op=$!
+        PIDS="$PIDS $op"
+    fi
     for ns in "$@"; do start_nginx "$ns"; done
     # Live when it has reported a socket of the server: the listener, or a
     # probe request made every half second until then (the exact source
@@ -244,6 +261,8 @@ run() {
     fi
 
     c0=$(cpu_ticks $tp)
+    local o0=0 o1=0
+    [ -z "$op" ] || o0=$(cpu_ticks $op)
     t0=$(now_ms)
     local abs="" i
     for ns in "$@"; do
@@ -264,6 +283,7 @@ run() {
     for i in $abs; do wait "$i"; done
     t1=$(now_ms)
     c1=$(cpu_ticks $tp)
+    [ -z "$op" ] || o1=$(cpu_ticks $op)
     [ $# -gt 1 ] && pid_labels "$@" >>"$out/pidns"
 
     for ns in "$@"; do stop_nginx "$ns"; done
@@ -273,8 +293,8 @@ run() {
     _off=0 _since=$(now_ms)
     wait_until 60 settled "$out/events.json" ||
         echo "churn: $name: tcpdwell still writing after 60 s" >&2
-    kill $tp 2>/dev/null
-    wait $tp 2>/dev/null
+    kill $tp $op 2>/dev/null
+    wait $tp $op 2>/dev/null
     lost=$(trace_stop "$out/trace")
 
     # Requests done: ab's "Complete requests: N", h2load's "requests: ... N succeeded".
@@ -284,6 +304,11 @@ run() {
     local cpu
     cpu=$(awk -v t=$((c1 - c0)) -v hz="$(getconf CLK_TCK)" -v ms=$((t1 - t0)) \
         'BEGIN { printf "%.1f", 100 * t / hz / (ms / 1000) }')
+    if [ -n "$op" ]; then
+        awk -v a=$((c1 - c0)) -v b=$((o1 - o0)) -v hz="$(getconf CLK_TCK)" -v ms=$((t1 - t0)) \
+            -v n="$name" 'BEGIN { printf "%-10s %5.1f%%  %5.1f%%\n", n,
+                100 * a / hz / (ms / 1000), 100 * b / hz / (ms / 1000) }' >>"$TMP/paired"
+    fi
     for ns in "$@"; do
         local label=() row="$name"
         if [ $# -gt 1 ]; then
@@ -324,3 +349,8 @@ echo "  ref lost      events the reference's buffer overran (should be 0)"
 echo "  lost          samples lost + destroy-notice resynchronisations (r)"
 echo
 python3 "$CHECK" --table "$SUMMARY"
+if [ -n "$OTHER" ]; then
+    echo
+    echo "Paired, on the same load: CPU of $TCPDWELL, then of $OTHER (% of one core)"
+    cat "$TMP/paired"
+fi
