@@ -26,17 +26,20 @@
 #define FAST_QUIET_MAX 4 /* 2^4 = 16 times: 50 ms becomes 0.8 s */
 /*
  * A churning box: rare states come and go faster than the lane looks (on
- * loopback a teardown takes microseconds). When, since its last look, the
- * tracker told at least CHURN_MIN changes a rare state may have been part
- * of (from destroy notices and full polls) and the lane told fewer than one
- * in CHURN_SHARE of them itself, it saw a sliver, at the price of a walk
- * through a table full of TIME_WAITs. It then slows as for quiet, and
- * changes do not hurry it back (they are what it misses); a look that
- * tells its share does. Under 4,000 connections a second the lane told one
- * change in 70 and took a third of the poller's time.
+ * loopback a teardown takes microseconds). When, over a full poll's
+ * interval, the tracker told at least CHURN_MIN changes a rare state may
+ * have been part of (from destroy notices and full polls) and the lane told
+ * fewer than one in CHURN_SHARE of them itself, it saw a sliver, at the
+ * price of a walk through a table full of TIME_WAITs. It then slows down
+ * to a probe, now and then, slower than the full poll, and changes do not
+ * hurry it back (they are what it misses); an interval in which a probe
+ * tells its share, or in which few changes come, does. Under 4,000
+ * connections a second the lane told one change in 70 and took a third of
+ * the poller's time.
  */
-#define CHURN_MIN   32
-#define CHURN_SHARE 20
+#define CHURN_MIN      32
+#define CHURN_SHARE    20
+#define FAST_CHURN_MAX 6 /* 2^6 = 64 times: 50 ms becomes 3.2 s */
 
 struct poller;
 
@@ -59,6 +62,7 @@ struct lane {
 	bool churn_said;
 	uint64_t events;   /* the tracker's event count when it last looked */
 	uint64_t own;	   /* fast lane: rare changes its looks told since the last full poll */
+	unsigned looks;	   /* fast lane: its looks since the last full poll */
 	unsigned failures; /* dumps failed in a row */
 	uint64_t failed;   /* dumps failed since start, for the self-metrics */
 	int last_err;
@@ -195,10 +199,12 @@ static void fast_judge(struct poller *p, struct loop *l)
 	struct lane *ln = &p->fast;
 	uint64_t mark = track_rare_events(loop_track(l));
 	uint64_t own = ln->own, others = mark - p->rare_mark - own;
-	bool churn = others >= CHURN_MIN && others > own * CHURN_SHARE;
+	/* Without a look in the interval, the last verdict stands while changes come. */
+	bool churn = others >= CHURN_MIN && (ln->looks ? others > own * CHURN_SHARE : ln->churn);
 
 	p->rare_mark = mark;
 	ln->own = 0;
+	ln->looks = 0;
 	if (!p->fast_on)
 		return;
 	if (churn && !ln->churn_said)
@@ -207,6 +213,8 @@ static void fast_judge(struct poller *p, struct loop *l)
 			  "of %llu changes in a poll)",
 			  (unsigned long long)own, (unsigned long long)(own + others));
 	ln->churn_said |= churn;
+	if (!churn && ln->quiet > FAST_QUIET_MAX)
+		ln->quiet = FAST_QUIET_MAX;
 	ln->churn = churn;
 }
 
@@ -270,11 +278,9 @@ static void fast_describe_into(const struct lane *ln, char *buf, size_t len)
 	bool slowed = ln->stretched && ln->effective > ln->interval;
 
 	fmt_interval(iv, sizeof(iv), ln->effective);
-	if (ln->effective >= ln->p->full.interval)
-		snprintf(buf, len, "fast idle%s",
-			 slowed	     ? " (slowed: budget)"
-			 : ln->churn ? " (churn)"
-				     : "");
+	/* Slowed past the full poll for churn, it still probes: say how often. */
+	if (ln->effective >= ln->p->full.interval && !ln->churn)
+		snprintf(buf, len, "fast idle%s", slowed ? " (slowed: budget)" : "");
 	else
 		snprintf(buf, len, "fast %s%s", iv,
 			 quiet_paced(ln) ? (ln->churn ? " (churn)" : " (quiet)")
@@ -422,9 +428,10 @@ static int fast_run(void *ctx, struct loop *l, int64_t now)
 			fast_account(ln, l, thread_cpu_ns() - t0);
 		ln->events = track_events(t);
 		ln->own += track_rare_events(t) - rare;
+		ln->looks++;
 		if (!ln->churn && (ln->sn.n || ln->events != before))
 			ln->quiet = 0;
-		else if (ln->quiet < FAST_QUIET_MAX)
+		else if (ln->quiet < (ln->churn ? FAST_CHURN_MAX : FAST_QUIET_MAX))
 			ln->quiet++;
 		fast_pace(ln);
 	}
