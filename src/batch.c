@@ -26,17 +26,33 @@ int ev_format_parse(const char *s)
 	return -1;
 }
 
-/* "2026-11-23T09:30:01.123456Z" */
+/*
+ * "2026-11-23T09:30:01.123456Z". The date and time to the second change
+ * once a second, and a stream under churn asks thousands of times in it.
+ */
 static char *iso_time(char *buf, size_t len, int64_t wall)
 {
+	static time_t last = -1;
+	static char head[40];
+	static size_t hn;
 	time_t sec = (time_t)(wall / NS_PER_SEC);
-	struct tm tm;
-	size_t n;
+	int64_t us = wall % NS_PER_SEC / 1000;
+	char t[sizeof(head) + 9];
 
-	gmtime_r(&sec, &tm);
-	n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf + n, len - n, ".%06dZ", (int)(wall % NS_PER_SEC / 1000));
-	return buf;
+	if (sec != last || !hn) {
+		struct tm tm;
+
+		gmtime_r(&sec, &tm);
+		hn = strftime(head, sizeof(head), "%Y-%m-%dT%H:%M:%S", &tm);
+		last = sec;
+	}
+	memcpy(t, head, hn);
+	t[hn] = '.';
+	for (int i = 6; i >= 1; i--, us /= 10)
+		t[hn + (size_t)i] = (char)('0' + (us < 0 ? 0 : us % 10));
+	t[hn + 7] = 'Z';
+	t[hn + 8] = 0;
+	return fmt_str(buf, len, t);
 }
 
 /* ---- the periodic table (-b) ---- */
@@ -411,7 +427,8 @@ static void line_str(struct line *l, const char *s)
 	line_put(l, s, strlen(s));
 }
 
-/* s between quotes, each of the quotes in it (q) and escape chars (e, 0: none) doubled by e or q. */
+/* s between quotes, each of the quotes in it (q) and escape chars (e, 0: none) doubled by e or q.
+ */
 static void line_quoted(struct line *l, const char *s, char q, char e)
 {
 	line_put(l, &q, 1);
@@ -481,13 +498,13 @@ static bool f_mono(const struct ev_ctx *c, char *buf, size_t len)
 /* A string in JSON: a 64-bit number is more than a double holds exactly. */
 static bool f_cookie(const struct ev_ctx *c, char *buf, size_t len)
 {
-	snprintf(buf, len, "%llu", (unsigned long long)c->ev->s.cookie);
+	fmt_u64(buf, len, c->ev->s.cookie);
 	return true;
 }
 
 static bool f_family(const struct ev_ctx *c, char *buf, size_t len)
 {
-	snprintf(buf, len, "%s", c->ev->s.family == AF_INET6 ? "inet6" : "inet");
+	fmt_str(buf, len, c->ev->s.family == AF_INET6 ? "inet6" : "inet");
 	return true;
 }
 
@@ -505,13 +522,13 @@ static bool f_peer(const struct ev_ctx *c, char *buf, size_t len)
 
 static bool f_from(const struct ev_ctx *c, char *buf, size_t len)
 {
-	snprintf(buf, len, "%s", st_name(c->ev->from));
+	fmt_str(buf, len, st_name(c->ev->from));
 	return true;
 }
 
 static bool f_to(const struct ev_ctx *c, char *buf, size_t len)
 {
-	snprintf(buf, len, "%s", st_name(c->ev->to));
+	fmt_str(buf, len, st_name(c->ev->to));
 	return true;
 }
 
@@ -525,13 +542,13 @@ static bool f_dwell_kind(const struct ev_ctx *c, char *buf, size_t len)
 {
 	unsigned k = c->ev->dwell_kind;
 
-	snprintf(buf, len, "%s", k < ARRAY_SIZE(kind_names) ? kind_names[k] : "between");
+	fmt_str(buf, len, k < ARRAY_SIZE(kind_names) ? kind_names[k] : "between");
 	return true;
 }
 
 static bool f_jump(const struct ev_ctx *c, char *buf, size_t len)
 {
-	snprintf(buf, len, "%s", c->ev->jump ? "true" : "false");
+	fmt_str(buf, len, c->ev->jump ? "true" : "false");
 	return true;
 }
 
@@ -545,14 +562,14 @@ static bool f_pid(const struct ev_ctx *c, char *buf, size_t len)
 static bool f_comm(const struct ev_ctx *c, char *buf, size_t len)
 {
 	if (c->own)
-		snprintf(buf, len, "%s", c->own->comm);
+		fmt_str(buf, len, c->own->comm);
 	return c->own != NULL;
 }
 
 static bool f_netns(const struct ev_ctx *c, char *buf, size_t len)
 {
 	if (c->ns)
-		snprintf(buf, len, "%s", c->ns);
+		fmt_str(buf, len, c->ns);
 	return c->ns != NULL;
 }
 

@@ -138,8 +138,8 @@ void populate(void *p, size_t len)
 #endif
 }
 
-#define WARM_MAX 8
-#define WARM_MIN ((size_t)1 << 20) /* 256 pages: milliseconds of faults on this VM */
+#define WARM_MAX  8
+#define WARM_MIN  ((size_t)1 << 20) /* 256 pages: milliseconds of faults on this VM */
 #define WARM_STEP ((size_t)2 << 20)
 
 struct warmer {
@@ -345,14 +345,53 @@ char *fmt_dur(char *buf, int64_t ns, enum time_kind kind, bool utf8)
 	return buf;
 }
 
+size_t fmt_u64(char *buf, size_t len, uint64_t v)
+{
+	char d[20];
+	size_t n = 0;
+
+	do
+		d[n++] = (char)('0' + v % 10);
+	while ((v /= 10) != 0);
+	if (n >= len) {
+		if (len)
+			buf[0] = 0;
+		return 0;
+	}
+	for (size_t i = 0; i < n; i++)
+		buf[i] = d[n - 1 - i];
+	buf[n] = 0;
+	return n;
+}
+
+char *fmt_str(char *buf, size_t len, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (!len)
+		return buf;
+	if (n >= len)
+		n = len - 1;
+	memcpy(buf, s, n);
+	buf[n] = 0;
+	return buf;
+}
+
 char *fmt_secs(char *buf, size_t len, int64_t ns)
 {
-	const char *sign = ns < 0 ? "-" : "";
+	/* Sign, up to 19 digits of seconds, a point and six: 28 bytes with the NUL. */
+	char t[32];
+	uint64_t u = ns < 0 ? -(uint64_t)ns : (uint64_t)ns, us = u % NS_PER_SEC / 1000;
+	size_t n = 0;
+
 	if (ns < 0)
-		ns = -ns;
-	snprintf(buf, len, "%s%lld.%06lld", sign, (long long)(ns / NS_PER_SEC),
-		 (long long)(ns % NS_PER_SEC / 1000));
-	return buf;
+		t[n++] = '-';
+	n += fmt_u64(t + n, sizeof(t) - n, u / NS_PER_SEC);
+	t[n++] = '.';
+	for (int i = 5; i >= 0; i--, us /= 10)
+		t[n + (size_t)i] = (char)('0' + us % 10);
+	t[n + 6] = 0;
+	return fmt_str(buf, len, t);
 }
 
 char *fmt_ip(char *buf, size_t len, int family, const uint8_t *addr)
@@ -364,14 +403,17 @@ char *fmt_ip(char *buf, size_t len, int family, const uint8_t *addr)
 
 char *fmt_addr(char *buf, size_t len, int family, const uint8_t *addr, uint16_t port)
 {
-	char ip[INET6_ADDRSTRLEN];
+	char t[INET6_ADDRSTRLEN + 10];
+	size_t n = family == AF_INET6;
 
-	fmt_ip(ip, sizeof(ip), family, addr);
+	t[0] = '[';
+	fmt_ip(t + n, INET6_ADDRSTRLEN, family, addr);
+	n += strlen(t + n);
 	if (family == AF_INET6)
-		snprintf(buf, len, "[%s]:%u", ip, port);
-	else
-		snprintf(buf, len, "%s:%u", ip, port);
-	return buf;
+		t[n++] = ']';
+	t[n++] = ':';
+	fmt_u64(t + n, sizeof(t) - n, port);
+	return fmt_str(buf, len, t);
 }
 
 /* Length of a valid UTF-8 sequence at s (at most n bytes), 0 if invalid. */
@@ -427,13 +469,27 @@ char *sanitize(char *dst, size_t dstlen, const char *src, size_t srclen)
 			continue;
 		} else {
 			switch (s[i]) {
-			case '\\': elen = (size_t)snprintf(esc, sizeof(esc), "\\\\"); break;
-			case 0x1b: elen = (size_t)snprintf(esc, sizeof(esc), "\\e"); break;
-			case '\a': elen = (size_t)snprintf(esc, sizeof(esc), "\\a"); break;
-			case '\n': elen = (size_t)snprintf(esc, sizeof(esc), "\\n"); break;
-			case '\r': elen = (size_t)snprintf(esc, sizeof(esc), "\\r"); break;
-			case '\t': elen = (size_t)snprintf(esc, sizeof(esc), "\\t"); break;
-			default: elen = (size_t)snprintf(esc, sizeof(esc), "\\x%02x", s[i]); break;
+			case '\\':
+				elen = (size_t)snprintf(esc, sizeof(esc), "\\\\");
+				break;
+			case 0x1b:
+				elen = (size_t)snprintf(esc, sizeof(esc), "\\e");
+				break;
+			case '\a':
+				elen = (size_t)snprintf(esc, sizeof(esc), "\\a");
+				break;
+			case '\n':
+				elen = (size_t)snprintf(esc, sizeof(esc), "\\n");
+				break;
+			case '\r':
+				elen = (size_t)snprintf(esc, sizeof(esc), "\\r");
+				break;
+			case '\t':
+				elen = (size_t)snprintf(esc, sizeof(esc), "\\t");
+				break;
+			default:
+				elen = (size_t)snprintf(esc, sizeof(esc), "\\x%02x", s[i]);
+				break;
 			}
 		}
 		if (o + elen >= dstlen)

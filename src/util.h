@@ -6,8 +6,8 @@
 #include <stdint.h>
 #include <stdbool.h>
 
-#define NS_PER_SEC 1000000000LL
-#define NS_PER_MS 1000000LL
+#define NS_PER_SEC    1000000000LL
+#define NS_PER_MS     1000000LL
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Allocation failures abort here, with a message; nothing else aborts. */
@@ -104,6 +104,14 @@ enum time_kind { TIME_BETWEEN = 0, TIME_EXACT = 1, TIME_ATLEAST = 2 };
 char *fmt_dur(char *buf, int64_t ns, enum time_kind kind, bool utf8);
 /* Same figure without padding, as seconds with 6 decimals, for machine output. */
 char *fmt_secs(char *buf, size_t len, int64_t ns);
+/*
+ * v in decimal at buf, which has room for len bytes (21 hold any value);
+ * returns the digits written, not counting the NUL (0 when len is short).
+ * The event stream writes tens of thousands of numbers a second.
+ */
+size_t fmt_u64(char *buf, size_t len, uint64_t v);
+/* s copied into buf, cut to fit; returns buf. */
+char *fmt_str(char *buf, size_t len, const char *s);
 
 /* "1.2.3.4:80" or "[::1]:80"; addr is 4 or 16 bytes by family. */
 #define ADDR_BUFSZ 64

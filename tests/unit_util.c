@@ -60,6 +60,16 @@ static void test_fmt_secs(void)
 	CHECK_STR(fmt_secs(b, sizeof(b), 1500 * NS_PER_MS), "1.500000");
 	CHECK_STR(fmt_secs(b, sizeof(b), 7), "0.000000");
 	CHECK_STR(fmt_secs(b, sizeof(b), -2 * NS_PER_SEC), "-2.000000");
+	CHECK_STR(fmt_secs(b, sizeof(b), -1500), "-0.000001");
+	CHECK_STR(fmt_secs(b, sizeof(b), INT64_MAX), "9223372036.854775");
+	CHECK_STR(fmt_secs(b, sizeof(b), INT64_MIN), "-9223372036.854775");
+	/* Cut to fit, never past the buffer. */
+	CHECK_STR(fmt_secs(b, 5, 1500 * NS_PER_MS), "1.50");
+	CHECK(fmt_u64(b, sizeof(b), 0) == 1 && !strcmp(b, "0"));
+	CHECK(fmt_u64(b, sizeof(b), UINT64_MAX) == 20 && !strcmp(b, "18446744073709551615"));
+	CHECK(fmt_u64(b, 3, 123) == 0 && b[0] == 0);
+	CHECK(fmt_u64(b, 4, 123) == 3 && !strcmp(b, "123"));
+	CHECK_STR(fmt_str(b, 4, "inet6"), "ine");
 }
 
 static void test_fmt_addr(void)
@@ -70,6 +80,9 @@ static void test_fmt_addr(void)
 	inet_pton(AF_INET6, "::1", a6);
 	CHECK_STR(fmt_addr(b, sizeof(b), AF_INET, a4, 80), "127.0.0.1:80");
 	CHECK_STR(fmt_addr(b, sizeof(b), AF_INET6, a6, 443), "[::1]:443");
+	CHECK_STR(fmt_addr(b, sizeof(b), AF_INET, a4, 65535), "127.0.0.1:65535");
+	CHECK_STR(fmt_addr(b, sizeof(b), AF_INET, a4, 0), "127.0.0.1:0");
+	CHECK_STR(fmt_addr(b, 8, AF_INET, a4, 80), "127.0.0");
 }
 
 /* Control characters, escape sequences and invalid UTF-8 become visible text. */
