@@ -214,24 +214,25 @@ run() {
     [ $# -gt 1 ] && args="$args --netns all"
     args="$args $MORE"
 
+    # watch BINARY EVENTS STDERR NS...: a tcpdwell over the run's namespaces
+    # (in the one, or all of them from here); its pid in $!.
+    watch() {
+        local bin=$1 ev=$2 er=$3
+        shift 3
+        if [ $# -gt 1 ]; then
+            "$bin" $args >"$ev" 2>"$er" &
+        else
+            nsenter --net="/run/netns/$1" -- "$bin" $args >"$ev" 2>"$er" &
+        fi
+    }
     trace_start
     # tcpdwell first: the listener's birth is then in its stream too.
-    if [ $# -gt 1 ]; then
-        "$TCPDWELL" $args >"$out/events.json" 2>"$out/stderr" &
-    else
-        nsenter --net="/run/netns/$1" -- "$TCPDWELL" $args >"$out/events.json" \
-            2>"$out/stderr" &
-    fi
+    watch "$TCPDWELL" "$out/events.json" "$out/stderr" "$@"
     tp=$!
     PIDS="$PIDS $tp"
     local op=""
     if [ -n "$OTHER" ]; then
-        if [ $# -gt 1 ]; then
-            "$OTHER" $args >"$out/other.json" 2>"$out/other.stderr" &
-        else
-            nsenter --net="/run/netns/$1" -- "$OTHER" $args >"$out/other.json" \
-                2>"$out/other.stderr" &
-        fi
+        watch "$OTHER" "$out/other.json" "$out/other.stderr" "$@"
         op=$!
         PIDS="$PIDS $op"
     fi
