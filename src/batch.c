@@ -48,8 +48,7 @@ static char *iso_time(char *buf, size_t len, int64_t wall)
 	}
 	memcpy(t, head, hn);
 	t[hn] = '.';
-	for (int i = 6; i >= 1; i--, us /= 10)
-		t[hn + (size_t)i] = (char)('0' + (us < 0 ? 0 : us % 10));
+	fmt_digits(t + hn + 1, 6, us < 0 ? 0 : (uint64_t)us);
 	t[hn + 7] = 'Z';
 	t[hn + 8] = 0;
 	return fmt_str(buf, len, t);

@@ -364,6 +364,14 @@ size_t fmt_u64(char *buf, size_t len, uint64_t v)
 	return n;
 }
 
+void fmt_digits(char *p, unsigned width, uint64_t v)
+{
+	while (width--) {
+		p[width] = (char)('0' + v % 10);
+		v /= 10;
+	}
+}
+
 char *fmt_str(char *buf, size_t len, const char *s)
 {
 	size_t n = strlen(s);
@@ -388,8 +396,7 @@ char *fmt_secs(char *buf, size_t len, int64_t ns)
 		t[n++] = '-';
 	n += fmt_u64(t + n, sizeof(t) - n, u / NS_PER_SEC);
 	t[n++] = '.';
-	for (int i = 5; i >= 0; i--, us /= 10)
-		t[n + (size_t)i] = (char)('0' + us % 10);
+	fmt_digits(t + n, 6, us);
 	t[n + 6] = 0;
 	return fmt_str(buf, len, t);
 }
@@ -446,6 +453,27 @@ static size_t utf8_len(const unsigned char *s, size_t n)
 	return len;
 }
 
+/* The letter of a character's short escape ("\\n"), or NULL: then "\\xNN". */
+static const char *named_escape(unsigned char c)
+{
+	switch (c) {
+	case '\\':
+		return "\\";
+	case 0x1b:
+		return "e";
+	case '\a':
+		return "a";
+	case '\n':
+		return "n";
+	case '\r':
+		return "r";
+	case '\t':
+		return "t";
+	default:
+		return NULL;
+	}
+}
+
 char *sanitize(char *dst, size_t dstlen, const char *src, size_t srclen)
 {
 	const unsigned char *s = (const unsigned char *)src;
@@ -468,29 +496,10 @@ char *sanitize(char *dst, size_t dstlen, const char *src, size_t srclen)
 			o += n, i += n;
 			continue;
 		} else {
-			switch (s[i]) {
-			case '\\':
-				elen = (size_t)snprintf(esc, sizeof(esc), "\\\\");
-				break;
-			case 0x1b:
-				elen = (size_t)snprintf(esc, sizeof(esc), "\\e");
-				break;
-			case '\a':
-				elen = (size_t)snprintf(esc, sizeof(esc), "\\a");
-				break;
-			case '\n':
-				elen = (size_t)snprintf(esc, sizeof(esc), "\\n");
-				break;
-			case '\r':
-				elen = (size_t)snprintf(esc, sizeof(esc), "\\r");
-				break;
-			case '\t':
-				elen = (size_t)snprintf(esc, sizeof(esc), "\\t");
-				break;
-			default:
-				elen = (size_t)snprintf(esc, sizeof(esc), "\\x%02x", s[i]);
-				break;
-			}
+			const char *name = named_escape(s[i]);
+
+			elen = name ? (size_t)snprintf(esc, sizeof(esc), "\\%s", name)
+				    : (size_t)snprintf(esc, sizeof(esc), "\\x%02x", s[i]);
 		}
 		if (o + elen >= dstlen)
 			break;

@@ -110,6 +110,8 @@ char *fmt_secs(char *buf, size_t len, int64_t ns);
  * The event stream writes tens of thousands of numbers a second.
  */
 size_t fmt_u64(char *buf, size_t len, uint64_t v);
+/* The low width digits of v at p, zeros in front, no NUL ("000123"). */
+void fmt_digits(char *p, unsigned width, uint64_t v);
 /* s copied into buf, cut to fit; returns buf. */
 char *fmt_str(char *buf, size_t len, const char *s);
 
