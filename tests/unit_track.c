@@ -118,6 +118,16 @@ static void notice(struct track *t, const struct sock *s, int64_t mono, int64_t 
 	track_destroyed(t, s, 0, mono, -1, wall);
 }
 
+/* The destroy notice of a socket never dumped: closed, no inode, the usual addresses. */
+static void notice_of(struct track *t, uint64_t cookie, uint16_t sport, uint16_t dport,
+		      int64_t mono)
+{
+	struct sock s = mk(cookie, ST_CLOSE, sport, dport);
+
+	s.inode = 0;
+	notice(t, &s, mono, 0);
+}
+
 /* The event at i is from -> to at mono. */
 static bool ev_is(size_t i, uint64_t cookie, unsigned from, unsigned to, int64_t mono)
 {
@@ -642,15 +652,7 @@ static void test_late_notice_after_tw(void)
 	full_empty(t, S(1));
 	FULL(t, S(2), mk_tw(9, 4000, 80, 59940));
 	CHECK(nev == 1 && ev_is(0, 9, ST_CLOSE, ST_TIME_WAIT, S(2) - MS(60)));
-	notice(t,
-	       &(struct sock){.cookie = 5,
-			      .state = ST_CLOSE,
-			      .sport = 4000,
-			      .dport = 80,
-			      .family = AF_INET,
-			      .src = {127, 0, 0, 1},
-			      .dst = {127, 0, 0, 2}},
-	       S(2) + MS(400), 0);
+	notice_of(t, 5, 4000, 80, S(2) + MS(400));
 	FULL(t, S(3), mk_tw(9, 4000, 80, 58940));
 	full_empty(t, S(4));
 	CHECK(nev == 1);
@@ -1221,15 +1223,7 @@ static void test_fw2_mini_handover(void)
 	dump(t, fast, ST_RARE_MASK, &m, 1);
 	CHECK(nev == 4 && track_find(t, 7) && track_find(t, 7)->s.state == ST_FIN_WAIT2);
 	/* The notice (its cookie made at the destruction) and a repeated sample: nothing new. */
-	notice(t,
-	       &(struct sock){.cookie = 5,
-			      .state = ST_CLOSE,
-			      .sport = 34612,
-			      .dport = 80,
-			      .family = AF_INET,
-			      .src = {127, 0, 0, 1},
-			      .dst = {127, 0, 0, 2}},
-	       S(1) + MS(16), 0);
+	notice_of(t, 5, 34612, 80, S(1) + MS(16));
 	track_changed(t, &ka, 0, ST_FIN_WAIT2, ST_CLOSE, t2 + 11000, 0);
 	CHECK(nev == 4 && track_alive(t) == 1);
 	/* The peer's FIN came at about S(1) + 5 ms: the TIME_WAIT timer says so, roughly. */
